@@ -426,7 +426,10 @@ CREATE TABLE IF NOT EXISTS trace_runs (
     events_lost    BIGINT,
     source         VARCHAR NOT NULL,
     source_file    VARCHAR,
-    source_hash    VARCHAR
+    source_hash    VARCHAR,
+    stacks_lost    BIGINT,
+    irq_events     BIGINT,
+    notes          VARCHAR
 );
 COMMENT ON TABLE trace_runs IS 'One traced (or imported) run of a workload under a runtime';
 COMMENT ON COLUMN trace_runs.run_id IS 'Run id (given, or generated)';
@@ -439,11 +442,14 @@ COMMENT ON COLUMN trace_runs.kernel_release IS 'uname -r of the traced kernel';
 COMMENT ON COLUMN trace_runs.host IS 'Host name';
 COMMENT ON COLUMN trace_runs.started_at IS 'Start time (UTC)';
 COMMENT ON COLUMN trace_runs.duration_s IS 'Traced seconds';
-COMMENT ON COLUMN trace_runs.events_seen IS 'Lock events counted';
-COMMENT ON COLUMN trace_runs.events_lost IS 'Events dropped (full maps, lost perf samples, failed stack walks)';
+COMMENT ON COLUMN trace_runs.events_seen IS 'Lock events counted into lock_events (after filters, without the dropped interrupt-context ones)';
+COMMENT ON COLUMN trace_runs.events_lost IS 'Events not counted at all: full maps (counts, pending waits), followed children not added (full pid map); --events records lost are in notes';
 COMMENT ON COLUMN trace_runs.source IS 'lima-trace | lima-import';
 COMMENT ON COLUMN trace_runs.source_file IS 'Imported file path';
 COMMENT ON COLUMN trace_runs.source_hash IS 'Content hash of the imported file (refuse a second import)';
+COMMENT ON COLUMN trace_runs.stacks_lost IS 'Events counted without a stack (stack walk failed or stack map full): their lock_events.stack_id is NULL';
+COMMENT ON COLUMN trace_runs.irq_events IS 'Events whose stack shows interrupt context (hardirq, softirq, nmi): dropped unless --keep-irq, then kept with lock_events.context set';
+COMMENT ON COLUMN trace_runs.notes IS 'Warnings about the run, ''; ''-separated (kernel release differs from the indexed source, --events cap reached, ring buffer losses)';
 
 CREATE TABLE IF NOT EXISTS stack_frames (
     run_id    VARCHAR NOT NULL,
@@ -481,13 +487,17 @@ CREATE TABLE IF NOT EXISTS lock_events (
     cgroup_id    UBIGINT,
     count        BIGINT NOT NULL,
     wait_ns_total UBIGINT,
-    wait_ns_max   UBIGINT
+    wait_ns_max   UBIGINT,
+    event        VARCHAR,
+    context      VARCHAR,
+    primitive    VARCHAR,
+    flags        VARCHAR
 );
-COMMENT ON TABLE lock_events IS 'Aggregated lock events: one row per (run, lock, stack, pid, comm, cgroup)';
+COMMENT ON TABLE lock_events IS 'Aggregated lock events: one row per (run, lock, stack, pid, comm, cgroup, event, flags)';
 COMMENT ON COLUMN lock_events.lock_addr IS 'Lock address (NULL when only a class name is known)';
 COMMENT ON COLUMN lock_events.lock_name IS 'Lockdep class name (lockdep backend, imports), else NULL';
 COMMENT ON COLUMN lock_events.lock_symbol IS 'Global symbol at lock_addr from kallsyms, else NULL';
-COMMENT ON COLUMN lock_events.lock_type IS 'spinlock | rwlock | mutex | rwsem | percpu_rwsem | rt_mutex | mmap_lock | ... (from contention flags or the primitive)';
+COMMENT ON COLUMN lock_events.lock_type IS 'lock_types.lock_kind: spinlock | rwlock | mutex | rwsem | semaphore | percpu_rwsem | rt_mutex (contention flags, or the primitive); NULL for lockdep (the class name says more)';
 COMMENT ON COLUMN lock_events.mode IS 'read | write | exclusive, when known';
 COMMENT ON COLUMN lock_events.subclass IS 'Lockdep subclass (lockdep backend)';
 COMMENT ON COLUMN lock_events.stack_id IS 'stack_frames.stack_id';
@@ -498,6 +508,10 @@ COMMENT ON COLUMN lock_events.cgroup_id IS 'cgroup v2 id';
 COMMENT ON COLUMN lock_events.count IS 'Events aggregated in this row';
 COMMENT ON COLUMN lock_events.wait_ns_total IS 'Total wait (contention backend), ns';
 COMMENT ON COLUMN lock_events.wait_ns_max IS 'Longest wait, ns';
+COMMENT ON COLUMN lock_events.event IS 'What was counted: contended (a wait: contention tracepoints, lockdep lock_contended) | acquire (lockdep lock_acquire, a primitive call, an mmap_lock acquisition from mmap_lock:* tracepoints, its wait_ns = time to acquire) | release (lockdep); NULL when an import does not say';
+COMMENT ON COLUMN lock_events.context IS 'NULL in task context; hardirq | softirq | nmi when the stack shows interrupt entry frames (kept only with --keep-irq)';
+COMMENT ON COLUMN lock_events.primitive IS 'Lock primitive called (primitives backend: _raw_spin_lock, down_write, ...), else NULL';
+COMMENT ON COLUMN lock_events.flags IS 'Event flags, |-separated: SPIN READ WRITE RT PERCPU MUTEX (contention_begin flags), MMAP_LOCK, TRYLOCK, FAILED (wait ended with an error, or a trylock failed)';
 
 CREATE TABLE IF NOT EXISTS trace_events (
     run_id      VARCHAR NOT NULL,
@@ -513,9 +527,17 @@ CREATE TABLE IF NOT EXISTS trace_events (
     tgid        INTEGER,
     comm        VARCHAR,
     cgroup_id   UBIGINT,
-    wait_ns     UBIGINT
+    wait_ns     UBIGINT,
+    event       VARCHAR,
+    context     VARCHAR,
+    primitive   VARCHAR,
+    flags       VARCHAR
 );
 COMMENT ON TABLE trace_events IS 'Per-event stream (lima-trace --events, bounded), with timestamps';
 COMMENT ON COLUMN trace_events.ts_ns IS 'Monotonic timestamp, ns (bpf_ktime_get_ns)';
 COMMENT ON COLUMN trace_events.cpu IS 'CPU';
-COMMENT ON COLUMN trace_events.wait_ns IS 'Wait time of this contention, ns';
+COMMENT ON COLUMN trace_events.wait_ns IS 'Wait time of this contention (or time to acquire an mmap_lock), ns';
+COMMENT ON COLUMN trace_events.event IS 'contended | acquire | release, as lock_events.event';
+COMMENT ON COLUMN trace_events.context IS 'NULL in task context, else hardirq | softirq | nmi, as lock_events.context';
+COMMENT ON COLUMN trace_events.primitive IS 'Primitive called (primitives backend), as lock_events.primitive';
+COMMENT ON COLUMN trace_events.flags IS 'Event flags, as lock_events.flags';
