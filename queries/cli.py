@@ -1,0 +1,173 @@
+"""lima-query: run one of the queries/*.sql answers against the LIMA database and print its rows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+import duckdb
+from lima.db import LimaDbError, connect, default_db_path
+from lima.queries.catalog import CatalogError, QueryFile, find_query, load_catalog
+from lima.queries.install import install_views, needs_install
+from lima.queries.output import FORMATS, OutputError, emit
+
+__all__ = ["main", "run_query"]
+
+USAGE = """\
+lima-query NAME [--PARAM VALUE ...] [--db PATH] [--format FMT] [--output FILE]
+       lima-query --list
+       lima-query NAME --help
+       lima-query --install [--db PATH]"""
+
+EPILOG = """\
+Every query is the file queries/NAME.sql; its header declares the parameters, bound as DuckDB named
+parameters (never pasted into the SQL). The same SQL is installed in the database as views and table
+macros, so the duckdb shell answers without LIMA:  duckdb lima.duckdb
+  SELECT * FROM top_locks WHERE runtime = 'fc';          -- view: every parameter NULL (no filter, no limit)
+  SELECT * FROM top_locks(runtime := 'fc', "limit" := 5);  -- macro: the header's defaults
+
+examples:
+  lima-query --list
+  lima-query top-locks --runtime fc --limit 10
+  lima-query lock-objects --runtime runc --format json --output objects.json
+  lima-query shared-locks --format markdown"""
+
+
+def run_query(con: duckdb.DuckDBPyConnection, q: QueryFile,
+              values: dict[str, object] | None = None) -> tuple[list[str], list[tuple]]:
+    """Run query Q with parameter VALUES (missing ones take their default); (columns, rows)."""
+    values = dict(values or {})
+    bound: dict[str, object] = {}
+    for p in q.params:
+        if p.name in values and values[p.name] is not None:
+            bound[p.name] = values.pop(p.name)
+        elif p.required:
+            raise CatalogError(f"{q.name}: --{p.name} is required ({p.description})")
+        else:
+            values.pop(p.name, None)
+            bound[p.name] = p.default_value()
+    for extra in values:
+        q.param(extra)  # raises with close matches
+    cur = con.execute(q.sql, bound) if bound else con.execute(q.sql)
+    columns = [d[0] for d in cur.description]
+    return columns, cur.fetchall()
+
+
+def _list(catalog: dict[str, QueryFile], fmt: str, output: str | None) -> None:
+    rows = []
+    for name in sorted(catalog):
+        q = catalog[name]
+        params = " ".join(f"--{p.name}" + (" (required)" if p.required else "") for p in q.params)
+        rows.append((name, q.kind, q.description, params))
+    emit(["query", "kind", "description", "parameters"], rows, fmt, output, title="LIMA queries")
+
+
+def _query_help(q: QueryFile) -> str:
+    lines = [f"usage: lima-query {q.name} " + " ".join(
+        f"--{p.name} {p.type}" if p.required else f"[--{p.name} {p.type}]" for p in q.params)
+        + " [--db PATH] [--format FMT] [--output FILE]", "", q.description, ""]
+    if q.kind == "view":
+        lines.append(f"A mapping layer: installed as the view {q.sql_name}; it takes no parameters.")
+    if q.params:
+        lines.append("parameters:")
+        for p in q.params:
+            default = "required" if p.required else ("NULL (all)" if p.default is None else p.default)
+            lines.append(f"  --{p.name} {p.type:<8} default {default:<12} {p.description}")
+    lines += ["", f"SQL file: {q.path} (installed as {q.sql_name})",
+              "output: --format " + "|".join(FORMATS) + " (parquet needs --output)"]
+    return "\n".join(lines)
+
+
+def _parse_params(rest: list[str], q: QueryFile) -> dict[str, object]:
+    values: dict[str, object] = {}
+    i = 0
+    while i < len(rest):
+        tok = rest[i]
+        if not tok.startswith("--") or tok == "--":
+            raise CatalogError(f"{q.name}: unexpected argument {tok!r} (parameters are --NAME VALUE)")
+        key, eq, val = tok[2:].partition("=")
+        p = q.param(key.replace("-", "_") if key.replace("-", "_") in {x.name for x in q.params} else key)
+        if not eq:
+            if i + 1 >= len(rest):
+                raise CatalogError(f"{q.name}: --{p.name} needs a value")
+            i += 1
+            val = rest[i]
+        values[p.name] = p.convert(val)
+        i += 1
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of lima-query; returns the exit code (2 for bad input)."""
+    ap = argparse.ArgumentParser(prog="lima-query", usage=USAGE, add_help=False,
+                                 description="Answer questions about kernel locks with queries/*.sql.",
+                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name", nargs="?", help="query to run (lima-query --list shows them)")
+    ap.add_argument("--list", action="store_true", help="list every query, its description and parameters")
+    ap.add_argument("--install", action="store_true", help="(re)install the views and macros in the database")
+    ap.add_argument("--db", default=None, help=f"database (default $LIMA_DB or {default_db_path()})")
+    ap.add_argument("--format", default="table", choices=FORMATS, help="output format (default table)")
+    ap.add_argument("--output", default=None, help="write to this file instead of stdout")
+    ap.add_argument("-h", "--help", action="store_true", help="this help, or a query's parameters")
+    args, rest = ap.parse_known_args(argv)
+    try:
+        catalog = load_catalog()
+        if args.help and not args.name:
+            ap.print_help()
+            return 0
+        if args.list:
+            _list(catalog, args.format, args.output)
+            return 0
+        if args.install and not args.name:
+            con = connect(args.db, create=False)
+            did = install_views(con, force=True)
+            con.close()
+            print(f"installed {len(catalog)} queries as views/macros" if did else "already installed")
+            return 0
+        if not args.name:
+            print(USAGE, file=sys.stderr)
+            print("lima-query: give a query name (lima-query --list shows them)", file=sys.stderr)
+            return 2
+        q = find_query(catalog, args.name)
+        if args.help:
+            print(_query_help(q))
+            return 0
+        values = _parse_params(rest, q)
+        con = _open(args.db)
+        try:
+            if q.kind == "view":
+                cur = con.execute(f"SELECT * FROM {q.sql_name}")
+                columns, rows = [d[0] for d in cur.description], cur.fetchall()
+            else:
+                columns, rows = run_query(con, q, values)
+        finally:
+            con.close()
+        emit(columns, rows, args.format, args.output, title=q.name)
+        return 0
+    except (CatalogError, LimaDbError, OutputError) as e:
+        print(f"lima-query: {e}", file=sys.stderr)
+        return 2
+    except duckdb.Error as e:
+        print(f"lima-query: {args.name}: {textwrap.shorten(str(e), 400)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lima-query: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _open(db: str | None) -> duckdb.DuckDBPyConnection:
+    """Open the database, installing the views first when they are missing or stale."""
+    con = connect(db, read_only=True)
+    if not needs_install(con):
+        return con
+    con.close()
+    con = connect(db, create=False)
+    install_views(con)
+    return con
+
+
+if __name__ == "__main__":
+    sys.exit(main())

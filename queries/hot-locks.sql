@@ -1,0 +1,34 @@
+-- name: hot-locks
+-- description: Locks that carry a large share of the events or of the wait time of their runtime x workload x mode, with cumulative shares
+-- param: runtime VARCHAR null  Only this runtime
+-- param: workload VARCHAR null  Only this workload
+-- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+-- param: min_share DOUBLE 0.05  Keep objects with at least this share (0..1) of events or of wait time
+WITH e AS (
+    SELECT * FROM lock_event_objects x
+    WHERE ($runtime IS NULL OR x.runtime = $runtime)
+      AND ($workload IS NULL OR x.workload = $workload)
+      AND ($mode IS NULL OR x.mode = $mode)
+),
+g AS (
+    SELECT e.runtime, e.workload, e.mode, e.object_key, any_value(e.status) AS status,
+           sum(e.count) AS count, coalesce(sum(e.wait_ns_total), 0) AS wait_ns,
+           max(e.wait_ns_max) AS wait_ns_max
+    FROM e GROUP BY e.runtime, e.workload, e.mode, e.object_key
+),
+s AS (
+    SELECT g.*,
+           g.count / sum(g.count) OVER p AS event_share,
+           CASE WHEN sum(g.wait_ns) OVER p > 0 THEN g.wait_ns / sum(g.wait_ns) OVER p END AS wait_share,
+           sum(g.count) OVER (p ORDER BY g.count DESC, g.object_key ROWS UNBOUNDED PRECEDING)
+               / sum(g.count) OVER p AS cumulative_event_share
+    FROM g
+    WINDOW p AS (PARTITION BY g.runtime, g.workload, g.mode)
+)
+SELECT s.runtime, s.workload, s.mode, s.object_key AS object, s.status, s.count::BIGINT AS count,
+       round(s.event_share, 4) AS event_share, round(s.cumulative_event_share, 4) AS cumulative_event_share,
+       round(s.wait_ns / 1e6, 3) AS wait_ms, round(s.wait_share, 4) AS wait_share,
+       round(s.wait_ns / s.count / 1e3, 2) AS mean_wait_us, round(s.wait_ns_max / 1e3, 1) AS max_wait_us
+FROM s
+WHERE s.event_share >= coalesce($min_share, 0.05) OR s.wait_share >= coalesce($min_share, 0.05)
+ORDER BY s.runtime, s.workload, s.mode, s.count DESC, object

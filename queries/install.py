@@ -1,0 +1,98 @@
+"""Install the query catalogue in a database as views and table macros, so the duckdb shell answers alone.
+
+- kind view (mapping layers, no parameters): `CREATE OR REPLACE VIEW name AS <sql>`.
+- kind query: a table macro `name(p := default, ...)` whose body is the SQL with each `$p` turned into the
+  macro parameter `"p"`; and, unless a parameter is required, a view `name` = the macro with every
+  parameter NULL (no filter, no limit), so `SELECT * FROM top_locks WHERE runtime = 'fc'` works.
+
+The catalogue fingerprint is kept in meta('queries_fingerprint'); installing again is skipped while it
+matches.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+from lima.db import get_meta, set_meta
+from lima.queries.catalog import QueryFile, catalog_fingerprint, load_catalog
+
+__all__ = ["install_views", "needs_install", "macro_sql", "ordered"]
+
+_FINGERPRINT_KEY = "queries_fingerprint"
+
+
+def _sql_literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def macro_sql(q: QueryFile) -> str:
+    """CREATE OR REPLACE MACRO text for a parameterised query (defaults as in the header)."""
+    params = ", ".join(f'"{p.name}" := {_sql_literal(None if p.required else p.default_value())}'
+                       for p in q.params)
+    body = re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", r'"\1"', q.sql)
+    return f"CREATE OR REPLACE MACRO {q.sql_name}({params}) AS TABLE\n{body}"
+
+
+def ordered(catalog: dict[str, QueryFile]) -> list[QueryFile]:
+    """Query files in an order where every view is created after the views it names."""
+    names = {q.sql_name: q for q in catalog.values()}
+    deps = {n: {m for m in names if m != n and re.search(rf"\b{m}\b", q.sql)} for n, q in names.items()}
+    out: list[QueryFile] = []
+    done: set[str] = set()
+
+    def visit(n: str, path: tuple[str, ...]) -> None:
+        if n in done:
+            return
+        if n in path:
+            raise ValueError(f"queries: circular reference {' -> '.join(path + (n,))}")
+        for d in sorted(deps[n]):
+            visit(d, path + (n,))
+        done.add(n)
+        out.append(names[n])
+
+    for n in sorted(names, key=lambda n: (names[n].kind != "view", n)):
+        visit(n, ())
+    return out
+
+
+def needs_install(con: duckdb.DuckDBPyConnection, catalog: dict[str, QueryFile] | None = None) -> bool:
+    """True when the installed views/macros are missing or differ from the query files."""
+    catalog = catalog if catalog is not None else load_catalog()
+    return get_meta(con, _FINGERPRINT_KEY) != catalog_fingerprint(catalog)
+
+
+def install_views(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
+    """Create or replace every view and macro of queries/*.sql in the database; True when it installed.
+
+    Runs in one transaction: a failing file leaves the previous installation in place.
+    lima-index and lima-trace may call this at their end.
+    """
+    catalog = load_catalog()
+    if not force and not needs_install(con, catalog):
+        return False
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for q in ordered(catalog):
+            try:
+                if q.kind == "view":
+                    con.execute(f"CREATE OR REPLACE VIEW {q.sql_name} AS\n{q.sql}")
+                    continue
+                con.execute(macro_sql(q))
+                if not any(p.required for p in q.params):
+                    args = ", ".join(f'"{p.name}" := NULL' for p in q.params)
+                    con.execute(f"CREATE OR REPLACE VIEW {q.sql_name} AS SELECT * FROM {q.sql_name}({args})")
+            except duckdb.Error as e:
+                raise duckdb.Error(f"{q.path}: {str(e).splitlines()[0]}") from None
+        set_meta(con, _FINGERPRINT_KEY, catalog_fingerprint(catalog))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return True

@@ -1,0 +1,28 @@
+-- name: lock-objects
+-- description: Each traced lock with its acquisition site and the kernel object it locks (struct.field or global), a confidence, or why it is unresolved
+-- param: runtime VARCHAR null  Only this runtime
+-- param: workload VARCHAR null  Only this workload
+-- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+-- param: status VARCHAR null  Only resolved, ambiguous or unresolved rows
+-- param: limit INTEGER 200  Rows at most (most acquired first)
+--
+-- One row per (runtime, workload, mode, lock, lock type, site, object), summed over runs. lock is the
+-- lockdep class name, else the global symbol at the address, else the address.
+WITH e AS (
+    SELECT * FROM lock_event_objects x
+    WHERE ($runtime IS NULL OR x.runtime = $runtime)
+      AND ($workload IS NULL OR x.workload = $workload)
+      AND ($mode IS NULL OR x.mode = $mode)
+      AND ($status IS NULL OR x.status = $status)
+)
+SELECT e.runtime, e.workload, e.mode AS mode, e.lock, e.lock_type, e.object,
+       e.object_kind, e."struct", e.field, e.symbol,
+       e.site_function, e.site_file, e.site_line, e.confidence,
+       sum(e.count)::BIGINT AS count,
+       round(sum(e.wait_ns_total) / 1e6, 3) AS wait_ms,
+       count(DISTINCT e.run_id) AS runs,
+       e.status, e.method, e.candidates, e.reason, e.taken_in
+FROM e
+GROUP BY ALL
+ORDER BY count DESC, e.runtime, e.workload, e.mode, e.lock, e.site_function NULLS LAST
+LIMIT $limit

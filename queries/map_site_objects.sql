@@ -1,0 +1,197 @@
+-- name: map_site_objects
+-- kind: view
+-- description: Each distinct acquisition site of map_stacks resolved to the object it locks through lock_sites, walking up the stack while the lock is a parameter
+--
+-- Steps, per site_key (so a stack seen in 100 runs is resolved once):
+--  1. candidates: lock_sites of the site function whose primitive, or a primitive of its wrapper chain
+--     (lock_sites.via), is the entry frame or a primitive that compiles to the entry symbol
+--     (map_frame_roles.primitives). No entry frame: every acquire/try site of the function.
+--     Nothing there: sites of static functions and macros the site function calls (inlined into it),
+--     method inlined-callee. Still nothing: sites of the function of the entry's lock kind, method kind.
+--  2. a source line on the site frame (DWARF) keeps only the candidates on that line when any is.
+--  3. walk up: while every candidate locks a parameter (object_kind param) or the function is a
+--     parameter wrapper (lock_wrappers), the caller's lock_sites that call this function decide
+--     (lockref_get_not_zero(&dentry->d_lockref) in the caller names dentry.d_lockref). A caller without
+--     such a site stops the walk: the inner answer stays, with the reason and a lower confidence.
+--  4. one distinct object left: resolved; several: ambiguous with the candidates; none: unresolved.
+WITH keys AS (
+    SELECT DISTINCT site_key, site_function, entry_symbol, src_file, src_line, callers
+    FROM map_stacks WHERE site_function IS NOT NULL
+),
+roles AS (
+    SELECT symbol, any_value(lock_kind) AS lock_kind, list_distinct(flatten(list(primitives))) AS primitives
+    FROM map_frame_roles GROUP BY symbol
+),
+levels AS (
+    SELECT k.site_key, t.lvl,
+           CASE WHEN t.lvl = 0 THEN k.site_function ELSE k.callers[t.lvl] END AS fn,
+           CASE WHEN t.lvl = 0 THEN k.entry_symbol WHEN t.lvl = 1 THEN k.site_function
+                ELSE k.callers[t.lvl - 1] END AS called,
+           CASE WHEN t.lvl = 0 THEN k.src_file END AS src_file,
+           CASE WHEN t.lvl = 0 THEN k.src_line END AS src_line
+    FROM keys k CROSS JOIN range(0, 5) t(lvl)
+    WHERE t.lvl = 0 OR len(k.callers) >= t.lvl
+),
+sites AS (
+    SELECT ls.*, list_prepend(ls.primitive, string_split(coalesce(ls.via, ''), '>')) AS chain
+    FROM lock_sites ls
+),
+direct AS (
+    SELECT l.site_key, l.lvl, l.fn, 'direct' AS method, s.*
+    FROM levels l
+    JOIN sites s ON s.function = l.fn
+    LEFT JOIN roles r ON r.symbol = l.called
+    WHERE CASE WHEN l.called IS NULL THEN s.op IN ('acquire', 'try')
+               ELSE list_contains(s.chain, l.called) OR list_has_any(s.chain, coalesce(r.primitives, [])) END
+),
+inlined AS (  -- level 0 only, when direct found nothing: lock sites of static/macro callees
+    SELECT l.site_key, l.lvl, l.fn, 'inlined-callee' AS method, s.*
+    FROM levels l
+    JOIN (SELECT DISTINCT caller, callee FROM calls WHERE kind = 'direct') c ON c.caller = l.fn
+    JOIN sites s ON s.function = c.callee AND s.function <> l.fn
+    LEFT JOIN roles r ON r.symbol = l.called
+    WHERE l.lvl = 0
+      AND NOT EXISTS (SELECT 1 FROM direct d WHERE d.site_key = l.site_key AND d.lvl = 0)
+      AND (s.function_id IS NULL
+           OR EXISTS (SELECT 1 FROM functions fu WHERE fu.function_id = s.function_id
+                      AND (fu.is_static OR fu.is_inline)))
+      AND CASE WHEN l.called IS NULL THEN s.op IN ('acquire', 'try')
+               ELSE list_contains(s.chain, l.called) OR list_has_any(s.chain, coalesce(r.primitives, [])) END
+),
+bykind AS (  -- level 0 only, when neither found anything: same function, same lock kind as the entry
+    SELECT l.site_key, l.lvl, l.fn, 'kind' AS method, s.*
+    FROM levels l
+    JOIN roles r ON r.symbol = l.called
+    JOIN sites s ON s.function = l.fn AND s.lock_kind = r.lock_kind AND s.op IN ('acquire', 'try')
+    WHERE l.lvl = 0
+      AND NOT EXISTS (SELECT 1 FROM direct d WHERE d.site_key = l.site_key AND d.lvl = 0)
+      AND NOT EXISTS (SELECT 1 FROM inlined i WHERE i.site_key = l.site_key)
+),
+cand0 AS (
+    SELECT * FROM direct UNION ALL BY NAME SELECT * FROM inlined UNION ALL BY NAME SELECT * FROM bykind
+),
+cand AS (  -- a source line on the site frame narrows level 0 to the sites on that line
+    SELECT c.* EXCLUDE (on_line, any_on_line)
+    FROM (
+        SELECT c.*, (c.lvl = 0 AND l.src_line IS NOT NULL AND c.line = l.src_line
+                     AND (l.src_file IS NULL OR f.path IS NULL OR l.src_file LIKE '%' || f.path
+                          OR f.path LIKE '%' || l.src_file)) AS on_line,
+               bool_or(on_line) OVER (PARTITION BY c.site_key, c.lvl) AS any_on_line
+        FROM cand0 c
+        JOIN levels l ON l.site_key = c.site_key AND l.lvl = c.lvl
+        LEFT JOIN files f ON f.file_id = c.file_id
+    ) c
+    WHERE NOT coalesce(c.any_on_line, false) OR c.on_line
+),
+wrappers AS (
+    SELECT DISTINCT name FROM lock_wrappers WHERE kind = 'function' AND param_index IS NOT NULL
+),
+lvl_stats AS (
+    SELECT l.site_key, l.lvl, l.fn,
+           count(c.site_key) AS n_cand,
+           count(c.site_key) FILTER (WHERE c.object_kind = 'param') AS n_param,
+           w.name IS NOT NULL AS is_param_wrapper
+    FROM levels l
+    LEFT JOIN cand c ON c.site_key = l.site_key AND c.lvl = l.lvl
+    LEFT JOIN wrappers w ON w.name = l.fn
+    GROUP BY l.site_key, l.lvl, l.fn, w.name
+),
+walk AS (
+    SELECT site_key,
+           -- levels 0..stop-1 all "walk on" (their lock comes from the caller)
+           min(lvl) FILTER (WHERE NOT (n_cand > 0 AND (n_param = n_cand OR is_param_wrapper))) AS stop,
+           max(lvl) AS top,
+           list(fn ORDER BY lvl) AS fns,
+           map(list(lvl), list(n_cand)) AS n_by_lvl
+    FROM lvl_stats GROUP BY site_key
+),
+final AS (
+    SELECT site_key, fns,
+           CASE WHEN stop IS NULL THEN top
+                WHEN stop = 0 THEN 0
+                WHEN n_by_lvl[stop] = 0 THEN stop - 1
+                ELSE stop END AS final_lvl,
+           stop IS NULL OR (stop > 0 AND n_by_lvl[stop] = 0) AS walk_failed,
+           stop
+    FROM walk
+),
+chosen AS (
+    SELECT c.*, f.walk_failed, f.fns, f.final_lvl,
+           CASE c.object_kind
+               WHEN 'field' THEN coalesce(c.struct_name, '?') || '.' || coalesce(c.field_path, '?')
+               WHEN 'pseudo' THEN coalesce(c.struct_name, '?') || '.' || coalesce(c.field_path, '?')
+               WHEN 'global' THEN c.symbol || coalesce('.' || c.field_path, '')
+               WHEN 'percpu' THEN c.symbol || coalesce('.' || c.field_path, '')
+               WHEN 'param' THEN 'param ' || coalesce(c.symbol, c.arg_text) || ' of ' || c.function
+               WHEN 'local' THEN 'local ' || coalesce(c.symbol, c.arg_text) || ' in ' || c.function
+               ELSE NULL END AS object
+    FROM cand c JOIN final f ON f.site_key = c.site_key AND f.final_lvl = c.lvl
+),
+objects AS (
+    SELECT site_key,
+           count(DISTINCT coalesce(object, object_kind || ':' || arg_text || '@' || function)) AS n_objects,
+           count(*) AS n_sites,
+           list_sort(list_distinct(list(coalesce(object, arg_text || ' (' || object_kind || ')')))) AS labels,
+           list_distinct(flatten(list(coalesce(candidates, [])))) AS inner_candidates,
+           arg_max(object_kind, confidence) AS object_kind,
+           arg_max(struct_name, confidence) AS struct_name,
+           arg_max(field_path, confidence) AS field_path,
+           arg_max(symbol, confidence) AS symbol,
+           arg_max(object, confidence) AS object,
+           arg_max(reason, confidence) AS site_reason,
+           max(confidence) AS confidence,
+           count(DISTINCT struct_name) AS n_structs,
+           any_value(struct_name) AS any_struct,
+           min(line) AS site_line,
+           arg_min(file_id, line) AS file_id,
+           any_value(function) AS site_function,
+           any_value(method) AS method,
+           any_value(primitive) AS primitive,
+           any_value(walk_failed) AS walk_failed,
+           any_value(fns) AS fns,
+           any_value(final_lvl) AS final_lvl
+    FROM chosen GROUP BY site_key
+)
+SELECT k.site_key,
+       k.site_function AS taken_in,
+       k.entry_symbol,
+       o.site_function,
+       fl.path AS site_file,
+       o.site_line,
+       o.primitive AS site_primitive,
+       CASE WHEN o.final_lvl IS NULL THEN [k.site_function] ELSE o.fns[1:o.final_lvl + 1] END AS walk,
+       CASE WHEN o.site_key IS NULL THEN 'unresolved'
+            WHEN o.n_objects > 1 THEN 'ambiguous'
+            ELSE o.object_kind END AS object_kind,
+       CASE WHEN o.n_objects > 1 AND o.n_structs = 1 THEN o.any_struct
+            WHEN o.n_objects = 1 THEN o.struct_name END AS struct_name,
+       CASE WHEN o.n_objects = 1 THEN o.field_path END AS field_path,
+       CASE WHEN o.n_objects = 1 THEN o.symbol END AS symbol,
+       CASE WHEN o.n_objects = 1 THEN o.object END AS object,
+       CASE WHEN o.site_key IS NULL THEN 0.0
+            ELSE round(o.confidence
+                       * CASE o.method WHEN 'direct' THEN 1.0 ELSE 0.7 END
+                       * CASE WHEN o.walk_failed THEN 0.6 ELSE 1.0 END
+                       / CASE WHEN o.n_objects > 1 THEN o.n_objects ELSE 1 END, 3) END AS confidence,
+       CASE WHEN o.site_key IS NULL THEN 'unresolved'
+            WHEN o.n_objects > 1 OR o.object_kind = 'ambiguous' THEN 'ambiguous'
+            WHEN o.object IS NULL OR o.object_kind = 'param' THEN 'unresolved'
+            ELSE 'resolved' END AS status,
+       coalesce(o.method, 'none') AS method,
+       CASE WHEN o.n_objects > 1 THEN o.labels
+            WHEN o.object_kind = 'ambiguous' THEN o.inner_candidates END AS candidates,
+       CASE
+           WHEN o.site_key IS NULL AND NOT EXISTS (SELECT 1 FROM functions fu WHERE fu.name = k.site_function)
+               THEN k.site_function || ' is not in the index (not indexed, or a symbol the parser does not see)'
+           WHEN o.site_key IS NULL
+               THEN 'no lock site in ' || k.site_function || ' calls ' || coalesce(k.entry_symbol, 'a lock primitive')
+           WHEN o.n_objects > 1
+               THEN o.n_sites || ' lock sites in ' || o.site_function || ' lock different objects'
+           WHEN o.walk_failed
+               THEN 'lock is passed in by the caller of ' || o.site_function || '; '
+                    || coalesce(k.callers[o.final_lvl + 1], 'no caller frame') || ' has no lock site calling it'
+           WHEN o.object IS NULL THEN coalesce(o.site_reason, 'lock site has object_kind ' || o.object_kind)
+           ELSE NULL END AS reason
+FROM keys k
+LEFT JOIN objects o ON o.site_key = k.site_key
+LEFT JOIN files fl ON fl.file_id = o.file_id

@@ -1,0 +1,36 @@
+-- name: map_stacks
+-- kind: view
+-- description: Each traced stack reduced to its acquisition site: first frame outside the lock implementation, the lock entry frame below it, and the callers above it
+--
+-- One row per (run_id, stack_id). site_function is the innermost frame whose symbol (compiler suffix
+-- such as .constprop.0 dropped) is not in map_frame_roles; entry_symbol is the frame just below it (the
+-- lock primitive the site called, NULL when the site is the innermost frame); callers are the next
+-- eight frames above the site, innermost first, for walking up when the lock is a parameter.
+-- site_key identifies the (site, entry, source line, callers) combination: stacks repeat across runs,
+-- and map_site_objects resolves each distinct key once.
+WITH f AS (
+    SELECT sf.run_id, sf.stack_id, sf.depth, split_part(sf.symbol, '.', 1) AS fn,
+           sf.src_file, sf.src_line, r.symbol IS NOT NULL AS is_lock_frame
+    FROM stack_frames sf
+    LEFT JOIN (SELECT DISTINCT symbol FROM map_frame_roles) r ON r.symbol = split_part(sf.symbol, '.', 1)
+),
+s AS (
+    SELECT run_id, stack_id, min(depth) FILTER (WHERE NOT is_lock_frame) AS site_depth, count(*) AS n_frames
+    FROM f GROUP BY run_id, stack_id
+),
+k AS (
+    SELECT s.run_id, s.stack_id, s.site_depth, s.n_frames,
+           max(f.fn) FILTER (WHERE f.depth = s.site_depth) AS site_function,
+           max(f.src_file) FILTER (WHERE f.depth = s.site_depth) AS src_file,
+           max(f.src_line) FILTER (WHERE f.depth = s.site_depth) AS src_line,
+           max(f.fn) FILTER (WHERE f.depth = s.site_depth - 1) AS entry_symbol,
+           coalesce(list(f.fn ORDER BY f.depth)
+                    FILTER (WHERE f.depth > s.site_depth AND f.depth <= s.site_depth + 8), []) AS callers,
+           list(f.fn ORDER BY f.depth) FILTER (WHERE f.depth < s.site_depth OR s.site_depth IS NULL) AS lock_frames
+    FROM s JOIN f ON f.run_id = s.run_id AND f.stack_id = s.stack_id
+    GROUP BY s.run_id, s.stack_id, s.site_depth, s.n_frames
+)
+SELECT run_id, stack_id, site_depth, n_frames, site_function, src_file, src_line, entry_symbol, callers,
+       lock_frames,
+       hash(site_function, entry_symbol, src_file, src_line, callers) AS site_key
+FROM k

@@ -1,0 +1,45 @@
+-- name: mode-compare
+-- description: Per object, events per run in one mode against another (coldstart vs warmup) for each runtime x workload
+-- param: runtime VARCHAR null  Only this runtime
+-- param: workload VARCHAR null  Only this workload
+-- param: mode_a VARCHAR coldstart  First mode
+-- param: mode_b VARCHAR warmup  Second mode
+-- param: limit INTEGER 30  Rows at most per runtime x workload (largest difference first)
+--
+-- per_run_a = events of the object in mode A / runs of mode A of that runtime x workload (0 when absent);
+-- ratio = per_run_a / per_run_b (NULL when B is 0).
+WITH m AS (SELECT coalesce($mode_a, 'coldstart') AS a, coalesce($mode_b, 'warmup') AS b),
+runs AS (
+    SELECT r.runtime, r.workload, r.mode, count(*) AS n
+    FROM trace_runs r, m
+    WHERE r.mode IN (m.a, m.b)
+      AND ($runtime IS NULL OR r.runtime = $runtime)
+      AND ($workload IS NULL OR r.workload = $workload)
+    GROUP BY r.runtime, r.workload, r.mode
+),
+ev AS (
+    SELECT e.runtime, e.workload, e.object_key, any_value(e.status) AS status,
+           sum(e.count) FILTER (WHERE e.mode = m.a) AS n_a,
+           sum(e.count) FILTER (WHERE e.mode = m.b) AS n_b
+    FROM lock_event_objects e, m
+    WHERE e.mode IN (m.a, m.b)
+      AND ($runtime IS NULL OR e.runtime = $runtime)
+      AND ($workload IS NULL OR e.workload = $workload)
+    GROUP BY e.runtime, e.workload, e.object_key
+),
+j AS (
+    SELECT ev.*, m.a AS mode_a, m.b AS mode_b, ra.n AS runs_a, rb.n AS runs_b,
+           coalesce(ev.n_a, 0) / ra.n AS per_run_a, coalesce(ev.n_b, 0) / rb.n AS per_run_b
+    FROM ev CROSS JOIN m
+    LEFT JOIN runs ra ON ra.runtime = ev.runtime AND ra.workload = ev.workload AND ra.mode = m.a
+    LEFT JOIN runs rb ON rb.runtime = ev.runtime AND rb.workload = ev.workload AND rb.mode = m.b
+)
+SELECT j.runtime, j.workload, j.object_key AS object, j.status, j.mode_a, j.mode_b,
+       j.runs_a, j.runs_b, round(j.per_run_a, 3) AS per_run_a, round(j.per_run_b, 3) AS per_run_b,
+       round(j.per_run_a - j.per_run_b, 3) AS difference,
+       CASE WHEN j.per_run_b > 0 THEN round(j.per_run_a / j.per_run_b, 3) END AS ratio
+FROM j
+QUALIFY $limit IS NULL
+     OR row_number() OVER (PARTITION BY j.runtime, j.workload
+                           ORDER BY abs(coalesce(j.per_run_a, 0) - coalesce(j.per_run_b, 0)) DESC, j.object_key) <= $limit
+ORDER BY j.runtime, j.workload, abs(coalesce(difference, per_run_a, -per_run_b)) DESC, object

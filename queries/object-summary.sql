@@ -1,0 +1,24 @@
+-- name: object-summary
+-- description: Lock traffic rolled up per kernel object type (struct; globals, ambiguous and unresolved in their own rows): which kernel objects each runtime touches
+-- param: runtime VARCHAR null  Only this runtime
+-- param: workload VARCHAR null  Only this workload
+-- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+WITH e AS (
+    SELECT x.*,
+           CASE WHEN x.status = 'resolved' AND x."struct" IS NOT NULL THEN x."struct"
+                WHEN x.status = 'resolved' AND x.object_kind IN ('global', 'percpu') THEN '(global locks)'
+                WHEN x.status = 'resolved' THEN '(' || x.object_kind || ')'
+                WHEN x.status = 'ambiguous' AND x."struct" IS NOT NULL THEN x."struct"
+                ELSE '(' || x.status || ')' END AS struct_type
+    FROM lock_event_objects x
+    WHERE ($runtime IS NULL OR x.runtime = $runtime)
+      AND ($workload IS NULL OR x.workload = $workload)
+      AND ($mode IS NULL OR x.mode = $mode)
+)
+SELECT e.runtime, e.struct_type, count(DISTINCT e.object_key) AS objects,
+       list_sort(list_distinct(list(coalesce(e.field, e.symbol)))) AS fields_or_symbols,
+       sum(e.count)::BIGINT AS events, round(coalesce(sum(e.wait_ns_total), 0) / 1e6, 3) AS wait_ms,
+       count(DISTINCT e.run_id) AS runs, list_sort(list_distinct(list(e.workload))) AS workloads
+FROM e
+GROUP BY e.runtime, e.struct_type
+ORDER BY e.runtime, events DESC, e.struct_type

@@ -1,0 +1,163 @@
+"""Print or save rows in the formats every LIMA command offers: table, csv, json, markdown, latex, parquet.
+
+Usage from any command:
+
+    from lima.queries.output import FORMATS, emit
+    emit(columns, rows, fmt="table", output=None, title="top-locks")
+
+A file is written whole or not at all (a temporary file renamed into place).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["FORMATS", "OutputError", "emit", "render_text"]
+
+FORMATS = ("table", "csv", "json", "markdown", "latex", "parquet")
+
+
+class OutputError(Exception):
+    """Output cannot be produced as asked (one line for the user)."""
+
+
+def _plain(v: object) -> object:
+    """A JSON-friendly value."""
+    if isinstance(v, decimal.Decimal):
+        return float(v)
+    if isinstance(v, dt.datetime | dt.date | dt.time | dt.timedelta):
+        return str(v)
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, bytes):
+        return v.hex()
+    return v
+
+
+def _cell(v: object) -> str:
+    """Text of one value for table/markdown/latex/csv."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.4g}" if abs(v) < 1e15 and v != int(v) else f"{v:.0f}"
+    if isinstance(v, list | tuple):
+        return ", ".join(_cell(x) for x in v)
+    return str(v)
+
+
+def _latex_escape(s: str) -> str:
+    table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    return "".join(table.get(c, c) for c in s)
+
+
+def render_text(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str,
+                title: str | None = None) -> str:
+    """The rows as text in csv, json, markdown or latex."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_cell(v) for v in r])
+        return buf.getvalue()
+    if fmt == "json":
+        return json.dumps([{c: _plain(v) for c, v in zip(columns, r, strict=True)} for r in rows],
+                          indent=1) + "\n"
+    if fmt == "markdown":
+        esc = [[_cell(v).replace("|", r"\|") for v in r] for r in rows]
+        lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in esc]
+        return "\n".join(lines) + "\n"
+    if fmt == "latex":
+        numeric = [all(isinstance(r[i], int | float | decimal.Decimal) or r[i] is None for r in rows)
+                   and rows for i in range(len(columns))]
+        spec = "".join("r" if n else "l" for n in numeric)
+        lines = [r"\begin{tabular}{" + spec + "}", r"\toprule",
+                 " & ".join(_latex_escape(c) for c in columns) + r" \\", r"\midrule"]
+        lines += [" & ".join(_latex_escape(_cell(v)) for v in r) + r" \\" for r in rows]
+        lines += [r"\bottomrule", r"\end{tabular}"]
+        if title:
+            lines.insert(0, f"% {title}")
+        return "\n".join(lines) + "\n"
+    raise OutputError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path = Path(path)
+    if not path.parent.exists() and str(path.parent) not in ("", "."):
+        raise OutputError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str | None, file) -> None:
+    """A rich table; columns empty in every row are left out, cells never wrap (long ones end in ...)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    keep = [i for i in range(len(columns)) if not rows or any(r[i] not in (None, "", []) for r in rows)]
+    t = Table(title=title, show_lines=False, header_style="bold", caption=f"{len(rows)} rows")
+    total = 0
+    for i in keep:
+        numeric = bool(rows) and all(isinstance(r[i], int | float | decimal.Decimal) or r[i] is None
+                                     for r in rows)
+        longest = max([len(columns[i])] + [len(_cell(r[i])) for r in rows[:200]])
+        total += min(longest, 60) + 3
+        t.add_column(columns[i], justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis",
+                     min_width=min(longest, 6 if numeric else 10), max_width=60)
+    for r in rows:
+        t.add_row(*[_cell(r[i]) for i in keep])
+    tty = file is None and sys.stdout.isatty()
+    Console(file=file, width=None if tty else max(80, total + 1), soft_wrap=False).print(t)
+
+
+def emit(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str = "table",
+         output: str | os.PathLike[str] | None = None, title: str | None = None) -> None:
+    """Print the rows to stdout, or write them to OUTPUT, in FMT (one of FORMATS)."""
+    columns = list(columns)
+    if fmt not in FORMATS:
+        raise OutputError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    if fmt == "parquet":
+        if output is None:
+            raise OutputError("--format parquet needs --output FILE")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist([{c: _plain(v) for c, v in zip(columns, r, strict=True)} for r in rows],
+                                     schema=None) if rows else pa.table({c: pa.array([], pa.null())
+                                                                         for c in columns})
+        buf = pa.BufferOutputStream()
+        pq.write_table(table, buf)
+        _write_atomic(Path(output), buf.getvalue().to_pybytes())
+        return
+    if fmt == "table":
+        if output is None:
+            _table(columns, rows, title, None)
+            return
+        buf = io.StringIO()
+        _table(columns, rows, title, buf)
+        _write_atomic(Path(output), buf.getvalue().encode())
+        return
+    text = render_text(columns, rows, fmt, title)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomic(Path(output), text.encode())

@@ -1,0 +1,41 @@
+-- name: runtime-summary
+-- description: One row per runtime x workload x mode: runs, events, events per second, distinct objects and structs, how much was resolved, wait time, lost events
+-- param: runtime VARCHAR null  Only this runtime
+-- param: workload VARCHAR null  Only this workload
+-- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+WITH runs AS (
+    SELECT r.* FROM trace_runs r
+    WHERE ($runtime IS NULL OR r.runtime = $runtime)
+      AND ($workload IS NULL OR r.workload = $workload)
+      AND ($mode IS NULL OR r.mode = $mode)
+),
+rg AS (
+    SELECT runs.runtime, runs.workload, runs.mode, count(*) AS runs,
+           sum(runs.duration_s) AS seconds, sum(runs.events_lost) AS events_lost,
+           list_sort(list_distinct(list(runs.backend))) AS backends
+    FROM runs GROUP BY runs.runtime, runs.workload, runs.mode
+),
+eg AS (
+    SELECT e.runtime, e.workload, e.mode,
+           sum(e.count)::BIGINT AS events,
+           sum(e.count) FILTER (WHERE e.status = 'resolved')::BIGINT AS resolved_events,
+           count(DISTINCT e.object_key) AS objects,
+           count(DISTINCT e.object_key) FILTER (WHERE e.status = 'resolved') AS resolved_objects,
+           count(DISTINCT e."struct") AS structs,
+           count(DISTINCT e.lock) AS locks,
+           coalesce(sum(e.wait_ns_total), 0) AS wait_ns
+    FROM lock_event_objects e
+    JOIN runs ON runs.run_id = e.run_id
+    GROUP BY e.runtime, e.workload, e.mode
+)
+SELECT rg.runtime, rg.workload, rg.mode, rg.runs, rg.backends,
+       coalesce(eg.events, 0) AS events,
+       CASE WHEN rg.seconds > 0 THEN round(coalesce(eg.events, 0) / rg.seconds, 2) END AS events_per_s,
+       coalesce(eg.locks, 0) AS locks, coalesce(eg.objects, 0) AS objects,
+       coalesce(eg.resolved_objects, 0) AS resolved_objects, coalesce(eg.structs, 0) AS structs,
+       CASE WHEN eg.events > 0 THEN round(coalesce(eg.resolved_events, 0) / eg.events, 4) END AS resolved_share,
+       round(coalesce(eg.wait_ns, 0) / 1e6, 3) AS wait_ms,
+       rg.events_lost
+FROM rg
+LEFT JOIN eg ON eg.runtime = rg.runtime AND eg.workload = rg.workload AND eg.mode = rg.mode
+ORDER BY rg.runtime, rg.workload, rg.mode

@@ -1,0 +1,55 @@
+-- name: shared-locks
+-- description: Kernel objects locked by more than one runtime, or by more than one tenant (cgroup) in a run: the interference surface
+-- param: runtime VARCHAR null  Only objects this runtime takes part in
+-- param: workload VARCHAR null  Only this workload
+-- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+-- param: limit INTEGER 50  Rows at most (most runtimes, then most events first)
+--
+-- An object is a struct.field (the same kind of object, not necessarily the same instance) or a global
+-- symbol (one instance). shared_instances counts lock addresses seen under more than one runtime
+-- (meaningful for runs traced on one boot of one host).
+WITH e AS (
+    SELECT * FROM lock_event_objects x
+    WHERE ($workload IS NULL OR x.workload = $workload)
+      AND ($mode IS NULL OR x.mode = $mode)
+),
+per_rt AS (
+    SELECT e.object_key, e.runtime, sum(e.count) AS n FROM e GROUP BY e.object_key, e.runtime
+),
+tenants AS (
+    SELECT t.object_key, max(t.n_cg) AS max_tenants
+    FROM (SELECT e.object_key, e.run_id, count(DISTINCT e.cgroup_id) AS n_cg FROM e
+          GROUP BY e.object_key, e.run_id) t
+    GROUP BY t.object_key
+),
+inst AS (
+    SELECT i.object_key, count(*) AS shared_instances
+    FROM (SELECT e.object_key, e.lock_addr FROM e WHERE e.lock_addr IS NOT NULL
+          GROUP BY e.object_key, e.lock_addr HAVING count(DISTINCT e.runtime) > 1) i
+    GROUP BY i.object_key
+),
+obj AS (
+    SELECT e.object_key, any_value(e.object_kind) AS object_kind, any_value(e."struct") AS "struct",
+           any_value(e.status) AS status
+    FROM e GROUP BY e.object_key
+),
+agg AS (
+    SELECT p.object_key, count(*) AS n_runtimes, list_sort(list(p.runtime)) AS runtimes,
+           sum(p.n)::BIGINT AS count,
+           string_agg(p.runtime || ':' || p.n, ', ' ORDER BY p.n DESC, p.runtime) AS count_by_runtime
+    FROM per_rt p GROUP BY p.object_key
+)
+SELECT a.object_key AS object, o.object_kind, o."struct", o.status,
+       a.n_runtimes, a.runtimes, coalesce(t.max_tenants, 0) AS max_tenants_in_a_run,
+       CASE WHEN a.n_runtimes > 1 AND t.max_tenants > 1 THEN 'runtimes+tenants'
+            WHEN a.n_runtimes > 1 THEN 'runtimes' ELSE 'tenants' END AS shared_by,
+       coalesce(i.shared_instances, 0) AS shared_instances,
+       a.count, a.count_by_runtime
+FROM agg a
+JOIN obj o ON o.object_key = a.object_key
+LEFT JOIN tenants t ON t.object_key = a.object_key
+LEFT JOIN inst i ON i.object_key = a.object_key
+WHERE (a.n_runtimes > 1 OR t.max_tenants > 1)
+  AND ($runtime IS NULL OR list_contains(a.runtimes, $runtime))
+ORDER BY a.n_runtimes DESC, a.count DESC, object
+LIMIT $limit

@@ -1,0 +1,45 @@
+-- name: top-locks
+-- description: The most taken (or most waited-for) locks per runtime, workload and mode, with the kernel objects they protect
+-- param: runtime VARCHAR null  Only this runtime
+-- param: workload VARCHAR null  Only this workload
+-- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+-- param: by VARCHAR count  Rank by count (acquisitions/contentions) or wait (total wait time)
+-- param: limit INTEGER 20  Rows at most per runtime x workload x mode
+--
+-- A lock here is an object (object_key of lock_event_objects: struct.field or global symbol; an
+-- unresolved lock keeps its class name or site). locks = distinct lock instances (addresses or class
+-- names) behind it; top_site = the acquisition site with the most events.
+WITH e AS (
+    SELECT * FROM lock_event_objects x
+    WHERE ($runtime IS NULL OR x.runtime = $runtime)
+      AND ($workload IS NULL OR x.workload = $workload)
+      AND ($mode IS NULL OR x.mode = $mode)
+),
+g AS (
+    SELECT e.runtime, e.workload, e.mode, e.object_key,
+           any_value(e.object_kind) AS object_kind, any_value(e."struct") AS "struct",
+           any_value(e.field) AS field, any_value(e.symbol) AS symbol,
+           any_value(e.status) AS status, max(e.confidence) AS confidence,
+           sum(e.count)::BIGINT AS count,
+           round(coalesce(sum(e.wait_ns_total), 0) / 1e6, 3) AS wait_ms,
+           round(max(e.wait_ns_max) / 1e3, 1) AS max_wait_us,
+           count(DISTINCT e.run_id) AS runs,
+           count(DISTINCT e.lock) AS locks,
+           list_sort(list_distinct(list(e.lock_type))) AS lock_types,
+           arg_max(e.site_function, e.count) AS top_site,
+           arg_max(e.site_file || ':' || e.site_line, e.count) AS top_site_line
+    FROM e
+    GROUP BY e.runtime, e.workload, e.mode, e.object_key
+)
+SELECT row_number() OVER w AS rank, g.runtime, g.workload, g.mode, g.object_key AS object, g.object_kind,
+       g."struct", g.field, g.symbol, g.count, g.wait_ms, g.max_wait_us, g.runs, g.locks, g.lock_types,
+       g.top_site, g.top_site_line, g.status, g.confidence
+FROM g
+WINDOW w AS (PARTITION BY g.runtime, g.workload, g.mode
+             ORDER BY CASE coalesce($by, 'count')
+                          WHEN 'count' THEN g.count
+                          WHEN 'wait' THEN g.wait_ms
+                          ELSE error('top-locks: --by must be count or wait, not ' || $by) END DESC,
+                      g.count DESC, g.object_key)
+QUALIFY $limit IS NULL OR row_number() OVER w <= $limit
+ORDER BY g.runtime, g.workload, g.mode, rank

@@ -1,0 +1,26 @@
+-- name: unique-locks
+-- description: Kernel objects locked under one runtime only (within the workload/mode filters): what sets a runtime apart
+-- param: runtime VARCHAR null  Only the objects unique to this runtime
+-- param: workload VARCHAR null  Only this workload
+-- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+-- param: limit INTEGER 50  Rows at most per runtime (most events first)
+WITH e AS (
+    SELECT * FROM lock_event_objects x
+    WHERE ($workload IS NULL OR x.workload = $workload)
+      AND ($mode IS NULL OR x.mode = $mode)
+),
+only_one AS (
+    SELECT e.object_key FROM e GROUP BY e.object_key HAVING count(DISTINCT e.runtime) = 1
+)
+SELECT e.runtime, e.object_key AS object, any_value(e.object_kind) AS object_kind,
+       any_value(e."struct") AS "struct", any_value(e.status) AS status,
+       sum(e.count)::BIGINT AS count, count(DISTINCT e.run_id) AS runs,
+       list_sort(list_distinct(list(e.workload))) AS workloads,
+       arg_max(e.site_function, e.count) AS top_site
+FROM e
+JOIN only_one u ON u.object_key = e.object_key
+WHERE $runtime IS NULL OR e.runtime = $runtime
+GROUP BY e.runtime, e.object_key
+QUALIFY $limit IS NULL
+     OR row_number() OVER (PARTITION BY e.runtime ORDER BY sum(e.count) DESC, e.object_key) <= $limit
+ORDER BY e.runtime, count DESC, object
