@@ -4,9 +4,11 @@
 -- param: workload VARCHAR null  Only this workload
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
 -- param: min_share DOUBLE 0.05  Keep objects with at least this share (0..1) of events or of wait time
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
     SELECT * FROM lock_event_objects x
-    WHERE ($runtime IS NULL OR x.runtime = $runtime)
+    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
+      AND ($runtime IS NULL OR x.runtime = $runtime)
       AND ($workload IS NULL OR x.workload = $workload)
       AND ($mode IS NULL OR x.mode = $mode)
 ),

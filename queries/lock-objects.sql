@@ -5,12 +5,14 @@
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
 -- param: status VARCHAR null  Only resolved, ambiguous or unresolved rows
 -- param: limit INTEGER 200  Rows at most (most acquired first)
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- One row per (runtime, workload, mode, lock, lock type, site, object), summed over runs. lock is the
 -- lockdep class name, else the global symbol at the address, else the address.
 WITH e AS (
     SELECT * FROM lock_event_objects x
-    WHERE ($runtime IS NULL OR x.runtime = $runtime)
+    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
+      AND ($runtime IS NULL OR x.runtime = $runtime)
       AND ($workload IS NULL OR x.workload = $workload)
       AND ($mode IS NULL OR x.mode = $mode)
       AND ($status IS NULL OR x.status = $status)

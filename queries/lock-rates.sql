@@ -4,6 +4,7 @@
 -- param: workload VARCHAR null  Only this workload
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
 -- param: limit INTEGER 20  Rows at most per runtime x workload x mode (highest mean rate first)
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- rate of a run = events of the object in the run / trace_runs.duration_s. A run of the group where the
 -- object does not appear counts as rate 0 in the mean and the median. Runs without a duration are
@@ -26,6 +27,7 @@ per_run AS (
            any_value(e.status) AS status
     FROM lock_event_objects e
     JOIN runs ON runs.run_id = e.run_id
+    WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
     GROUP BY e.runtime, e.workload, e.mode, e.object_key, e.run_id
 ),
 agg AS (

@@ -3,12 +3,14 @@
 -- description: Every lock_events row with its run labels, its acquisition site and the kernel object it locks (the base of every aggregation)
 --
 -- Which mapping decides, in order: a lockdep class name that one init site explains (lockdep-class);
--- a global symbol at the lock address that global_locks knows (global-symbol; a symbol holding several
+-- a class name several init sites produce is settled by the stack's site when its object is one of
+-- them, else stays ambiguous (the stack may belong to another lock of the same record); a global symbol at the lock address that global_locks knows (global-symbol; a symbol holding several
 -- locks is settled by the stack's site when it names one of them); the stack's acquisition site
 -- (stack-site); otherwise the best ambiguous answer, otherwise unresolved with every reason.
 -- object_key is the grouping label of the aggregations: the object, else 'ambiguous(a | b)', else
 -- 'unresolved <class name or site function or address>'. mode is the run's mode (coldstart/warmup);
--- lock_mode is read/write when known.
+-- lock_mode is read/write when known. event is contended | acquire | release (acquire when the source
+-- does not say); the aggregations count every event but releases unless --event picks one kind.
 WITH j AS (
     SELECT e.*, r.runtime, r.workload, r.mode AS run_mode, r.backend, r.duration_s,
            st.taken_in, st.site_function AS st_site_function, st.site_file AS st_site_file,
@@ -22,10 +24,12 @@ WITH j AS (
            y.object_kind AS y_kind, y.symbol AS y_symbol, y.field_path AS y_field, y.object AS y_object,
            y.confidence AS y_conf, y.status AS y_status, y.candidates AS y_cands, y.reason AS y_reason,
            CASE WHEN c.status = 'resolved' THEN 'class'
+                WHEN c.status = 'ambiguous' AND st.status = 'resolved'
+                     AND list_contains(c.candidates, st.object) THEN 'stack'
+                WHEN c.status = 'ambiguous' THEN 'class'
                 WHEN y.status = 'resolved' THEN 'symbol'
                 WHEN y.status = 'ambiguous' AND st.status = 'resolved' AND st.symbol = y.symbol THEN 'stack'
                 WHEN st.status = 'resolved' THEN 'stack'
-                WHEN c.status = 'ambiguous' THEN 'class'
                 WHEN y.status = 'ambiguous' THEN 'symbol'
                 WHEN st.status = 'ambiguous' THEN 'stack'
                 ELSE 'none' END AS src
@@ -65,6 +69,7 @@ o AS (
 SELECT o.run_id, o.runtime, o.workload, o.run_mode AS mode, o.backend, o.duration_s,
        coalesce(o.lock_name, o.lock_symbol, printf('0x%x', o.lock_addr), 'unknown') AS lock,
        o.lock_addr, o.lock_name, o.lock_symbol, o.lock_type, o.mode AS lock_mode, o.stack_id,
+       coalesce(o.event, 'acquire') AS event, o.context, o.primitive, o.flags,
        o.pid, o.tgid, o.comm, o.cgroup_id, o.count, o.wait_ns_total, o.wait_ns_max,
        o.taken_in, o.st_site_function AS site_function, o.st_site_file AS site_file, o.st_site_line AS site_line,
        o.object_kind, o."struct", o.field, o.symbol, o.object, o.confidence, o.status, o.method, o.candidates,

@@ -5,6 +5,7 @@
 -- param: mode_a VARCHAR coldstart  First mode
 -- param: mode_b VARCHAR warmup  Second mode
 -- param: limit INTEGER 30  Rows at most per runtime x workload (largest difference first)
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- per_run_a = events of the object in mode A / runs of mode A of that runtime x workload (0 when absent);
 -- ratio = per_run_a / per_run_b (NULL when B is 0).
@@ -22,7 +23,8 @@ ev AS (
            sum(e.count) FILTER (WHERE e.mode = m.a) AS n_a,
            sum(e.count) FILTER (WHERE e.mode = m.b) AS n_b
     FROM lock_event_objects e, m
-    WHERE e.mode IN (m.a, m.b)
+    WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
+      AND e.mode IN (m.a, m.b)
       AND ($runtime IS NULL OR e.runtime = $runtime)
       AND ($workload IS NULL OR e.workload = $workload)
     GROUP BY e.runtime, e.workload, e.object_key

@@ -3,6 +3,7 @@
 -- param: runtime VARCHAR null  Only this runtime
 -- param: workload VARCHAR null  Only this workload
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
     SELECT x.*,
            CASE WHEN x.status = 'resolved' AND x."struct" IS NOT NULL THEN x."struct"
@@ -11,7 +12,8 @@ WITH e AS (
                 WHEN x.status = 'ambiguous' AND x."struct" IS NOT NULL THEN x."struct"
                 ELSE '(' || x.status || ')' END AS struct_type
     FROM lock_event_objects x
-    WHERE ($runtime IS NULL OR x.runtime = $runtime)
+    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
+      AND ($runtime IS NULL OR x.runtime = $runtime)
       AND ($workload IS NULL OR x.workload = $workload)
       AND ($mode IS NULL OR x.mode = $mode)
 )

@@ -3,6 +3,7 @@
 -- param: runtime VARCHAR null  Only this runtime
 -- param: workload VARCHAR null  Only this workload
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 WITH runs AS (
     SELECT r.* FROM trace_runs r
     WHERE ($runtime IS NULL OR r.runtime = $runtime)
@@ -26,6 +27,7 @@ eg AS (
            coalesce(sum(e.wait_ns_total), 0) AS wait_ns
     FROM lock_event_objects e
     JOIN runs ON runs.run_id = e.run_id
+    WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
     GROUP BY e.runtime, e.workload, e.mode
 )
 SELECT rg.runtime, rg.workload, rg.mode, rg.runs, rg.backends,

@@ -4,13 +4,15 @@
 -- param: workload VARCHAR null  Only this workload
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
 -- param: limit INTEGER 50  Rows at most (most runtimes, then most events first)
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- An object is a struct.field (the same kind of object, not necessarily the same instance) or a global
 -- symbol (one instance). shared_instances counts lock addresses seen under more than one runtime
 -- (meaningful for runs traced on one boot of one host).
 WITH e AS (
     SELECT * FROM lock_event_objects x
-    WHERE ($workload IS NULL OR x.workload = $workload)
+    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
+      AND ($workload IS NULL OR x.workload = $workload)
       AND ($mode IS NULL OR x.mode = $mode)
 ),
 per_rt AS (

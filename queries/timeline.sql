@@ -32,6 +32,7 @@ SELECT e.run_id, e.runtime, e.workload, e.run_mode AS mode,
        ((e.ts_ns - e.t0) // (coalesce($interval_ms, 1000) * 1000000)) * coalesce($interval_ms, 1000) / 1000.0 AS t_s,
        coalesce(e.object, 'unresolved ' || coalesce(e.lock_name, 'at ' || e.taken_in, e.lock_symbol,
                                                     printf('0x%x', e.lock_addr), 'lock')) AS object,
+       coalesce(e.event, 'acquire') AS event,
        any_value(e.status) AS status,
        count(*) AS events, round(coalesce(sum(e.wait_ns), 0) / 1e6, 3) AS wait_ms
 FROM e

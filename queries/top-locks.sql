@@ -5,13 +5,15 @@
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
 -- param: by VARCHAR count  Rank by count (acquisitions/contentions) or wait (total wait time)
 -- param: limit INTEGER 20  Rows at most per runtime x workload x mode
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- A lock here is an object (object_key of lock_event_objects: struct.field or global symbol; an
 -- unresolved lock keeps its class name or site). locks = distinct lock instances (addresses or class
 -- names) behind it; top_site = the acquisition site with the most events.
 WITH e AS (
     SELECT * FROM lock_event_objects x
-    WHERE ($runtime IS NULL OR x.runtime = $runtime)
+    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
+      AND ($runtime IS NULL OR x.runtime = $runtime)
       AND ($workload IS NULL OR x.workload = $workload)
       AND ($mode IS NULL OR x.mode = $mode)
 ),

@@ -4,9 +4,11 @@
 -- param: workload VARCHAR null  Only this workload
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
 -- param: limit INTEGER 50  Rows at most per runtime (most events first)
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
     SELECT * FROM lock_event_objects x
-    WHERE ($workload IS NULL OR x.workload = $workload)
+    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
+      AND ($workload IS NULL OR x.workload = $workload)
       AND ($mode IS NULL OR x.mode = $mode)
 ),
 only_one AS (

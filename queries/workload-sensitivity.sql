@@ -3,6 +3,7 @@
 -- param: runtime VARCHAR null  Only this runtime
 -- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
 -- param: limit INTEGER 30  Rows at most per runtime x mode (most workload-sensitive first)
+-- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- per_run(w) = events of the object in workload w / runs of w (0 when the object is absent from w), over
 -- the workloads the runtime ran in that mode. cv = stddev_pop / mean of per_run over those workloads.
@@ -14,7 +15,8 @@ WITH runs AS (
 objs AS (
     SELECT e.runtime, e.mode, e.object_key, e.workload, sum(e.count) AS n, any_value(e.status) AS status
     FROM lock_event_objects e
-    WHERE ($runtime IS NULL OR e.runtime = $runtime) AND ($mode IS NULL OR e.mode = $mode)
+    WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
+      AND ($runtime IS NULL OR e.runtime = $runtime) AND ($mode IS NULL OR e.mode = $mode)
     GROUP BY e.runtime, e.mode, e.object_key, e.workload
 ),
 grid AS (  -- every object of a runtime x mode against every workload that runtime x mode ran

@@ -1,0 +1,153 @@
+"""lima-import: LIMA JSON traces (array and JSON lines) and /proc/lock_stat dumps, all or nothing per file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lima.db import connect
+from lima.queries import install_views
+from lima.queries.catalog import load_catalog
+from lima.queries.cli import run_query
+from lima.tracer.importer import ImportErrorAt, import_file, main
+
+TRACES = Path(__file__).parent / "fixtures" / "traces"
+INDEX_ROWS = (TRACES / "index_rows.sql").read_text()
+
+
+@pytest.fixture()
+def con(tmp_path):
+    c = connect(tmp_path / "imp.duckdb")
+    c.execute(INDEX_ROWS)
+    yield c
+    c.close()
+
+
+def counts(con):
+    return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                 for t in ("trace_runs", "stack_frames", "lock_events", "trace_events"))
+
+
+def test_lima_json_array(con):
+    r = import_file(con, TRACES / "fc_mmap.json", runtime="fc", workload="mmap", mode="coldstart", run_id="f1")
+    # 4 records; the third names two locks: 5 events; records 1 and 2 share a stack: 3 stacks
+    assert (r.records, r.events, r.stacks, r.trace_events, r.ignored_keys) == (4, 5, 3, 5, ["vm"])
+    run = con.execute("SELECT backend, source, duration_s, events_seen, notes FROM trace_runs").fetchone()
+    assert run == ("import-lima-json", "lima-import", 2.0, 5, "ignored keys: vm")
+    frames = con.execute("SELECT depth, address, symbol, \"offset\", module FROM stack_frames "
+                         "WHERE stack_id = 3 ORDER BY depth").fetchall()
+    assert frames == [(0, None, "_raw_spin_lock", 0x17, None), (1, None, "lockref_get_not_zero", 0x2e, None),
+                      (2, None, "dget_parent", 0x3c, None), (3, 0xffffffffc0a01234, None, None, None),
+                      (4, None, "ext4_foo", 0x10, "ext4")]
+    ev = con.execute("SELECT lock_name, lock_addr, stack_id, pid, comm, count, event FROM lock_events "
+                     "ORDER BY count DESC, lock_name NULLS LAST").fetchall()
+    assert ev == [("&mm->mmap_lock", None, 1, 1201, "firecracker", 2, "acquire"),
+                  ("&p->lock", None, 2, 1202, "fc_vcpu 0", 1, "acquire"),
+                  ("rtnl_mutex", None, 2, 1202, "fc_vcpu 0", 1, "acquire"),
+                  (None, 0xffff888104c3d0a8, 3, 1201, "firecracker", 1, "acquire")]
+    ts = con.execute("SELECT min(ts_ns), max(ts_ns) FROM trace_events").fetchone()
+    assert ts == (1000 * 10**9, 1002 * 10**9)
+
+
+def test_imported_locks_map_to_objects(con):
+    import_file(con, TRACES / "fc_mmap.json", runtime="fc", workload="mmap", mode="coldstart", run_id="f1")
+    install_views(con)
+    rows = con.execute("SELECT lock, object, status, method, site_function FROM lock_event_objects "
+                       "ORDER BY lock").fetchall()
+    assert rows == [
+        ("&mm->mmap_lock", "mm_struct.mmap_lock", "resolved", "lockdep-class", "vm_mmap_pgoff"),
+        ("&p->lock", None, "ambiguous", "lockdep-class", "rtnl_lock"),
+        ("0xffff888104c3d0a8", "dentry.d_lockref.lock", "resolved", "stack-site/direct", "dget_parent"),
+        ("rtnl_mutex", "rtnl_mutex", "resolved", "lockdep-class", "rtnl_lock"),
+    ]
+
+
+def test_json_lines_and_tenants(con):
+    r = import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart")
+    assert (r.records, r.events, r.stacks) == (3, 3, 2)
+    assert r.run_id.startswith("runc-mmap-coldstart-")
+    import_file(con, TRACES / "fc_mmap.json", runtime="fc", workload="mmap", mode="coldstart")
+    install_views(con)
+    cols, rows = run_query(con, load_catalog()["shared-locks"])
+    got = {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
+    # mmap_lock: fc 2 events, runc 2 (cgroups 7001 and 7002); rtnl_mutex: fc 1, runc 1
+    assert set(got) == {"mm_struct.mmap_lock", "rtnl_mutex"}
+    assert got["mm_struct.mmap_lock"]["count_by_runtime"] in ("fc:2, runc:2", "runc:2, fc:2")
+    assert got["mm_struct.mmap_lock"]["max_tenants_in_a_run"] == 2
+    assert got["mm_struct.mmap_lock"]["shared_by"] == "runtimes+tenants"
+    assert got["rtnl_mutex"]["shared_by"] == "runtimes"
+
+
+def test_malformed_record_leaves_nothing(con):
+    before = counts(con)
+    with pytest.raises(ImportErrorAt) as e:
+        import_file(con, TRACES / "bad_line3.jsonl", runtime="fc", workload="w", mode="coldstart")
+    assert str(e.value).endswith("bad_line3.jsonl:3: \"locks\" must be a non-empty list of lock names or "
+                                 "addresses")
+    assert counts(con) == before
+
+
+def test_bad_frame_and_bad_json(con, tmp_path):
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"locks": ["a"], "kernel_stack": ["ok+0x1/0x2 [kernel]"]}\n'
+                 '{"locks": ["a"], "kernel_stack": ["not a frame at all"]}\n')
+    with pytest.raises(ImportErrorAt, match=r"t.jsonl:2: kernel_stack frame 'not a frame at all'"):
+        import_file(con, f, runtime="fc", workload="w", mode="m")
+    f.write_text('{"locks": ["a"], "kernel_stack": []}\n{"locks": ["a"], \n')
+    with pytest.raises(ImportErrorAt, match=r"t.jsonl:2: not valid JSON"):
+        import_file(con, f, runtime="fc", workload="w", mode="m")
+    assert counts(con) == (0, 0, 0, 0)
+
+
+def test_second_import_refused_unless_forced(con):
+    import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart", run_id="a")
+    with pytest.raises(ImportErrorAt, match="already imported as run a"):
+        import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart")
+    r = import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart",
+                    force=True)
+    assert con.execute("SELECT count(*) FROM trace_runs").fetchone()[0] == 2
+    assert r.run_id != "a"
+
+
+def test_lock_stat(con):
+    r = import_file(con, TRACES / "host_lock_stat.txt", runtime="host", workload="boot", mode="warmup",
+                    run_id="ls", duration_s=10.0)
+    assert (r.fmt, r.records) == ("lock-stat", 4)
+    rows = con.execute("SELECT lock_name, mode, event, count, wait_ns_total, wait_ns_max FROM lock_events "
+                       "ORDER BY lock_name, mode NULLS FIRST, event").fetchall()
+    assert rows == [
+        ("&mm->mmap_lock", "read", "acquire", 5000, None, None),
+        ("&mm->mmap_lock", "read", "contended", 20, 100_000, 50_000),
+        ("&mm->mmap_lock", "write", "acquire", 22093, None, None),
+        ("&mm->mmap_lock", "write", "contended", 41, 633_190, 107_390),
+        ("&p->lock", None, "acquire", 64, None, None),
+        ("rtnl_mutex", None, "acquire", 150, None, None),
+        ("rtnl_mutex", None, "contended", 3, 12_250, 9_500),
+    ]
+    install_views(con)
+    cols, got = run_query(con, load_catalog()["top-locks"], {"event": "acquire"})
+    assert [(x[cols.index("object")], x[cols.index("count")]) for x in got] == [
+        ("mm_struct.mmap_lock", 27093), ("rtnl_mutex", 150), ("ambiguous(bar.lock | foo.lock)", 64)]
+    cols, got = run_query(con, load_catalog()["lock-rates"], {"event": "contended"})
+    assert [(x[cols.index("object")], x[cols.index("mean_per_s")]) for x in got] == [
+        ("mm_struct.mmap_lock", 6.1), ("rtnl_mutex", 0.3)]
+
+
+def test_lock_stat_bad_line(con, tmp_path):
+    text = (TRACES / "host_lock_stat.txt").read_text().replace("rtnl_mutex:", "rtnl_mutex;", 1)
+    f = tmp_path / "ls.txt"
+    f.write_text(text)
+    with pytest.raises(ImportErrorAt, match=r"ls.txt:13: not a lock_stat line"):
+        import_file(con, f, runtime="host", workload="w", mode="m")
+    assert counts(con) == (0, 0, 0, 0)
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    db = str(tmp_path / "c.duckdb")
+    assert main([str(TRACES / "bad_line3.jsonl"), "--runtime", "fc", "--workload", "w", "--mode", "m",
+                 "--db", db]) == 2
+    assert "bad_line3.jsonl:3:" in capsys.readouterr().err
+    assert main([str(TRACES / "runc_mmap.jsonl"), "--runtime", "runc", "--workload", "w", "--mode", "m",
+                 "--db", db, "--run-id", "x"]) == 0
+    assert "as run x (lima-json): 3 records, 3 events" in capsys.readouterr().out

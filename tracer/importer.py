@@ -1,0 +1,345 @@
+"""lima-import: load lock traces made elsewhere into the LIMA database, all or nothing per file.
+
+Formats (detected from the content, or --format):
+
+- lima-json: the original LIMA trace format. JSON objects, as one JSON array or one object per line,
+  each one acquisition: {"locks": ["&mm->mmap_lock", ...], "kernel_stack": ["sym+0xoff [kernel]", ...]}.
+  A lock is a lockdep class name, or a hex address ("0xffff8881...") where the kernel had no lockdep;
+  every lock of the list counts one event with that stack. kernel_stack is innermost frame first.
+  Optional keys kept: pid (or tid), tgid, comm, cgroup_id (or cgroup), cpu, lock_type, mode, wait_ns,
+  event, timestamp (or ts_ns; an integer is nanoseconds, a float seconds): records with a timestamp
+  are also written to trace_events, so `lima-query timeline` works on them.
+- lock-stat: a /proc/lock_stat dump (lock_stat version 0.4). Each class line becomes a contended row
+  (contentions, with the wait times) and an acquire row (acquisitions); -W/-R lines give the mode.
+  Contention-point lines are recognised and skipped.
+
+A malformed record stops the import with FILE:LINE and what is wrong, and nothing of the file stays in
+the database (one transaction). A file whose content hash was imported before is refused unless --force.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import socket
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from lima.db import LimaDbError, connect, default_db_path
+
+__all__ = ["ImportErrorAt", "ImportResult", "import_file", "parse_lima_json", "parse_lock_stat", "main"]
+
+_FRAME = re.compile(r"^(?P<sym>[^\s+\[]+)(?:\+0x(?P<off>[0-9a-fA-F]+))?(?:/0x[0-9a-fA-F]+)?"
+                    r"(?:\s+\[(?P<mod>[^\]]+)\])?$")
+_HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{8,16}$")
+_NUM = r"([0-9]+(?:\.[0-9]+)?)"
+_LOCKSTAT_CLASS = re.compile(r"^\s*(?P<name>\S.*?)(?:-(?P<rw>[RW]))?:" + (r"\s+" + _NUM) * 12 + r"\s*$")
+_LOCKSTAT_POINT = re.compile(r"^\s*\S.*\s+[0-9]+\s+\[<[0-9a-fA-Fx]+>\]\s+\S+\s*$")
+_KNOWN_KEYS = {"locks", "kernel_stack", "pid", "tid", "tgid", "comm", "cgroup_id", "cgroup", "cpu",
+               "lock_type", "mode", "wait_ns", "event", "timestamp", "ts_ns"}
+
+
+class ImportErrorAt(Exception):
+    """A malformed input: FILE:LINE: what is wrong."""
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote."""
+
+    run_id: str
+    fmt: str
+    records: int
+    events: int
+    lock_rows: int
+    stacks: int
+    trace_events: int
+    ignored_keys: list[str]
+
+
+@dataclass
+class _Parsed:
+    events: dict[tuple, list[int]]  # (lock_addr, lock_name, lock_type, mode, stack_id, pid, tgid, comm,
+    #                                  cgroup, event) -> [count, wait_total, wait_max]
+    stacks: dict[tuple[str, ...], int]
+    timed: list[tuple]
+    records: int
+    ignored_keys: set[str]
+    has_wait: bool
+
+
+def _frame(text: object, where: str) -> tuple[str | None, int | None, int | None, str | None]:
+    """'sym+0xoff [module]' -> (symbol, offset, address, module); module 'kernel' is vmlinux (None)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ImportErrorAt(f"{where}: kernel_stack frame {text!r} is not a non-empty string")
+    t = text.strip()
+    if _HEX.match(t):
+        return None, None, int(t, 16), None
+    m = _FRAME.match(t)
+    if not m:
+        raise ImportErrorAt(f"{where}: kernel_stack frame {t!r} is not 'symbol+0xoffset [module]'")
+    mod = m.group("mod")
+    if mod in ("kernel", "vmlinux", "kernel.kallsyms"):
+        mod = None
+    off = int(m.group("off"), 16) if m.group("off") else None
+    return m.group("sym"), off, None, mod
+
+
+def _int_key(rec: dict, keys: tuple[str, ...], where: str) -> int | None:
+    for k in keys:
+        if k in rec and rec[k] is not None:
+            v = rec[k]
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ImportErrorAt(f"{where}: {k} must be an integer, not {v!r}")
+            return v
+    return None
+
+
+def _timestamp_ns(rec: dict, where: str) -> int | None:
+    for k in ("ts_ns", "timestamp"):
+        if k in rec and rec[k] is not None:
+            v = rec[k]
+            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                raise ImportErrorAt(f"{where}: {k} must be a non-negative number, not {v!r}")
+            return int(v) if isinstance(v, int) or k == "ts_ns" else int(round(v * 1e9))
+    return None
+
+
+def _records(text: str, path: str):
+    """(line, object) for a JSON array or JSON-lines file."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ImportErrorAt(f"{path}:{e.lineno}: not valid JSON: {e.msg}") from None
+        # line of each element: positions of top-level objects are not kept by json; count by index
+        for i, obj in enumerate(data):
+            yield f"{path}: record {i + 1}", obj
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ImportErrorAt(f"{path}:{n}: not valid JSON: {e.msg}") from None
+        yield f"{path}:{n}", obj
+
+
+def parse_lima_json(text: str, path: str) -> _Parsed:
+    """Parse the original LIMA trace format; ImportErrorAt on the first malformed record."""
+    events: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    stacks: dict[tuple[str, ...], int] = {}
+    timed: list[tuple] = []
+    ignored: set[str] = set()
+    has_wait = False
+    n = 0
+    for where, rec in _records(text, path):
+        n += 1
+        if not isinstance(rec, dict):
+            raise ImportErrorAt(f"{where}: a record must be a JSON object, not {type(rec).__name__}")
+        locks = rec.get("locks")
+        if not isinstance(locks, list) or not locks:
+            raise ImportErrorAt(f"{where}: \"locks\" must be a non-empty list of lock names or addresses")
+        stack = rec.get("kernel_stack")
+        if not isinstance(stack, list):
+            raise ImportErrorAt(f"{where}: \"kernel_stack\" must be a list of frames")
+        frames = tuple(_frame(f, where) and str(f).strip() for f in stack)
+        sid = None
+        if frames:
+            sid = stacks.setdefault(frames, len(stacks) + 1)
+        pid = _int_key(rec, ("pid", "tid"), where)
+        tgid = _int_key(rec, ("tgid",), where)
+        cgroup = _int_key(rec, ("cgroup_id", "cgroup"), where)
+        cpu = _int_key(rec, ("cpu",), where)
+        wait = _int_key(rec, ("wait_ns",), where)
+        has_wait = has_wait or wait is not None
+        comm = rec.get("comm")
+        for k in ("comm", "lock_type", "mode", "event"):
+            if rec.get(k) is not None and not isinstance(rec.get(k), str):
+                raise ImportErrorAt(f"{where}: {k} must be a string, not {rec.get(k)!r}")
+        event = rec.get("event") or "acquire"
+        if event not in ("acquire", "contended", "release"):
+            raise ImportErrorAt(f"{where}: event must be acquire, contended or release, not {event!r}")
+        ts = _timestamp_ns(rec, where)
+        ignored.update(set(rec) - _KNOWN_KEYS)
+        for lock in locks:
+            if not isinstance(lock, str) or not lock.strip():
+                raise ImportErrorAt(f"{where}: every lock must be a non-empty string, not {lock!r}")
+            lock = lock.strip()
+            addr, name = (int(lock, 16), None) if _HEX.match(lock) else (None, lock)
+            key = (addr, name, rec.get("lock_type"), rec.get("mode"), sid, pid, tgid, comm, cgroup, event)
+            agg = events[key]
+            agg[0] += 1
+            if wait is not None:
+                agg[1] += wait
+                agg[2] = max(agg[2], wait)
+            if ts is not None:
+                timed.append((ts, cpu, addr, name, rec.get("lock_type"), rec.get("mode"), sid, pid, tgid, comm,
+                               cgroup, wait, event))
+    if n == 0:
+        raise ImportErrorAt(f"{path}: no records")
+    return _Parsed(dict(events), stacks, timed, n, ignored, has_wait)
+
+
+def parse_lock_stat(text: str, path: str) -> _Parsed:
+    """Parse a /proc/lock_stat dump; ImportErrorAt on a line that is none of its known kinds."""
+    events: dict[tuple, list[int]] = {}
+    n = 0
+    for lineno, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s or set(s) <= set("-.") or s.startswith("lock_stat version") or s.startswith("class name"):
+            continue
+        m = _LOCKSTAT_CLASS.match(line)
+        if m:
+            v = [float(x) for x in m.groups()[2:]]
+            (_, contentions, _, wmax, wtotal, _, _, acquisitions, _, _, _, _) = v
+            name = m.group("name").strip()
+            mode = {"W": "write", "R": "read"}.get(m.group("rw") or "")
+            if contentions:
+                events[(None, name, None, mode, None, None, None, None, None, "contended")] = [
+                    int(contentions), int(round(wtotal * 1000)), int(round(wmax * 1000))]
+            if acquisitions:
+                events[(None, name, None, mode, None, None, None, None, None, "acquire")] = [
+                    int(acquisitions), None, None]
+            n += 1
+            continue
+        if _LOCKSTAT_POINT.match(line):
+            continue
+        raise ImportErrorAt(f"{path}:{lineno}: not a lock_stat line (class line with 12 numbers, "
+                            f"contention point, header or separator): {s[:80]!r}")
+    if n == 0:
+        raise ImportErrorAt(f"{path}: no lock_stat class lines")
+    return _Parsed(events, {}, [], n, set(), True)
+
+
+def detect_format(text: str) -> str:
+    """lock-stat when the text starts like /proc/lock_stat, else lima-json."""
+    head = text.lstrip()[:200]
+    return "lock-stat" if head.startswith("lock_stat version") else "lima-json"
+
+
+def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: str, workload: str, mode: str,
+                run_id: str | None = None, fmt: str = "auto", force: bool = False,
+                duration_s: float | None = None) -> ImportResult:
+    """Parse FILE and write one trace run, in one transaction; ImportErrorAt/LimaDbError on refusal."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ImportErrorAt(f"{p}: cannot read: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ImportErrorAt(f"{p}:{line}: not UTF-8 text") from None
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    fmt = detect_format(text) if fmt == "auto" else fmt
+    parsed = parse_lock_stat(text, str(p)) if fmt == "lock-stat" else parse_lima_json(text, str(p))
+    for label, value in (("--runtime", runtime), ("--workload", workload), ("--mode", mode)):
+        if not value or not value.strip():
+            raise ImportErrorAt(f"{label} must not be empty")
+    prev = con.execute("SELECT run_id FROM trace_runs WHERE source_hash = ?", [digest]).fetchone()
+    if prev and not force:
+        raise ImportErrorAt(f"{p}: already imported as run {prev[0]} (same content); --force imports it again")
+    if run_id is None:
+        base = f"{runtime}-{workload}-{mode}-{digest[:8]}"
+        run_id, k = base, 1
+        while con.execute("SELECT 1 FROM trace_runs WHERE run_id = ?", [run_id]).fetchone():
+            k += 1
+            run_id = f"{base}-{k}"
+    elif con.execute("SELECT 1 FROM trace_runs WHERE run_id = ?", [run_id]).fetchone():
+        raise ImportErrorAt(f"run id {run_id!r} exists already; choose another --run-id")
+    if duration_s is None and parsed.timed:
+        ts = [t[0] for t in parsed.timed]
+        duration_s = (max(ts) - min(ts)) / 1e9 or None
+    total = sum(v[0] for v in parsed.events.values())
+    notes = f"ignored keys: {', '.join(sorted(parsed.ignored_keys))}" if parsed.ignored_keys else None
+    backend = "import-lock-stat" if fmt == "lock-stat" else "import-lima-json"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, host, duration_s, events_seen, "
+            "events_lost, source, source_file, source_hash, notes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'lima-import', ?, ?, ?)",
+            [run_id, runtime, workload, mode, backend, socket.gethostname(), duration_s, total,
+             str(p.resolve()), digest, notes])
+        frames = []
+        for stack, sid in parsed.stacks.items():
+            for depth, f in enumerate(stack):
+                sym, off, addr, mod = _frame(f, str(p))
+                frames.append((run_id, sid, depth, addr, sym, off, mod))
+        if frames:
+            con.executemany("INSERT INTO stack_frames (run_id, stack_id, depth, address, symbol, \"offset\", "
+                            "module) VALUES (?, ?, ?, ?, ?, ?, ?)", frames)
+        rows = [(run_id, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], v[0],
+                 v[1] if parsed.has_wait else None, v[2] if parsed.has_wait else None, k[9])
+                for k, v in parsed.events.items()]
+        con.executemany("INSERT INTO lock_events (run_id, lock_addr, lock_name, lock_type, mode, stack_id, pid, "
+                        "tgid, comm, cgroup_id, count, wait_ns_total, wait_ns_max, event) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        if parsed.timed:
+            con.executemany("INSERT INTO trace_events (run_id, ts_ns, cpu, lock_addr, lock_name, lock_type, mode, "
+                            "stack_id, pid, tgid, comm, cgroup_id, wait_ns, event) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(run_id, *t) for t in parsed.timed])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return ImportResult(run_id, fmt, parsed.records, total, len(rows), len(parsed.stacks), len(parsed.timed),
+                        sorted(parsed.ignored_keys))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of lima-import; returns the exit code (2 for bad input)."""
+    ap = argparse.ArgumentParser(
+        prog="lima-import",
+        description="Load a lock trace made elsewhere (LIMA JSON trace, or a /proc/lock_stat dump) as one run.",
+        epilog="examples:\n"
+               "  lima-import trace.json --runtime fc --workload nginx --mode coldstart\n"
+               "  lima-import lock_stat.txt --runtime runc --workload fio --mode warmup --duration 60\n"
+               "then: lima-query top-locks --runtime fc",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("file", help="trace file (JSON array or JSON lines of {locks, kernel_stack}, or lock_stat)")
+    ap.add_argument("--runtime", required=True, help="runtime label (runc, runsc-kvm, fc, host, ...)")
+    ap.add_argument("--workload", required=True, help="workload label")
+    ap.add_argument("--mode", required=True, help="run mode (coldstart, warmup)")
+    ap.add_argument("--run-id", default=None, help="run id (default RUNTIME-WORKLOAD-MODE-HASH8)")
+    ap.add_argument("--format", default="auto", choices=("auto", "lima-json", "lock-stat"),
+                    help="input format (default: detected)")
+    ap.add_argument("--duration", type=float, default=None,
+                    help="traced seconds (for rates; default: timestamp span, else unknown)")
+    ap.add_argument("--force", action="store_true", help="import a file whose content was imported before")
+    ap.add_argument("--db", default=None, help=f"database (default $LIMA_DB or {default_db_path()})")
+    args = ap.parse_args(argv)
+    try:
+        con = connect(args.db)
+        try:
+            r = import_file(con, args.file, runtime=args.runtime, workload=args.workload, mode=args.mode,
+                            run_id=args.run_id, fmt=args.format, force=args.force, duration_s=args.duration)
+            from lima.queries import install_views
+            install_views(con)
+        finally:
+            con.close()
+    except (ImportErrorAt, LimaDbError) as e:
+        print(f"lima-import: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lima-import: interrupted; nothing imported", file=sys.stderr)
+        return 130
+    extra = f"; ignored keys: {', '.join(r.ignored_keys)}" if r.ignored_keys else ""
+    print(f"imported {args.file} as run {r.run_id} ({r.fmt}): {r.records} records, {r.events} events, "
+          f"{r.lock_rows} lock rows, {r.stacks} stacks, {r.trace_events} timed events{extra}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
