@@ -511,7 +511,7 @@ COMMENT ON COLUMN lock_events.wait_ns_max IS 'Longest wait, ns';
 COMMENT ON COLUMN lock_events.event IS 'What was counted: contended (a wait: contention tracepoints, lockdep lock_contended) | acquire (lockdep lock_acquire, a primitive call, an mmap_lock acquisition from mmap_lock:* tracepoints, its wait_ns = time to acquire) | release (lockdep); NULL when an import does not say';
 COMMENT ON COLUMN lock_events.context IS 'NULL in task context; hardirq | softirq | nmi when the stack shows interrupt entry frames (kept only with --keep-irq)';
 COMMENT ON COLUMN lock_events.primitive IS 'Lock primitive called (primitives backend: _raw_spin_lock, down_write, ...), else NULL';
-COMMENT ON COLUMN lock_events.flags IS 'Event flags, |-separated: SPIN READ WRITE RT PERCPU MUTEX (contention_begin flags), MMAP_LOCK, TRYLOCK, FAILED (wait ended with an error, or a trylock failed)';
+COMMENT ON COLUMN lock_events.flags IS 'Event flags, |-separated: SPIN READ WRITE RT PERCPU MUTEX (contention_begin flags), MMAP_LOCK, TRYLOCK, FAILED (wait ended with an error, or a trylock failed), NOSTART (mmap_lock taken with no start_locking: a trylock or a write->read downgrade)';
 
 CREATE TABLE IF NOT EXISTS trace_events (
     run_id      VARCHAR NOT NULL,

@@ -1,0 +1,446 @@
+"""lima-trace without a kernel: header/ABI agreement, vocabulary, BTF and kallsyms parsing, decoding of
+recorded captures (contention recorded on this machine; lockdep and primitives hand-made), storage,
+file:line resolution, CLI validation."""
+
+from __future__ import annotations
+
+import ctypes as ct
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+from lima.db import LimaDbError, connect
+from lima.tracer import cli
+from lima.tracer.abi import LockEvent, LockKey
+from lima.tracer.btf import parse_btf
+from lima.tracer.capture import Capture, build_rows
+from lima.tracer.dwarf import elf_symbol, source_lines
+from lima.tracer.kallsyms import Kallsyms, KallsymsError
+from lima.tracer.report import summarize
+from lima.tracer.store import merge_side_file, side_file_for, write_run, write_with_fallback
+from lima.tracer.vocabulary import (
+    EVENTS,
+    FLAGS,
+    PRIMITIVES,
+    STATS,
+    flag_names,
+    frame_context,
+    lock_type_mode,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = ROOT / "tracer" / "lima_trace.h"
+SAMPLE = Path(__file__).resolve().parent / "fixtures" / "trace_contention_sample.json"
+
+
+def header_defines() -> dict[str, int]:
+    out = {}
+    for m in re.finditer(r"^#define (\w+)\s+(\(1U << \d+\)|\d+)", HEADER.read_text(), re.M):
+        v = m.group(2)
+        out[m.group(1)] = eval(v.replace("1U", "1"))   # noqa: S307 - our own header, numbers only
+    return out
+
+
+# --- header and ABI --------------------------------------------------------------------------------
+
+def test_header_constants_match_python():
+    d = header_defines()
+    assert {v: k for k, v in EVENTS.items()} == {"acquire": d["EV_ACQUIRE"], "contended": d["EV_CONTENDED"],
+                                                 "release": d["EV_RELEASE"]}
+    for name, bit in FLAGS.items():
+        assert d[f"LF_{name}"] == bit, name
+    assert [k for k in d if k.startswith("LF_")] == [f"LF_{n}" for n in FLAGS]
+    stat_names = [k[5:].lower() for k, v in sorted(d.items(), key=lambda kv: kv[1])
+                  if k.startswith("STAT_") and k != "STAT_MAX"]
+    assert stat_names == STATS
+    assert d["STAT_MAX"] == len(STATS)
+
+
+def test_ctypes_layout_matches_c():
+    if not shutil.which("gcc"):
+        pytest.skip("gcc not installed")
+    src = textwrap.dedent("""
+        #include <stdio.h>
+        #include <stddef.h>
+        typedef unsigned long long u64; typedef long long s64; typedef unsigned int u32;
+        typedef int s32; typedef unsigned short u16; typedef unsigned char u8;
+        #include "lima_trace.h"
+        int main(void) {
+            printf("%zu %zu %zu %zu %zu %zu\\n", sizeof(struct lock_key), sizeof(struct lock_event),
+                   offsetof(struct lock_key, comm), offsetof(struct lock_event, ts_ns),
+                   offsetof(struct lock_key, event), sizeof(struct lock_val));
+            return 0;
+        }
+    """)
+    tmp = ROOT / ".cache" / "trace" / "abi"
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "abi.c").write_text(src)
+    subprocess.run(["gcc", f"-I{HEADER.parent}", "-o", str(tmp / "abi"), str(tmp / "abi.c")], check=True)
+    got = [int(x) for x in subprocess.run([str(tmp / "abi")], capture_output=True, text=True,
+                                          check=True).stdout.split()]
+    assert got == [ct.sizeof(LockKey), ct.sizeof(LockEvent), LockKey.comm.offset, LockEvent.ts_ns.offset,
+                   LockKey.event.offset, 24]
+
+
+# --- vocabulary ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("flags,expected", [
+    (0x01, ("spinlock", "exclusive")),   # qspinlock.c:405 LCB_F_SPIN
+    (0x03, ("rwlock", "read")),          # qrwlock.c:38 LCB_F_SPIN | LCB_F_READ
+    (0x05, ("rwlock", "write")),         # qrwlock.c:70
+    (0x02, ("rwsem", "read")),           # rwsem.c:1077 LCB_F_READ
+    (0x04, ("rwsem", "write")),          # rwsem.c:1157 LCB_F_WRITE
+    (0x20, ("mutex", "exclusive")),      # mutex.c:649 LCB_F_MUTEX
+    (0x21, ("mutex", "exclusive")),      # mutex.c:605 LCB_F_MUTEX | LCB_F_SPIN
+    (0x00, ("semaphore", "exclusive")),  # semaphore.c:249 flags 0
+    (0x12, ("percpu_rwsem", "read")),    # percpu-rwsem.c:175
+    (0x14, ("percpu_rwsem", "write")),   # percpu-rwsem.c:228
+    (0x08, ("rt_mutex", "exclusive")),   # rtmutex.c:1687 LCB_F_RT
+    (0x104, ("rwsem", "write")),         # mmap_lock tracepoint, write
+    (0x302, ("rwsem", "read")),          # mmap_lock, read, trylock
+    (0x40, (None, None)),                # unknown bit
+])
+def test_contention_flags(flags, expected):
+    assert lock_type_mode(flags) == expected
+
+
+def test_flag_names():
+    assert flag_names(0x104) == ["WRITE", "MMAP_LOCK"]
+    assert flag_names(0) == []
+
+
+def test_frame_context():
+    assert frame_context(["_raw_spin_lock", "try_to_wake_up", "do_syscall_64"]) is None
+    assert frame_context(["_raw_spin_lock", "rcu_core", "handle_softirqs", "__irq_exit_rcu",
+                          "sysvec_apic_timer_interrupt"]) == "softirq"
+    assert frame_context(["_raw_spin_lock", "hrtimer_interrupt", "__sysvec_apic_timer_interrupt",
+                          "sysvec_apic_timer_interrupt"]) == "hardirq"
+    assert frame_context(["_raw_spin_lock", "default_do_nmi", "exc_nmi"]) == "nmi"
+    # a page fault is task context
+    assert frame_context(["down_read", "exc_page_fault", "asm_exc_page_fault"]) is None
+
+
+def test_primitives_are_unique_and_typed():
+    names = [p[0] for p in PRIMITIVES]
+    assert len(names) == len(set(names))
+    assert all(p[2] in ("read", "write", "exclusive") for p in PRIMITIVES)
+    assert all(p[3] == ("trylock" in p[0]) for p in PRIMITIVES)
+
+
+# --- BTF -------------------------------------------------------------------------------------------
+
+def _btf_blob() -> bytes:
+    """A tiny BTF: int; struct outer { int x; struct { int y; int mmap_lock; }; } via a typedef'd
+    anonymous member at bit 64; struct with a bitfield (kind_flag); func lock_acquire."""
+    strings = b"\0int\0outer\0x\0y\0mmap_lock\0lock_acquire\0bf\0flags\0"
+
+    def off(s: bytes) -> int:
+        return strings.index(s + b"\0")
+
+    types = b""
+    types += struct.pack("<3I", off(b"int"), 1 << 24, 4) + struct.pack("<I", 32)          # 1 INT
+    types += struct.pack("<3I", 0, (4 << 24) | 2, 8)                                      # 2 anon STRUCT
+    types += struct.pack("<3I", off(b"y"), 1, 0) + struct.pack("<3I", off(b"mmap_lock"), 1, 32)
+    types += struct.pack("<3I", 0, 8 << 24, 2)                                            # 3 TYPEDEF -> 2
+    types += struct.pack("<3I", off(b"outer"), (4 << 24) | 2, 16)                         # 4 STRUCT outer
+    types += struct.pack("<3I", off(b"x"), 1, 0) + struct.pack("<3I", 0, 3, 64)
+    types += struct.pack("<3I", off(b"lock_acquire"), 12 << 24, 0)                        # 5 FUNC
+    types += struct.pack("<3I", off(b"bf"), (4 << 24) | (1 << 31) | 1, 8)                 # 6 bitfield
+    types += struct.pack("<3I", off(b"flags"), 1, (3 << 24) | 40)
+    hdr = struct.pack("<HBBI4I", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strings))
+    return hdr + types + strings
+
+
+def test_btf_member_offsets_and_functions():
+    btf = parse_btf(_btf_blob())
+    assert btf.member_offset("outer", "x") == 0
+    assert btf.member_offset("outer", "mmap_lock") == 12     # (64 + 32) bits
+    assert btf.member_offset("outer", "nope") is None
+    assert btf.member_offset("bf", "flags") == 5             # kind_flag: low 24 bits = 40 bits
+    assert btf.has_function("lock_acquire") and not btf.has_function("mutex_lock_nested")
+
+
+def test_btf_rejects_garbage():
+    from lima.tracer.btf import BtfError
+    with pytest.raises(BtfError):
+        parse_btf(b"\0" * 64)
+
+
+# --- kallsyms --------------------------------------------------------------------------------------
+
+KALLSYMS_TEXT = """\
+ffffffff81000000 T _text
+ffffffff81001000 T vm_mmap_pgoff
+ffffffff81001200 t __vm_munmap
+ffffffff81001400 T down_write_killable
+ffffffffc0100000 t ext4_foo\t[ext4]
+ffffffff82a00000 D init_mm
+ffffffff82a01000 b rtnl_mutex
+ffffffff82b00000 D last_data
+"""
+
+
+def test_kallsyms_code_and_data():
+    k = Kallsyms(KALLSYMS_TEXT)
+    s = k.code(0xFFFFFFFF81001234)
+    assert (s.name, s.offset, s.module) == ("__vm_munmap", 0x34, None)
+    assert str(k.code(0xFFFFFFFFC0100010)) == "ext4_foo+0x10 [ext4]"
+    assert k.data(0xFFFFFFFF82A01000).name == "rtnl_mutex"           # a global lock, at once
+    m = k.data(0xFFFFFFFF82A000B8)
+    assert (m.name, m.offset) == ("init_mm", 0xB8)                     # init_mm.mmap_lock-like member
+    assert k.data(0xFFFF888100000000) is None                          # heap: no symbol
+    assert k.data(0xFFFFFFFF82B00000 + (1 << 20)) is None              # too far past the last symbol
+    assert k.address("_text") == 0xFFFFFFFF81000000
+    assert k.data_symbols == 3
+
+
+def test_kallsyms_hidden_addresses():
+    with pytest.raises(KallsymsError):
+        Kallsyms("0000000000000000 T _text\n0000000000000000 T foo\n")
+
+
+# --- decoding captures ---------------------------------------------------------------------------
+
+def test_recorded_contention_capture():
+    """A capture recorded on this machine (lima-trace --save-capture, mmap_threads 2 300)."""
+    cap = Capture.from_json(SAMPLE)
+    rows = build_rows(cap, Kallsyms(cap.kallsyms))
+    assert rows.events_seen + rows.irq_events == sum(v[0] for _, v in cap.counts)
+    assert rows.events_seen == cap.stats["seen"] - rows.irq_events
+    frames: dict[int, list[str]] = {}
+    for f in rows.stack_frames:
+        frames.setdefault(f["stack_id"], []).append(f["symbol"])
+        assert f["symbol"] and f["offset"] is not None and f["address"] > 0xFFFF800000000000
+    # the workload's writes to mm->mmap_lock come from mmap and munmap
+    writes = [r for r in rows.lock_events if r["flags"] == "WRITE|MMAP_LOCK" and r["comm"] == "mmap_threads"]
+    via = {s for r in writes for s in frames[r["stack_id"]] if s in ("vm_mmap_pgoff", "__vm_munmap")}
+    assert via == {"vm_mmap_pgoff", "__vm_munmap"}
+    assert all(r["lock_name"] == "&mm->mmap_lock" and r["lock_type"] == "rwsem" and r["mode"] == "write"
+               and r["event"] == "acquire" for r in writes)
+    contended = [r for r in rows.lock_events if r["event"] == "contended"]
+    assert contended and all(r["wait_ns_total"] > 0 and r["wait_ns_max"] <= r["wait_ns_total"]
+                             for r in contended)
+    # the per-event stream: exactly the cap, each with a stack that was symbolized
+    assert len(rows.trace_events) == len(cap.events) == 50
+    assert {e["stack_id"] for e in rows.trace_events} <= set(frames)
+    # the summary ranks the mm's mmap_lock first
+    top = summarize(rows.lock_events, rows.stack_frames)["top"][0]
+    assert top["lock"].startswith("&mm->mmap_lock @") and top["count"] == max(
+        sum(r["count"] for r in rows.lock_events if r["lock_addr"] == a)
+        for a in {r["lock_addr"] for r in rows.lock_events})
+
+
+def _key(**kw) -> dict:
+    base = {"lock_addr": 0, "cgroup_id": 7, "name_ptr": 0, "stack_id": 1, "pid": 10, "tgid": 10,
+            "flags": 0, "event": 1, "subclass": 0, "comm": "w"}
+    base.update(kw)
+    return base
+
+
+def _ksyms_for_hand_samples() -> Kallsyms:
+    return Kallsyms("ffffffff81000000 T _text\nffffffff81000100 T do_task\n"
+                    "ffffffff81000200 T handle_softirqs\nffffffff81000300 T lock_acquire\n"
+                    "ffffffff81000400 T down_write\n"
+                    "ffffffff82000000 D rtnl_mutex\n")
+
+
+def test_lockdep_capture_names_modes_and_irq():
+    """Hand-made lockdep capture (no lockdep kernel here): class names come from `names`."""
+    cap = Capture(backend="lockdep",
+                  counts=[(_key(lock_addr=0xFFFF888000001000, name_ptr=0xAA, flags=0x2, subclass=1),
+                           (5, 0, 0)),
+                          (_key(lock_addr=0xFFFFFFFF82000000, name_ptr=0xBB, flags=0x4, event=3), (2, 0, 0)),
+                          (_key(lock_addr=0xFFFF888000002000, name_ptr=0xAA, stack_id=2), (3, 0, 0)),
+                          (_key(lock_addr=0xFFFF888000003000, name_ptr=0xCC, event=2), (4, 900, 400))],
+                  stacks={1: [0xFFFFFFFF81000305, 0xFFFFFFFF81000110],
+                          2: [0xFFFFFFFF81000305, 0xFFFFFFFF81000210, 0xFFFFFFFF81000120]},
+                  names={0xAA: "&mm->mmap_lock", 0xBB: "rtnl_mutex", 0xCC: "&sb->s_type->i_mutex_key"})
+    rows = build_rows(cap, _ksyms_for_hand_samples())
+    assert rows.irq_events == 3 and rows.events_seen == 11
+    by_name = {r["lock_name"]: r for r in rows.lock_events}
+    assert by_name["&mm->mmap_lock"]["mode"] == "read" and by_name["&mm->mmap_lock"]["subclass"] == 1
+    assert by_name["rtnl_mutex"]["lock_symbol"] == "rtnl_mutex"
+    assert by_name["rtnl_mutex"]["event"] == "release"
+    assert by_name["&sb->s_type->i_mutex_key"]["wait_ns_total"] == 900
+    assert all(r["lock_type"] is None for r in rows.lock_events)
+    kept = build_rows(cap, _ksyms_for_hand_samples(), keep_irq=True)
+    assert kept.irq_events == 0 and kept.events_seen == 14
+    assert [r["context"] for r in kept.lock_events if r["stack_id"] == 2] == ["softirq"]
+
+
+def test_primitives_capture_maps_index_to_primitive():
+    idx = [p[0] for p in PRIMITIVES].index("down_write")
+    try_idx = [p[0] for p in PRIMITIVES].index("mutex_trylock")
+    cap = Capture(backend="primitives",
+                  counts=[(_key(lock_addr=0xFFFF888000001000, subclass=idx), (7, 0, 0)),
+                          (_key(lock_addr=0xFFFFFFFF82000000, subclass=try_idx, flags=1 << 9), (1, 0, 0))],
+                  stacks={1: [0xFFFFFFFF81000405, 0xFFFFFFFF81000110]})
+    rows = build_rows(cap, _ksyms_for_hand_samples())
+    r0, r1 = rows.lock_events
+    assert (r0["primitive"], r0["lock_type"], r0["mode"], r0["wait_ns_total"]) == ("down_write", "rwsem",
+                                                                                    "write", None)
+    assert (r1["primitive"], r1["lock_symbol"], r1["flags"]) == ("mutex_trylock", "rtnl_mutex", "TRYLOCK")
+
+
+def test_capture_json_roundtrip(tmp_path):
+    cap = Capture.from_json(SAMPLE)
+    p = tmp_path / "c.json"
+    p.write_text(cap.to_json())
+    again = Capture.from_json(p)
+    assert again.counts == cap.counts and again.stacks == cap.stacks and again.kallsyms == cap.kallsyms
+
+
+# --- the BPF program text -------------------------------------------------------------------------
+
+def test_primitives_program_attaches_only_present_functions():
+    text = cli.bpf_program("primitives", {"mutex_lock", "down_write", "vfs_read"})
+    probes = re.findall(r"^PRIMITIVE_PROBE\((\w+), (\d+), (\w+)\)$", text, re.M)
+    names = [p[0] for p in PRIMITIVES]
+    assert probes == [("mutex_lock", str(names.index("mutex_lock")), "0"),
+                      ("down_write", str(names.index("down_write")), "0")]
+
+
+def test_cflags_filters():
+    class Cg:
+        id, level = 4242, 2
+    flags = cli.bpf_cflags("contention", 4096, 0, True, Cg(), "tar", True, None)
+    assert "-DFILTER_PID" in flags and "-DCGROUP_ID=4242ULL" in flags and "-DCGROUP_LEVEL=2" in flags
+    assert ["-DCOMM_0=116", "-DCOMM_1=97", "-DCOMM_2=114", "-DCOMM_3=0"] == [f for f in flags if f.startswith(
+        "-DCOMM_")][:4]
+    assert "-DMMAP_LOCK_OFFSET=-1" in flags and not any(f.startswith("-DWITH_EVENTS") for f in flags)
+    ev = cli.bpf_cflags("lockdep", 4096, 1000, False, None, None, False, None)
+    assert "-DEVENTS_MAX=1000" in ev and "-DLOCKDEP_NAME_OFFSET=24" in ev and "-DFILTER_PID" not in ev
+
+
+def test_version_compare():
+    assert cli.version_tuple("6.1.192") == (6, 1, 192)
+    assert cli.version_tuple("6.18.44-fc-v669") == (6, 18, 44)
+    assert cli.version_tuple("Linux 6.1.0-56-amd64") == (6, 1, 0)
+
+
+# --- storage ---------------------------------------------------------------------------------------
+
+def _run(run_id: str) -> dict:
+    return {"run_id": run_id, "runtime": "host", "workload": "w", "mode": "warmup", "backend": "contention",
+            "source": "lima-trace", "events_seen": 3, "events_lost": 0}
+
+
+ROW = {"lock_addr": 1, "stack_id": 1, "pid": 1, "tgid": 1, "comm": "w", "cgroup_id": 1, "count": 3,
+       "event": "contended", "wait_ns_total": 10, "wait_ns_max": 5}
+FRAME = {"stack_id": 1, "depth": 0, "address": 0xFFFFFFFF81000000, "symbol": "f", "offset": 0}
+
+
+def test_write_run_is_one_transaction(tmp_path):
+    db = tmp_path / "t.duckdb"
+    con = connect(db)
+    write_run(con, _run("a"), [ROW], [FRAME], [])
+    with pytest.raises(LimaDbError):
+        write_run(con, _run("a"), [ROW], [FRAME], [])          # same run id again
+    with pytest.raises(duckdb.Error):
+        write_run(con, _run("b"), [ROW, {**ROW, "count": "many"}], [FRAME], [])   # fails midway
+    assert con.execute("SELECT run_id FROM trace_runs").fetchall() == [("a",)]
+    assert con.execute("SELECT count(*) FROM lock_events").fetchone()[0] == 1
+    con.close()
+
+
+HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def _hold(db: Path, seconds: float) -> subprocess.Popen:
+    p = subprocess.Popen([sys.executable, "-c", HOLDER, str(db), str(seconds)], stdout=subprocess.PIPE,
+                         text=True)
+    assert p.stdout.readline().strip() == "holding"
+    return p
+
+
+def test_busy_database_waits_then_writes(tmp_path):
+    db = tmp_path / "t.duckdb"
+    connect(db).close()
+    holder = _hold(db, 1.5)
+    said = []
+    written = write_with_fallback(db, _run("r1"), [ROW], [FRAME], [], wait_s=20, say=said.append)
+    holder.wait()
+    assert written == db and "retrying" in said[0]
+    con = connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM lock_events WHERE run_id='r1'").fetchone()[0] == 1
+
+
+def test_busy_database_side_file_then_merge(tmp_path):
+    db = tmp_path / "t.duckdb"
+    connect(db).close()
+    holder = _hold(db, 30)
+    said = []
+    try:
+        written = write_with_fallback(db, _run("r2"), [ROW], [FRAME], [], wait_s=1, say=said.append)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert written == side_file_for(db, "r2") and written.exists()
+    assert "lima-trace --merge" in said[-1]
+    assert merge_side_file(db, written) == ["r2"]
+    assert not written.exists()
+    con = connect(db, read_only=True)
+    assert con.execute("SELECT events_seen FROM trace_runs WHERE run_id='r2'").fetchone() == (3,)
+    assert con.execute("SELECT symbol FROM stack_frames WHERE run_id='r2'").fetchall() == [("f",)]
+
+
+# --- file:line -------------------------------------------------------------------------------------
+
+def test_source_lines_with_dwarf(tmp_path):
+    if not (shutil.which("gcc") and shutil.which("addr2line") and shutil.which("nm")):
+        pytest.skip("gcc/binutils not installed")
+    (tmp_path / "f.c").write_text("int g(int x);\nint f(int x) { return g(x) * 3; }\n"
+                                  "int g(int x) { return x + 1; }\nint main(void) { return f(1); }\n")
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(tmp_path / "f"), str(tmp_path / "f.c")], check=True)
+    f, g = elf_symbol(tmp_path / "f", "f"), elf_symbol(tmp_path / "f", "g")
+    offset = 0x1000000   # pretend the image was moved (KASLR): runtime = link + offset
+    lines = source_lines(tmp_path / "f", [f + offset + 1, g + offset + 1, 0x10 + offset], offset)
+    assert lines[f + offset + 1] == (str(tmp_path / "f.c"), 2)
+    assert lines[g + offset + 1] == (str(tmp_path / "f.c"), 3)
+    assert 0x10 + offset not in lines
+
+
+# --- CLI validation --------------------------------------------------------------------------------
+
+def test_not_root_is_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 1000)
+    assert cli.main(["--workload", "w", "--duration", "1"]) == 2
+    assert "must run as root" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--workload", "w"], "nothing to trace"),
+    (["--workload", "w", "--cgroup", "/a", "--container", "b", "--duration", "1"], "not both"),
+    (["--workload", "w", "--comm", "a-very-long-command-name", "--duration", "1"], "15 characters"),
+    (["--duration", "1"], "--workload LABEL is required"),
+    (["--workload", "w", "--pid", "999999999", "--duration", "1"], "no such process"),
+])
+def test_bad_input_exit_2(monkeypatch, capsys, args, message):
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_merge_missing_side_file(tmp_path, capsys):
+    assert cli.main(["--merge", str(tmp_path / "nope.duckdb"), "--db", str(tmp_path / "t.duckdb")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_help_mentions_every_backend(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for word in ("lockdep", "primitives", "contention", "--container", "--keep-irq", "--events", "--merge"):
+        assert word in out

@@ -1,0 +1,462 @@
+"""lima-trace: record which kernel locks a workload takes, how often, how long it waits and from where,
+per process and cgroup, into the LIMA database.  Reads top to bottom like a bcc tool: usage and
+examples, the BPF program, attach, loop, collect and report lost events, store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lima.db import LimaDbError, connect, default_db_path, get_meta
+from lima.tracer.abi import decode_event
+from lima.tracer.btf import BtfError, load_vmlinux_btf
+from lima.tracer.capture import KEY_FIELDS, Capture, build_rows
+from lima.tracer.cgroups import CgroupError, cgroup_of_container, cgroup_of_path
+from lima.tracer.check import mount_tracefs, run_checks
+from lima.tracer.dwarf import DwarfError, kaslr_offset, source_lines
+from lima.tracer.kallsyms import Kallsyms, KallsymsError
+from lima.tracer.report import print_summary, summarize
+from lima.tracer.store import merge_side_file, write_with_fallback
+from lima.tracer.vocabulary import PRIMITIVES, STATS
+from rich.console import Console
+
+HERE = Path(__file__).resolve().parent
+BACKENDS = ("lockdep", "primitives", "contention")
+KNOWN_RUNTIMES = ("runc", "runsc-kvm", "runsc-kvm-overlay-off", "fc", "host")
+
+EXAMPLES = """examples:
+  lima-trace --check                              what this kernel allows, which backend auto picks
+  lima-trace --runtime host --workload untar --mode coldstart -- tar xf linux.tar.xz
+                                                  trace a command from its first instruction
+  lima-trace --runtime runc --workload redis --mode warmup --container 3f2a... --duration 60
+                                                  a container's cgroup for 60 s
+  lima-trace --workload build --cgroup /system.slice/build.service --duration 10 --events 100000
+                                                  a cgroup, with a per-event stream (at most 100000)
+  lima-trace --workload app --pid 4242 --duration 30  a process and what it forks from now on
+  lima-trace --merge lima.duckdb.RUN.pending.duckdb   add a run written aside while the db was busy
+"""
+
+
+class UsageError(Exception):
+    """Bad input: one line, exit code 2."""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="lima-trace",
+        description="Trace kernel lock events (with kernel stacks, per thread, process and cgroup) of a "
+                    "workload into the LIMA database. Needs root. In-kernel aggregation by default; the "
+                    "rows are written at the end of the run in one transaction.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--check", action="store_true", help="print what this kernel allows and exit")
+    p.add_argument("--merge", metavar="SIDE",
+                   help="merge a side file (written while the db was busy) and exit")
+    p.add_argument("--backend", choices=("auto",) + BACKENDS, default="auto",
+                   help="lockdep (fentry on lock_acquire/..., CONFIG_LOCKDEP), primitives (fentry on "
+                        "_raw_spin_lock*, mutex_lock*, ...), contention (lock:contention_* and "
+                        "mmap_lock:* tracepoints), auto: the first usable of those (default)")
+    p.add_argument("--runtime", default="host",
+                   help=f"runtime label, free text; known: {', '.join(KNOWN_RUNTIMES)} (default host)")
+    p.add_argument("--workload", help="workload label (default: the command's name)")
+    p.add_argument("--mode", help="coldstart | warmup (default: coldstart with a command, else warmup)")
+    p.add_argument("--run-id", help="run id (default: WORKLOAD-RUNTIME-MODE-TIME)")
+    p.add_argument("--db", type=Path, help="database (default $LIMA_DB or ./lima.duckdb)")
+    p.add_argument("--db-wait", type=float, default=30.0, metavar="S",
+                   help="seconds to retry while another process holds the db, then write a side file "
+                        "(default 30)")
+    f = p.add_argument_group("filters (combined with AND)")
+    f.add_argument("--pid", type=int, action="append", default=[],
+                   help="a process, its current descendants and what they fork from now on (repeatable)")
+    f.add_argument("--cgroup", help="a cgroup v2 path (absolute, or relative to the cgroup2 mount), "
+                                    "with its descendants")
+    f.add_argument("--container", help="a container id: docker/containerd/runc/runsc (its cgroup)")
+    f.add_argument("--comm", help="a task command name (exact, at most 15 characters)")
+    f.add_argument("--keep-irq", action="store_true",
+                   help="keep events that ran in interrupt context (attributed to whichever task was "
+                        "interrupted); dropped by default")
+    o = p.add_argument_group("run")
+    o.add_argument("--duration", type=float, help="seconds to trace (default: until the command ends, "
+                                                  "or Ctrl-C / SIGTERM)")
+    o.add_argument("--events", type=int, nargs="?", const=100_000, default=0, metavar="MAX",
+                   help="also record each event with a timestamp, at most MAX (default 100000)")
+    o.add_argument("--map-size", type=int, default=65536, metavar="N",
+                   help="entries of the in-kernel maps (counts, stacks); overflow is counted as lost")
+    o.add_argument("--vmlinux", type=Path, help="vmlinux with DWARF: add file:line to stack frames")
+    o.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="summary format (default table)")
+    o.add_argument("--no-summary", action="store_true", help="print no summary")
+    o.add_argument("--save-capture", type=Path, metavar="JSON",
+                   help="also save the raw capture (keys, stacks as addresses, the kallsyms lines of "
+                        "their frames) as JSON: sample data for tests and bug reports")
+    p.add_argument("command", nargs=argparse.REMAINDER,
+                   help="-- COMMAND [ARGS]: run it and trace it (and its children) from its first "
+                        "instruction")
+    a = p.parse_args(argv)
+    if a.command and a.command[0] == "--":
+        a.command = a.command[1:]
+    return a
+
+
+# --------------------------------------------------------------------------------------------------
+# the BPF program
+
+def bpf_program(backend: str, btf_functions: set[str] | None = None) -> str:
+    """Program text: common.bpf.c + the backend's file (+ one probe line per primitive present)."""
+    text = (HERE / "common.bpf.c").read_text() + "\n" + (HERE / f"{backend}.bpf.c").read_text()
+    if backend == "primitives":
+        lines = []
+        for i, (fn, _kind, _mode, trylock) in enumerate(PRIMITIVES):
+            if btf_functions is None or fn in btf_functions:
+                lines.append(f"PRIMITIVE_PROBE({fn}, {i}, {'LF_TRYLOCK' if trylock else 0})")
+        text += "\n" + "\n".join(lines) + "\n"
+    return text
+
+
+def bpf_cflags(backend: str, map_size: int, events: int, tgids: bool, cgroup, comm: str | None,
+               mmap_lock: bool, btf) -> list[str]:
+    """-D parameters of lima_trace.h and the backend file."""
+    flags = [f"-I{HERE}", f"-DMAX_KEYS={map_size}", f"-DMAX_STACKS={map_size}",
+             f"-DMAX_PENDING={map_size}", "-DMAX_TGIDS=16384", "-DMAX_NAMES=16384"]
+    if events:
+        # a power of two of pages, 32 KiB .. 16 MiB, for about EVENTS_MAX records of 104 bytes
+        pages = 1 << max(3, min(12, (events * 104 // 4096).bit_length()))
+        flags += ["-DWITH_EVENTS", f"-DEVENTS_PAGES={pages}", f"-DEVENTS_MAX={events}"]
+    if tgids:
+        flags.append("-DFILTER_PID")
+    if cgroup is not None:
+        flags += ["-DFILTER_CGROUP", f"-DCGROUP_ID={cgroup.id}ULL", f"-DCGROUP_LEVEL={cgroup.level}"]
+    if comm:
+        raw = comm.encode()[:15].ljust(16, b"\0")
+        flags.append("-DFILTER_COMM")
+        flags += [f"-DCOMM_{i}={b}" for i, b in enumerate(raw)]
+    if backend == "contention" and mmap_lock:
+        off = btf.member_offset("mm_struct", "mmap_lock") if btf else None
+        flags += ["-DWITH_MMAP_LOCK", f"-DMMAP_LOCK_OFFSET={-1 if off is None else off}"]
+    if backend == "lockdep":
+        off = btf.member_offset("lockdep_map", "name") if btf else None
+        flags.append(f"-DLOCKDEP_NAME_OFFSET={24 if off is None else off}")
+        if btf and btf.has_function("lock_acquired"):
+            flags.append("-DWITH_LOCK_STAT")
+    return flags
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+
+def descendants(pids: list[int]) -> set[int]:
+    """The given processes and all their current descendants (by /proc/*/stat ppid)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(d.name))
+    out, todo = set(), list(pids)
+    while todo:
+        p = todo.pop()
+        if p not in out:
+            out.add(p)
+            todo.extend(children.get(p, []))
+    return out
+
+
+def version_tuple(text: str | None) -> tuple[int, ...] | None:
+    """6.1.192 from '6.1.192', 'Linux 6.1.192', '6.18.44-fc-v669'."""
+    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    return tuple(int(x) for x in m.groups() if x is not None) if m else None
+
+
+def indexed_kernel_version(db: Path) -> str | None:
+    """meta('kernel_version') of an existing database, None when absent or unreadable (busy)."""
+    if not db.exists():
+        return None
+    try:
+        con = connect(db, read_only=True)
+    except LimaDbError:
+        return None
+    try:
+        return get_meta(con, "kernel_version")
+    finally:
+        con.close()
+
+
+def start_command(argv: list[str]) -> tuple[int, int]:
+    """Fork the command stopped before exec (it waits on a pipe); returns (pid, write end)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w)
+        os.read(r, 1)   # released once the BPF programs are attached and the pid is in the filter
+        os.close(r)
+        try:
+            os.execvp(argv[0], argv)
+        except OSError as e:
+            os.write(2, f"lima-trace: {argv[0]}: {e.strerror}\n".encode())
+        os._exit(127)
+    os.close(r)
+    return pid, w
+
+
+def key_dict(k) -> dict:
+    """A bcc lock_key (ctypes) as a plain dict."""
+    d = {f: getattr(k, f) for f in KEY_FIELDS if f != "comm"}
+    comm = k.comm if isinstance(k.comm, bytes) else bytes(k.comm)   # ctypes char[16] gives bytes
+    d["comm"] = comm.split(b"\0", 1)[0].decode("utf-8", "replace")
+    return d
+
+
+# --------------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(parse_args(argv))
+    except UsageError as e:
+        print(f"lima-trace: {e}", file=sys.stderr)
+        return 2
+    except (LimaDbError, CgroupError, KallsymsError, DwarfError) as e:
+        print(f"lima-trace: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lima-trace: interrupted before tracing started; nothing written", file=sys.stderr)
+        return 130
+
+
+def run(a: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    say = console.print
+
+    # --check: what this kernel allows
+    if a.check:
+        c = run_checks()
+        if a.format == "json":
+            print(json.dumps(c.as_dict(), indent=1))
+        else:
+            for name, ok, detail in c.items:
+                print(f"{'ok ' if ok else 'NO '} {name:24} {detail}")
+            for name in BACKENDS:
+                why = c.usable.get(name) or c.refused.get(name)
+                print(f"backend {name:11} {'usable ' if name in c.usable else 'refused'}  {why}")
+            print(f"auto picks: {c.auto or 'nothing (no backend usable here)'}")
+        return 0 if c.auto else 1
+
+    db = a.db or default_db_path()
+    if a.merge:
+        runs = merge_side_file(db, Path(a.merge))
+        print(f"lima-trace: merged {len(runs)} run(s) into {db}: {', '.join(runs)}")
+        return 0
+
+    # validate before anything is started
+    if os.geteuid() != 0:
+        raise UsageError("must run as root (BPF programs and tracepoints need it); try sudo lima-trace ...")
+    if not a.command and a.duration is None and not (a.pid or a.cgroup or a.container or a.comm):
+        raise UsageError("nothing to trace: give -- COMMAND, or a filter (--pid/--cgroup/--container/"
+                         "--comm) with --duration, or --duration for the whole system")
+    if a.cgroup and a.container:
+        raise UsageError("give --cgroup or --container, not both")
+    if a.comm and len(a.comm.encode()) > 15:
+        raise UsageError(f"--comm {a.comm!r}: a task comm has at most 15 characters")
+    if a.duration is not None and a.duration <= 0:
+        raise UsageError("--duration must be > 0")
+    if a.map_size < 1024 or a.map_size > 1 << 22:
+        raise UsageError("--map-size must be between 1024 and 4194304")
+    if a.events < 0:
+        raise UsageError("--events MAX must be >= 0")
+    for pid in a.pid:
+        if not Path(f"/proc/{pid}").exists():
+            raise UsageError(f"--pid {pid}: no such process")
+    if a.vmlinux and not a.vmlinux.is_file():
+        raise UsageError(f"--vmlinux {a.vmlinux}: no such file")
+    workload = a.workload or (Path(a.command[0]).name if a.command else None)
+    if not workload:
+        raise UsageError("--workload LABEL is required without a command")
+    mode = a.mode or ("coldstart" if a.command else "warmup")
+    release = platform.release()
+
+    # which backend
+    checks = run_checks(try_fentry=a.backend in ("auto", "lockdep", "primitives"))
+    backend = checks.auto if a.backend == "auto" else a.backend
+    if backend is None:
+        raise UsageError("no backend is usable here: " +
+                         "; ".join(f"{n}: {w}" for n, w in checks.refused.items()))
+    if backend in checks.refused:
+        raise UsageError(f"backend {backend} is not usable here: {checks.refused[backend]}")
+    mount_tracefs()
+    try:
+        btf = load_vmlinux_btf()
+    except BtfError:
+        btf = None
+
+    # filters
+    cgroup = None
+    if a.cgroup:
+        cgroup = cgroup_of_path(a.cgroup)
+    elif a.container:
+        cgroup = cgroup_of_container(a.container)
+    filters = {k: v for k, v in {"pid": a.pid or None, "cgroup": str(cgroup.path) if cgroup else None,
+                                 "cgroup_id": cgroup.id if cgroup else None, "container": a.container,
+                                 "comm": a.comm, "command": a.command or None,
+                                 "keep_irq": a.keep_irq or None}.items() if v}
+    notes = []
+    indexed = indexed_kernel_version(db)
+    if indexed and version_tuple(indexed) != version_tuple(release):
+        notes.append(f"kernel {release} differs from the indexed source {indexed}")
+        say(f"[yellow]lima-trace: warning: running kernel {release} differs from the indexed source "
+            f"{indexed}: stacks and lock sites may not match the index[/]")
+    ksyms = Kallsyms.load()   # symbols of this boot, read now (capture time)
+
+    from bcc import BPF
+
+    child, release_fd = (None, None)
+    if a.command:
+        child, release_fd = start_command(a.command)
+    stop = {"why": None}
+
+    def on_signal(signum, _frame):
+        stop["why"] = signal.Signals(signum).name
+    old_term = signal.signal(signal.SIGTERM, on_signal)
+    b = None
+    try:
+        # compile and attach
+        text = bpf_program(backend, btf.functions if btf else None)
+        cflags = bpf_cflags(backend, a.map_size, a.events, bool(a.pid or child), cgroup, a.comm,
+                            checks.mmap_lock, btf)
+        with console.status(f"compiling and attaching the {backend} BPF program"):
+            try:
+                b = BPF(text=text, cflags=cflags)
+            except Exception as e:
+                raise UsageError(f"backend {backend}: the kernel refused the BPF program: "
+                                 f"{str(e).strip().splitlines()[-1][:200]}") from None
+        if a.pid or child:
+            tg = b["traced_tgids"]
+            for pid in descendants(a.pid) | ({child} if child else set()):
+                tg[tg.Key(pid)] = tg.Leaf(1)
+
+        # per-event stream
+        cap = Capture(backend=backend)
+        if a.events:
+            def on_event(_ctx, data, _size):
+                if len(cap.events) >= a.events:
+                    cap.events_capped += 1
+                    return
+                ev = decode_event(data)
+                d = key_dict(ev.key)
+                d.update(ts_ns=ev.ts_ns, wait_ns=ev.wait_ns, cpu=ev.cpu)
+                cap.events.append(d)
+            b["events"].open_ring_buffer(on_event)
+
+        # loop
+        started_at = datetime.now(UTC).replace(tzinfo=None)
+        t0 = time.monotonic()
+        if release_fd is not None:
+            os.write(release_fd, b"x")
+            os.close(release_fd)
+            release_fd = None
+        what = f"command {a.command[0]} (pid {child})" if child else "until Ctrl-C"
+        say(f"lima-trace: tracing with {backend}"
+            + (f" for {a.duration:g}s" if a.duration else "") + f", {what}. Ctrl-C to end.")
+        exit_status = None
+        try:
+            while stop["why"] is None:
+                if a.events:
+                    b.ring_buffer_poll(100)
+                else:
+                    time.sleep(0.1)
+                if a.duration is not None and time.monotonic() - t0 >= a.duration:
+                    stop["why"] = "duration"
+                if child is not None:
+                    done, status = os.waitpid(child, os.WNOHANG)
+                    if done:
+                        exit_status = os.waitstatus_to_exitcode(status)
+                        stop["why"] = "command exited"
+                        child = None
+        except KeyboardInterrupt:
+            stop["why"] = "SIGINT"
+        duration = time.monotonic() - t0
+
+        # detach everything, then read the maps (they stay until cleanup)
+        for tp in list(b.tracepoint_fds):
+            b.detach_tracepoint(tp)
+        for fn in list(b.kfunc_entry_fds):
+            b.detach_kfunc(fn)
+        if a.events:
+            b.ring_buffer_consume()
+        stats = {name: b["stats"].sum(i).value for i, name in enumerate(STATS)}
+        cap.stats = stats
+        for k, v in b["counts"].items():
+            cap.counts.append((key_dict(k), (v.count, v.wait_ns_total, v.wait_ns_max)))
+        stack_ids = {k["stack_id"] for k, _ in cap.counts} | {e["stack_id"] for e in cap.events}
+        st = b["stacks"]
+        for sid in stack_ids:
+            if sid >= 0:
+                try:
+                    cap.stacks[sid] = list(st.walk(sid))
+                except KeyError:
+                    pass
+        if backend == "lockdep":
+            for k, v in b["names"].items():
+                cap.names[k.value] = bytes(v.name).split(b"\0", 1)[0].decode("utf-8", "replace")
+    finally:
+        if b is not None:
+            b.cleanup()
+        if release_fd is not None:
+            os.close(release_fd)   # the command sees EOF and exits with 127 without running
+        if child is not None:
+            try:
+                os.kill(child, signal.SIGTERM)
+                os.waitpid(child, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        signal.signal(signal.SIGTERM, old_term)
+
+    # rows
+    if a.save_capture:
+        cap.kallsyms = ksyms.excerpt([x for st in cap.stacks.values() for x in st])
+        a.save_capture.write_text(cap.to_json())
+    rows = build_rows(cap, ksyms, keep_irq=a.keep_irq)
+    if a.vmlinux:
+        lines = source_lines(a.vmlinux, [f["address"] for f in rows.stack_frames],
+                             kaslr_offset(a.vmlinux, ksyms))
+        for f in rows.stack_frames:
+            f["src_file"], f["src_line"] = lines.get(f["address"], (None, None))
+    capped = stats["events_capped"] + cap.events_capped
+    if capped:
+        notes.append(f"--events cap {a.events} reached: {capped} later events not streamed (still counted)")
+    if stats["lost_ringbuf"]:
+        notes.append(f"{stats['lost_ringbuf']} events lost from the ring buffer (still counted)")
+    if exit_status:
+        notes.append(f"command exited with status {exit_status}")
+    lost = stats["lost_keys"] + stats["lost_pending"] + stats["lost_tgids"]
+    run_id = a.run_id or (f"{workload}-{a.runtime}-{mode}-{started_at:%Y%m%dT%H%M%S}-"
+                          f"{uuid.uuid4().hex[:4]}")
+    run = {"run_id": run_id, "runtime": a.runtime, "workload": workload, "mode": mode,
+           "backend": backend, "filters": json.dumps(filters, sort_keys=True),
+           "kernel_release": release, "host": socket.gethostname(), "started_at": started_at,
+           "duration_s": round(duration, 3), "events_seen": rows.events_seen, "events_lost": lost,
+           "source": "lima-trace", "stacks_lost": stats["lost_stacks"], "irq_events": rows.irq_events,
+           "notes": "; ".join(notes) or None}
+    written = write_with_fallback(db, run, rows.lock_events, rows.stack_frames, rows.trace_events,
+                                  a.db_wait, say=lambda m: say(f"[yellow]{m}[/]"))
+    if lost:
+        say(f"[yellow]lima-trace: {lost} events lost (full maps); raise --map-size[/]")
+    if not a.no_summary:
+        print_summary(run, summarize(rows.lock_events, rows.stack_frames), a.format)
+    say(f"lima-trace: run {run_id} ({stop['why']}) written to {written}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

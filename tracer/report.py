@@ -1,0 +1,91 @@
+"""The end-of-run summary: events, distinct locks, and the top 10 locks with the top frames of their
+busiest stack (lock implementation frames skipped, so the frames say who took the lock)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["summarize", "print_summary", "LOCK_INTERNAL_PREFIXES"]
+
+# frames that belong to the lock implementation or to the tracing itself, skipped in "taken at"
+LOCK_INTERNAL_PREFIXES = (
+    "__pv_queued_spin", "queued_", "native_queued", "_raw_", "do_raw_", "rwsem_", "__rwsem", "down_",
+    "__down", "up_", "mutex_", "__mutex", "percpu_down", "__percpu_down", "rt_mutex", "__rt_mutex",
+    "rtlock", "__mmap_lock", "mmap_read_", "mmap_write_", "lock_mm_and_find_vma", "trace_contention",
+    "perf_trace", "bpf_", "__bpf", "lock_acquire", "lock_release", "lock_contended",
+)
+
+
+def _lock_label(row: dict) -> str:
+    if row.get("lock_name"):
+        return row["lock_name"] + (f" @{row['lock_addr']:#x}" if row.get("lock_addr") else "")
+    if row.get("lock_symbol"):
+        return row["lock_symbol"]
+    return f"{row['lock_addr']:#x}" if row.get("lock_addr") else "?"
+
+
+def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10) -> dict:
+    """Totals and the top locks by count, each with the caller frames of its busiest stack."""
+    frames: dict[int, list[str]] = defaultdict(list)
+    for f in sorted(stack_frames, key=lambda f: (f["stack_id"], f["depth"])):
+        frames[f["stack_id"]].append(f["symbol"] or f"{f['address']:#x}")
+    locks: dict[object, dict] = {}
+    for r in lock_events:
+        # one lock = one address (rows of one lock may differ in what names it: contention vs mmap_lock)
+        ident = r["lock_addr"] if r.get("lock_addr") else ("name", r.get("lock_name"))
+        d = locks.setdefault(ident, {"lock": _lock_label(r), "type": r.get("lock_type") or "", "count": 0,
+                                     "wait_ns": 0, "stacks": defaultdict(int), "events": set()})
+        if r.get("lock_name") or r.get("lock_symbol"):
+            d["lock"] = _lock_label(r)
+        d["count"] += r["count"]
+        d["wait_ns"] += r.get("wait_ns_total") or 0
+        d["events"].add(r.get("event") or "")
+        if r.get("stack_id") is not None:
+            d["stacks"][r["stack_id"]] += r["count"]
+    ranked = sorted(locks.values(), key=lambda d: -d["count"])[:top]
+    out = []
+    for d in ranked:
+        taken_at = []
+        if d["stacks"]:
+            best = max(d["stacks"].items(), key=lambda kv: kv[1])[0]
+            taken_at = [s for s in frames.get(best, []) if not s.startswith(LOCK_INTERNAL_PREFIXES)][:3]
+        out.append({"lock": d["lock"], "type": d["type"], "events": ",".join(sorted(d["events"])),
+                    "count": d["count"], "wait_us": round(d["wait_ns"] / 1000, 1),
+                    "stacks": len(d["stacks"]), "taken_at": " < ".join(taken_at)})
+    return {"events": sum(r["count"] for r in lock_events), "distinct_locks": len(locks), "top": out}
+
+
+def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console | None = None) -> None:
+    """Print the summary as a rich table, JSON or CSV."""
+    console = console or Console()
+    if fmt == "json":
+        print(json.dumps({"run": {k: run[k] for k in ("run_id", "backend", "events_seen", "events_lost",
+                                                       "stacks_lost", "irq_events", "duration_s")},
+                          **summary}, indent=1, default=str))
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=["lock", "type", "events", "count", "wait_us", "stacks",
+                                            "taken_at"])
+        w.writeheader()
+        w.writerows(summary["top"])
+        print(buf.getvalue(), end="")
+        return
+    console.print(f"[bold]run {run['run_id']}[/]  backend {run['backend']}  {run['duration_s']:.1f}s  "
+                  f"events {summary['events']}  distinct locks {summary['distinct_locks']}  "
+                  f"lost {run['events_lost']}  without stack {run['stacks_lost']}  "
+                  f"interrupt context {run['irq_events']}")
+    t = Table(title="Top locks")
+    for col, just in (("lock", "left"), ("type", "left"), ("events", "left"), ("count", "right"),
+                      ("wait µs", "right"), ("stacks", "right"), ("taken at (busiest stack)", "left")):
+        t.add_column(col, justify=just)
+    for d in summary["top"]:
+        t.add_row(d["lock"], d["type"], d["events"], str(d["count"]), f"{d['wait_us']:.1f}",
+                  str(d["stacks"]), d["taken_at"])
+    console.print(t)

@@ -1,0 +1,150 @@
+"""Writing a trace into the LIMA database: one transaction per run (nothing half-written), a bounded
+wait when another process holds the file, then a side file that `lima-trace --merge` adds later.
+
+DuckDB lets one process write a database file, and a reader in another process (even read-only)
+holds a lock that keeps writers out.  A trace never waits on it while tracing: it records into the
+kernel's maps, and only at the end opens the database.  If the file is held, it retries for
+--db-wait seconds, then writes the run to SIDE = <db>.<run_id>.pending.duckdb and says how to merge it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+from lima.db import LimaDbError, connect
+
+__all__ = ["RUN_COLUMNS", "write_run", "write_with_fallback", "merge_side_file", "side_file_for",
+           "DbBusy"]
+
+RUN_COLUMNS = ("run_id", "runtime", "workload", "mode", "backend", "filters", "kernel_release", "host",
+               "started_at", "duration_s", "events_seen", "events_lost", "source", "source_file",
+               "source_hash", "stacks_lost", "irq_events", "notes")
+LOCK_EVENT_COLUMNS = ("run_id", "lock_addr", "lock_name", "lock_symbol", "lock_type", "mode", "subclass",
+                      "stack_id", "pid", "tgid", "comm", "cgroup_id", "count", "wait_ns_total",
+                      "wait_ns_max", "event", "context", "primitive", "flags")
+FRAME_COLUMNS = ("run_id", "stack_id", "depth", "address", "symbol", "offset", "module", "src_file",
+                 "src_line")
+TRACE_EVENT_COLUMNS = ("run_id", "ts_ns", "cpu", "lock_addr", "lock_name", "lock_symbol", "lock_type",
+                       "mode", "stack_id", "pid", "tgid", "comm", "cgroup_id", "wait_ns", "event",
+                       "context", "primitive", "flags")
+TABLES = (("trace_runs", RUN_COLUMNS), ("lock_events", LOCK_EVENT_COLUMNS),
+          ("stack_frames", FRAME_COLUMNS), ("trace_events", TRACE_EVENT_COLUMNS))
+
+
+class DbBusy(Exception):
+    """The database file is held by another process."""
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[dict],
+            run_id: str) -> None:
+    if not rows:
+        return
+    cols = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    data = [[run_id if c == "run_id" else r.get(c) for c in columns] for r in rows]
+    con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", data)
+
+
+def write_run(con: duckdb.DuckDBPyConnection, run: dict, lock_events: list[dict],
+              stack_frames: list[dict], trace_events: list[dict]) -> None:
+    """Insert one run and its rows in a single transaction (all or nothing)."""
+    run_id = run["run_id"]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [run_id]).fetchone()[0]:
+            raise LimaDbError(f"run id {run_id!r} already exists in the database (pick another --run-id)")
+        _insert(con, "trace_runs", RUN_COLUMNS, [run], run_id)
+        _insert(con, "lock_events", LOCK_EVENT_COLUMNS, lock_events, run_id)
+        _insert(con, "stack_frames", FRAME_COLUMNS, stack_frames, run_id)
+        _insert(con, "trace_events", TRACE_EVENT_COLUMNS, trace_events, run_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _open_writer(db: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return connect(db)
+    except LimaDbError as e:
+        if "held open" in str(e):
+            raise DbBusy(str(e)) from None
+        raise
+
+
+def side_file_for(db: Path, run_id: str) -> Path:
+    """Where a run goes when the database stays busy."""
+    return db.with_name(f"{db.name}.{run_id}.pending.duckdb")
+
+
+def write_with_fallback(db: Path, run: dict, lock_events: list[dict], stack_frames: list[dict],
+                        trace_events: list[dict], wait_s: float,
+                        say: Callable[[str], None] = print) -> Path:
+    """Write into db, retrying while another process holds it for up to wait_s seconds; then into a
+    side file.  Returns the file written."""
+    deadline = time.monotonic() + wait_s
+    told = False
+    while True:
+        try:
+            con = _open_writer(db)
+            break
+        except DbBusy as e:
+            if time.monotonic() >= deadline:
+                side = side_file_for(db, run["run_id"])
+                say(f"lima-trace: {e}; gave up after {wait_s:g}s: run written to {side}; "
+                    f"add it later with: lima-trace --merge {side} --db {db}")
+                con = connect(side)
+                try:
+                    write_run(con, run, lock_events, stack_frames, trace_events)
+                finally:
+                    con.close()
+                return side
+            if not told:
+                say(f"lima-trace: {e}; retrying for up to {wait_s:g}s")
+                told = True
+            time.sleep(0.5)
+    try:
+        write_run(con, run, lock_events, stack_frames, trace_events)
+    finally:
+        con.close()
+    return db
+
+
+def merge_side_file(db: Path, side: Path) -> list[str]:
+    """Copy the runs of a side file into db in one transaction, then delete the side file.
+    Returns the run ids merged."""
+    if not side.is_file():
+        raise LimaDbError(f"{side}: no such file")
+    src = connect(side, read_only=True)
+    try:
+        runs = [r[0] for r in src.execute("SELECT run_id FROM trace_runs ORDER BY run_id").fetchall()]
+        data = {t: src.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {t}").fetchall()
+                for t, cols in TABLES}
+    finally:
+        src.close()
+    con = _open_writer(db)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for rid in runs:
+                if con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [rid]).fetchone()[0]:
+                    raise LimaDbError(f"{side}: run {rid!r} is already in {db}")
+            for t, cols in TABLES:
+                if data[t]:
+                    marks = ", ".join("?" for _ in cols)
+                    names = ", ".join(f'"{c}"' for c in cols)
+                    con.executemany(f"INSERT INTO {t} ({names}) VALUES ({marks})", data[t])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    side.unlink()
+    wal = side.with_name(side.name + ".wal")
+    if wal.exists():
+        wal.unlink()
+    return runs
