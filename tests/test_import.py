@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from lima.db import connect
 from lima.queries import install_views
 from lima.queries.catalog import load_catalog
@@ -30,7 +29,8 @@ def counts(con):
 
 
 def test_lima_json_array(con):
-    r = import_file(con, TRACES / "fc_mmap.json", runtime="fc", workload="mmap", mode="coldstart", run_id="f1")
+    r = import_file(con, TRACES / "fc_mmap.json", runtime="fc", workload="mmap", mode="coldstart",
+                    run_id="f1")
     # 4 records; the third names two locks: 5 events; records 1 and 2 share a stack: 3 stacks
     assert (r.records, r.events, r.stacks, r.trace_events, r.ignored_keys) == (4, 5, 3, 5, ["vm"])
     run = con.execute("SELECT backend, source, duration_s, events_seen, notes FROM trace_runs").fetchone()
@@ -101,7 +101,8 @@ def test_bad_frame_and_bad_json(con, tmp_path):
 
 
 def test_second_import_refused_unless_forced(con):
-    import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart", run_id="a")
+    import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart",
+                run_id="a")
     with pytest.raises(ImportErrorAt, match="already imported as run a"):
         import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart")
     r = import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart",

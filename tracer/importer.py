@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-
 from lima.db import LimaDbError, connect, default_db_path
 
 __all__ = ["ImportErrorAt", "ImportResult", "import_file", "parse_lima_json", "parse_lock_stat", "main"]
@@ -182,8 +181,8 @@ def parse_lima_json(text: str, path: str) -> _Parsed:
                 agg[1] += wait
                 agg[2] = max(agg[2], wait)
             if ts is not None:
-                timed.append((ts, cpu, addr, name, rec.get("lock_type"), rec.get("mode"), sid, pid, tgid, comm,
-                               cgroup, wait, event))
+                timed.append((ts, cpu, addr, name, rec.get("lock_type"), rec.get("mode"), sid, pid, tgid,
+                              comm, cgroup, wait, event))
     if n == 0:
         raise ImportErrorAt(f"{path}: no records")
     return _Parsed(dict(events), stacks, timed, n, ignored, has_wait)
@@ -248,7 +247,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
             raise ImportErrorAt(f"{label} must not be empty")
     prev = con.execute("SELECT run_id FROM trace_runs WHERE source_hash = ?", [digest]).fetchone()
     if prev and not force:
-        raise ImportErrorAt(f"{p}: already imported as run {prev[0]} (same content); --force imports it again")
+        raise ImportErrorAt(f"{p}: already imported as run {prev[0]} (same content); "
+                            "--force imports it again")
     if run_id is None:
         base = f"{runtime}-{workload}-{mode}-{digest[:8]}"
         run_id, k = base, 1
@@ -266,8 +266,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            "INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, host, duration_s, events_seen, "
-            "events_lost, source, source_file, source_hash, notes) "
+            "INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, host, duration_s, "
+            "events_seen, events_lost, source, source_file, source_hash, notes) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'lima-import', ?, ?, ?)",
             [run_id, runtime, workload, mode, backend, socket.gethostname(), duration_s, total,
              str(p.resolve()), digest, notes])
@@ -282,12 +282,12 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
         rows = [(run_id, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], v[0],
                  v[1] if parsed.has_wait else None, v[2] if parsed.has_wait else None, k[9])
                 for k, v in parsed.events.items()]
-        con.executemany("INSERT INTO lock_events (run_id, lock_addr, lock_name, lock_type, mode, stack_id, pid, "
-                        "tgid, comm, cgroup_id, count, wait_ns_total, wait_ns_max, event) "
+        con.executemany("INSERT INTO lock_events (run_id, lock_addr, lock_name, lock_type, mode, stack_id, "
+                        "pid, tgid, comm, cgroup_id, count, wait_ns_total, wait_ns_max, event) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         if parsed.timed:
-            con.executemany("INSERT INTO trace_events (run_id, ts_ns, cpu, lock_addr, lock_name, lock_type, mode, "
-                            "stack_id, pid, tgid, comm, cgroup_id, wait_ns, event) "
+            con.executemany("INSERT INTO trace_events (run_id, ts_ns, cpu, lock_addr, lock_name, lock_type, "
+                            "mode, stack_id, pid, tgid, comm, cgroup_id, wait_ns, event) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [(run_id, *t) for t in parsed.timed])
         con.execute("COMMIT")
@@ -302,13 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of lima-import; returns the exit code (2 for bad input)."""
     ap = argparse.ArgumentParser(
         prog="lima-import",
-        description="Load a lock trace made elsewhere (LIMA JSON trace, or a /proc/lock_stat dump) as one run.",
+        description="Load a lock trace made elsewhere (LIMA JSON trace, /proc/lock_stat dump) as one run.",
         epilog="examples:\n"
                "  lima-import trace.json --runtime fc --workload nginx --mode coldstart\n"
                "  lima-import lock_stat.txt --runtime runc --workload fio --mode warmup --duration 60\n"
                "then: lima-query top-locks --runtime fc",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("file", help="trace file (JSON array or JSON lines of {locks, kernel_stack}, or lock_stat)")
+    ap.add_argument("file", help="trace: JSON array or JSON lines of {locks, kernel_stack}, or lock_stat")
     ap.add_argument("--runtime", required=True, help="runtime label (runc, runsc-kvm, fc, host, ...)")
     ap.add_argument("--workload", required=True, help="workload label")
     ap.add_argument("--mode", required=True, help="run mode (coldstart, warmup)")
