@@ -1,0 +1,169 @@
+"""lima-index: index a Linux source tree into the LIMA DuckDB database (code facts, then lock facts)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from lima.analyzer.indexer import Indexer, IndexError_, IndexStats, run_lock_pass
+from lima.db import LimaDbError, connect, default_db_path
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+__all__ = ["main", "build_parser"]
+
+PROG = "lima-index"
+
+EPILOG = """\
+examples:
+  lima-index .cache/linux-source-6.1                  index the whole tree into ./lima.duckdb
+  lima-index SRC --db /tmp/k.duckdb --jobs 2          choose the database and the number of workers
+  lima-index SRC --only kernel --only mm              index (or refresh) just these subfolders
+  lima-index SRC --force                              re-parse every file even if unchanged
+  LIMA_DB=/data/lima.duckdb lima-index SRC --quiet    database from the environment, no progress bar
+
+A second run re-parses only files whose content changed and drops files that disappeared; an
+interrupted run (Ctrl-C, SIGTERM) keeps every finished batch and the next run completes it.
+Bad input (SRC not a directory or without .c/.h files, database folder missing, database held open by
+another writer, unreadable / binary / non-UTF-8 source files) gives one-line errors and exit code 2;
+the readable files are still indexed. Exit 130 after Ctrl-C, 143 after SIGTERM.
+"""
+
+
+class _Terminated(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of lima-index."""
+    p = argparse.ArgumentParser(
+        prog=PROG, description="Index the C sources of a Linux tree (functions, calls, structs, fields, "
+        "globals, macros, ...) into one DuckDB database with tree-sitter, then derive the lock facts.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("src", metavar="SRC",
+                   help="root of the Linux source tree (the folder with the top Makefile)")
+    p.add_argument("--db", metavar="PATH",
+                   help=f"database file to create or update (default: $LIMA_DB, else ./lima.duckdb; now "
+                   f"{default_db_path()})")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes parsing in parallel (default: all cores, %(default)s here)")
+    p.add_argument("--only", action="append", default=[], metavar="SUBDIR",
+                   help="index only this subfolder of SRC (repeatable); files of the database outside "
+                   "it are kept")
+    p.add_argument("--force", action="store_true", help="re-parse every file, even unchanged ones")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary table")
+    return p
+
+
+def _fail(msg: str) -> int:
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _summary(con, stats: IndexStats, console: Console) -> None:
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("files", "functions", "calls", "fptr_assignments", "structs", "fields", "typedefs",
+                        "enum_constants", "variables", "macros", "macro_uses")}
+    globals_ = con.execute("SELECT count(*) FROM variables WHERE scope IN ('global', 'extern')").fetchone()[0]
+    perrs = con.execute("SELECT coalesce(sum(parse_errors), 0), count(*) FILTER (parse_errors > 0) "
+                        "FROM files").fetchone()
+    t = Table(title="lima-index summary", show_header=True)
+    t.add_column("fact")
+    t.add_column("rows in database", justify="right")
+    t.add_column("this run", justify="right")
+    t.add_row("files", f"{counts['files']:,}",
+              f"{stats.parsed:,} parsed, {stats.unchanged:,} unchanged, {stats.deleted:,} removed")
+    for name in ("functions", "calls", "fptr_assignments", "structs", "fields", "typedefs", "enum_constants",
+                 "variables", "macros", "macro_uses"):
+        t.add_row(name, f"{counts[name]:,}", "")
+    t.add_row("globals (file-scope variables)", f"{globals_:,}", "")
+    t.add_row("parse errors (tree-sitter ERROR/MISSING)", f"{perrs[0]:,} in {perrs[1]:,} files",
+              f"{stats.parse_errors:,}")
+    skipped = sum(stats.skipped.values())
+    t.add_row("files skipped", "", ", ".join(f"{k} {v}" for k, v in stats.skipped.items()) or "0"
+              if skipped else "0")
+    t.add_row("lock pass", "", stats.lock_pass)
+    mbs = stats.bytes_to_parse / 1e6
+    t.add_row("wall time", "", f"{stats.seconds:.1f} s ({mbs:,.0f} MB read)")
+    console.print(t)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of lima-index."""
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=True, quiet=args.quiet)
+    if args.jobs < 1:
+        return _fail("--jobs must be at least 1")
+    src = Path(args.src)
+    if not src.is_dir():
+        return _fail(f"{src}: not a directory (give the root of a Linux source tree)")
+
+    def on_term(signum, frame):  # noqa: ARG001
+        raise _Terminated()
+
+    signal.signal(signal.SIGTERM, on_term)
+    con = None
+    indexer = None
+    try:
+        con = connect(args.db or default_db_path())
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        indexer = Indexer(con, src, jobs=args.jobs, only=args.only, force=args.force)
+        tasks, deleted = indexer.plan()
+        stats = indexer.stats
+        with Progress(TextColumn("[bold]indexing"), BarColumn(), TaskProgressColumn(),
+                      TextColumn("{task.fields[files]}"), TransferSpeedColumn(), TimeElapsedColumn(),
+                      TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[errs]}"),
+                      console=console, transient=False, disable=args.quiet) as progress:
+            bar = progress.add_task("index", total=max(stats.bytes_to_parse, 1),
+                                    files=f"0/{len(tasks):,} files", errs="errors 0")
+
+            def on_batch(st: IndexStats, _files) -> None:
+                skipped = sum(st.skipped.values())
+                progress.update(bar, completed=st.bytes_done, files=f"{st.files_done:,}/{len(tasks):,} files",
+                                errs=f"parse errors {st.parse_errors:,}, skipped {skipped}")
+
+            indexer.run(tasks, deleted, on_batch)
+            progress.update(bar, completed=max(stats.bytes_to_parse, 1))
+        console.print("[bold]lock pass[/bold] ...")
+        stats.lock_pass = run_lock_pass(con, console, force=args.force)
+        con.execute("CHECKPOINT")
+        _summary(con, stats, console)
+        for line in stats.problems[:20]:
+            print(f"{PROG}: warning: {line}", file=sys.stderr)
+        if len(stats.problems) > 20:
+            print(f"{PROG}: warning: ... and {len(stats.problems) - 20} more (files.status != 'ok')",
+                  file=sys.stderr)
+        if stats.skipped:
+            what = ", ".join(f"{v} {k.replace('_', '-')}" for k, v in stats.skipped.items())
+            return _fail(f"{sum(stats.skipped.values())} files skipped ({what}); the rest is indexed")
+        return 0
+    except (IndexError_, LimaDbError) as e:
+        return _fail(str(e))
+    except (KeyboardInterrupt, _Terminated) as e:
+        done = indexer.stats.files_done if indexer else 0
+        print(f"{PROG}: interrupted: kept {done:,} files written in whole batches; "
+              "run the same command again to finish", file=sys.stderr)
+        return 143 if isinstance(e, _Terminated) else 130
+    finally:
+        if con is not None:
+            try:
+                con.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""Index a Linux source tree into the LIMA database: walk, decide what changed, parse in workers, write.
+
+Incremental by design: a file whose size and mtime match its files row is not read; a file whose content
+hash matches is not parsed; a file that disappeared loses its rows. Facts are written per batch in one
+transaction together with the files rows of that batch, so an interrupted run keeps whole batches and the
+next run redoes only what is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from lima.analyzer.extract import TABLE_COLUMNS
+from lima.analyzer.workers import BatchResult, FileResult, Task, WorkerPool
+from lima.db import get_meta, set_meta
+
+__all__ = ["IndexError_", "SourceFile", "IndexStats", "scan_tree", "kernel_version", "Indexer",
+           "facts_fingerprint"]
+
+#: Files and bytes per worker batch (whichever is reached first): small, so the cores stay busy.
+BATCH_FILES = 200
+BATCH_BYTES = 1024 * 1024
+#: The parent groups finished batches into one transaction per this many bytes or seconds: every
+#: statement has a fixed cost, so few large writes beat many small ones.
+WRITE_BYTES = 32 * 1024 * 1024
+WRITE_SECONDS = 5.0
+
+
+class IndexError_(Exception):
+    """Bad input, explained in one line (the CLI prints it and exits 2)."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A .c/.h file found under the source root."""
+
+    path: str
+    abspath: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class IndexStats:
+    """What a run did, for the progress bar and the summary table."""
+
+    files_seen: int = 0
+    files_to_parse: int = 0
+    bytes_to_parse: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    parse_errors: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    bytes_done: int = 0
+    files_done: int = 0
+    seconds: float = 0.0
+    lock_pass: str = "not run"
+
+
+def scan_tree(root: Path, only: Iterable[str] = ()) -> list[SourceFile]:
+    """Every .c/.h file under root (or under the given subfolders of root), sorted by path."""
+    out: list[SourceFile] = []
+    starts = [root / o for o in only] or [root]
+    for start in starts:
+        if not start.is_dir():
+            raise IndexError_(f"{start}: --only folder is not a directory under {root}")
+        stack = [str(start)]
+        while stack:
+            d = stack.pop()
+            try:
+                entries = list(os.scandir(d))
+            except OSError as e:
+                raise IndexError_(f"{d}: cannot list folder: {e.strerror}") from None
+            for e in entries:
+                if e.is_dir(follow_symlinks=False):
+                    if not e.name.startswith("."):
+                        stack.append(e.path)
+                elif e.name.endswith((".c", ".h")) and e.is_file(follow_symlinks=False):
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                        size, mtime = st.st_size, st.st_mtime_ns
+                    except OSError:
+                        size, mtime = 0, 0
+                    rel = os.path.relpath(e.path, root).replace(os.sep, "/")
+                    out.append(SourceFile(rel, e.path, size, mtime))
+    out.sort(key=lambda f: f.path)
+    return out
+
+
+def kernel_version(root: Path) -> str | None:
+    """VERSION.PATCHLEVEL.SUBLEVEL[EXTRAVERSION] from the top Makefile, or None when absent."""
+    try:
+        text = (root / "Makefile").read_text(errors="replace")
+    except OSError:
+        return None
+    vals = {}
+    for key in ("VERSION", "PATCHLEVEL", "SUBLEVEL", "EXTRAVERSION"):
+        m = re.search(rf"^{key}\s*=[ \t]*(\S*)", text, re.M)
+        vals[key] = m.group(1) if m else ""
+    if not vals["VERSION"]:
+        return None
+    v = f"{vals['VERSION']}.{vals['PATCHLEVEL'] or 0}.{vals['SUBLEVEL'] or 0}"
+    return v + vals["EXTRAVERSION"]
+
+
+def facts_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Digest of every (path, hash) in files: equal fingerprints mean equal code facts."""
+    row = con.execute("SELECT count(*), coalesce(md5(string_agg(path || ':' || coalesce(hash, '-'), ',' "
+                      "ORDER BY path)), '') FROM files").fetchone()
+    return f"{row[0]}:{row[1]}"
+
+
+def _tool_version() -> str:
+    try:
+        return metadata.version("lima")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _parser_version() -> str:
+    parts = []
+    for dist in ("tree-sitter", "tree-sitter-c"):
+        try:
+            parts.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(dist)
+    return ", ".join(parts)
+
+
+def _batches(tasks: list[Task]) -> list[list[Task]]:
+    out: list[list[Task]] = []
+    cur: list[Task] = []
+    size = 0
+    for t in tasks:
+        cur.append(t)
+        size += t.size
+        if len(cur) >= BATCH_FILES or size >= BATCH_BYTES:
+            out.append(cur)
+            cur, size = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+class Indexer:
+    """One indexing run over a source root into an open database connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, root: Path, *, jobs: int, only: list[str],
+                 force: bool) -> None:
+        self.con = con
+        self.root = root
+        self.jobs = jobs
+        self.only = [o.strip("/") for o in only]
+        self.force = force
+        self.stats = IndexStats()
+
+    # -- planning ----------------------------------------------------------------------------------
+
+    def plan(self) -> tuple[list[Task], list[int]]:
+        """(tasks: files to read, file_ids of vanished files to delete)."""
+        if not self.root.is_dir():
+            raise IndexError_(f"{self.root}: not a directory")
+        found = scan_tree(self.root, self.only)
+        if not found:
+            where = ", ".join(self.only) if self.only else str(self.root)
+            raise IndexError_(f"{where}: no .c or .h files found")
+        self.stats.files_seen = len(found)
+        known = {r[0]: r[1:] for r in self.con.execute(
+            "SELECT path, file_id, size, mtime_ns, hash, status FROM files").fetchall()}
+        next_id = (self.con.execute("SELECT coalesce(max(file_id), 0) FROM files").fetchone()[0]) + 1
+        tasks: list[Task] = []
+        for f in found:
+            row = known.get(f.path)
+            if row is None:
+                tasks.append(Task(next_id, f.path, f.abspath, None, f.size, f.mtime_ns))
+                next_id += 1
+                continue
+            file_id, size, mtime, old_hash, status = row
+            if (not self.force and old_hash is not None and status == "ok" and size == f.size
+                    and mtime == f.mtime_ns):
+                self.stats.unchanged += 1
+                continue
+            tasks.append(Task(file_id, f.path, f.abspath, None if self.force else old_hash, f.size,
+                              f.mtime_ns))
+        on_disk = {f.path for f in found}
+        prefixes = tuple(o + "/" for o in self.only)
+        deleted = [row[0] for p, row in known.items()
+                   if p not in on_disk and (not prefixes or p.startswith(prefixes))]
+        self.stats.files_to_parse = len(tasks)
+        self.stats.bytes_to_parse = sum(t.size for t in tasks)
+        self.stats.deleted = len(deleted)
+        self.known_ids = {row[0] for row in known.values()}
+        return tasks, deleted
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def _delete_facts(self, file_ids: list[int]) -> None:
+        if not file_ids:
+            return
+        ids = pa.table({"file_id": pa.array(file_ids, pa.int32())})
+        self.con.register("_lima_del", ids)
+        try:
+            for table in TABLE_COLUMNS:
+                self.con.execute(f"DELETE FROM {table} WHERE file_id IN (SELECT file_id FROM _lima_del)")
+        finally:
+            self.con.unregister("_lima_del")
+
+    def delete_files(self, file_ids: list[int]) -> None:
+        """Remove files that no longer exist, with all their facts (one transaction)."""
+        if not file_ids:
+            return
+        self.con.execute("BEGIN")
+        try:
+            self._delete_facts(file_ids)
+            for fid in file_ids:
+                self.con.execute("DELETE FROM files WHERE file_id = ?", [fid])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def write_batch(self, results: list[BatchResult]) -> None:
+        """Write finished batches: old facts out, new facts and files rows in, one transaction."""
+        if not results:
+            return
+        res = BatchResult([f for r in results for f in r.files])
+        for table in TABLE_COLUMNS:
+            parts = [r.tables[table] for r in results if table in r.tables]
+            if parts:
+                res.tables[table] = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        now = datetime.now(UTC).replace(tzinfo=None)
+        same = [f for f in res.files if f.unchanged]
+        fresh = [f for f in res.files if not f.unchanged]
+        self.con.execute("BEGIN")
+        try:
+            if same:
+                for f in same:
+                    self.con.execute("UPDATE files SET mtime_ns = ?, size = ? WHERE file_id = ?",
+                                     [f.mtime_ns, f.size, f.file_id])
+            redo = [f.file_id for f in fresh if f.file_id in self.known_ids]
+            self._delete_facts(redo)
+            if redo:
+                self.con.execute("DELETE FROM files WHERE file_id IN (SELECT unnest(?::INTEGER[]))", [redo])
+            for table, tbl in res.tables.items():
+                name = f"_lima_{table}"
+                self.con.register(name, tbl)
+                cols = ", ".join(tbl.column_names)
+                self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+                self.con.unregister(name)
+            if fresh:
+                ftbl = pa.table({
+                    "file_id": pa.array([f.file_id for f in fresh], pa.int32()),
+                    "path": pa.array([f.path for f in fresh], pa.string()),
+                    "size": pa.array([f.size for f in fresh], pa.int64()),
+                    "hash": pa.array([f.hash for f in fresh], pa.string()),
+                    "mtime_ns": pa.array([f.mtime_ns for f in fresh], pa.int64()),
+                    "status": pa.array([f.status for f in fresh], pa.string()),
+                    "parse_errors": pa.array([f.parse_errors for f in fresh], pa.int32()),
+                    "parse_seconds": pa.array([f.seconds for f in fresh], pa.float64()),
+                    "indexed_at": pa.array([now] * len(fresh), pa.timestamp("us")),
+                })
+                self.con.register("_lima_files", ftbl)
+                self.con.execute("INSERT INTO files (file_id, path, size, hash, mtime_ns, status, "
+                                 "parse_errors, parse_seconds, indexed_at) SELECT * FROM _lima_files")
+                self.con.unregister("_lima_files")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.known_ids.update(f.file_id for f in fresh)
+        for f in res.files:
+            self.stats.files_done += 1
+            self.stats.bytes_done += f.size
+            if f.unchanged:
+                self.stats.unchanged += 1
+            elif f.status == "ok":
+                self.stats.parsed += 1
+                self.stats.parse_errors += f.parse_errors
+            else:
+                self.stats.skipped[f.status] = self.stats.skipped.get(f.status, 0) + 1
+                self.stats.problems.append(f"{f.path}: {f.status.replace('_', '-')}: {f.message}")
+
+    # -- the run -----------------------------------------------------------------------------------
+
+    def run(self, tasks: list[Task], deleted: list[int],
+            progress: Callable[[IndexStats, list[FileResult]], None] | None = None) -> IndexStats:
+        """Delete vanished files, index the tasks in workers, record meta. Returns the stats."""
+        t0 = time.perf_counter()
+        self.delete_files(deleted)
+        if tasks:
+            batches = _batches(tasks)
+            if self.jobs == 1 and len(batches) == 1:
+                from lima.analyzer.extract import Extractor
+                from lima.analyzer.workers import process_batch
+                results: Iterable[BatchResult] = [process_batch(batches[0], Extractor())]
+            else:
+                results = WorkerPool(min(self.jobs, len(batches))).run(batches)
+            pending: list[BatchResult] = []
+            pending_bytes = 0
+            last_write = time.perf_counter()
+            for res in results:
+                pending.append(res)
+                pending_bytes += sum(f.size for f in res.files)
+                if pending_bytes >= WRITE_BYTES or time.perf_counter() - last_write >= WRITE_SECONDS:
+                    self.write_batch(pending)
+                    pending, pending_bytes, last_write = [], 0, time.perf_counter()
+                    if progress is not None:
+                        progress(self.stats, [])
+            self.write_batch(pending)
+            if progress is not None:
+                progress(self.stats, [])
+        self.stats.seconds = time.perf_counter() - t0
+        self.record_meta()
+        return self.stats
+
+    def record_meta(self) -> None:
+        """Kernel version, tool and parser versions, time of the run."""
+        kv = kernel_version(self.root)
+        set_meta(self.con, "kernel_version", kv or "unknown")
+        set_meta(self.con, "tool_version", _tool_version())
+        set_meta(self.con, "parser", _parser_version())
+        set_meta(self.con, "source_root", str(self.root.resolve()))
+        set_meta(self.con, "indexed_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        set_meta(self.con, "index_seconds", f"{self.stats.seconds:.1f}")
+
+
+def run_lock_pass(con: duckdb.DuckDBPyConnection, console, force: bool = False) -> str:
+    """Rebuild the lock_* tables (lima.analyzer.lock_pass) unless built for exactly these facts."""
+    if importlib.util.find_spec("lima.analyzer.lock_pass") is None:
+        return "skipped (lima.analyzer.lock_pass not available yet)"
+    from lima.analyzer import lock_pass  # the lock-pass part of LIMA
+    fp = facts_fingerprint(con)
+    version = getattr(lock_pass, "VERSION", "1")
+    want = f"{version}:{fp}"
+    if not force and get_meta(con, "lock_pass_fingerprint") == want:
+        return "up to date (code facts unchanged)"
+    t0 = time.perf_counter()
+    lock_pass.run(con, console)
+    set_meta(con, "lock_pass_fingerprint", want)
+    return f"rebuilt in {time.perf_counter() - t0:.1f} s"
+

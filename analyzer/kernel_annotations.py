@@ -1,0 +1,140 @@
+"""Kernel annotation tokens that tree-sitter-c cannot parse, blanked out before parsing.
+
+The kernel decorates declarations with macros that expand to attributes or nothing (``__rcu``,
+``__must_hold(x)``, ``____cacheline_aligned_in_smp``, ``static __always_inline``). tree-sitter sees them
+as unknown identifiers and produces ERROR nodes. :func:`blank_annotations` replaces each occurrence by
+spaces of the same length (newlines kept), so every line and column stays where it was.
+
+The token lists are data: add a token here when a new idiom shows up as parse errors.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["PLAIN_TOKENS", "INLINE_TOKENS", "CALL_TOKENS", "blank_annotations"]
+
+#: Tokens that expand to attributes, address-space or section markers: replaced by spaces.
+PLAIN_TOKENS: tuple[str, ...] = (
+    # sparse address spaces and checker annotations (compiler_types.h)
+    "__rcu", "__percpu", "__iomem", "__user", "__kernel", "__force", "__nocast", "__safe", "__private",
+    "__bitwise", "__must_check", "__latent_entropy", "__nocfi", "__noscs", "__no_kcsan", "__naked",
+    "__randomize_layout", "__no_randomize_layout", "__designated_init", "noinstr", "notrace",
+    "randomized_struct_fields_start", "randomized_struct_fields_end",
+    # compiler_attributes.h (no arguments)
+    "__aligned_largest", "__always_unused", "__attribute_const__", "__cold", "__hot", "__deprecated",
+    "__disable_sanitizer_instrumentation", "__fix_address", "__flatten", "__gnu_inline", "__malloc",
+    "__maybe_unused", "__no_caller_saved_registers", "__no_profile", "__no_stack_protector", "__noclone",
+    "__noipa", "__nonstring", "__noreturn", "__overloadable", "__packed", "__pure", "__uninitialized",
+    "__used", "__visible", "__weak", "noinline", "noinline_for_stack",
+    # sections (init.h, cache.h, linkage.h, net)
+    "__init", "__exit", "__initdata", "__initconst", "__exitdata", "__exitused", "__meminit",
+    "__meminitdata", "__meminitconst", "__ref", "__refdata", "__refconst", "__read_mostly",
+    "__ro_after_init", "__init_or_module", "__initdata_or_module", "__initconst_or_module",
+    "__noinitretpoline", "__nosavedata", "__net_init", "__net_exit", "__net_initdata",
+    "__page_aligned_data", "__page_aligned_bss", "__cpuidle", "__kprobes", "__sched", "__lockfunc",
+    "__irq_entry", "__softirq_entry", "__entry_text", "__head", "__ksym", "__weak_alias",
+    "asmlinkage", "__asmlinkage", "__fastcall", "__kfunc", "__bpf_kfunc",
+    # cache alignment (cache.h)
+    "____cacheline_aligned", "____cacheline_aligned_in_smp", "____cacheline_internodealigned_in_smp",
+    "__cacheline_aligned", "__cacheline_aligned_in_smp",
+)
+
+#: Tokens meaning "inline": replaced by ``inline`` padded with spaces, so is_inline stays known.
+INLINE_TOKENS: tuple[str, ...] = (
+    "__always_inline", "nokprobe_inline", "__no_kasan_or_inline", "__no_sanitize_or_inline",
+    "__inline_maybe_unused", "__inline__", "__inline",
+)
+
+#: Tokens followed by a parenthesized argument list: the token and its arguments are blanked.
+CALL_TOKENS: tuple[str, ...] = (
+    "__attribute__", "__attribute", "__aligned", "__section", "__printf", "__scanf", "__acquires",
+    "__releases", "__must_hold", "__cond_acquires", "__alloc_size", "__realloc_size", "__assume_aligned",
+    "__alias", "__copy", "__cleanup", "__counted_by", "__compiletime_error", "__compiletime_warning",
+    "__mode", "__diagnose_as", "__pass_object_size", "BTF_TYPE_TAG", "__no_sanitize_address",
+    "__nosavedata_section",
+)
+
+_BALANCED = rb"\s*\((?:[^()]|\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))*\)"
+
+
+def _alternation(tokens: tuple[str, ...]) -> bytes:
+    # Longest first so that ____cacheline_aligned_in_smp wins over ____cacheline_aligned.
+    return b"|".join(re.escape(t.encode()) for t in sorted(tokens, key=len, reverse=True))
+
+
+# The lookahead on the first letter lets the regex engine skip most positions without trying the
+# alternation (Python's re does not build a trie).
+_PATTERN = re.compile(
+    rb"(?=[_anrB])(?<![\w#])(?:(?P<call>" + _alternation(CALL_TOKENS) + rb")" + _BALANCED
+    + rb"|(?P<inline>" + _alternation(INLINE_TOKENS) + rb")(?!\w)"
+    + rb"|(?:" + _alternation(PLAIN_TOKENS) + rb")(?!\w))"
+)
+_NOT_NEWLINE = re.compile(rb"[^\n]")
+_QUICK = re.compile(rb"__|asmlinkage|noin|notrace|nokprobe|randomized_struct|BTF_TYPE_TAG")
+
+
+def _replace(m: re.Match[bytes]) -> bytes:
+    text = m.group(0)
+    if m.group("inline"):
+        return b"inline" + b" " * (len(text) - 6)
+    return _NOT_NEWLINE.sub(b" ", text)
+
+
+def blank_annotations(src: bytes) -> bytes:
+    """Return src with every annotation token replaced by same-length blanks (lines/columns kept)."""
+    if not _QUICK.search(src):
+        return src
+    return _PATTERN.sub(_replace, src)
+
+
+#: Iterator macros used as loop headers (list_for_each_entry(pos, head, member) { ... }): any name
+#: containing this word, followed by a parenthesized list and then no semicolon.
+LOOP_MACRO_WORD = "for_each"
+
+_LOOP_CANDIDATE = re.compile(rb"(?<![\w.>#])(\w*" + LOOP_MACRO_WORD.encode() + rb"\w*)[ \t]*\(")
+_AFTER_LOOP = re.compile(rb"[ \t]*(?:\\?\r?\n[ \t]*)*(.)", re.S)
+
+
+def rewrite_loop_macros(src: bytes) -> tuple[bytes, list[tuple[int, int, str]]]:
+    """Turn `list_for_each_entry(a, b, c) {` into `while              (a, b, c) {` (same length).
+
+    tree-sitter then sees a while loop over a comma expression instead of an expression statement
+    missing its semicolon, so the loop body stays inside the function. Returns the new text and, for
+    each rewritten header, (offset of the name, offset of its closing parenthesis, macro name) so the
+    caller can still record the macro invocation as a call.
+    """
+    if LOOP_MACRO_WORD.encode() not in src:
+        return src, []
+    out = bytearray(src)
+    found: list[tuple[int, int, str]] = []
+    n = len(src)
+    for m in _LOOP_CANDIDATE.finditer(src):
+        depth = 0
+        i = m.end() - 1
+        limit = min(n, i + 4000)
+        while i < limit:
+            c = src[i]
+            if c == 40:  # (
+                depth += 1
+            elif c == 41:  # )
+                depth -= 1
+                if depth == 0:
+                    break
+            elif c == 59 or c == 123:  # ; or { inside the argument list: not a loop header
+                i = limit
+                break
+            i += 1
+        if i >= limit:
+            continue
+        nxt = _AFTER_LOOP.match(src, i + 1)
+        if nxt is None or nxt.group(1) in (b";", b",", b")", b"\\", b"?", b":", b"=", b"]"):
+            continue
+        name = m.group(1)
+        start = m.start(1)
+        line_start = src.rfind(b"\n", 0, start) + 1
+        if src[line_start:start].lstrip().startswith(b"#"):
+            continue  # the #define of the iterator itself
+        out[start:start + len(name)] = b"while" + b" " * (len(name) - 5)
+        found.append((start, i, name.decode()))
+    return bytes(out), found

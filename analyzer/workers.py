@@ -1,0 +1,227 @@
+"""Worker processes that turn batches of files into code-fact rows (Arrow tables), crash-tolerant.
+
+Each worker owns one tree-sitter parser. The parent hands out one batch at a time and watches every
+worker's process sentinel: a worker that dies (segfault, OOM kill) costs only the files of the batch it
+held; the batch is retried file by file in a fresh worker so that only the culprit is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+
+import pyarrow as pa
+from lima.analyzer.extract import TABLE_COLUMNS, Extractor
+
+__all__ = ["Task", "FileResult", "BatchResult", "WorkerPool", "ARROW_TYPES", "process_batch"]
+
+_STR = pa.string()
+_I32 = pa.int32()
+_I64 = pa.int64()
+_BOOL = pa.bool_()
+_LIST = pa.list_(pa.string())
+
+#: Arrow type of every fact column (explicit, so an all-NULL batch still has the right type).
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "function_id": _I64, "file_id": _I32, "name": _STR, "is_static": _BOOL, "is_inline": _BOOL,
+    "return_type": _STR, "start_line": _I32, "end_line": _I32, "macro": _STR, "caller_id": _I64,
+    "caller": _STR, "callee": _STR, "kind": _STR, "callee_expr": _STR, "line": _I32, "col": _I32,
+    "args": _LIST, "struct_type": _STR, "field": _STR, "function": _STR, "variable": _STR,
+    "in_function": _STR, "struct_id": _I64, "parent_struct_id": _I64, "parent_field": _STR,
+    "position": _I32, "type_text": _STR, "base_type": _STR, "pointer_depth": _I32, "array_dims": _STR,
+    "bitfield_width": _STR, "nested_struct_id": _I64, "enum_name": _STR, "value_text": _STR,
+    "scope": _STR, "initializer": _STR, "is_function_like": _BOOL, "params": _LIST, "body": _STR,
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to index: its id, paths, and what the database knows of it."""
+
+    file_id: int
+    path: str
+    abspath: str
+    old_hash: str | None
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class FileResult:
+    """Outcome for one file (becomes its files row)."""
+
+    file_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+    status: str
+    parse_errors: int = 0
+    seconds: float = 0.0
+    unchanged: bool = False
+    message: str | None = None
+
+
+@dataclass
+class BatchResult:
+    """Outcome of a batch: per-file results and the facts of its ok files as Arrow tables."""
+
+    files: list[FileResult]
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+
+def _read(task: Task, ex: Extractor, rows: dict[str, list[tuple]]) -> FileResult:
+    t0 = time.perf_counter()
+    res = FileResult(task.file_id, task.path, task.size, task.mtime_ns, None, "ok")
+    try:
+        with open(task.abspath, "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        res.status, res.message = "unreadable", e.strerror or str(e)
+        return res
+    res.size = len(data)
+    if b"\0" in data:
+        res.status, res.message = "binary", "contains NUL bytes"
+        return res
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        res.status, res.message = "non_utf8", f"not UTF-8 at byte {e.start}"
+        return res
+    res.hash = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if res.hash == task.old_hash:
+        res.unchanged = True
+        return res
+    try:
+        facts = ex.extract(task.file_id, data)
+    except Exception as e:  # noqa: BLE001 - one bad file must not stop the run
+        res.status, res.hash, res.message = "failed", None, f"extractor error: {type(e).__name__}: {e}"
+        return res
+    res.parse_errors = facts.parse_errors
+    for table, trows in facts.rows.items():
+        rows[table].extend(trows)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def process_batch(tasks: list[Task], ex: Extractor) -> BatchResult:
+    """Index a batch of files in this process."""
+    rows: dict[str, list[tuple]] = {t: [] for t in TABLE_COLUMNS}
+    files = [_read(t, ex, rows) for t in tasks]
+    tables = {}
+    for table, cols in TABLE_COLUMNS.items():
+        trows = rows[table]
+        if not trows:
+            continue
+        columns = list(zip(*trows, strict=True))
+        arrays = [pa.array(c, type=ARROW_TYPES[n]) for c, n in zip(columns, cols, strict=True)]
+        tables[table] = pa.table(arrays, names=list(cols))
+    return BatchResult(files, tables)
+
+
+def _worker_main(conn: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    ex = Extractor()
+    crash_on = os.environ.get("LIMA_INDEX_TEST_CRASH")  # test hook: die on this path
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        if crash_on and any(t.path == crash_on for t in msg):
+            os._exit(139)
+        conn.send(process_batch(msg, ex))
+
+
+@dataclass
+class _Worker:
+    proc: mp.process.BaseProcess
+    conn: Connection
+    batch: list[Task] | None = None
+
+
+class WorkerPool:
+    """N worker processes fed one batch at a time; yields results as they come, survives crashes."""
+
+    def __init__(self, jobs: int) -> None:
+        self.ctx = mp.get_context("spawn")
+        self.jobs = max(1, jobs)
+        self.workers: list[_Worker] = []
+
+    def _start(self) -> _Worker:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        proc.start()
+        child.close()
+        w = _Worker(proc, parent)
+        self.workers.append(w)
+        return w
+
+    def run(self, batches: list[list[Task]]) -> Iterator[BatchResult]:
+        """Yield one BatchResult per batch (crashed files come back with status 'crashed')."""
+        queue: deque[list[Task]] = deque(batches)
+        for _ in range(min(self.jobs, len(batches))):
+            self._start()
+        try:
+            while queue or any(w.batch is not None for w in self.workers):
+                for w in self.workers:
+                    if w.batch is None and queue:
+                        w.batch = queue.popleft()
+                        w.conn.send(w.batch)
+                busy = [w for w in self.workers if w.batch is not None]
+                ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])
+                for w in busy:
+                    if w.conn in ready:
+                        try:
+                            res = w.conn.recv()
+                        except (EOFError, OSError):
+                            res = None
+                        if res is not None:
+                            w.batch = None
+                            yield res
+                            continue
+                    if w.proc.sentinel in ready or not w.proc.is_alive():
+                        yield from self._crashed(w, queue)
+        finally:
+            self.close()
+
+    def _crashed(self, w: _Worker, queue: deque[list[Task]]) -> Iterator[BatchResult]:
+        batch = w.batch or []
+        w.conn.close()
+        w.proc.join(timeout=1)
+        self.workers.remove(w)
+        self._start()
+        if len(batch) > 1:
+            queue.extendleft([t] for t in reversed(batch))  # retry one by one to find the culprit
+            return
+        code = w.proc.exitcode
+        yield BatchResult([FileResult(t.file_id, t.path, t.size, t.mtime_ns, None, "crashed",
+                                      message=f"worker died (exit code {code})") for t in batch])
+
+    def close(self) -> None:
+        """Stop every worker (idle ones get a stop message, busy ones are terminated)."""
+        for w in self.workers:
+            try:
+                if w.batch is None:
+                    w.conn.send(None)
+                else:
+                    w.proc.terminate()
+            except (OSError, BrokenPipeError):
+                pass
+        for w in self.workers:
+            w.proc.join(timeout=2)
+            if w.proc.is_alive():
+                w.proc.kill()
+                w.proc.join(timeout=1)
+            w.conn.close()
+        self.workers = []
