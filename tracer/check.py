@@ -78,7 +78,7 @@ def _try_fentry() -> tuple[bool, str]:
     saved = os.dup(2)
     os.dup2(err.fileno(), 2)   # libbpf prints the kernel's answer on fd 2
     try:
-        b = BPF(text=FENTRY_PROBE)
+        b = BPF(text=FENTRY_PROBE.encode())
         b.cleanup()
         return True, "fentry program loaded and attached (vfs_read)"
     except Exception as e:   # bcc raises plain Exception

@@ -336,7 +336,7 @@ def run(a: argparse.Namespace) -> int:
                             checks.mmap_lock, btf)
         with console.status(f"compiling and attaching the {backend} BPF program"):
             try:
-                b = BPF(text=text, cflags=cflags)
+                b = BPF(text=text.encode(), cflags=cflags)
             except Exception as e:
                 raise UsageError(f"backend {backend}: the kernel refused the BPF program: "
                                  f"{str(e).strip().splitlines()[-1][:200]}") from None

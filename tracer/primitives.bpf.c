@@ -3,7 +3,7 @@
  * It counts attempts (a trylock is counted whether or not it succeeds) and no wait time.
  *
  * tracer/cli.py appends one PRIMITIVE_PROBE(function, index) line per primitive of the catalogue
- * tracer/primitives.py that the running kernel has (by BTF, never by version: under lockdep mutex_lock
+ * tracer/vocabulary.py (PRIMITIVES) that the running kernel has (by BTF, never by version: under lockdep mutex_lock
  * is mutex_lock_nested).  `index` goes into lock_key.subclass; user space maps it back to the
  * primitive's name, lock type and mode.  The lock is the first argument of every primitive listed.
  */

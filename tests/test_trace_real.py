@@ -1,0 +1,234 @@
+"""lima-trace for real, as root, on this kernel: the contention backend on a workload whose lock
+acquisitions are known (mmap_threads: each thread makes exactly N mmap and N munmap calls, each taking
+mm->mmap_lock for writing once, in vm_mmap_pgoff and __vm_munmap), the refusal of the other backends,
+the end of a run by SIGTERM, and a database held by a reader."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import ROOT, require_real
+
+pytestmark = pytest.mark.root
+FIXTURES = ROOT / "tests" / "fixtures"
+WORK = ROOT / ".cache" / "trace"
+LIMA_TRACE = [sys.executable, "-m", "lima.tracer.cli"]
+
+
+def _require_tracing() -> None:
+    if os.geteuid() != 0:
+        require_real("lima-trace needs root")
+    try:
+        import bcc  # noqa: F401
+    except ImportError:
+        require_real("python3-bpfcc (bcc) is not importable")
+    from lima.tracer.check import mount_tracefs, tracepoint_exists
+    if not tracepoint_exists(mount_tracefs(), "lock:contention_begin"):
+        require_real("no lock:contention_begin tracepoint on this kernel")
+    if not (Path("/lib/modules") / platform.release() / "build").exists():
+        require_real("no kernel headers link (bash run.sh setup)")
+
+
+@pytest.fixture(scope="module")
+def mmap_threads() -> Path:
+    """tests/fixtures/mmap_threads.c built static under .cache/trace (also runs in a busybox rootfs)."""
+    _require_tracing()
+    if not shutil.which("gcc"):
+        require_real("gcc is not installed (apt-packages.txt lists it)")
+    WORK.mkdir(parents=True, exist_ok=True)
+    exe = WORK / "mmap_threads"
+    src = FIXTURES / "mmap_threads.c"
+    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+        subprocess.run(["gcc", "-O2", "-static", "-pthread", "-o", str(exe), str(src)], check=True)
+    return exe
+
+
+def trace(db: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*LIMA_TRACE, "--db", str(db), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def tids(stdout: str) -> list[int]:
+    return [int(x) for x in re.findall(r"^tid (\d+)$", stdout, re.M)]
+
+
+def per_thread(con: duckdb.DuckDBPyConnection, run_id: str, symbol: str, flags: str) -> dict[int, int]:
+    """Events per thread whose stack passes through `symbol`, with exactly these flags."""
+    return dict(con.execute("""
+        SELECT e.pid, sum(e.count)::BIGINT FROM lock_events e
+        WHERE e.run_id = ? AND e.flags = ? AND e.stack_id IN
+              (SELECT stack_id FROM stack_frames WHERE run_id = ? AND symbol = ?)
+        GROUP BY e.pid""", [run_id, flags, run_id, symbol]).fetchall())
+
+
+def test_check_explains_this_kernel():
+    _require_tracing()
+    out = subprocess.run([*LIMA_TRACE, "--check", "--format", "json"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    c = json.loads(out.stdout)
+    checks = {x["check"]: x for x in c["checks"]}
+    assert checks["root"]["ok"] and checks["contention tracepoints"]["ok"]
+    assert "contention" in c["usable"]
+    order = [b for b in ("lockdep", "contention", "primitives") if b in c["usable"]]
+    assert c["auto"] == order[0]
+    for name, why in c["refused"].items():
+        assert why, name
+    if not checks["lockdep"]["ok"]:
+        assert "lockdep" in c["refused"]["lockdep"]
+    if not checks["fentry"]["ok"]:          # these VMs: fentry refused with EPERM even as root
+        assert "fentry refused" in c["refused"]["primitives"]
+
+
+def test_other_backends_compile_then_are_refused_at_load():
+    """The lockdep and primitives programs compile here; the kernel refuses to load them (no
+    lock_acquire in BTF; fentry EPERM).  A broken program fails earlier, at compile: the test tells
+    the two apart."""
+    _require_tracing()
+    from bcc import BPF
+    from lima.tracer import cli
+    from lima.tracer.btf import load_vmlinux_btf
+    from lima.tracer.check import run_checks
+    btf = load_vmlinux_btf()
+    c = run_checks()
+    for backend in ("lockdep", "primitives"):
+        if backend in c.usable:
+            continue
+        text = cli.bpf_program(backend, btf.functions)
+        flags = cli.bpf_cflags(backend, 4096, 100, True, None, "x", False, btf)
+        with pytest.raises(Exception) as e:
+            BPF(text=text.encode(), cflags=flags)
+        assert "Failed to compile" not in str(e.value), str(e.value)
+        assert "Failed to load BPF program" in str(e.value) or "super-user" in str(e.value)
+        out = trace(WORK / "refused.duckdb", "--backend", backend, "--workload", "w", "--duration", "1")
+        assert out.returncode == 2 and f"backend {backend} is not usable here" in out.stderr
+        assert "Traceback" not in out.stderr
+    with pytest.raises(Exception, match="Failed to compile"):
+        BPF(text=(cli.bpf_program("contention") + "\nint broken(void) { return undefined_name; }\n").encode(),
+            cflags=cli.bpf_cflags("contention", 4096, 0, False, None, None, False, None))
+
+
+def test_mmap_workload_make_n_see_n(mmap_threads, tmp_path):
+    db = tmp_path / "t.duckdb"
+    n, threads = 3000, 4
+    out = trace(db, "--runtime", "host", "--mode", "coldstart", "--format", "json", "--run-id", "mm1",
+                "--", str(mmap_threads), str(threads), str(n))
+    assert out.returncode == 0, out.stderr
+    workers = tids(out.stdout)
+    assert len(workers) == threads
+    con = duckdb.connect(str(db), read_only=True)
+    cur = con.execute("SELECT * FROM trace_runs")
+    run = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    assert (run["run_id"], run["runtime"], run["workload"], run["mode"], run["backend"]) == (
+        "mm1", "host", "mmap_threads", "coldstart", "contention")
+    assert run["kernel_release"] == platform.release() and run["host"] == socket.gethostname()
+    assert json.loads(run["filters"])["command"] == [str(mmap_threads), str(threads), str(n)]
+    assert run["source"] == "lima-trace" and 0 < run["duration_s"] < 60
+    assert run["events_lost"] == 0
+    total = con.execute("SELECT sum(count) FROM lock_events").fetchone()[0]
+    assert run["events_seen"] == total > 0
+    # make N, see N: each worker took mm->mmap_lock for writing exactly n times in each path
+    for symbol in ("vm_mmap_pgoff", "__vm_munmap"):
+        counts = per_thread(con, "mm1", symbol, "WRITE|MMAP_LOCK")
+        assert {t: counts.get(t) for t in workers} == {t: n for t in workers}, symbol
+    # only the command's process (and its pre-exec self) is counted
+    assert {r[0] for r in con.execute("SELECT DISTINCT tgid FROM lock_events").fetchall()} == {
+        con.execute("SELECT tgid FROM lock_events WHERE pid = ?", [workers[0]]).fetchone()[0]}
+    # contention on the mmap_lock, with wait times, from the two paths, at the lock's address
+    mmap_lock = {r[0] for r in con.execute(
+        "SELECT DISTINCT lock_addr FROM lock_events WHERE flags = 'WRITE|MMAP_LOCK' AND pid = ?",
+        [workers[0]]).fetchall()}
+    assert len(mmap_lock) == 1
+    waits = con.execute("""
+        SELECT e.lock_addr, e.lock_type, e.mode, sum(e.count), sum(e.wait_ns_total), max(e.wait_ns_max)
+        FROM lock_events e WHERE e.event = 'contended' AND e.lock_type = 'rwsem' AND e.stack_id IN
+            (SELECT stack_id FROM stack_frames WHERE symbol IN ('vm_mmap_pgoff', '__vm_munmap'))
+        GROUP BY ALL""").fetchall()
+    assert waits, "4 threads on 2 CPUs doing mmap/munmap always contend on mmap_lock"
+    for addr, kind, _mode, count, total_ns, max_ns in waits:
+        assert addr in mmap_lock and kind == "rwsem" and count > 0 and total_ns >= max_ns > 0
+    # frames: symbol+offset resolved at capture, raw address kept, innermost first
+    frames = con.execute("SELECT symbol, \"offset\", address FROM stack_frames WHERE depth = 0").fetchall()
+    assert frames and all(s and o is not None and a > 0xFFFF800000000000 for s, o, a in frames)
+    summary = json.loads(out.stdout[out.stdout.index("{"):])
+    assert summary["events"] == total and summary["top"][0]["lock"].startswith("&mm->mmap_lock")
+
+
+def test_events_stream_is_bounded(mmap_threads, tmp_path):
+    db = tmp_path / "t.duckdb"
+    out = trace(db, "--events", "200", "--run-id", "ev", "--no-summary", "--", str(mmap_threads), "2", "500")
+    assert out.returncode == 0, out.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM trace_events").fetchone()[0] == 200
+    seen, notes = con.execute("SELECT events_seen, notes FROM trace_runs").fetchone()
+    assert seen > 2000 and "--events cap 200 reached" in notes
+    orphan = con.execute("""SELECT count(*) FROM trace_events t WHERE t.stack_id IS NOT NULL AND NOT EXISTS
+        (SELECT 1 FROM stack_frames f WHERE f.stack_id = t.stack_id)""").fetchone()[0]
+    assert orphan == 0
+
+
+def test_sigterm_ends_the_run_and_keeps_it(mmap_threads, tmp_path):
+    """A system-wide trace filtered by comm, ended by SIGTERM: detached, written, exit 0."""
+    db = tmp_path / "t.duckdb"
+    p = subprocess.Popen([*LIMA_TRACE, "--db", str(db), "--workload", "mm", "--comm", "mmap_threads",
+                          "--duration", "120", "--run-id", "term", "--no-summary"],
+                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
+    try:
+        while "tracing with" not in (line := p.stderr.readline()):
+            assert line, "lima-trace ended before tracing"
+        w = subprocess.run([str(mmap_threads), "2", "400"], capture_output=True, text=True, check=True)
+        p.send_signal(signal.SIGTERM)
+        err = p.stderr.read()
+        assert p.wait(timeout=30) == 0, err
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert "(SIGTERM)" in err
+    con = duckdb.connect(str(db), read_only=True)
+    duration, mode = con.execute("SELECT duration_s, mode FROM trace_runs").fetchone()
+    assert duration < 120 and mode == "warmup"
+    counts = per_thread(con, "term", "vm_mmap_pgoff", "WRITE|MMAP_LOCK")
+    assert {t: counts.get(t) for t in tids(w.stdout)} == {t: 400 for t in tids(w.stdout)}
+    assert {r[0] for r in con.execute("SELECT DISTINCT comm FROM lock_events").fetchall()} == {"mmap_threads"}
+    # nothing left attached
+    tp = Path("/sys/kernel/tracing/events/lock/contention_begin/enable")
+    time.sleep(0.2)
+    assert tp.read_text().strip() == "0"
+
+
+def test_database_held_by_a_reader(mmap_threads, tmp_path):
+    """A reader holds the db for the whole run: the trace goes to a side file, merged afterwards."""
+    db = tmp_path / "t.duckdb"
+    duckdb.connect(str(db)).close()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb,sys,time; c=duckdb.connect(sys.argv[1], "
+                               "read_only=True); print('ok', flush=True); time.sleep(60)", str(db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        out = trace(db, "--db-wait", "1", "--run-id", "busy", "--no-summary", "--",
+                    str(mmap_threads), "2", "100")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert out.returncode == 0, out.stderr
+    side = db.with_name(f"{db.name}.busy.pending.duckdb")
+    assert side.exists() and "lima-trace --merge" in out.stderr
+    merged = subprocess.run([*LIMA_TRACE, "--merge", str(side), "--db", str(db)], capture_output=True,
+                            text=True, timeout=60)
+    assert merged.returncode == 0, merged.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM trace_runs WHERE run_id = 'busy'").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM lock_events WHERE run_id = 'busy'").fetchone()[0] > 0
+    assert not side.exists()
