@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 import tree_sitter_c
-from lima.analyzer.kernel_annotations import blank_annotations, rewrite_loop_macros
+from lima.analyzer.kernel_annotations import (
+    blank_annotations,
+    blank_list_conditionals,
+    rewrite_loop_macros,
+)
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 __all__ = ["TABLE_COLUMNS", "ID_STRIDE", "FileFacts", "Extractor", "split_args"]
@@ -36,7 +40,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "variables": ("file_id", "function_id", "name", "scope", "is_static", "type_text", "base_type",
                   "pointer_depth", "array_dims", "initializer", "macro", "line"),
     "macros": ("file_id", "name", "is_function_like", "params", "body", "line", "end_line"),
-    "macro_uses": ("file_id", "macro", "args", "is_static", "line"),
+    "macro_uses": ("file_id", "function_id", "macro", "args", "is_static", "line"),
 }
 
 _PREPROC_BLOCKS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
@@ -163,7 +167,7 @@ class _FileExtraction:
         self.macros()
         if len(self.raw) >= FAST_PATH_MIN_BYTES and self.preprocessor_only():
             return self.facts
-        self.src, loops = rewrite_loop_macros(blank_annotations(self.raw))
+        self.src, loops = rewrite_loop_macros(blank_list_conditionals(blank_annotations(self.raw)))
         tree = self.ex.parser.parse(self.src)
         root = tree.root_node
         if root.has_error:
@@ -254,32 +258,43 @@ class _FileExtraction:
                     self.macro_function(n, macro, argv, nxt)
                 else:
                     self.rows["macro_uses"].append(
-                        (self.file_id, macro, argv, False, n.start_point[0] + 1))
+                        (self.file_id, None, macro, argv, False, n.start_point[0] + 1))
                     self.percpu_variable(macro, argv, False, n.start_point[0] + 1)
             elif t == "declaration":
                 self.macro_declaration(n)
 
-    def macro_declaration(self, n: Node) -> None:
-        """static DEFINE_SPINLOCK(x); static DEFINE_PER_CPU(t, v); parsed by tree-sitter as declarations."""
+    def macro_declaration(self, n: Node, f: _Func | None = None) -> bool:
+        """static DEFINE_SPINLOCK(x); static DEFINE_PER_CPU(t, v); DEFINE_WAIT(w); read as declarations.
+
+        tree-sitter takes the macro name for a type and its arguments for a declarator. Records a
+        macro_uses row (with the enclosing function, if any), and inside a function also a calls row;
+        returns whether the declaration was such a macro invocation.
+        """
         ty = n.child_by_field_name("type")
         if ty is None or ty.type not in ("type_identifier", "macro_type_specifier"):
-            return
+            return False
         if ty.type == "type_identifier":
             d = n.child_by_field_name("declarator")
             if d is None or d.type != "parenthesized_declarator":
-                return
+                return False
         text = self.text(n)
         m = _MACRO_DECL.match(text)
         if not m or not _UPPER.match(m.group(2)):
-            return
+            return False
         close = _matching_paren(text, m.end() - 1)
         if close < 0:
-            return
+            return False
+        macro = m.group(2)
         argv = split_args(text[m.end():close])
         is_static = bool(m.group(1))
         line = n.start_point[0] + 1
-        self.rows["macro_uses"].append((self.file_id, m.group(2), argv, is_static, line))
-        self.percpu_variable(m.group(2), argv, is_static, line)
+        self.rows["macro_uses"].append((self.file_id, f.fid if f else None, macro, argv, is_static, line))
+        if f is None:
+            self.percpu_variable(macro, argv, is_static, line)
+        else:
+            self.rows["calls"].append((self.file_id, f.fid, f.name, macro, "direct", macro, line,
+                                       n.start_point[1], argv))
+        return True
 
     def percpu_variable(self, macro: str, argv: list[str], is_static: bool, line: int) -> None:
         """DEFINE_PER_CPU*(type, name) declares a variable whose type is written out: record it."""
@@ -337,6 +352,12 @@ class _FileExtraction:
         decl = n.child_by_field_name("declarator")
         fdecl, ret_depth = _function_declarator(decl)
         if fdecl is None:
+            ty = n.child_by_field_name("type")
+            body = n.child_by_field_name("body")
+            if (ty is not None and ty.type == "type_identifier" and decl is not None and body is not None
+                    and decl.type == "parenthesized_declarator"):
+                # SYSCALL_DEFINE0(fork) { ... }: the macro reads as a type, its argument as a declarator.
+                self.macro_function(n, self.text(ty), split_args(self.text(decl)[1:-1]), body)
             return
         name_node = fdecl.child_by_field_name("declarator")
         while name_node is not None and name_node.type in ("parenthesized_declarator",
@@ -466,24 +487,20 @@ class _FileExtraction:
         ty = n.child_by_field_name("type")
         if ty is None:
             return
-        if f is None and ty.type in ("type_identifier", "macro_type_specifier") and (
-                ty.type == "macro_type_specifier"
-                or (n.child_by_field_name("declarator") or ty).type == "parenthesized_declarator"):
-            return  # a file-scope macro use, handled by top_level
+        if ty.type in ("type_identifier", "macro_type_specifier"):
+            if f is None:
+                d0 = n.child_by_field_name("declarator")
+                if ty.type == "macro_type_specifier" or (d0 is not None
+                                                         and d0.type == "parenthesized_declarator"):
+                    return  # a file-scope macro use, handled by top_level
+            elif self.macro_declaration(n, f):
+                return
         storage = [self.text(c) for c in n.children if c.type == "storage_class_specifier"]
         is_static = "static" in storage
         if f is None:
             scope = "extern" if "extern" in storage else "global"
         else:
             scope = "static_local" if is_static else "local"
-            d0 = n.child_by_field_name("declarator")
-            if (ty.type == "type_identifier" and d0 is not None and d0.type == "parenthesized_declarator"
-                    and _UPPER.match(self.text(ty))):
-                # DEFINE_WAIT(wait); LIST_HEAD(list); inside a body: a macro call seen as a declaration.
-                self.rows["calls"].append((self.file_id, f.fid, f.name, self.text(ty), "direct",
-                                           self.text(ty), n.start_point[0] + 1, n.start_point[1],
-                                           [self.ftext(d0)[1:-1].strip()]))
-                return
         for d in n.children_by_field_name("declarator"):
             if f is None and _is_prototype(d):
                 continue
@@ -499,7 +516,7 @@ class _FileExtraction:
             if d is None:
                 return
         name, depth, dims, tail = self.unwrap(d)
-        if name is None or ty is None:
+        if not name or ty is None:
             return
         base = fold(self.text(ty))
         if f is not None:

@@ -138,3 +138,68 @@ def rewrite_loop_macros(src: bytes) -> tuple[bytes, list[tuple[int, int, str]]]:
         out[start:start + len(name)] = b"while" + b" " * (len(name) - 5)
         found.append((start, i, name.decode()))
     return bytes(out), found
+
+
+_CONDITIONAL = re.compile(rb"#[ \t]*(if|ifdef|ifndef|elif|elifdef|elifndef|else|endif)\b")
+
+
+def _prev_code_char(src: bytes | bytearray, line_start: int) -> tuple[int, int]:
+    """Last non-blank byte before line_start, and where its line starts."""
+    i = line_start - 1
+    while i >= 0 and src[i] in b" \t\r\n\\":
+        i -= 1
+    if i < 0:
+        return 0, 0
+    return src[i], src.rfind(b"\n", 0, i) + 1
+
+
+def blank_list_conditionals(src: bytes) -> bytes:
+    """Blank #if/#ifdef/#else/#endif groups that sit inside an initializer or argument list.
+
+    tree-sitter-c accepts conditionals between statements, declarations and struct members, but not
+    between the items of a list, as in ops tables:
+    ``.unlocked_ioctl = ext4_ioctl,`` / ``#ifdef CONFIG_COMPAT`` / ``.compat_ioctl = ...,`` / ``#endif``.
+    A group is blanked (all its directive lines, same length) when one of its directives follows a
+    line ending in ',' or an initializer's opening '= {'; the items of every branch then parse as list
+    items. Other groups are left alone.
+    """
+    if b"#" not in src:
+        return src
+    groups: list[list[tuple[int, int]]] = []  # directive spans of each #if group
+    wanted: list[bool] = []
+    stack: list[int] = []
+    for m in _CONDITIONAL.finditer(src):
+        pos = m.start()
+        ls = src.rfind(b"\n", 0, pos) + 1
+        if ls != pos and src[ls:pos].strip():
+            continue
+        le = pos
+        while True:  # directive line with its continuations
+            le = src.find(b"\n", le)
+            if le < 0:
+                le = len(src)
+                break
+            if src[le - 1:le] != b"\\":
+                break
+            le += 1
+        ch, prev_ls = _prev_code_char(src, ls)
+        in_list = ch == 44 or (ch == 123 and b"=" in src[prev_ls:ls])  # ',' or '= {'
+        kind = m.group(1)
+        if kind.startswith(b"if"):
+            stack.append(len(groups))
+            groups.append([(ls, le)])
+            wanted.append(in_list)
+        elif stack:
+            g = stack[-1]
+            groups[g].append((ls, le))
+            wanted[g] = wanted[g] or in_list
+            if kind == b"endif":
+                stack.pop()
+    if not any(wanted):
+        return src
+    out = bytearray(src)
+    for spans, want in zip(groups, wanted, strict=True):
+        if want:
+            for a, b in spans:
+                out[a:b] = _NOT_NEWLINE.sub(b" ", src[a:b])
+    return bytes(out)

@@ -229,13 +229,15 @@ COMMENT ON COLUMN macros.line IS 'Line of #define';
 COMMENT ON COLUMN macros.end_line IS 'Last line of the definition';
 
 CREATE TABLE IF NOT EXISTS macro_uses (
-    file_id   INTEGER NOT NULL,
-    macro     VARCHAR NOT NULL,
-    args      VARCHAR[],
-    is_static BOOLEAN NOT NULL,
-    line      INTEGER NOT NULL
+    file_id     INTEGER NOT NULL,
+    function_id BIGINT,
+    macro       VARCHAR NOT NULL,
+    args        VARCHAR[],
+    is_static   BOOLEAN NOT NULL,
+    line        INTEGER NOT NULL
 );
-COMMENT ON TABLE macro_uses IS 'Macro invocations at file scope that declare things (DEFINE_MUTEX(x), static DEFINE_SPINLOCK(y), DEFINE_PER_CPU(spinlock_t, z))';
+COMMENT ON TABLE macro_uses IS 'Macro invocations that declare things: every file-scope invocation (DEFINE_MUTEX(x), static DEFINE_SPINLOCK(y), DEFINE_PER_CPU(spinlock_t, z), EXPORT_SYMBOL(f)), and declaration-like ones inside bodies (static DEFINE_SPINLOCK(l), DEFINE_WAIT(w))';
+COMMENT ON COLUMN macro_uses.function_id IS 'Enclosing function (functions.function_id) for an invocation inside a body, NULL at file scope';
 COMMENT ON COLUMN macro_uses.macro IS 'Macro name';
 COMMENT ON COLUMN macro_uses.args IS 'Argument texts as written';
 COMMENT ON COLUMN macro_uses.is_static IS 'Preceded by static';
