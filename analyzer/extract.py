@@ -62,8 +62,10 @@ FAST_PATH_MIN_BYTES = 64 * 1024
 
 
 def fold(text: str) -> str:
-    """Collapse whitespace runs to one space."""
-    return " ".join(text.split())
+    """Collapse whitespace runs to one space (and strip)."""
+    if "  " in text or "\n" in text or "\t" in text or text[:1] == " " or text[-1:] == " ":
+        return " ".join(text.split())
+    return text
 
 
 def split_args(text: str) -> list[str]:
@@ -153,7 +155,10 @@ class _FileExtraction:
         return self.src[n.start_byte:n.end_byte].decode("utf-8", "replace")
 
     def ftext(self, n: Node) -> str:
-        return fold(self.src[n.start_byte:n.end_byte].decode("utf-8", "replace"))
+        text = self.src[n.start_byte:n.end_byte].decode("utf-8", "replace")
+        if "  " in text or "\n" in text or "\t" in text:
+            return " ".join(text.split())
+        return text
 
     def func_at(self, pos: int) -> _Func | None:
         i = bisect_right(self.starts, pos) - 1
@@ -198,6 +203,9 @@ class _FileExtraction:
         return self.facts
 
     def preprocessor_only(self) -> bool:
+        raw = self.raw
+        if raw.count(b";") > len(raw) // 2000:  # code has a ';' every few dozen bytes
+            return False
         rest = _PREPROC_LINE.sub(b"", _COMMENT.sub(b"", self.raw))
         return not rest.strip()
 
@@ -527,17 +535,28 @@ class _FileExtraction:
 
     def type_prefix(self, decl: Node, ty: Node | None) -> str:
         """Qualifiers and type specifier as written (const struct file_operations)."""
-        parts = []
+        if ty is None:
+            return ""
+        t = ty.type
+        if t in ("struct_specifier", "union_specifier", "enum_specifier") and \
+                ty.child_by_field_name("body") is not None:
+            base = _anon_base(ty, self)
+        else:
+            base = self.ftext(ty)
+        quals = None
+        ty_start = ty.start_byte
         for c in decl.children:
             if c.type == "type_qualifier":
-                parts.append(self.text(c))
-            elif ty is not None and c.start_byte == ty.start_byte and c.type == ty.type:
-                if c.type in ("struct_specifier", "union_specifier", "enum_specifier") and \
-                        c.child_by_field_name("body") is not None:
-                    parts.append(_anon_base(c, self))
-                else:
-                    parts.append(fold(self.text(c)))
-        return " ".join(parts)
+                if quals is None:
+                    quals = []
+                quals.append((c.start_byte, self.text(c)))
+            elif c.start_byte > ty_start and c.type != "storage_class_specifier":
+                break
+        if quals is None:
+            return base
+        quals.append((ty_start, base))
+        quals.sort()
+        return " ".join(q for _, q in quals)
 
     def unwrap(self, d: Node) -> tuple[str | None, int, str | None, str]:
         """(name, pointer depth, array dims, declarator text without name/arrays) of a declarator."""

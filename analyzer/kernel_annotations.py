@@ -92,7 +92,9 @@ def blank_annotations(src: bytes) -> bytes:
 #: containing this word, followed by a parenthesized list and then no semicolon.
 LOOP_MACRO_WORD = "for_each"
 
-_LOOP_CANDIDATE = re.compile(rb"(?<![\w.>#])(\w*" + LOOP_MACRO_WORD.encode() + rb"\w*)[ \t]*\(")
+# Starts with the literal word (fast scan); the start of the identifier is found backwards in Python.
+_LOOP_CANDIDATE = re.compile(LOOP_MACRO_WORD.encode() + rb"\w*[ \t]*\(")
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _AFTER_LOOP = re.compile(rb"[ \t]*(?:\\?\r?\n[ \t]*)*(.)", re.S)
 
 
@@ -130,8 +132,12 @@ def rewrite_loop_macros(src: bytes) -> tuple[bytes, list[tuple[int, int, str]]]:
         nxt = _AFTER_LOOP.match(src, i + 1)
         if nxt is None or nxt.group(1) in (b";", b",", b")", b"\\", b"?", b":", b"=", b"]"):
             continue
-        name = m.group(1)
-        start = m.start(1)
+        start = m.start()
+        while start > 0 and src[start - 1] in _WORD_BYTES:
+            start -= 1
+        if start > 0 and src[start - 1] in b".>#":
+            continue  # ops->for_each_x(...): a call through a field, or a preprocessor line
+        name = src[start:m.end()].rstrip(b"( \t")
         line_start = src.rfind(b"\n", 0, start) + 1
         if src[line_start:start].lstrip().startswith(b"#"):
             continue  # the #define of the iterator itself
