@@ -32,6 +32,7 @@ examples:
   lima-index SRC --db /tmp/k.duckdb --jobs 2          choose the database and the number of workers
   lima-index SRC --only kernel --only mm              index (or refresh) just these subfolders
   lima-index SRC --force                              re-parse every file even if unchanged
+  lima-index SRC --no-lock-pass                       code facts only (skip the lock analysis)
   LIMA_DB=/data/lima.duckdb lima-index SRC --quiet    database from the environment, no progress bar
 
 A second run re-parses only files whose content changed and drops files that disappeared; an
@@ -40,6 +41,11 @@ Bad input (SRC not a directory or without .c/.h files, database folder missing, 
 another writer, unreadable / binary / non-UTF-8 source files) gives one-line errors and exit code 2;
 the readable files are still indexed. Exit 130 after Ctrl-C, 143 after SIGTERM.
 """
+
+
+#: How files.status values read in messages.
+_LABELS = {"non_utf8": "non-UTF-8", "unreadable": "unreadable", "binary": "binary",
+           "failed": "failed", "crashed": "crashed"}
 
 
 class _Terminated(Exception):
@@ -63,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="index only this subfolder of SRC (repeatable); files of the database outside "
                    "it are kept")
     p.add_argument("--force", action="store_true", help="re-parse every file, even unchanged ones")
+    p.add_argument("--no-lock-pass", action="store_true",
+                   help="write the code facts only; the lock_* tables keep their old content until a run "
+                   "without this option rebuilds them")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary table")
     return p
 
@@ -137,8 +146,11 @@ def main(argv: list[str] | None = None) -> int:
 
             indexer.run(tasks, deleted, on_batch)
             progress.update(bar, completed=max(stats.bytes_to_parse, 1))
-        console.print("[bold]lock pass[/bold] ...")
-        stats.lock_pass = run_lock_pass(con, console, force=args.force)
+        if args.no_lock_pass:
+            stats.lock_pass = "not run (--no-lock-pass)"
+        else:
+            console.print("[bold]lock pass[/bold] ...")
+            stats.lock_pass = run_lock_pass(con, console, force=args.force)
         con.execute("CHECKPOINT")
         _summary(con, stats, console)
         for line in stats.problems[:20]:
@@ -147,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{PROG}: warning: ... and {len(stats.problems) - 20} more (files.status != 'ok')",
                   file=sys.stderr)
         if stats.skipped:
-            what = ", ".join(f"{v} {k.replace('_', '-')}" for k, v in stats.skipped.items())
+            what = ", ".join(f"{v} {_LABELS.get(k, k)}" for k, v in stats.skipped.items())
             return _fail(f"{sum(stats.skipped.values())} files skipped ({what}); the rest is indexed")
         return 0
     except (IndexError_, LimaDbError) as e:

@@ -33,7 +33,7 @@ BATCH_BYTES = 1024 * 1024
 #: The parent groups finished batches into one transaction per this many bytes or seconds: every
 #: statement has a fixed cost, so few large writes beat many small ones.
 WRITE_BYTES = 32 * 1024 * 1024
-WRITE_SECONDS = 5.0
+WRITE_SECONDS = 3.0
 
 
 class IndexError_(Exception):
@@ -290,7 +290,7 @@ class Indexer:
                 self.stats.parse_errors += f.parse_errors
             else:
                 self.stats.skipped[f.status] = self.stats.skipped.get(f.status, 0) + 1
-                self.stats.problems.append(f"{f.path}: {f.status.replace('_', '-')}: {f.message}")
+                self.stats.problems.append(f"{f.path}: skipped ({f.status}): {f.message}")
 
     # -- the run -----------------------------------------------------------------------------------
 
@@ -310,12 +310,17 @@ class Indexer:
             pending: list[BatchResult] = []
             pending_bytes = 0
             last_write = time.perf_counter()
+            # Test hook: write every batch on its own and report each commit in this file.
+            marker = os.environ.get("LIMA_INDEX_TEST_COMMIT_MARKER")
             for res in results:
                 pending.append(res)
                 pending_bytes += sum(f.size for f in res.files)
-                if pending_bytes >= WRITE_BYTES or time.perf_counter() - last_write >= WRITE_SECONDS:
+                if (marker or pending_bytes >= WRITE_BYTES
+                        or time.perf_counter() - last_write >= WRITE_SECONDS):
                     self.write_batch(pending)
                     pending, pending_bytes, last_write = [], 0, time.perf_counter()
+                    if marker:
+                        Path(marker).write_text(str(self.stats.files_done))
                     if progress is not None:
                         progress(self.stats, [])
             self.write_batch(pending)

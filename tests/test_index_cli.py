@@ -1,0 +1,246 @@
+"""lima-index end to end on small trees: output database, incremental runs, bad input, interruptions."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import FIXTURES, ROOT
+
+LIMA_INDEX = [sys.executable, "-m", "lima.analyzer.cli"]
+DUCKDB_SHELL = ROOT / ".venv" / "bin" / "duckdb"
+MAKEFILE = "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\nNAME = Curry Ramen\n"
+
+
+def run(*args: str, env: dict | None = None, user: int | None = None,
+        lock_pass: bool = False) -> subprocess.CompletedProcess:
+    """lima-index with these arguments (code facts only unless lock_pass)."""
+    cmd = [*LIMA_INDEX, *args, *([] if lock_pass else ["--no-lock-pass"])]
+    if user is not None:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {}), "COLUMNS": "200"})
+
+
+def make_src(tmp: Path) -> Path:
+    src = tmp / "linux"
+    shutil.copytree(FIXTURES / "c", src / "kernel")
+    (src / "Makefile").write_text(MAKEFILE)
+    return src
+
+
+def q(db: Path, sql: str):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def one_line_error(p: subprocess.CompletedProcess) -> str:
+    lines = [x for x in p.stderr.splitlines() if x.startswith("lima-index: error:")]
+    assert len(lines) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    return lines[0]
+
+
+def test_help_explains_every_option():
+    p = run("--help")
+    assert p.returncode == 0
+    for opt in ("--db", "--jobs", "--only", "--force", "--quiet", "--no-lock-pass", "LIMA_DB", "examples:"):
+        assert opt in p.stdout
+
+
+def test_index_fixtures_and_open_in_duckdb_shell(tmp_path):
+    src = make_src(tmp_path)
+    db = tmp_path / "lima.duckdb"
+    p = run(str(src), "--db", str(db), "--jobs", "2", lock_pass=True)
+    assert p.returncode == 0, p.stderr
+    assert "lima-index summary" in p.stderr
+    if importlib.util.find_spec("lima.analyzer.lock_pass"):
+        assert "rebuilt in" in p.stderr
+        p = run(str(src), "--db", str(db), lock_pass=True)  # same facts: the lock pass is not redone
+        assert "up to date (code facts unchanged)" in p.stderr
+    else:
+        assert "skipped (lima.analyzer.lock_pass not available yet)" in p.stderr
+    meta = dict(q(db, "SELECT key, value FROM meta"))
+    assert meta["kernel_version"] == "6.1.192"
+    assert meta["parser"].startswith("tree-sitter 0.25.2, tree-sitter-c 0.24.1")
+    assert meta["tool_version"] and meta["indexed_at"]
+    assert q(db, "SELECT count(*), min(status), max(status) FROM files") == [(6, "ok", "ok")]
+    assert q(db, "SELECT path FROM files WHERE path LIKE '%fptr.c'") == [("kernel/fptr.c",)]
+    # the database opens in the duckdb shell of duckdb-cli (PyPI) that users are promised
+    shell = subprocess.run([str(DUCKDB_SHELL), str(db), "-csv", "-noheader", "-c",
+                            "SELECT name FROM functions WHERE name = '__x64_sys_read'"],
+                           capture_output=True, text=True, timeout=60)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.strip() == "__x64_sys_read"
+
+
+def test_incremental_runs(tmp_path):
+    src = make_src(tmp_path)
+    db = tmp_path / "lima.duckdb"
+    assert run(str(src), "--db", str(db)).returncode == 0
+    before = dict(q(db, "SELECT path, indexed_at FROM files"))
+    functions = q(db, "SELECT count(*) FROM functions")[0][0]
+
+    p = run(str(src), "--db", str(db))  # nothing changed: nothing re-parsed
+    assert p.returncode == 0 and "0 parsed, 6 unchanged" in p.stderr
+    assert dict(q(db, "SELECT path, indexed_at FROM files")) == before
+
+    os.utime(src / "kernel" / "calls.c", ns=(1, 1))  # touched, same content: read, not re-parsed
+    p = run(str(src), "--db", str(db))
+    assert "0 parsed, 6 unchanged" in p.stderr
+    assert q(db, "SELECT mtime_ns FROM files WHERE path = 'kernel/calls.c'") == [(1,)]
+
+    f = src / "kernel" / "functions.c"
+    f.write_text(f.read_text() + "\nint added_later(void)\n{\n\treturn 0;\n}\n")
+    (src / "kernel" / "fptr.c").unlink()
+    p = run(str(src), "--db", str(db))
+    assert "1 parsed, 4 unchanged, 1 removed" in p.stderr
+    after = dict(q(db, "SELECT path, indexed_at FROM files"))
+    assert set(after) == set(before) - {"kernel/fptr.c"}
+    assert [x for x in after if after[x] != before[x]] == ["kernel/functions.c"]
+    assert q(db, "SELECT count(*) FROM functions")[0][0] == functions - 1 + 1  # setup() gone, one added
+    assert q(db, "SELECT count(*) FROM functions WHERE name = 'added_later'") == [(1,)]
+    assert q(db, "SELECT count(*) FROM fptr_assignments f JOIN files USING (file_id)"
+                 " WHERE path = 'kernel/fptr.c'") == [(0,)]
+    assert q(db, "SELECT count(*) FROM fptr_assignments WHERE function = 'demo_read'") == [(0,)]
+
+    p = run(str(src), "--db", str(db), "--force")
+    assert "5 parsed, 0 unchanged" in p.stderr
+
+
+def test_only_subfolder_keeps_the_rest(tmp_path):
+    src = make_src(tmp_path)
+    shutil.copytree(FIXTURES / "c", src / "mm")
+    db = tmp_path / "lima.duckdb"
+    assert run(str(src), "--db", str(db), "--only", "kernel").returncode == 0
+    assert q(db, "SELECT count(*) FROM files WHERE path LIKE 'mm/%'") == [(0,)]
+    assert run(str(src), "--db", str(db), "--only", "mm").returncode == 0
+    assert q(db, "SELECT count(*) FROM files") == [(12,)]
+
+
+def test_bad_src(tmp_path):
+    p = run(str(tmp_path / "missing"), "--db", str(tmp_path / "x.duckdb"))
+    assert p.returncode == 2 and "not a directory" in one_line_error(p)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "README").write_text("no C here\n")
+    p = run(str(tmp_path / "empty"), "--db", str(tmp_path / "x.duckdb"))
+    assert p.returncode == 2 and "no .c or .h files" in one_line_error(p)
+
+
+def test_db_in_missing_folder(tmp_path):
+    p = run(str(make_src(tmp_path)), "--db", str(tmp_path / "nope" / "lima.duckdb"))
+    assert p.returncode == 2 and "does not exist" in one_line_error(p)
+
+
+def test_db_held_by_another_writer(tmp_path):
+    db = tmp_path / "lima.duckdb"
+    holder = duckdb.connect(str(db))
+    try:
+        p = run(str(make_src(tmp_path)), "--db", str(db))
+    finally:
+        holder.close()
+    assert p.returncode == 2 and "held open by another writer" in one_line_error(p)
+
+
+def test_binary_and_non_utf8_files_are_skipped_and_counted(tmp_path):
+    src = make_src(tmp_path)
+    (src / "kernel" / "blob.c").write_bytes(b"int x;\0\0\x01")
+    (src / "kernel" / "latin1.h").write_bytes(b"/* M\xfcller */\nint y;\n")
+    db = tmp_path / "lima.duckdb"
+    p = run(str(src), "--db", str(db))
+    assert p.returncode == 2
+    assert "2 files skipped (1 binary, 1 non-UTF-8); the rest is indexed" in one_line_error(p)
+    assert "lima-index: warning: kernel/latin1.h: skipped (non_utf8): not UTF-8 at byte 4" in p.stderr
+    status = dict(q(db, "SELECT path, status FROM files"))
+    assert status["kernel/blob.c"] == "binary" and status["kernel/latin1.h"] == "non_utf8"
+    assert sum(1 for s in status.values() if s == "ok") == 6
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to run as nobody")
+def test_unreadable_file_is_skipped_and_counted():
+    tmp = Path(tempfile.mkdtemp(prefix="lima-unreadable-"))
+    try:
+        tmp.chmod(0o777)
+        src = make_src(tmp)
+        for p in [src, *src.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        (src / "kernel" / "calls.c").chmod(0o000)
+        db = tmp / "lima.duckdb"
+        p = run(str(src), "--db", str(db), user=65534)  # nobody cannot read a 000 file
+        assert p.returncode == 2, p.stderr
+        assert "1 files skipped (1 unreadable)" in one_line_error(p)
+        assert q(db, "SELECT status FROM files WHERE path = 'kernel/calls.c'") == [("unreadable",)]
+        assert q(db, "SELECT count(*) FROM files WHERE status = 'ok'") == [(5,)]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_crashed_worker_costs_only_its_file(tmp_path):
+    src = make_src(tmp_path)
+    db = tmp_path / "lima.duckdb"
+    p = run(str(src), "--db", str(db), "--jobs", "2",
+            env={"LIMA_INDEX_TEST_CRASH": "kernel/structs.c"})  # test hook: that worker dies
+    assert p.returncode == 2
+    assert "1 files skipped (1 crashed)" in one_line_error(p)
+    status = dict(q(db, "SELECT path, status FROM files"))
+    assert status.pop("kernel/structs.c") == "crashed"
+    assert set(status.values()) == {"ok"} and len(status) == 5
+    assert q(db, "SELECT count(*) FROM functions WHERE name = 'demo_function'") == [(1,)]
+    # next run retries the crashed file
+    p = run(str(src), "--db", str(db))
+    assert p.returncode == 0 and "1 parsed, 5 unchanged" in p.stderr
+
+
+def _big_tree(tmp: Path, files: int, functions: int) -> Path:
+    src = tmp / "big"
+    for i in range(files):
+        d = src / f"d{i % 10}"
+        d.mkdir(parents=True, exist_ok=True)
+        body = "".join(
+            f"static int f{i}_{k}(struct demo *d, int x)\n{{\n\tspin_lock(&d->lock);\n"
+            f"\tx = helper_{k % 7}(d, x + {k});\n\tspin_unlock(&d->lock);\n\treturn x;\n}}\n\n"
+            for k in range(functions))
+        (d / f"file{i}.c").write_text(body)
+    (src / "Makefile").write_text(MAKEFILE)
+    return src
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupted_run_keeps_whole_batches_and_resumes(tmp_path, sig, code):
+    files, per_file = 80, 300  # ~3.5 MB: a few worker batches of 1 MB
+    src = _big_tree(tmp_path, files, per_file)
+    db = tmp_path / "lima.duckdb"
+    marker = tmp_path / "committed"  # test hook: lima-index writes it after each commit
+    proc = subprocess.Popen([*LIMA_INDEX, str(src), "--db", str(db), "--jobs", "1", "--no-lock-pass"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            env={**os.environ, "LIMA_INDEX_TEST_COMMIT_MARKER": str(marker)})
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(proc.pid, sig)  # like Ctrl-C: the whole process group gets the signal
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "interrupted: kept" in err and "Traceback" not in err
+    # the database is whole: every file row has all its facts, no facts without a file row
+    kept = q(db, "SELECT count(*) FROM files WHERE status = 'ok'")[0][0]
+    assert 0 < kept < files
+    assert q(db, "SELECT count(*) FROM functions")[0][0] == kept * per_file
+    assert q(db, "SELECT count(*) FROM calls WHERE file_id NOT IN (SELECT file_id FROM files)") == [(0,)]
+    p = run(str(src), "--db", str(db))
+    assert p.returncode == 0, p.stderr
+    assert f"{files - kept:,} parsed, {kept:,} unchanged" in p.stderr
+    assert q(db, "SELECT count(*) FROM functions")[0][0] == files * per_file
+    assert q(db, "SELECT count(*) FROM calls")[0][0] == files * per_file * 3
