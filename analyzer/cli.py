@@ -31,6 +31,7 @@ examples:
   lima-index .cache/linux-source-6.1                  index the whole tree into ./lima.duckdb
   lima-index SRC --db /tmp/k.duckdb --jobs 2          choose the database and the number of workers
   lima-index SRC --only kernel --only mm              index (or refresh) just these subfolders
+  lima-index SRC --only include/linux/mm_types.h      ... or just this file
   lima-index SRC --force                              re-parse every file even if unchanged
   lima-index SRC --no-lock-pass                       code facts only (skip the lock analysis)
   LIMA_DB=/data/lima.duckdb lima-index SRC --quiet    database from the environment, no progress bar
@@ -66,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes parsing in parallel (default: all cores, %(default)s here)")
     p.add_argument("--only", action="append", default=[], metavar="SUBDIR",
-                   help="index only this subfolder of SRC (repeatable); files of the database outside "
-                   "it are kept")
+                   help="index only this subfolder (or .c/.h file) of SRC (repeatable); files of the "
+                   "database outside it are kept")
     p.add_argument("--force", action="store_true", help="re-parse every file, even unchanged ones")
     p.add_argument("--no-lock-pass", action="store_true",
                    help="write the code facts only; the lock_* tables keep their old content until a run "

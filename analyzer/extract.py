@@ -268,7 +268,7 @@ class _FileExtraction:
                     self.rows["macro_uses"].append(
                         (self.file_id, None, macro, argv, False, n.start_point[0] + 1))
                     self.percpu_variable(macro, argv, False, n.start_point[0] + 1)
-            elif t == "declaration":
+            elif t == "declaration" or t == "macro_type_specifier":
                 self.macro_declaration(n)
 
     def macro_declaration(self, n: Node, f: _Func | None = None) -> bool:
@@ -278,13 +278,14 @@ class _FileExtraction:
         macro_uses row (with the enclosing function, if any), and inside a function also a calls row;
         returns whether the declaration was such a macro invocation.
         """
-        ty = n.child_by_field_name("type")
-        if ty is None or ty.type not in ("type_identifier", "macro_type_specifier"):
-            return False
-        if ty.type == "type_identifier":
-            d = n.child_by_field_name("declarator")
-            if d is None or d.type != "parenthesized_declarator":
+        if n.type != "macro_type_specifier":  # a bare DEFINE_X(struct t, v) item at file scope
+            ty = n.child_by_field_name("type")
+            if ty is None or ty.type not in ("type_identifier", "macro_type_specifier"):
                 return False
+            if ty.type == "type_identifier":
+                d = n.child_by_field_name("declarator")
+                if d is None or d.type != "parenthesized_declarator":
+                    return False
         text = self.text(n)
         m = _MACRO_DECL.match(text)
         if not m or not _UPPER.match(m.group(2)):

@@ -70,12 +70,17 @@ class IndexStats:
 
 
 def scan_tree(root: Path, only: Iterable[str] = ()) -> list[SourceFile]:
-    """Every .c/.h file under root (or under the given subfolders of root), sorted by path."""
+    """Every .c/.h file under root (or under the given subfolders or files of root), sorted by path."""
     out: list[SourceFile] = []
     starts = [root / o for o in only] or [root]
     for start in starts:
+        if start.is_file() and start.name.endswith((".c", ".h")):
+            st = start.stat()
+            rel = os.path.relpath(start, root).replace(os.sep, "/")
+            out.append(SourceFile(rel, str(start), st.st_size, st.st_mtime_ns))
+            continue
         if not start.is_dir():
-            raise IndexError_(f"{start}: --only folder is not a directory under {root}")
+            raise IndexError_(f"{start}: --only wants a folder or a .c/.h file under {root}")
         stack = [str(start)]
         while stack:
             d = stack.pop()
@@ -197,7 +202,7 @@ class Indexer:
         on_disk = {f.path for f in found}
         prefixes = tuple(o + "/" for o in self.only)
         deleted = [row[0] for p, row in known.items()
-                   if p not in on_disk and (not prefixes or p.startswith(prefixes))]
+                   if p not in on_disk and (not self.only or p.startswith(prefixes) or p in self.only)]
         self.stats.files_to_parse = len(tasks)
         self.stats.bytes_to_parse = sum(t.size for t in tasks)
         self.stats.deleted = len(deleted)

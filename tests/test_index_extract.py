@@ -207,6 +207,10 @@ def test_file_scope_variables():
     pc = vs["demo_pcpu_lock"]
     assert (pc["macro"], pc["base_type"], pc["scope"]) == ("DEFINE_PER_CPU", "spinlock_t", "global")
     assert (vs["demo_stats"]["base_type"], vs["demo_stats"]["is_static"]) == ("struct demo_stats", True)
+    # a struct type as first argument: tree-sitter reads a bare macro_type_specifier item
+    rq = vs["demo_runqueues"]
+    assert (rq["base_type"], rq["macro"], rq["line"]) == (
+        "struct demo_rq", "DEFINE_PER_CPU_SHARED_ALIGNED", 29)
 
 
 def test_params_and_locals():
@@ -232,6 +236,7 @@ def test_macro_uses():
         ("DECLARE_RWSEM", ("demo_rwsem",), True, True),
         ("EXPORT_SYMBOL", ("demo_function",), False, True),
         ("DEFINE_RATELIMIT_STATE", ("rs", "5", "10"), True, False),  # static, inside demo_function
+        ("DEFINE_PER_CPU_SHARED_ALIGNED", ("struct demo_rq", "demo_runqueues"), False, True),
     }
 
 
