@@ -1,0 +1,179 @@
+"""Lockdep class names from public reports, resolved by `lima-query lock-name` against the v6.1 tree.
+
+tests/data/lockdep_names_public.tsv holds names exactly as lockdep printed them in public reports of kernels
+5.15..6.6 (syzbot, LKML, GitHub issues; the source of each is in the file) and the v6.1 object each one
+names, found by reading the init site in the Debian linux-source-6.1 tree (the note column gives it).
+
+The index is built once per session over the folders that hold those init sites plus include/ (a few
+minutes on 2 cores); set LIMA_NAMES_DB to an existing index (a full-tree one works) to reuse it.
+
+Scoring is strict: a name counts as resolved when the top row lock-name returns is the expected object
+(struct + member path, or global symbol [+ member]). Names whose text is printed by several v6.1 init sites
+for different objects (column `ambiguous`) are scored apart: the expected object must be among the rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMES_TSV = ROOT / "tests" / "data" / "lockdep_names_public.tsv"
+TARGET = 0.95
+SITE = re.compile(r"((?:[\w.+-]+/)+[\w.+-]+\.[ch]):(\d+)")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One row of the names file."""
+
+    name: str
+    source: str
+    object_kind: str
+    struct: str
+    field: str
+    symbol: str
+    ambiguous: str
+    note: str
+
+    def label(self) -> str:
+        """Object as text: struct.field or symbol[.field]."""
+        if self.symbol:
+            return self.symbol + (f".{self.field}" if self.field else "")
+        return f"{self.struct}.{self.field}"
+
+
+def load_names() -> list[Expected]:
+    """Rows of tests/data/lockdep_names_public.tsv (comment lines start with '# ')."""
+    with NAMES_TSV.open(newline="") as f:
+        lines = [ln for ln in f if not ln.startswith("# ")]
+    return [Expected(**row) for row in csv.DictReader(lines, delimiter="\t")]
+
+
+def norm_struct(s: object) -> str:
+    """Struct name without the struct/union keyword."""
+    return re.sub(r"^(struct|union)\s+", "", str(s or "")).strip()
+
+
+def norm_path(p: object) -> str:
+    """Member path without subscripts, with '.' separators."""
+    return re.sub(r"\[[^\]]*\]", "", str(p or "")).replace("->", ".").strip(".")
+
+
+def row_matches(row: dict, exp: Expected) -> bool:
+    """Whether one lock-name result row is the expected object."""
+    struct = norm_struct(row.get("struct_name") or row.get("struct"))
+    path = norm_path(row.get("field_path") or row.get("member_path") or row.get("field"))
+    symbol = str(row.get("symbol") or "")
+    if exp.symbol:
+        return symbol == exp.symbol and (not exp.field or path == norm_path(exp.field))
+    return struct == exp.struct and path == norm_path(exp.field)
+
+
+def describe(row: dict) -> str:
+    """A result row as short text for failure messages."""
+    keys = ("object_kind", "struct_name", "field_path", "symbol")
+    return "/".join(str(row.get(k)) for k in keys if row.get(k) is not None) or str(row)
+
+
+def index_dirs() -> list[str]:
+    """Folders holding the init sites named in the notes, plus include/."""
+    dirs = {"include"}
+    for e in load_names():
+        for m in SITE.finditer(e.note):
+            dirs.add(str(Path(m.group(1)).parent))
+    return sorted(dirs)
+
+
+@pytest.fixture(scope="session")
+def names_db(kernel_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the folders the names need (or $LIMA_NAMES_DB)."""
+    reuse = os.environ.get("LIMA_NAMES_DB")
+    if reuse:
+        return Path(reuse)
+    db = tmp_path_factory.mktemp("names") / "names.duckdb"
+    cmd = [sys.executable, "-m", "lima.analyzer.cli", str(kernel_src), "--db", str(db), "--quiet"]
+    for d in index_dirs():
+        cmd += ["--only", d]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, f"lima-index failed ({r.returncode}): {r.stderr[-2000:]}"
+    return db
+
+
+def lock_name_rows(db: Path, names: list[str]) -> dict[str, list[dict]]:
+    """Rows of the lock-name query for each name, ordered as the query returns them."""
+    import duckdb
+    from lima.queries.catalog import load_catalog
+    from lima.queries.cli import run_query
+
+    catalog = load_catalog()
+    if "lock-name" not in catalog:
+        pytest.fail("queries/lock-name.sql is missing: the lock pass must provide `lima-query lock-name`")
+    q = catalog["lock-name"]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for name in names:
+            cols, rows = run_query(con, q, {"name": name})
+            out[name] = [dict(zip(cols, r, strict=True)) for r in rows]
+        return out
+    finally:
+        con.close()
+
+
+def test_names_file_facts(kernel_src: Path) -> None:
+    """>= 60 distinct public names, each with a source and an init site that exists in the v6.1 tree."""
+    names = load_names()
+    assert len({e.name for e in names}) == len(names), "duplicate names"
+    plain = [e for e in names if not e.ambiguous]
+    assert len(plain) >= 60, f"only {len(plain)} unambiguous names"
+    bad = []
+    for e in names:
+        assert e.source and e.note, e.name
+        assert e.object_kind in {"field", "global", "pseudo"}, e.name
+        assert (e.struct and e.field) or e.symbol, e.name
+        m = SITE.search(e.note)
+        assert m, f"{e.name}: note names no file:line"
+        lines = (kernel_src / m.group(1)).read_text(errors="replace").splitlines()
+        window = "\n".join(lines[int(m.group(2)) - 1:int(m.group(2)) + 3])
+        base = re.sub(r"(#\d+)?(/\d+)?$", "", e.name)
+        words = {e.symbol, e.field.split(".")[-1], base, base.removesuffix("_mutex"),
+                 base.split(")")[0] + ")"}
+        if not any(w and w in window for w in words):
+            bad.append(f"{e.name}: {m.group(0)} does not show it")
+    assert not bad, "\n".join(bad)
+
+
+def test_lock_name_resolves_public_names(names_db: Path) -> None:
+    """lock-name returns the right object on top for >= 95% of the unambiguous public names."""
+    names = [e for e in load_names() if not e.ambiguous]
+    got = lock_name_rows(names_db, [e.name for e in names])
+    misses, exact = [], 0
+    for e in names:
+        rows = got[e.name]
+        if rows and row_matches(rows[0], e):
+            exact += all(row_matches(r, e) for r in rows)
+            continue
+        shown = "; ".join(describe(r) for r in rows[:4]) or "no rows"
+        misses.append(f"{e.name!r}: expected {e.object_kind} {e.label()}, got {shown}  [{e.note}]")
+    ok = len(names) - len(misses)
+    report = (f"lock-name agreement {ok}/{len(names)} = {ok / len(names):.1%} (top row), "
+              f"{exact} with every row on the expected object")
+    print(report)
+    assert ok / len(names) >= TARGET, report + "\nmisses:\n" + "\n".join(misses)
+
+
+def test_lock_name_lists_object_of_ambiguous_names(names_db: Path) -> None:
+    """For names printed by several init sites, the object of the report is among the rows."""
+    names = [e for e in load_names() if e.ambiguous]
+    got = lock_name_rows(names_db, [e.name for e in names])
+    misses = [f"{e.name!r}: {e.label()} not in {[describe(r) for r in got[e.name][:6]]}"
+              for e in names if not any(row_matches(r, e) for r in got[e.name])]
+    assert not misses, "\n".join(misses)
