@@ -545,3 +545,124 @@ COMMENT ON COLUMN trace_events.event IS 'contended | acquire | release, as lock_
 COMMENT ON COLUMN trace_events.context IS 'NULL in task context, else hardirq | softirq | nmi, as lock_events.context';
 COMMENT ON COLUMN trace_events.primitive IS 'Primitive called (primitives backend), as lock_events.primitive';
 COMMENT ON COLUMN trace_events.flags IS 'Event flags, as lock_events.flags';
+
+-- ---------------------------------------------------------------------------------------------------
+-- 4. Answers: queries/*.sql installed as views/macros by lima-query (lima.queries.install_views); the
+--    one table below caches the costliest mapping so that queries over millions of events stay fast.
+-- ---------------------------------------------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS stack_objects (
+    run_id        VARCHAR NOT NULL,
+    stack_id      BIGINT NOT NULL,
+    taken_in      VARCHAR,
+    entry_symbol  VARCHAR,
+    callers       VARCHAR[],
+    site_function VARCHAR,
+    site_file     VARCHAR,
+    site_line     INTEGER,
+    site_primitive VARCHAR,
+    walk          VARCHAR[],
+    object_kind   VARCHAR NOT NULL,
+    struct_name   VARCHAR,
+    field_path    VARCHAR,
+    symbol        VARCHAR,
+    object        VARCHAR,
+    confidence    DOUBLE NOT NULL,
+    status        VARCHAR NOT NULL,
+    method        VARCHAR NOT NULL,
+    candidates    VARCHAR[],
+    reason        VARCHAR
+);
+COMMENT ON TABLE stack_objects IS 'Cache of the view map_stack_objects (queries/map_stack_objects.sql): each traced stack mapped to its acquisition site and object. Filled per run by lima.queries.refresh_mappings (lima-query, lima-import, install_views); emptied when lock_sites/lock_wrappers/functions or the query files change (meta stack_objects_fingerprint). Views read it plus the live view for runs not cached yet';
+COMMENT ON COLUMN stack_objects.run_id IS 'trace_runs.run_id';
+COMMENT ON COLUMN stack_objects.stack_id IS 'stack_frames.stack_id';
+COMMENT ON COLUMN stack_objects.taken_in IS 'Innermost frame outside the lock implementation (where the lock is taken)';
+COMMENT ON COLUMN stack_objects.entry_symbol IS 'Lock entry frame just below it (_raw_spin_lock, down_write_killable), NULL when none';
+COMMENT ON COLUMN stack_objects.callers IS 'Up to eight frames above taken_in, innermost first';
+COMMENT ON COLUMN stack_objects.site_function IS 'Function of the lock site that decided the object (a caller when the lock is a parameter)';
+COMMENT ON COLUMN stack_objects.site_file IS 'File of that lock site';
+COMMENT ON COLUMN stack_objects.site_line IS 'Line of that lock site (the first, when several sites lock the same object)';
+COMMENT ON COLUMN stack_objects.site_primitive IS 'Primitive or wrapper called at that site';
+COMMENT ON COLUMN stack_objects.walk IS 'Functions walked from taken_in up to site_function';
+COMMENT ON COLUMN stack_objects.object_kind IS 'field | global | percpu | pseudo | local | param | ambiguous | unknown | unresolved';
+COMMENT ON COLUMN stack_objects.struct_name IS 'Struct holding the lock (field), or the one struct all ambiguous candidates share';
+COMMENT ON COLUMN stack_objects.field_path IS 'Member path of the lock in struct_name';
+COMMENT ON COLUMN stack_objects.symbol IS 'Global symbol (global/percpu), parameter or local name';
+COMMENT ON COLUMN stack_objects.object IS 'Object label: struct.field or symbol[.member]; NULL when ambiguous or unresolved';
+COMMENT ON COLUMN stack_objects.confidence IS '0..1: the lock site''s confidence, times 0.7 for an inlined-callee or lock-kind match, 0.6 for a failed walk up, divided by the number of candidates when ambiguous';
+COMMENT ON COLUMN stack_objects.status IS 'resolved | ambiguous | unresolved';
+COMMENT ON COLUMN stack_objects.method IS 'direct | inlined-callee | kind | none: how the lock site was matched';
+COMMENT ON COLUMN stack_objects.candidates IS 'Candidate objects when ambiguous';
+COMMENT ON COLUMN stack_objects.reason IS 'Why unresolved or ambiguous (never a silent guess)';
+
+CREATE TABLE IF NOT EXISTS lock_object_counts (
+    run_id        VARCHAR NOT NULL,
+    runtime       VARCHAR,
+    workload      VARCHAR,
+    mode          VARCHAR,
+    backend       VARCHAR,
+    duration_s    DOUBLE,
+    lock          VARCHAR,
+    lock_addr     UBIGINT,
+    lock_name     VARCHAR,
+    lock_symbol   VARCHAR,
+    lock_type     VARCHAR,
+    lock_mode     VARCHAR,
+    event         VARCHAR,
+    context       VARCHAR,
+    cgroup_id     UBIGINT,
+    taken_in      VARCHAR,
+    site_function VARCHAR,
+    site_file     VARCHAR,
+    site_line     INTEGER,
+    object_kind   VARCHAR,
+    "struct"      VARCHAR,
+    field         VARCHAR,
+    symbol        VARCHAR,
+    object        VARCHAR,
+    object_key    VARCHAR,
+    confidence    DOUBLE,
+    status        VARCHAR,
+    method        VARCHAR,
+    candidates    VARCHAR[],
+    reason        VARCHAR,
+    count         BIGINT,
+    wait_ns_total UBIGINT,
+    wait_ns_max   UBIGINT,
+    n_rows        BIGINT
+);
+COMMENT ON TABLE lock_object_counts IS 'Cache of the view map_lock_object_counts: lock_event_objects summed per (run, lock, lock type/mode, event, context, cgroup, site, object), pid/comm/stack summed away; what the aggregation queries read (through lock_object_counts_current). Filled per run by lima.queries.refresh_mappings, emptied with stack_objects when the index or the query files change';
+COMMENT ON COLUMN lock_object_counts.run_id IS 'trace_runs.run_id';
+COMMENT ON COLUMN lock_object_counts.runtime IS 'trace_runs.runtime';
+COMMENT ON COLUMN lock_object_counts.workload IS 'trace_runs.workload';
+COMMENT ON COLUMN lock_object_counts.mode IS 'trace_runs.mode (coldstart, warmup)';
+COMMENT ON COLUMN lock_object_counts.backend IS 'trace_runs.backend';
+COMMENT ON COLUMN lock_object_counts.duration_s IS 'trace_runs.duration_s';
+COMMENT ON COLUMN lock_object_counts.lock IS 'Lock label: class name, else global symbol at the address, else the hex address';
+COMMENT ON COLUMN lock_object_counts.lock_addr IS 'lock_events.lock_addr';
+COMMENT ON COLUMN lock_object_counts.lock_name IS 'lock_events.lock_name';
+COMMENT ON COLUMN lock_object_counts.lock_symbol IS 'lock_events.lock_symbol';
+COMMENT ON COLUMN lock_object_counts.lock_type IS 'lock_events.lock_type';
+COMMENT ON COLUMN lock_object_counts.lock_mode IS 'lock_events.mode (read | write | exclusive)';
+COMMENT ON COLUMN lock_object_counts.event IS 'lock_events.event, acquire when NULL';
+COMMENT ON COLUMN lock_object_counts.context IS 'lock_events.context';
+COMMENT ON COLUMN lock_object_counts.cgroup_id IS 'lock_events.cgroup_id (the tenant)';
+COMMENT ON COLUMN lock_object_counts.taken_in IS 'Innermost frame outside the lock implementation';
+COMMENT ON COLUMN lock_object_counts.site_function IS 'Function of the deciding lock site';
+COMMENT ON COLUMN lock_object_counts.site_file IS 'File of the deciding lock site';
+COMMENT ON COLUMN lock_object_counts.site_line IS 'Line of the deciding lock site';
+COMMENT ON COLUMN lock_object_counts.object_kind IS 'field | global | percpu | pseudo | local | param | ambiguous | unknown | unresolved';
+COMMENT ON COLUMN lock_object_counts."struct" IS 'Struct holding the lock';
+COMMENT ON COLUMN lock_object_counts.field IS 'Member path of the lock';
+COMMENT ON COLUMN lock_object_counts.symbol IS 'Global symbol';
+COMMENT ON COLUMN lock_object_counts.object IS 'Object label (struct.field or symbol), NULL unless resolved';
+COMMENT ON COLUMN lock_object_counts.object_key IS 'Grouping label: the object, else ambiguous(a | b), else unresolved <lock or site>';
+COMMENT ON COLUMN lock_object_counts.confidence IS '0..1, as lock_event_objects.confidence';
+COMMENT ON COLUMN lock_object_counts.status IS 'resolved | ambiguous | unresolved';
+COMMENT ON COLUMN lock_object_counts.method IS 'lockdep-class | global-symbol | stack-site/<direct|inlined-callee|kind> | none';
+COMMENT ON COLUMN lock_object_counts.candidates IS 'Candidate objects when ambiguous';
+COMMENT ON COLUMN lock_object_counts.reason IS 'Why unresolved or ambiguous';
+COMMENT ON COLUMN lock_object_counts.count IS 'Events summed';
+COMMENT ON COLUMN lock_object_counts.wait_ns_total IS 'Wait summed, ns';
+COMMENT ON COLUMN lock_object_counts.wait_ns_max IS 'Longest wait, ns';
+COMMENT ON COLUMN lock_object_counts.n_rows IS 'lock_events rows summed into this row';

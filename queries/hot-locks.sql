@@ -6,7 +6,7 @@
 -- param: min_share DOUBLE 0.05  Keep objects with at least this share (0..1) of events or of wait time
 -- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
-    SELECT * FROM lock_event_objects x
+    SELECT * FROM lock_object_counts_current x
     WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
       AND ($runtime IS NULL OR x.runtime = $runtime)
       AND ($workload IS NULL OR x.workload = $workload)

@@ -17,9 +17,11 @@ import duckdb
 from lima.db import get_meta, set_meta
 from lima.queries.catalog import QueryFile, catalog_fingerprint, load_catalog
 
-__all__ = ["install_views", "needs_install", "macro_sql", "ordered"]
+__all__ = ["install_views", "needs_install", "macro_sql", "ordered", "refresh_mappings", "mappings_stale"]
 
 _FINGERPRINT_KEY = "queries_fingerprint"
+_MAP_KEY = "stack_objects_fingerprint"
+_RUNS_KEY = "mapped_runs_fingerprint"
 
 
 def _sql_literal(value: object) -> str:
@@ -76,6 +78,7 @@ def install_views(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> boo
     """
     catalog = load_catalog()
     if not force and not needs_install(con, catalog):
+        refresh_mappings(con)
         return False
     con.execute("BEGIN TRANSACTION")
     try:
@@ -95,4 +98,59 @@ def install_views(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> boo
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    refresh_mappings(con)
     return True
+
+
+def _mapping_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """What the stack mapping depends on: the query files, the index run and the lock-pass rows."""
+    row = con.execute("""
+        SELECT (SELECT count(*) || ':' || coalesce(sum(hash(site_id, file_id, function, line, primitive, op,
+                                                            via, object_kind, struct_name, field_path, symbol,
+                                                            confidence, lock_kind)), 0) FROM lock_sites),
+               (SELECT count(*) || ':' || coalesce(sum(hash(name, kind, param_index)), 0) FROM lock_wrappers),
+               (SELECT count(*) FROM functions), (SELECT count(*) FROM calls), (SELECT count(*) FROM files),
+               (SELECT count(*) FROM lock_primitives)
+    """).fetchone()
+    parts = [get_meta(con, _FINGERPRINT_KEY) or "", get_meta(con, "indexed_at") or "",
+             get_meta(con, "lock_pass_fingerprint") or "", *map(str, row)]
+    return "|".join(parts)
+
+
+def _runs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """The set of runs (cheap: trace_runs is small)."""
+    return str(con.execute("SELECT count(*) || ':' || coalesce(sum(hash(run_id)), 0) FROM trace_runs").fetchone()[0])
+
+
+def mappings_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the caches miss a run, keep a deleted one, or were built from another index."""
+    return (get_meta(con, _MAP_KEY) != _mapping_fingerprint(con)
+            or get_meta(con, _RUNS_KEY) != _runs_fingerprint(con))
+
+
+def refresh_mappings(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the caches stack_objects and lock_object_counts up to date (one transaction).
+
+    Both are emptied when the index or the query files changed; then the runs not cached yet are mapped
+    (stack_objects first: lock_object_counts is computed from it). Returns the number of runs added.
+    """
+    fp = _mapping_fingerprint(con)
+    con.execute("SET enable_progress_bar = false")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if get_meta(con, _MAP_KEY) != fp:
+            con.execute("DELETE FROM stack_objects")
+            con.execute("DELETE FROM lock_object_counts")
+        for table in ("stack_objects", "lock_object_counts"):
+            con.execute(f"DELETE FROM {table} WHERE run_id NOT IN (SELECT run_id FROM trace_runs)")
+        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT run_id FROM lock_events "
+                          "EXCEPT SELECT DISTINCT run_id FROM lock_object_counts)").fetchone()[0]
+        con.execute("INSERT INTO stack_objects BY NAME SELECT * FROM map_stack_objects")
+        con.execute("INSERT INTO lock_object_counts BY NAME SELECT * FROM map_lock_object_counts")
+        set_meta(con, _MAP_KEY, fp)
+        set_meta(con, _RUNS_KEY, _runs_fingerprint(con))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return new

@@ -10,7 +10,7 @@
 -- One row per (runtime, workload, mode, lock, lock type, site, object), summed over runs. lock is the
 -- lockdep class name, else the global symbol at the address, else the address.
 WITH e AS (
-    SELECT * FROM lock_event_objects x
+    SELECT * FROM lock_object_counts_current x
     WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
       AND ($runtime IS NULL OR x.runtime = $runtime)
       AND ($workload IS NULL OR x.workload = $workload)

@@ -1,6 +1,7 @@
 -- name: lock_event_objects
--- kind: view
+-- kind: query
 -- description: Every lock_events row with its run labels, its acquisition site and the kernel object it locks (the base of every aggregation)
+-- param: uncached BOOLEAN null  Only runs not yet in the lock_object_counts cache (what refresh_mappings adds)
 --
 -- Which mapping decides, in order: a lockdep class name that one init site explains (lockdep-class);
 -- a class name several init sites produce is settled by the stack's site when its object is one of
@@ -11,33 +12,51 @@
 -- 'unresolved <class name or site function or address>'. mode is the run's mode (coldstart/warmup);
 -- lock_mode is read/write when known. event is contended | acquire | release (acquire when the source
 -- does not say); the aggregations count every event but releases unless --event picks one kind.
-WITH j AS (
+WITH j0 AS (
     SELECT e.*, r.runtime, r.workload, r.mode AS run_mode, r.backend, r.duration_s,
-           st.taken_in, st.site_function AS st_site_function, st.site_file AS st_site_file,
-           st.site_line AS st_site_line, st.object_kind AS st_kind, st.struct_name AS st_struct,
-           st.field_path AS st_field, st.symbol AS st_symbol, st.object AS st_object,
-           st.confidence AS st_conf, st.status AS st_status, st.method AS st_method,
-           st.candidates AS st_cands, st.reason AS st_reason,
+           coalesce(sc.taken_in, sl.taken_in) AS taken_in,
+           coalesce(sc.site_function, sl.site_function) AS st_site_function,
+           coalesce(sc.site_file, sl.site_file) AS st_site_file,
+           coalesce(sc.site_line, sl.site_line) AS st_site_line,
+           coalesce(sc.object_kind, sl.object_kind) AS st_kind,
+           coalesce(sc.struct_name, sl.struct_name) AS st_struct,
+           coalesce(sc.field_path, sl.field_path) AS st_field,
+           coalesce(sc.symbol, sl.symbol) AS st_symbol,
+           coalesce(sc.object, sl.object) AS st_object,
+           coalesce(sc.confidence, sl.confidence) AS st_conf,
+           coalesce(sc.status, sl.status) AS st_status,
+           coalesce(sc.method, sl.method) AS st_method,
+           coalesce(sc.candidates, sl.candidates) AS st_cands,
+           coalesce(sc.reason, sl.reason) AS st_reason,
            c.object_kind AS c_kind, c.struct_name AS c_struct, c.field_path AS c_field, c.symbol AS c_symbol,
            c.object AS c_object, c.confidence AS c_conf, c.status AS c_status, c.candidates AS c_cands,
            c.reason AS c_reason,
            y.object_kind AS y_kind, y.symbol AS y_symbol, y.field_path AS y_field, y.object AS y_object,
-           y.confidence AS y_conf, y.status AS y_status, y.candidates AS y_cands, y.reason AS y_reason,
-           CASE WHEN c.status = 'resolved' THEN 'class'
-                WHEN c.status = 'ambiguous' AND st.status = 'resolved'
-                     AND list_contains(c.candidates, st.object) THEN 'stack'
-                WHEN c.status = 'ambiguous' THEN 'class'
-                WHEN y.status = 'resolved' THEN 'symbol'
-                WHEN y.status = 'ambiguous' AND st.status = 'resolved' AND st.symbol = y.symbol THEN 'stack'
-                WHEN st.status = 'resolved' THEN 'stack'
-                WHEN y.status = 'ambiguous' THEN 'symbol'
-                WHEN st.status = 'ambiguous' THEN 'stack'
-                ELSE 'none' END AS src
+           y.confidence AS y_conf, y.status AS y_status, y.candidates AS y_cands, y.reason AS y_reason
     FROM lock_events e
     JOIN trace_runs r ON r.run_id = e.run_id
     LEFT JOIN map_class_objects c ON c.lock_name = e.lock_name
     LEFT JOIN map_symbol_objects y ON y.lock_symbol = e.lock_symbol
-    LEFT JOIN map_stack_objects st ON st.run_id = e.run_id AND st.stack_id = e.stack_id
+    -- the cached mapping, and the live one for runs not cached yet (two joins, not a UNION: the planner
+    -- then builds its hash tables on the mapping side, not on the millions of lock_events rows)
+    LEFT JOIN stack_objects sc ON sc.run_id = e.run_id AND sc.stack_id = e.stack_id
+    LEFT JOIN map_stack_objects sl ON sl.run_id = e.run_id AND sl.stack_id = e.stack_id
+    WHERE NOT coalesce($uncached, false)
+       OR e.run_id NOT IN (SELECT DISTINCT k.run_id FROM lock_object_counts k)
+),
+j AS (
+    SELECT j0.*,
+           CASE WHEN j0.c_status = 'resolved' THEN 'class'
+                WHEN j0.c_status = 'ambiguous' AND j0.st_status = 'resolved'
+                     AND list_contains(j0.c_cands, j0.st_object) THEN 'stack'
+                WHEN j0.c_status = 'ambiguous' THEN 'class'
+                WHEN j0.y_status = 'resolved' THEN 'symbol'
+                WHEN j0.y_status = 'ambiguous' AND j0.st_status = 'resolved' AND j0.st_symbol = j0.y_symbol THEN 'stack'
+                WHEN j0.st_status = 'resolved' THEN 'stack'
+                WHEN j0.y_status = 'ambiguous' THEN 'symbol'
+                WHEN j0.st_status = 'ambiguous' THEN 'stack'
+                ELSE 'none' END AS src
+    FROM j0
 ),
 o AS (
     SELECT j.*,

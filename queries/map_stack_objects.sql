@@ -1,6 +1,6 @@
 -- name: map_stack_objects
 -- kind: view
--- description: Each traced stack (run_id, stack_id) with its acquisition site and the object locked there (map_site_objects), or why not
+-- description: Each traced stack (run_id, stack_id) of the runs not cached in stack_objects, with its acquisition site and the object locked there (map_site_objects), or why not
 SELECT s.run_id, s.stack_id, s.site_function AS taken_in, s.entry_symbol, s.callers,
        o.site_function, o.site_file, o.site_line, o.site_primitive, o.walk,
        coalesce(o.object_kind, 'unresolved') AS object_kind, o.struct_name, o.field_path, o.symbol, o.object,

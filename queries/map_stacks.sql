@@ -1,7 +1,10 @@
 -- name: map_stacks
 -- kind: view
--- description: Each traced stack reduced to its acquisition site: first frame outside the lock implementation, the lock entry frame below it, and the callers above it
+-- description: Each traced stack of the runs not yet in the stack_objects cache reduced to its acquisition site: first frame outside the lock implementation, the lock entry frame below it, and the callers above it
 --
+-- Only runs absent from stack_objects are read: the cached ones are answered from the table
+-- (map_stack_objects_current), and refresh_mappings fills the table from this view, emptying it first
+-- when the index changed.
 -- One row per (run_id, stack_id). site_function is the innermost frame whose symbol (compiler suffix
 -- such as .constprop.0 dropped) is not in map_frame_roles; entry_symbol is the frame just below it (the
 -- lock primitive the site called, NULL when the site is the innermost frame); callers are the next
@@ -13,6 +16,7 @@ WITH f AS (
            sf.src_file, sf.src_line, r.symbol IS NOT NULL AS is_lock_frame
     FROM stack_frames sf
     LEFT JOIN (SELECT DISTINCT symbol FROM map_frame_roles) r ON r.symbol = split_part(sf.symbol, '.', 1)
+    WHERE sf.run_id NOT IN (SELECT DISTINCT c.run_id FROM stack_objects c)
 ),
 s AS (
     SELECT run_id, stack_id, min(depth) FILTER (WHERE NOT is_lock_frame) AS site_depth, count(*) AS n_frames

@@ -22,7 +22,7 @@ ev AS (
     SELECT e.runtime, e.workload, e.object_key, any_value(e.status) AS status,
            sum(e.count) FILTER (WHERE e.mode = m.a) AS n_a,
            sum(e.count) FILTER (WHERE e.mode = m.b) AS n_b
-    FROM lock_event_objects e, m
+    FROM lock_object_counts_current e, m
     WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
       AND e.mode IN (m.a, m.b)
       AND ($runtime IS NULL OR e.runtime = $runtime)

@@ -11,7 +11,7 @@ WITH e AS (
                 WHEN x.status = 'resolved' THEN '(' || x.object_kind || ')'
                 WHEN x.status = 'ambiguous' AND x."struct" IS NOT NULL THEN x."struct"
                 ELSE '(' || x.status || ')' END AS struct_type
-    FROM lock_event_objects x
+    FROM lock_object_counts_current x
     WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
       AND ($runtime IS NULL OR x.runtime = $runtime)
       AND ($workload IS NULL OR x.workload = $workload)

@@ -22,7 +22,7 @@ WITH e AS (
     JOIN trace_runs r ON r.run_id = t.run_id
     LEFT JOIN map_class_objects c ON c.lock_name = t.lock_name
     LEFT JOIN map_symbol_objects y ON y.lock_symbol = t.lock_symbol
-    LEFT JOIN map_stack_objects st ON st.run_id = t.run_id AND st.stack_id = t.stack_id
+    LEFT JOIN map_stack_objects_current st ON st.run_id = t.run_id AND st.stack_id = t.stack_id
     WHERE ($run IS NULL OR t.run_id = $run)
       AND ($runtime IS NULL OR r.runtime = $runtime)
       AND ($workload IS NULL OR r.workload = $workload)

@@ -11,7 +11,7 @@
 -- unresolved lock keeps its class name or site). locks = distinct lock instances (addresses or class
 -- names) behind it; top_site = the acquisition site with the most events.
 WITH e AS (
-    SELECT * FROM lock_event_objects x
+    SELECT * FROM lock_object_counts_current x
     WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
       AND ($runtime IS NULL OR x.runtime = $runtime)
       AND ($workload IS NULL OR x.workload = $workload)

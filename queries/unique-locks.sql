@@ -6,7 +6,7 @@
 -- param: limit INTEGER 50  Rows at most per runtime (most events first)
 -- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
-    SELECT * FROM lock_event_objects x
+    SELECT * FROM lock_object_counts_current x
     WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
       AND ($workload IS NULL OR x.workload = $workload)
       AND ($mode IS NULL OR x.mode = $mode)

@@ -94,7 +94,7 @@ def con(tmp_path):
 
 def stack_map(con, run_id="r1"):
     rows = con.execute("SELECT stack_id, site_function, site_line, object_kind, object, status, method, "
-                       "confidence, candidates, reason FROM map_stack_objects WHERE run_id = ? "
+                       "confidence, candidates, reason FROM map_stack_objects_current WHERE run_id = ? "
                        "ORDER BY stack_id",
                        [run_id]).fetchall()
     return {r[0]: r[1:] for r in rows}
@@ -111,8 +111,8 @@ def test_parameter_lock_walks_up_to_the_caller(con):
     site, line, kind, obj, status, method, conf, _, _ = stack_map(con)[2]
     assert (site, line, kind, obj, status, conf) == ("dget_parent", 951, "field", "dentry.d_lockref.lock",
                                                      "resolved", 0.95)
-    walk = con.execute("SELECT walk FROM map_site_objects "
-                       "WHERE taken_in = 'lockref_get_not_zero'").fetchone()[0]
+    walk = con.execute("SELECT walk FROM map_stack_objects_current "
+                       "WHERE taken_in = 'lockref_get_not_zero' LIMIT 1").fetchone()[0]
     assert walk == ["lockref_get_not_zero", "dget_parent"]
 
 
