@@ -4,8 +4,8 @@ tests/data/lockdep_names_public.tsv holds names exactly as lockdep printed them 
 5.15..6.6 (syzbot, LKML, GitHub issues; the source of each is in the file) and the v6.1 object each one
 names, found by reading the init site in the Debian linux-source-6.1 tree (the note column gives it).
 
-The index is built once per session over the folders that hold those init sites plus include/ (a few
-minutes on 2 cores); set LIMA_NAMES_DB to an existing index (a full-tree one works) to reuse it.
+The index is built once per session over the init-site files, the headers next to them and include/
+(about a minute on 2 cores); set LIMA_NAMES_DB to an existing index (a full-tree one works) to reuse it.
 
 Scoring is strict: a name counts as resolved when the top row lock-name returns is the expected object
 (struct + member path, or global symbol [+ member]). Names whose text is printed by several v6.1 init sites
@@ -83,13 +83,16 @@ def describe(row: dict) -> str:
     return "/".join(str(row.get(k)) for k in keys if row.get(k) is not None) or str(row)
 
 
-def index_dirs() -> list[str]:
-    """Folders holding the init sites named in the notes, plus include/."""
-    dirs = {"include"}
+def index_targets(src: Path) -> list[str]:
+    """What the index needs: the init-site files named in the notes, the headers next to them, include/."""
+    targets = {"include"}
     for e in load_names():
         for m in SITE.finditer(e.note):
-            dirs.add(str(Path(m.group(1)).parent))
-    return sorted(dirs)
+            f = Path(m.group(1))
+            targets.add(str(f))
+            targets.update(str(h.relative_to(src)) for h in (src / f.parent).glob("*.h"))
+    # no target inside another one (lima-index --only wants them disjoint)
+    return sorted(t for t in targets if t == "include" or not t.startswith("include/"))
 
 
 @pytest.fixture(scope="session")
@@ -100,8 +103,8 @@ def names_db(kernel_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
         return Path(reuse)
     db = tmp_path_factory.mktemp("names") / "names.duckdb"
     cmd = [sys.executable, "-m", "lima.analyzer.cli", str(kernel_src), "--db", str(db), "--quiet"]
-    for d in index_dirs():
-        cmd += ["--only", d]
+    for t in index_targets(kernel_src):
+        cmd += ["--only", t]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, f"lima-index failed ({r.returncode}): {r.stderr[-2000:]}"
     return db
