@@ -214,7 +214,8 @@ def member_rows(types: dict[int, dict], own: list[dict], lts: set[str]) -> set[t
     def walk(outer: str, sid: int, prefix: str, arr: bool, depth: int) -> None:
         for m in types[sid].get("members", []):
             lt, anon, is_array = lock_of(m["type_id"])
-            name = m.get("name") or ""
+            name = m.get("name", "")
+            name = "" if name == "(anon)" else name
             path = f"{prefix}.{name}" if prefix and name else (name or prefix)
             if lt and name:
                 rows.add((outer, path, lt, arr or is_array))
