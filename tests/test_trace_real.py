@@ -232,3 +232,34 @@ def test_database_held_by_a_reader(mmap_threads, tmp_path):
     assert con.execute("SELECT count(*) FROM trace_runs WHERE run_id = 'busy'").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM lock_events WHERE run_id = 'busy'").fetchone()[0] > 0
     assert not side.exists()
+
+
+def test_pid_filter_follows_forks(mmap_threads, tmp_path):
+    """--pid of a shell: the workload it forks afterwards is counted (exactly), a host process doing the
+    same thing at the same time is not."""
+    db = tmp_path / "t.duckdb"
+    go = tmp_path / "go"
+    shell = subprocess.Popen(["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.05; done; "
+                              f"{mmap_threads} 2 300"], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([*LIMA_TRACE, "--db", str(db), "--workload", "mm", "--pid", str(shell.pid),
+                          "--duration", "120", "--run-id", "pid", "--no-summary"],
+                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
+    try:
+        while "tracing with" not in (line := p.stderr.readline()):
+            assert line, "lima-trace ended before tracing"
+        other = subprocess.Popen([str(mmap_threads), "2", "300"], stdout=subprocess.PIPE, text=True)
+        go.touch()
+        out, _ = shell.communicate(timeout=60)
+        other_out, _ = other.communicate(timeout=60)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=30) == 0, p.stderr.read()
+    finally:
+        for proc in (p, shell):
+            if proc.poll() is None:
+                proc.kill()
+    con = duckdb.connect(str(db), read_only=True)
+    counts = per_thread(con, "pid", "vm_mmap_pgoff", "WRITE|MMAP_LOCK")
+    assert {t: counts.get(t) for t in tids(out)} == {t: 300 for t in tids(out)}
+    assert not set(tids(other_out)) & set(counts)
+    assert con.execute("SELECT count(*) FROM lock_events WHERE tgid = ?", [other.pid]).fetchone()[0] == 0
+    assert json.loads(con.execute("SELECT filters FROM trace_runs").fetchone()[0])["pid"] == [shell.pid]

@@ -95,8 +95,10 @@ def _try_fentry() -> tuple[bool, str]:
         err.close()
 
 
-def run_checks(try_fentry: bool = True) -> Check:
-    """Probe the machine; fill which backends are usable and which one auto picks."""
+def run_checks(try_fentry: bool | str = True) -> Check:
+    """Probe the machine; fill which backends are usable and which one auto picks.
+    try_fentry: True, False, or "auto" (only when it can change auto's choice: the kernel has lockdep,
+    or no contention tracepoints); loading the probe program costs about a second."""
     c = Check()
     release = platform.release()
     root = c.add("root", os.geteuid() == 0, "running as root" if os.geteuid() == 0
@@ -121,11 +123,13 @@ def run_checks(try_fentry: bool = True) -> Check:
     lockdep_funcs = bool(btf) and all(btf.has_function(f) for f in LOCKDEP_FUNCS)
     c.add("lockdep", lockdep_funcs, "lock_acquire/lock_release/lock_contended present (CONFIG_LOCKDEP)"
           if lockdep_funcs else "no lock_acquire in BTF: kernel built without CONFIG_LOCKDEP")
+    tps = all(tracepoint_exists(tfs, t) for t in CONTENTION_TPS)
     fentry_ok, fentry_why = False, "not tried (needs root, bcc, headers and BTF)"
+    if try_fentry == "auto" and not lockdep_funcs and tps:
+        try_fentry, fentry_why = False, "not tried (auto does not need it here; lima-trace --check tries)"
     if try_fentry and root and has_bcc and headers and btf is not None:
         fentry_ok, fentry_why = _try_fentry()
     c.add("fentry", fentry_ok, fentry_why)
-    tps = all(tracepoint_exists(tfs, t) for t in CONTENTION_TPS)
     c.add("contention tracepoints", tps, "lock:contention_begin/end present" if tps
           else "no lock:contention_begin/end (kernel < 5.19, or tracefs missing)")
     c.mmap_lock = all(tracepoint_exists(tfs, t) for t in MMAP_LOCK_TPS)

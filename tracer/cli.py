@@ -91,6 +91,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also record each event with a timestamp, at most MAX (default 100000)")
     o.add_argument("--map-size", type=int, default=65536, metavar="N",
                    help="entries of the in-kernel maps (counts, stacks); overflow is counted as lost")
+    o.add_argument("--no-mmap-lock", action="store_true",
+                   help="contention backend: skip the mmap_lock:* tracepoints (every mmap_lock "
+                        "acquisition), count only contended waits: less overhead")
     o.add_argument("--vmlinux", type=Path, help="vmlinux with DWARF: add file:line to stack frames")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="summary format (default table)")
@@ -287,7 +290,7 @@ def run(a: argparse.Namespace) -> int:
     release = platform.release()
 
     # which backend
-    checks = run_checks(try_fentry=a.backend in ("auto", "lockdep", "primitives"))
+    checks = run_checks(try_fentry="auto" if a.backend == "auto" else a.backend != "contention")
     backend = checks.auto if a.backend == "auto" else a.backend
     if backend is None:
         raise UsageError("no backend is usable here: " +
@@ -333,7 +336,7 @@ def run(a: argparse.Namespace) -> int:
         # compile and attach
         text = bpf_program(backend, btf.functions if btf else None)
         cflags = bpf_cflags(backend, a.map_size, a.events, bool(a.pid or child), cgroup, a.comm,
-                            checks.mmap_lock, btf)
+                            checks.mmap_lock and not a.no_mmap_lock, btf)
         with console.status(f"compiling and attaching the {backend} BPF program"):
             try:
                 b = BPF(text=text.encode(), cflags=cflags)

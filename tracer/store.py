@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from lima.db import LimaDbError, connect
 
 __all__ = ["RUN_COLUMNS", "write_run", "write_with_fallback", "merge_side_file", "side_file_for",
@@ -38,14 +39,25 @@ class DbBusy(Exception):
     """The database file is held by another process."""
 
 
+# DuckDB column type -> Arrow type, to hand rows over as one Arrow table (executemany is row by row)
+_ARROW = {"UBIGINT": pa.uint64(), "BIGINT": pa.int64(), "INTEGER": pa.int32(), "VARCHAR": pa.string(),
+          "DOUBLE": pa.float64(), "TIMESTAMP": pa.timestamp("us")}
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[dict],
             run_id: str) -> None:
     if not rows:
         return
+    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                             "WHERE table_name = ?", [table]).fetchall())
+    arrow = pa.table({c: pa.array([run_id if c == "run_id" else r.get(c) for r in rows],
+                                  type=_ARROW[types[c]]) for c in columns})
     cols = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    data = [[run_id if c == "run_id" else r.get(c) for c in columns] for r in rows]
-    con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", data)
+    con.register("lima_rows", arrow)
+    try:
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM lima_rows")
+    finally:
+        con.unregister("lima_rows")
 
 
 def write_run(con: duckdb.DuckDBPyConnection, run: dict, lock_events: list[dict],
@@ -121,8 +133,10 @@ def merge_side_file(db: Path, side: Path) -> list[str]:
     src = connect(side, read_only=True)
     try:
         runs = [r[0] for r in src.execute("SELECT run_id FROM trace_runs ORDER BY run_id").fetchall()]
-        data = {t: src.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {t}").fetchall()
-                for t, cols in TABLES}
+        data = {}
+        for t, cols in TABLES:
+            names = ", ".join(f'"{c}"' for c in cols)
+            data[t] = src.execute(f"SELECT {names} FROM {t}").to_arrow_table()
     finally:
         src.close()
     con = _open_writer(db)
@@ -133,10 +147,12 @@ def merge_side_file(db: Path, side: Path) -> list[str]:
                 if con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [rid]).fetchone()[0]:
                     raise LimaDbError(f"{side}: run {rid!r} is already in {db}")
             for t, cols in TABLES:
-                if data[t]:
-                    marks = ", ".join("?" for _ in cols)
-                    names = ", ".join(f'"{c}"' for c in cols)
-                    con.executemany(f"INSERT INTO {t} ({names}) VALUES ({marks})", data[t])
+                names = ", ".join(f'"{c}"' for c in cols)
+                con.register("lima_side", data[t])
+                try:
+                    con.execute(f"INSERT INTO {t} ({names}) SELECT {names} FROM lima_side")
+                finally:
+                    con.unregister("lima_side")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

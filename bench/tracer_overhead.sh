@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# bench/tracer_overhead.sh: what lima-trace costs a lock-heavy workload.
+#
+# Workloads, each printing its own wall time ("elapsed S"), so that the tracer's start-up (compiling
+# the BPF program) is not counted: lima-trace starts the command only once the programs are attached.
+#   mmap   tests/fixtures/mmap_threads THREADS ITERATIONS: threads doing mmap + touch + munmap on one
+#          mm; every round takes mm->mmap_lock 3-4 times and they contend: the worst case, nearly
+#          every instruction is a lock operation.
+#   untar  tar xf of a tarball of /usr/include (made once under .cache) into /dev/shm: a file-system
+#          workload (dentries, inodes, page cache), through a shell (fork following).
+#
+# Side by side, median of REPS runs each:
+#   untraced                       the anchor
+#   aggregation                    lima-trace (default: in-kernel aggregation, contention + mmap_lock)
+#   aggregation, no mmap_lock      lima-trace --no-mmap-lock (contended waits only)
+#   aggregation + events           lima-trace --events 1000000 (per-event ring buffer stream as well)
+# Figures: elapsed seconds, slowdown ratio (traced / untraced), events counted, events per second of
+# workload time.  The runs are stored in $DB (trace_runs: events_seen, duration_s); a TSV line per
+# variant is appended to .cache/bench/tracer_overhead.tsv.  Target: ratio < 1.05 with aggregation.
+#
+# Usage (root): bash bench/tracer_overhead.sh [THREADS] [ITERATIONS] [REPS]
+# (about 3 minutes with the defaults on 2 CPUs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+THREADS=${1:-2}
+ITER=${2:-20000}
+REPS=${3:-5}
+OUT=$ROOT/.cache/bench
+DB=$OUT/tracer_overhead.duckdb
+EXE=$ROOT/.cache/trace/mmap_threads
+PY=$ROOT/.venv/bin/python
+[ "$(id -u)" = 0 ] || { echo "tracer_overhead.sh: run as root (lima-trace needs it)" >&2; exit 2; }
+mkdir -p "$OUT" "$(dirname "$EXE")"
+if [ ! -x "$EXE" ] || [ "$ROOT/tests/fixtures/mmap_threads.c" -nt "$EXE" ]; then
+  gcc -O2 -static -pthread -o "$EXE" "$ROOT/tests/fixtures/mmap_threads.c"
+fi
+rm -f "$DB" "$DB.wal"
+TARBALL=$OUT/usr-include.tar
+[ -f "$TARBALL" ] || tar cf "$TARBALL" -C /usr include
+UNTAR_DIR=/dev/shm/lima-bench-untar
+UNTAR=(bash -c 'rm -rf "$1"; mkdir -p "$1"; s=$(date +%s%N); tar xf "$2" -C "$1"; e=$(date +%s%N);
+                echo "elapsed $(awk -v d=$((e - s)) "BEGIN {print d / 1e9}")"; rm -rf "$1"' untar "$UNTAR_DIR" "$TARBALL")
+MMAP=("$EXE" "$THREADS" "$ITER")
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# untraced COMMAND...: median elapsed
+untraced() {
+  "$@" > /dev/null   # warm-up: page cache, binary
+  for _ in $(seq "$REPS"); do "$@" | awk '/^elapsed/ {print $2}'; done | median
+}
+
+# traced WORKLOAD VARIANT "LIMA-TRACE OPTIONS" COMMAND...: prints "median_elapsed median_events"
+traced() {
+  local workload=$1 variant=$2 opts=$3; shift 3
+  local el=() ev=()
+  for i in $(seq "$REPS"); do
+    local log
+    # shellcheck disable=SC2086
+    log=$("$PY" -m lima.tracer.cli --db "$DB" --runtime host --workload "$workload" --mode warmup \
+          --run-id "$workload-$variant-$i" --format json $opts -- "$@" 2>"$OUT/last_trace.log") \
+      || { echo "lima-trace failed:" >&2; cat "$OUT/last_trace.log" >&2; exit 1; }
+    el+=("$(awk '/^elapsed/ {print $2}' <<<"$log")")
+    ev+=("$("$PY" -c 'import json,sys; t=sys.stdin.read(); print(json.loads(t[t.index("{"):])["run"]["events_seen"])' <<<"$log")")
+  done
+  echo "$(printf '%s\n' "${el[@]}" | median) $(printf '%s\n' "${ev[@]}" | median)"
+}
+
+echo "kernel $(uname -r), $(nproc) CPUs, median of $REPS runs; mmap = mmap_threads $THREADS x $ITER"
+printf '%-8s %-26s %10s %8s %12s %14s\n' workload variant elapsed_s ratio events events_per_s
+for workload in mmap untar; do
+  if [ "$workload" = mmap ]; then cmd=("${MMAP[@]}"); else cmd=("${UNTAR[@]}"); fi
+  base=$(untraced "${cmd[@]}")
+  printf '%-8s %-26s %10.3f %8s %12s %14s\n' "$workload" untraced "$base" 1.000 - -
+  for spec in "aggregation|" "aggregation-no-mmap-lock|--no-mmap-lock" "aggregation+events|--events 1000000"; do
+    name=${spec%%|*}; opts=${spec#*|}
+    read -r el ev < <(traced "$workload" "$name" "$opts" "${cmd[@]}")
+    ratio=$(awk -v a="$el" -v b="$base" 'BEGIN {printf "%.3f", a / b}')
+    rate=$(awk -v e="$ev" -v s="$el" 'BEGIN {printf "%.0f", e / s}')
+    printf '%-8s %-26s %10.3f %8s %12s %14s\n' "$workload" "$name" "$el" "$ratio" "$ev" "$rate"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$(uname -r)" "$workload" \
+      "$name" "$base" "$el" "$ratio" "$ev" "$rate" >> "$OUT/tracer_overhead.tsv"
+  done
+done
+echo "runs stored in $DB (trace_runs); figures appended to $OUT/tracer_overhead.tsv"
