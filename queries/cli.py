@@ -9,7 +9,7 @@ import textwrap
 import duckdb
 from lima.db import LimaDbError, connect, default_db_path
 from lima.queries.catalog import CatalogError, QueryFile, find_query, load_catalog
-from lima.queries.install import install_views, mappings_stale, needs_install
+from lima.queries.install import install_views, mappings_stale, needs_install, use_caches
 from lima.queries.output import FORMATS, OutputError, emit
 
 __all__ = ["main", "run_query"]
@@ -161,11 +161,11 @@ def main(argv: list[str] | None = None) -> int:
 def _open(db: str | None) -> duckdb.DuckDBPyConnection:
     """Open the database, installing the views and mapping new runs first when needed."""
     con = connect(db, read_only=True)
-    if not needs_install(con) and not mappings_stale(con):
-        return con
-    con.close()
-    con = connect(db, create=False)
-    install_views(con)
+    if needs_install(con) or mappings_stale(con):
+        con.close()
+        con = connect(db, create=False)
+        install_views(con)
+    use_caches(con)
     return con
 
 

@@ -17,7 +17,8 @@ import duckdb
 from lima.db import get_meta, set_meta
 from lima.queries.catalog import QueryFile, catalog_fingerprint, load_catalog
 
-__all__ = ["install_views", "needs_install", "macro_sql", "ordered", "refresh_mappings", "mappings_stale"]
+__all__ = ["install_views", "needs_install", "macro_sql", "ordered", "refresh_mappings", "mappings_stale",
+           "use_caches"]
 
 _FINGERPRINT_KEY = "queries_fingerprint"
 _MAP_KEY = "stack_objects_fingerprint"
@@ -119,7 +120,8 @@ def _mapping_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 
 def _runs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """The set of runs (cheap: trace_runs is small)."""
-    return str(con.execute("SELECT count(*) || ':' || coalesce(sum(hash(run_id)), 0) FROM trace_runs").fetchone()[0])
+    sql = "SELECT count(*) || ':' || coalesce(sum(hash(run_id)), 0) FROM trace_runs"
+    return str(con.execute(sql).fetchone()[0])
 
 
 def mappings_stale(con: duckdb.DuckDBPyConnection) -> bool:
@@ -154,3 +156,15 @@ def refresh_mappings(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("ROLLBACK")
         raise
     return new
+
+
+def use_caches(con: duckdb.DuckDBPyConnection) -> None:
+    """Make this connection read the caches alone (after a refresh: they hold every run).
+
+    TEMP views shadow map_stack_objects_current and lock_object_counts_current for this connection only
+    (also inside the installed views and macros), skipping the live branches that cover runs not cached
+    yet: those cost a scan of lock_events and stack_frames even when they return nothing.
+    """
+    con.execute("CREATE OR REPLACE TEMP VIEW map_stack_objects_current AS SELECT * FROM main.stack_objects")
+    con.execute("CREATE OR REPLACE TEMP VIEW lock_object_counts_current AS "
+                "SELECT * FROM main.lock_object_counts")

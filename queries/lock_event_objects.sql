@@ -33,7 +33,10 @@ WITH j0 AS (
            c.reason AS c_reason,
            y.object_kind AS y_kind, y.symbol AS y_symbol, y.field_path AS y_field, y.object AS y_object,
            y.confidence AS y_conf, y.status AS y_status, y.candidates AS y_cands, y.reason AS y_reason
-    FROM lock_events e
+    FROM (SELECT * FROM lock_events le
+          WHERE NOT coalesce($uncached, false)
+             OR le.run_id IN (SELECT r0.run_id FROM trace_runs r0
+                              WHERE r0.run_id NOT IN (SELECT DISTINCT k.run_id FROM lock_object_counts k))) e
     JOIN trace_runs r ON r.run_id = e.run_id
     LEFT JOIN map_class_objects c ON c.lock_name = e.lock_name
     LEFT JOIN map_symbol_objects y ON y.lock_symbol = e.lock_symbol
@@ -41,8 +44,6 @@ WITH j0 AS (
     -- then builds its hash tables on the mapping side, not on the millions of lock_events rows)
     LEFT JOIN stack_objects sc ON sc.run_id = e.run_id AND sc.stack_id = e.stack_id
     LEFT JOIN map_stack_objects sl ON sl.run_id = e.run_id AND sl.stack_id = e.stack_id
-    WHERE NOT coalesce($uncached, false)
-       OR e.run_id NOT IN (SELECT DISTINCT k.run_id FROM lock_object_counts k)
 ),
 j AS (
     SELECT j0.*,

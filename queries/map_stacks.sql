@@ -16,7 +16,8 @@ WITH f AS (
            sf.src_file, sf.src_line, r.symbol IS NOT NULL AS is_lock_frame
     FROM stack_frames sf
     LEFT JOIN (SELECT DISTINCT symbol FROM map_frame_roles) r ON r.symbol = split_part(sf.symbol, '.', 1)
-    WHERE sf.run_id NOT IN (SELECT DISTINCT c.run_id FROM stack_objects c)
+    WHERE sf.run_id IN (SELECT r.run_id FROM trace_runs r
+                        WHERE r.run_id NOT IN (SELECT DISTINCT c.run_id FROM stack_objects c))
 ),
 s AS (
     SELECT run_id, stack_id, min(depth) FILTER (WHERE NOT is_lock_frame) AS site_depth, count(*) AS n_frames

@@ -27,15 +27,16 @@ g AS (
            round(max(e.wait_ns_max) / 1e3, 1) AS max_wait_us,
            count(DISTINCT e.run_id) AS runs,
            count(DISTINCT e.lock) AS locks,
-           list_sort(list_distinct(list(e.lock_type))) AS lock_types,
+           string_agg(DISTINCT e.lock_type, ', ' ORDER BY e.lock_type) AS lock_types,
            arg_max(e.site_function, e.count) AS top_site,
-           arg_max(e.site_file || ':' || e.site_line, e.count) AS top_site_line
+           arg_max(e.site_file, e.count) AS top_site_file,
+           arg_max(e.site_line, e.count) AS top_site_line
     FROM e
     GROUP BY e.runtime, e.workload, e.mode, e.object_key
 )
 SELECT row_number() OVER w AS rank, g.runtime, g.workload, g.mode, g.object_key AS object, g.object_kind,
        g."struct", g.field, g.symbol, g.count, g.wait_ms, g.max_wait_us, g.runs, g.locks, g.lock_types,
-       g.top_site, g.top_site_line, g.status, g.confidence
+       g.top_site, g.top_site_file, g.top_site_line, g.status, g.confidence
 FROM g
 WINDOW w AS (PARTITION BY g.runtime, g.workload, g.mode
              ORDER BY CASE coalesce($by, 'count')
