@@ -8,6 +8,7 @@
 --     (map_frame_roles.primitives). No entry frame: every acquire/try site of the function.
 --     Nothing there: sites of static functions and macros the site function calls (inlined into it),
 --     method inlined-callee. Still nothing: sites of the function of the entry's lock kind, method kind.
+--     Among the candidates, those reaching the entry through the shortest wrapper chain are kept.
 --  2. a source line on the site frame (DWARF) keeps only the candidates on that line when any is.
 --  3. walk up: while every candidate locks a parameter (object_kind param) or the function is a
 --     parameter wrapper (lock_wrappers), the caller's lock_sites that call this function decide
@@ -67,8 +68,25 @@ bykind AS (  -- level 0 only, when neither found anything: same function, same l
       AND NOT EXISTS (SELECT 1 FROM direct d WHERE d.site_key = l.site_key AND d.lvl = 0)
       AND NOT EXISTS (SELECT 1 FROM inlined i WHERE i.site_key = l.site_key)
 ),
-cand0 AS (
+cand00 AS (
     SELECT * FROM direct UNION ALL BY NAME SELECT * FROM inlined UNION ALL BY NAME SELECT * FROM bykind
+),
+cand0 AS (  -- the shortest wrapper chain wins: a call that reaches the entry directly beats one through
+            -- wrappers (a real non-inlined wrapper would have been a frame of its own)
+    SELECT c.* EXCLUDE (match_pos, best_pos)
+    FROM (
+        SELECT c.*, min(c.match_pos) OVER (PARTITION BY c.site_key, c.lvl) AS best_pos
+        FROM (
+            SELECT c.*, least(coalesce(list_position(c.chain, l.called), 99),
+                              coalesce(list_position(list_transform(c.chain,
+                                           x -> list_contains(coalesce(r.primitives, []), x)), true), 99))
+                        AS match_pos
+            FROM cand00 c
+            JOIN levels l ON l.site_key = c.site_key AND l.lvl = c.lvl
+            LEFT JOIN roles r ON r.symbol = l.called
+        ) c
+    ) c
+    WHERE c.match_pos = c.best_pos
 ),
 cand AS (  -- a source line on the site frame narrows level 0 to the sites on that line
     SELECT c.* EXCLUDE (on_line, any_on_line)
