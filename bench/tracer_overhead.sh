@@ -9,7 +9,7 @@
 #   untar  tar xf of a tarball of /usr/include (made once under .cache) into /dev/shm: a file-system
 #          workload (dentries, inodes, page cache), through a shell (fork following).
 #
-# Side by side, median of REPS runs each:
+# Side by side, median of REPS interleaved rounds (each round runs every variant once):
 #   untraced                       the anchor
 #   aggregation                    lima-trace (default: in-kernel aggregation, contention + mmap_lock)
 #   aggregation, no mmap_lock      lima-trace --no-mmap-lock (contended waits only)
@@ -45,42 +45,51 @@ MMAP=("$EXE" "$THREADS" "$ITER")
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# untraced COMMAND...: median elapsed
-untraced() {
-  "$@" > /dev/null   # warm-up: page cache, binary
-  for _ in $(seq "$REPS"); do "$@" | awk '/^elapsed/ {print $2}'; done | median
+# once WORKLOAD VARIANT REP "LIMA-TRACE OPTIONS" COMMAND...: one run; prints "elapsed events"
+# (VARIANT untraced runs the command alone; events is then 0)
+once() {
+  local workload=$1 variant=$2 rep=$3 opts=$4; shift 4
+  local log
+  if [ "$variant" = untraced ]; then
+    log=$("$@")
+    echo "$(awk '/^elapsed/ {print $2}' <<<"$log") 0"
+    return
+  fi
+  # shellcheck disable=SC2086
+  log=$("$PY" -m lima.tracer.cli --db "$DB" --runtime host --workload "$workload" --mode warmup \
+        --run-id "$workload-$variant-$rep" --format json $opts -- "$@" 2>"$OUT/last_trace.log") \
+    || { echo "lima-trace failed:" >&2; cat "$OUT/last_trace.log" >&2; exit 1; }
+  echo "$(awk '/^elapsed/ {print $2}' <<<"$log") $("$PY" -c 'import json,sys; t=sys.stdin.read()
+print(json.loads(t[t.index("{"):])["run"]["events_seen"])' <<<"$log")"
 }
 
-# traced WORKLOAD VARIANT "LIMA-TRACE OPTIONS" COMMAND...: prints "median_elapsed median_events"
-traced() {
-  local workload=$1 variant=$2 opts=$3; shift 3
-  local el=() ev=()
-  for i in $(seq "$REPS"); do
-    local log
-    # shellcheck disable=SC2086
-    log=$("$PY" -m lima.tracer.cli --db "$DB" --runtime host --workload "$workload" --mode warmup \
-          --run-id "$workload-$variant-$i" --format json $opts -- "$@" 2>"$OUT/last_trace.log") \
-      || { echo "lima-trace failed:" >&2; cat "$OUT/last_trace.log" >&2; exit 1; }
-    el+=("$(awk '/^elapsed/ {print $2}' <<<"$log")")
-    ev+=("$("$PY" -c 'import json,sys; t=sys.stdin.read(); print(json.loads(t[t.index("{"):])["run"]["events_seen"])' <<<"$log")")
-  done
-  echo "$(printf '%s\n' "${el[@]}" | median) $(printf '%s\n' "${ev[@]}" | median)"
-}
-
-echo "kernel $(uname -r), $(nproc) CPUs, median of $REPS runs; mmap = mmap_threads $THREADS x $ITER"
+VARIANTS=("untraced|" "aggregation|" "aggregation-no-mmap-lock|--no-mmap-lock" "aggregation+events|--events 1000000")
+echo "kernel $(uname -r), $(nproc) CPUs, median of $REPS interleaved rounds; mmap = mmap_threads $THREADS x $ITER"
 printf '%-8s %-26s %10s %8s %12s %14s\n' workload variant elapsed_s ratio events events_per_s
 for workload in mmap untar; do
   if [ "$workload" = mmap ]; then cmd=("${MMAP[@]}"); else cmd=("${UNTAR[@]}"); fi
-  base=$(untraced "${cmd[@]}")
-  printf '%-8s %-26s %10.3f %8s %12s %14s\n' "$workload" untraced "$base" 1.000 - -
-  for spec in "aggregation|" "aggregation-no-mmap-lock|--no-mmap-lock" "aggregation+events|--events 1000000"; do
-    name=${spec%%|*}; opts=${spec#*|}
-    read -r el ev < <(traced "$workload" "$name" "$opts" "${cmd[@]}")
+  "${cmd[@]}" > /dev/null   # warm-up: page cache, binary
+  declare -A EL=() EV=()
+  # rounds interleave the variants, so that a change of load on the machine hits them all alike
+  for rep in $(seq "$REPS"); do
+    for spec in "${VARIANTS[@]}"; do
+      name=${spec%%|*}
+      read -r el ev < <(once "$workload" "$name" "$rep" "${spec#*|}" "${cmd[@]}")
+      EL[$name]+="$el "; EV[$name]+="$ev "
+    done
+  done
+  base=$(tr ' ' '\n' <<<"${EL[untraced]}" | sed '/^$/d' | median)
+  for spec in "${VARIANTS[@]}"; do
+    name=${spec%%|*}
+    el=$(tr ' ' '\n' <<<"${EL[$name]}" | sed '/^$/d' | median)
+    ev=$(tr ' ' '\n' <<<"${EV[$name]}" | sed '/^$/d' | median)
     ratio=$(awk -v a="$el" -v b="$base" 'BEGIN {printf "%.3f", a / b}')
     rate=$(awk -v e="$ev" -v s="$el" 'BEGIN {printf "%.0f", e / s}')
+    [ "$name" = untraced ] && { ev=-; rate=-; }
     printf '%-8s %-26s %10.3f %8s %12s %14s\n' "$workload" "$name" "$el" "$ratio" "$ev" "$rate"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$(uname -r)" "$workload" \
       "$name" "$base" "$el" "$ratio" "$ev" "$rate" >> "$OUT/tracer_overhead.tsv"
   done
+  unset EL EV
 done
 echo "runs stored in $DB (trace_runs); figures appended to $OUT/tracer_overhead.tsv"

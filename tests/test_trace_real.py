@@ -167,13 +167,21 @@ def test_mmap_workload_make_n_see_n(mmap_threads, tmp_path):
 
 
 def test_events_stream_is_bounded(mmap_threads, tmp_path):
+    """--events 200 keeps the first 200 events; also: a database indexed from another kernel version
+    (meta kernel_version, written by lima-index) gets a warning, kept in the run's notes."""
     db = tmp_path / "t.duckdb"
+    from lima.db import connect, set_meta
+    con = connect(db)
+    set_meta(con, "kernel_version", "6.1.192")
+    con.close()
     out = trace(db, "--events", "200", "--run-id", "ev", "--no-summary", "--", str(mmap_threads), "2", "500")
     assert out.returncode == 0, out.stderr
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM trace_events").fetchone()[0] == 200
     seen, notes = con.execute("SELECT events_seen, notes FROM trace_runs").fetchone()
     assert seen > 2000 and "--events cap 200 reached" in notes
+    assert f"kernel {platform.release()} differs from the indexed source 6.1.192" in notes
+    assert "differs from the indexed source" in out.stderr
     orphan = con.execute("""SELECT count(*) FROM trace_events t WHERE t.stack_id IS NOT NULL AND NOT EXISTS
         (SELECT 1 FROM stack_frames f WHERE f.stack_id = t.stack_id)""").fetchone()[0]
     assert orphan == 0

@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(a: argparse.Namespace) -> int:
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)   # one message, one line (no wrapping at 80)
     say = console.print
 
     # --check: what this kernel allows

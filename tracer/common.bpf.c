@@ -111,4 +111,15 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
         stat_add(STAT_LOST_TGIDS);
     return 0;
 }
+
+/* A followed process is gone when its group leader exits: free its slot (and never follow a later
+ * process that reuses the pid). */
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    u32 tgid = pid_tgid >> 32;
+    if ((u32)pid_tgid == tgid)
+        traced_tgids.delete(&tgid);
+    return 0;
+}
 #endif

@@ -1,11 +1,13 @@
 """The end-of-run summary: events, distinct locks, and the top 10 locks with the top frames of their
-busiest stack (lock implementation frames skipped, so the frames say who took the lock)."""
+busiest stack (lock implementation frames skipped, so the frames say who took the lock).  Wait is the
+time spent in contended waits (event = contended) only."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import sys
 from collections import defaultdict
 
 from rich.console import Console
@@ -44,7 +46,8 @@ def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10) 
         if r.get("lock_name") or r.get("lock_symbol"):
             d["lock"] = _lock_label(r)
         d["count"] += r["count"]
-        d["wait_ns"] += r.get("wait_ns_total") or 0
+        if r.get("event") == "contended":   # mmap_lock acquisition times include these waits
+            d["wait_ns"] += r.get("wait_ns_total") or 0
         d["events"].add(r.get("event") or "")
         if r.get("stack_id") is not None:
             d["stacks"][r["stack_id"]] += r["count"]
@@ -63,7 +66,8 @@ def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10) 
 
 def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console | None = None) -> None:
     """Print the summary as a rich table, JSON or CSV."""
-    console = console or Console()
+    # a terminal sets the width; piped output gets wide lines rather than cut cells
+    console = console or (Console() if sys.stdout.isatty() else Console(width=200))
     if fmt == "json":
         print(json.dumps({"run": {k: run[k] for k in ("run_id", "backend", "events_seen", "events_lost",
                                                        "stacks_lost", "irq_events", "duration_s")},
