@@ -13,7 +13,8 @@
 --  3. walk up: while every candidate locks a parameter (object_kind param) or the function is a
 --     parameter wrapper (lock_wrappers), the caller's lock_sites that call this function decide
 --     (lockref_get_not_zero(&dentry->d_lockref) in the caller names dentry.d_lockref). A caller without
---     such a site stops the walk: the inner answer stays, with the reason and a lower confidence.
+--     such a site stops the walk and the inner answer stays (lockref.lock); when that answer is only a
+--     parameter it is unresolved, with the reason and confidence x 0.6.
 --  4. one distinct object left: resolved; several: ambiguous with the candidates; none: unresolved.
 WITH keys AS (
     SELECT DISTINCT site_key, site_function, entry_symbol, src_file, src_line, callers
@@ -189,7 +190,8 @@ SELECT k.site_key,
        CASE WHEN o.site_key IS NULL THEN 0.0
             ELSE round(o.confidence
                        * CASE o.method WHEN 'direct' THEN 1.0 ELSE 0.7 END
-                       * CASE WHEN o.walk_failed THEN 0.6 ELSE 1.0 END
+                       * CASE WHEN o.walk_failed AND o.n_objects = 1 AND o.object_kind = 'param' THEN 0.6
+                              ELSE 1.0 END
                        / CASE WHEN o.n_objects > 1 THEN o.n_objects ELSE 1 END, 3) END AS confidence,
        CASE WHEN o.site_key IS NULL THEN 'unresolved'
             WHEN o.n_objects > 1 OR o.object_kind = 'ambiguous' THEN 'ambiguous'
@@ -205,7 +207,7 @@ SELECT k.site_key,
                THEN 'no lock site in ' || k.site_function || ' calls ' || coalesce(k.entry_symbol, 'a lock primitive')
            WHEN o.n_objects > 1
                THEN o.n_sites || ' lock sites in ' || o.site_function || ' lock different objects'
-           WHEN o.walk_failed
+           WHEN o.walk_failed AND o.object_kind = 'param'
                THEN 'lock is passed in by the caller of ' || o.site_function || '; '
                     || coalesce(k.callers[o.final_lvl + 1], 'no caller frame') || ' has no lock site calling it'
            WHEN o.object IS NULL THEN coalesce(o.site_reason, 'lock site has object_kind ' || o.object_kind)

@@ -30,6 +30,7 @@ STACKS = {
     7: ["queued_spin_lock_slowpath", "_raw_spin_lock"],
     8: ["_raw_spin_lock_irqsave", "do_two", "sys_x"],
     9: ["__mutex_lock.constprop.0", "__mutex_lock_slowpath", "mutex_lock", "do_param", "no_sites_here"],
+    10: ["_raw_spin_lock", "lockref_get_not_zero", "no_sites_here"],
 }
 
 RUNS = [
@@ -112,8 +113,15 @@ def test_parameter_lock_walks_up_to_the_caller(con):
     assert (site, line, kind, obj, status, conf) == ("dget_parent", 951, "field", "dentry.d_lockref.lock",
                                                      "resolved", 0.95)
     walk = con.execute("SELECT walk FROM map_stack_objects_current "
-                       "WHERE taken_in = 'lockref_get_not_zero' LIMIT 1").fetchone()[0]
+                       "WHERE run_id = 'r1' AND stack_id = 2").fetchone()[0]
     assert walk == ["lockref_get_not_zero", "dget_parent"]
+
+
+def test_wrapper_whose_caller_has_no_site_keeps_its_own_answer(con):
+    # no_sites_here calls lockref_get_not_zero without a lock site: the walk stops, lockref.lock stays
+    site, line, kind, obj, status, method, conf, _, reason = stack_map(con)[10]
+    assert (site, line, obj, status, conf, reason) == ("lockref_get_not_zero", 118, "lockref.lock",
+                                                       "resolved", 0.9, None)
 
 
 def test_mutex_constprop_suffix_and_global(con):
