@@ -45,14 +45,16 @@ def _plain(v: object) -> object:
     return v
 
 
-def _cell(v: object) -> str:
-    """Text of one value for table/markdown/latex/csv."""
+def _cell(v: object, exact: bool = False) -> str:
+    """Text of one value: exact (csv) keeps every digit; otherwise floats are shortened for reading."""
     if v is None:
         return ""
-    if isinstance(v, float):
-        return f"{v:.4g}" if abs(v) < 1e15 and v != int(v) else f"{v:.0f}"
+    if isinstance(v, float) and not exact:
+        if v == int(v) and abs(v) < 1e15:
+            return str(int(v))
+        return f"{v:.1f}" if abs(v) >= 100 else f"{v:.4g}"
     if isinstance(v, list | tuple):
-        return ", ".join(_cell(x) for x in v)
+        return ", ".join(_cell(x, exact) for x in v)
     return str(v)
 
 
@@ -70,7 +72,7 @@ def render_text(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: s
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow([_cell(v) for v in r])
+            w.writerow([_cell(v, exact=True) for v in r])
         return buf.getvalue()
     if fmt == "json":
         return json.dumps([{c: _plain(v) for c, v in zip(columns, r, strict=True)} for r in rows],
