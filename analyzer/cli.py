@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+import duckdb
 from lima.analyzer.indexer import Indexer, IndexError_, IndexStats, run_lock_pass
 from lima.db import LimaDbError, connect, default_db_path
 from rich.console import Console
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         indexer = Indexer(con, src, jobs=args.jobs, only=args.only, force=args.force)
         tasks, deleted = indexer.plan()
         stats = indexer.stats
-        with Progress(TextColumn("[bold]indexing"), BarColumn(), TaskProgressColumn(),
+        with Progress(TextColumn("[bold]indexing"), BarColumn(bar_width=24), TaskProgressColumn(),
                       TextColumn("{task.fields[files]}"), TransferSpeedColumn(), TimeElapsedColumn(),
                       TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[errs]}"),
                       console=console, transient=False, disable=args.quiet) as progress:
@@ -165,6 +166,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (IndexError_, LimaDbError) as e:
         return _fail(str(e))
+    except duckdb.Error as e:
+        if os.environ.get("LIMA_DEBUG"):
+            raise
+        return _fail(f"database error: {str(e).splitlines()[0]} (set LIMA_DEBUG=1 for details)")
+    except OSError as e:
+        if os.environ.get("LIMA_DEBUG"):
+            raise
+        return _fail(f"{e.filename or 'system'}: {e.strerror or e}")
     except (KeyboardInterrupt, _Terminated) as e:
         done = indexer.stats.files_done if indexer else 0
         print(f"{PROG}: interrupted: kept {done:,} files written in whole batches; "

@@ -173,10 +173,25 @@ class Indexer:
 
     # -- planning ----------------------------------------------------------------------------------
 
+    def check_tables(self) -> None:
+        """Refuse a database whose code-fact tables lack columns this LIMA writes (an older layout)."""
+        have: dict[str, set[str]] = {}
+        for table, column in self.con.execute(
+                "SELECT table_name, column_name FROM information_schema.columns").fetchall():
+            have.setdefault(table, set()).add(column)
+        want = {**TABLE_COLUMNS, "files": ("file_id", "path", "size", "hash", "mtime_ns", "status",
+                                           "parse_errors", "parse_seconds", "indexed_at")}
+        for table, cols in want.items():
+            missing = [c for c in cols if c not in have.get(table, set())]
+            if missing:
+                raise IndexError_(f"table {table} has no column {missing[0]}: the database was made by an "
+                                  "older LIMA; delete it or index into another --db")
+
     def plan(self) -> tuple[list[Task], list[int]]:
         """(tasks: files to read, file_ids of vanished files to delete)."""
         if not self.root.is_dir():
             raise IndexError_(f"{self.root}: not a directory")
+        self.check_tables()
         found = scan_tree(self.root, self.only)
         if not found:
             where = ", ".join(self.only) if self.only else str(self.root)
@@ -217,7 +232,7 @@ class Indexer:
         ids = pa.table({"file_id": pa.array(file_ids, pa.int32())})
         self.con.register("_lima_del", ids)
         try:
-            for table in TABLE_COLUMNS:
+            for table in (*TABLE_COLUMNS, "files"):
                 self.con.execute(f"DELETE FROM {table} WHERE file_id IN (SELECT file_id FROM _lima_del)")
         finally:
             self.con.unregister("_lima_del")
@@ -229,8 +244,6 @@ class Indexer:
         self.con.execute("BEGIN")
         try:
             self._delete_facts(file_ids)
-            for fid in file_ids:
-                self.con.execute("DELETE FROM files WHERE file_id = ?", [fid])
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -250,14 +263,15 @@ class Indexer:
         fresh = [f for f in res.files if not f.unchanged]
         self.con.execute("BEGIN")
         try:
-            if same:
-                for f in same:
-                    self.con.execute("UPDATE files SET mtime_ns = ?, size = ? WHERE file_id = ?",
-                                     [f.mtime_ns, f.size, f.file_id])
-            redo = [f.file_id for f in fresh if f.file_id in self.known_ids]
-            self._delete_facts(redo)
-            if redo:
-                self.con.execute("DELETE FROM files WHERE file_id IN (SELECT unnest(?::INTEGER[]))", [redo])
+            if same:  # content unchanged (only touched): remember the new mtime, keep the facts
+                self.con.register("_lima_same", pa.table({
+                    "file_id": pa.array([f.file_id for f in same], pa.int32()),
+                    "mtime_ns": pa.array([f.mtime_ns for f in same], pa.int64()),
+                    "size": pa.array([f.size for f in same], pa.int64())}))
+                self.con.execute("UPDATE files SET mtime_ns = s.mtime_ns, size = s.size FROM _lima_same s "
+                                 "WHERE files.file_id = s.file_id")
+                self.con.unregister("_lima_same")
+            self._delete_facts([f.file_id for f in fresh if f.file_id in self.known_ids])
             for table, tbl in res.tables.items():
                 name = f"_lima_{table}"
                 self.con.register(name, tbl)

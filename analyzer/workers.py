@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
+import queue
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -39,6 +41,11 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "bitfield_width": _STR, "nested_struct_id": _I64, "enum_name": _STR, "value_text": _STR,
     "scope": _STR, "initializer": _STR, "is_function_like": _BOOL, "params": _LIST, "body": _STR,
 }
+
+
+#: Finished batches that may wait for the database writer (bounds the parent's memory).
+QUEUE_BATCHES = 48
+_DONE = object()
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,7 @@ class WorkerPool:
         self.ctx = mp.get_context("spawn")
         self.jobs = max(1, jobs)
         self.workers: list[_Worker] = []
+        self._stop = threading.Event()
 
     def _start(self) -> _Worker:
         parent, child = self.ctx.Pipe()
@@ -168,18 +176,54 @@ class WorkerPool:
         return w
 
     def run(self, batches: list[list[Task]]) -> Iterator[BatchResult]:
-        """Yield one BatchResult per batch (crashed files come back with status 'crashed')."""
-        queue: deque[list[Task]] = deque(batches)
-        for _ in range(min(self.jobs, len(batches))):
-            self._start()
+        """Yield one BatchResult per batch (crashed files come back with status 'crashed').
+
+        A feeder thread talks to the workers, so they never wait for the caller, which may be busy
+        writing the previous results to the database; at most QUEUE_BATCHES results wait in memory.
+        """
+        results: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES)
+        self._stop = threading.Event()
+        feeder = threading.Thread(target=self._feed, args=(batches, results), daemon=True)
+        feeder.start()
         try:
-            while queue or any(w.batch is not None for w in self.workers):
+            while True:
+                item = results.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self._stop.set()
+            while feeder.is_alive():  # unblock a feeder waiting on a full queue
+                try:
+                    results.get_nowait()
+                except queue.Empty:
+                    pass
+                feeder.join(timeout=0.05)
+            self.close()
+
+    def _put(self, results: queue.Queue, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                results.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _feed(self, batches: list[list[Task]], results: queue.Queue) -> None:
+        todo: deque[list[Task]] = deque(batches)
+        try:
+            for _ in range(min(self.jobs, len(batches))):
+                self._start()
+            while (todo or any(w.batch is not None for w in self.workers)) and not self._stop.is_set():
                 for w in self.workers:
-                    if w.batch is None and queue:
-                        w.batch = queue.popleft()
+                    if w.batch is None and todo:
+                        w.batch = todo.popleft()
                         w.conn.send(w.batch)
                 busy = [w for w in self.workers if w.batch is not None]
-                ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])
+                ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=0.2)
                 for w in busy:
                     if w.conn in ready:
                         try:
@@ -188,12 +232,16 @@ class WorkerPool:
                             res = None
                         if res is not None:
                             w.batch = None
-                            yield res
+                            if not self._put(results, res):
+                                return
                             continue
                     if w.proc.sentinel in ready or not w.proc.is_alive():
-                        yield from self._crashed(w, queue)
-        finally:
-            self.close()
+                        for res in self._crashed(w, todo):
+                            if not self._put(results, res):
+                                return
+            self._put(results, _DONE)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer thread
+            self._put(results, e)
 
     def _crashed(self, w: _Worker, queue: deque[list[Task]]) -> Iterator[BatchResult]:
         batch = w.batch or []
