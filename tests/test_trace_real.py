@@ -187,8 +187,9 @@ def test_events_stream_is_bounded(mmap_threads, tmp_path):
     assert orphan == 0
 
 
-def test_sigterm_ends_the_run_and_keeps_it(mmap_threads, tmp_path):
-    """A system-wide trace filtered by comm, ended by SIGTERM: detached, written, exit 0."""
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_ends_the_run_and_keeps_it(mmap_threads, tmp_path, sig):
+    """A system-wide trace filtered by comm, ended by SIGTERM or Ctrl-C: detached, written, exit 0."""
     db = tmp_path / "t.duckdb"
     p = subprocess.Popen([*LIMA_TRACE, "--db", str(db), "--workload", "mm", "--comm", "mmap_threads",
                           "--duration", "120", "--run-id", "term", "--no-summary"],
@@ -197,13 +198,13 @@ def test_sigterm_ends_the_run_and_keeps_it(mmap_threads, tmp_path):
         while "tracing with" not in (line := p.stderr.readline()):
             assert line, "lima-trace ended before tracing"
         w = subprocess.run([str(mmap_threads), "2", "400"], capture_output=True, text=True, check=True)
-        p.send_signal(signal.SIGTERM)
+        p.send_signal(sig)
         err = p.stderr.read()
         assert p.wait(timeout=30) == 0, err
     finally:
         if p.poll() is None:
             p.kill()
-    assert "(SIGTERM)" in err
+    assert f"({sig.name})" in err
     con = duckdb.connect(str(db), read_only=True)
     duration, mode = con.execute("SELECT duration_s, mode FROM trace_runs").fetchone()
     assert duration < 120 and mode == "warmup"

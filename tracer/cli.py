@@ -85,8 +85,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="keep events that ran in interrupt context (attributed to whichever task was "
                         "interrupted); dropped by default")
     o = p.add_argument_group("run")
-    o.add_argument("--duration", type=float, help="seconds to trace (default: until the command ends, "
-                                                  "or Ctrl-C / SIGTERM)")
+    o.add_argument("--duration", type=float,
+                   help="seconds to trace (default: until the command ends, or Ctrl-C / SIGTERM); a "
+                        "command still running then gets SIGTERM")
     o.add_argument("--events", type=int, nargs="?", const=100_000, default=0, metavar="MAX",
                    help="also record each event with a timestamp, at most MAX (default 100000)")
     o.add_argument("--map-size", type=int, default=65536, metavar="N",
@@ -203,7 +204,10 @@ def start_command(argv: list[str]) -> tuple[int, int]:
     pid = os.fork()
     if pid == 0:
         os.close(w)
-        os.read(r, 1)   # released once the BPF programs are attached and the pid is in the filter
+        # released once the BPF programs are attached and the pid is in the filter; EOF (lima-trace
+        # failed or was killed first) means: do not run untraced
+        if os.read(r, 1) != b"x":
+            os._exit(127)
         os.close(r)
         try:
             os.execvp(argv[0], argv)
@@ -234,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lima-trace: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("lima-trace: interrupted before tracing started; nothing written", file=sys.stderr)
+        print("lima-trace: interrupted before the run was written; nothing written", file=sys.stderr)
         return 130
 
 
@@ -330,7 +334,8 @@ def run(a: argparse.Namespace) -> int:
 
     def on_signal(signum, _frame):
         stop["why"] = signal.Signals(signum).name
-    old_term = signal.signal(signal.SIGTERM, on_signal)
+    old_term = signal.getsignal(signal.SIGTERM)
+    old_int = signal.getsignal(signal.SIGINT)
     b = None
     try:
         # compile and attach
@@ -361,7 +366,10 @@ def run(a: argparse.Namespace) -> int:
                 cap.events.append(d)
             b["events"].open_ring_buffer(on_event)
 
-        # loop
+        # loop: from here on SIGTERM and Ctrl-C end the run and keep it (before, they abort it)
+        signal.signal(signal.SIGTERM, on_signal)
+        if old_int is not signal.SIG_IGN:   # an ignored SIGINT (nohup, background job) stays ignored
+            signal.signal(signal.SIGINT, on_signal)
         started_at = datetime.now(UTC).replace(tzinfo=None)
         t0 = time.monotonic()
         if release_fd is not None:
@@ -372,22 +380,19 @@ def run(a: argparse.Namespace) -> int:
         say(f"lima-trace: tracing with {backend}"
             + (f" for {a.duration:g}s" if a.duration else "") + f", {what}. Ctrl-C to end.")
         exit_status = None
-        try:
-            while stop["why"] is None:
-                if a.events:
-                    b.ring_buffer_poll(100)
-                else:
-                    time.sleep(0.1)
-                if a.duration is not None and time.monotonic() - t0 >= a.duration:
-                    stop["why"] = "duration"
-                if child is not None:
-                    done, status = os.waitpid(child, os.WNOHANG)
-                    if done:
-                        exit_status = os.waitstatus_to_exitcode(status)
-                        stop["why"] = "command exited"
-                        child = None
-        except KeyboardInterrupt:
-            stop["why"] = "SIGINT"
+        while stop["why"] is None:
+            if a.events:
+                b.ring_buffer_poll(100)
+            else:
+                time.sleep(0.1)
+            if a.duration is not None and time.monotonic() - t0 >= a.duration:
+                stop["why"] = "duration"
+            if child is not None:
+                done, status = os.waitpid(child, os.WNOHANG)
+                if done:
+                    exit_status = os.waitstatus_to_exitcode(status)
+                    stop["why"] = "command exited"
+                    child = None
         duration = time.monotonic() - t0
 
         # detach everything, then read the maps (they stay until cleanup)
@@ -424,6 +429,7 @@ def run(a: argparse.Namespace) -> int:
             except (ProcessLookupError, ChildProcessError):
                 pass
         signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
 
     # rows
     if a.save_capture:
