@@ -8,7 +8,8 @@
 --     (map_frame_roles.primitives). No entry frame: every acquire/try site of the function.
 --     Nothing there: sites of static functions and macros the site function calls (inlined into it),
 --     method inlined-callee. Still nothing: sites of the function of the entry's lock kind, method kind.
---     Among the candidates, those reaching the entry through the shortest wrapper chain are kept.
+--     Among the candidates, those of the entry frame's lock kind (spinlock and raw_spinlock alike) are
+--     kept when any is, then those reaching the entry through the shortest wrapper chain.
 --  2. a source line on the site frame (DWARF) keeps only the candidates on that line when any is.
 --  3. walk up: while every candidate locks a parameter (object_kind param) or the function is a
 --     parameter wrapper (lock_wrappers), the caller's lock_sites that call this function decide
@@ -30,8 +31,10 @@ levels AS (
            CASE WHEN t.lvl = 0 THEN k.entry_symbol WHEN t.lvl = 1 THEN k.site_function
                 ELSE k.callers[t.lvl - 1] END AS called,
            CASE WHEN t.lvl = 0 THEN k.src_file END AS src_file,
-           CASE WHEN t.lvl = 0 THEN k.src_line END AS src_line
+           CASE WHEN t.lvl = 0 THEN k.src_line END AS src_line,
+           CASE WHEN er.lock_kind IN ('spinlock', 'raw_spinlock') THEN 'spin' ELSE er.lock_kind END AS entry_kind
     FROM keys k CROSS JOIN range(0, 5) t(lvl)
+    LEFT JOIN roles er ON er.symbol = k.entry_symbol
     WHERE t.lvl = 0 OR len(k.callers) >= t.lvl
 ),
 sites AS (
@@ -72,20 +75,28 @@ bykind AS (  -- level 0 only, when neither found anything: same function, same l
 cand00 AS (
     SELECT * FROM direct UNION ALL BY NAME SELECT * FROM inlined UNION ALL BY NAME SELECT * FROM bykind
 ),
-cand0 AS (  -- the shortest wrapper chain wins: a call that reaches the entry directly beats one through
-            -- wrappers (a real non-inlined wrapper would have been a frame of its own)
-    SELECT c.* EXCLUDE (match_pos, best_pos)
+cand0 AS (  -- keep the sites whose lock kind is the entry frame's (when any is), then the shortest
+            -- wrapper chain: a call that reaches the entry directly beats one through wrappers (a real
+            -- non-inlined wrapper would have been a frame of its own)
+    SELECT c.* EXCLUDE (match_pos, kind_ok, any_kind_ok, best_pos)
     FROM (
         SELECT c.*, min(c.match_pos) OVER (PARTITION BY c.site_key, c.lvl) AS best_pos
         FROM (
-            SELECT c.*, least(coalesce(list_position(c.chain, l.called), 99),
-                              coalesce(list_position(list_transform(c.chain,
-                                           x -> list_contains(coalesce(r.primitives, []), x)), true), 99))
-                        AS match_pos
-            FROM cand00 c
-            JOIN levels l ON l.site_key = c.site_key AND l.lvl = c.lvl
-            LEFT JOIN roles r ON r.symbol = l.called
+            SELECT c.*, bool_or(c.kind_ok) OVER (PARTITION BY c.site_key, c.lvl) AS any_kind_ok
+            FROM (
+                SELECT c.*, least(coalesce(list_position(c.chain, l.called), 99),
+                                  coalesce(list_position(list_transform(c.chain,
+                                               x -> list_contains(coalesce(r.primitives, []), x)), true), 99))
+                            AS match_pos,
+                       l.entry_kind IS NULL OR c.lock_kind IS NULL
+                           OR l.entry_kind = CASE WHEN c.lock_kind IN ('spinlock', 'raw_spinlock') THEN 'spin'
+                                                  ELSE c.lock_kind END AS kind_ok
+                FROM cand00 c
+                JOIN levels l ON l.site_key = c.site_key AND l.lvl = c.lvl
+                LEFT JOIN roles r ON r.symbol = l.called
+            ) c
         ) c
+        WHERE c.kind_ok OR NOT c.any_kind_ok
     ) c
     WHERE c.match_pos = c.best_pos
 ),

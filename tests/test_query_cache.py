@@ -25,7 +25,7 @@ def objects_of(con, run_id):
 
 def test_caches_hold_every_run_after_install(built):
     _, con = built
-    assert con.execute("SELECT count(DISTINCT run_id), count(*) FROM stack_objects").fetchone() == (4, 40)
+    assert con.execute("SELECT count(DISTINCT run_id), count(*) FROM stack_objects").fetchone() == (4, 44)
     assert con.execute("SELECT sum(count) FROM lock_object_counts").fetchone()[0] == \
         con.execute("SELECT sum(count) FROM lock_events").fetchone()[0]
     assert not mappings_stale(con)

@@ -31,6 +31,7 @@ STACKS = {
     8: ["_raw_spin_lock_irqsave", "do_two", "sys_x"],
     9: ["__mutex_lock.constprop.0", "__mutex_lock_slowpath", "mutex_lock", "do_param", "no_sites_here"],
     10: ["_raw_spin_lock", "lockref_get_not_zero", "no_sites_here"],
+    11: ["_raw_spin_lock", "lockref_get_not_zero", "caller_k"],
 }
 
 RUNS = [
@@ -122,6 +123,11 @@ def test_wrapper_whose_caller_has_no_site_keeps_its_own_answer(con):
     site, line, kind, obj, status, method, conf, _, reason = stack_map(con)[10]
     assert (site, line, obj, status, conf, reason) == ("lockref_get_not_zero", 118, "lockref.lock",
                                                        "resolved", 0.9, None)
+
+
+def test_entry_lock_kind_drops_sites_of_another_kind(con):
+    # caller_k's call has a spinlock row and a semaphore row (through a WARN path): _raw_spin_lock keeps one
+    assert stack_map(con)[11][:5] == ("caller_k", 1003, "field", "dentry.d_lockref.lock", "resolved")
 
 
 def test_mutex_constprop_suffix_and_global(con):
