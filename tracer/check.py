@@ -46,8 +46,11 @@ class Check:
 def tracefs_root() -> Path | None:
     """Where the tracing events directory is, if mounted."""
     for root in TRACEFS_ROOTS:
-        if (root / "events").is_dir():
-            return root
+        try:
+            if (root / "events").is_dir():
+                return root
+        except OSError:   # not root: tracefs is mode 0700
+            continue
     return None
 
 
@@ -65,7 +68,10 @@ def tracepoint_exists(root: Path | None, tp: str) -> bool:
     if root is None:
         return False
     cat, ev = tp.split(":")
-    return (root / "events" / cat / ev / "format").is_file()
+    try:
+        return (root / "events" / cat / ev / "format").is_file()
+    except OSError:
+        return False
 
 
 def _try_fentry() -> tuple[bool, str]:
@@ -113,7 +119,8 @@ def run_checks(try_fentry: bool | str = True) -> Check:
                     f"{build} -> {os.path.realpath(build)}" if build.exists()
                     else f"{build} missing: bcc cannot compile (bash run.sh setup links the Debian headers)")
     tfs = mount_tracefs() if root else tracefs_root()
-    c.add("tracefs", tfs is not None, str(tfs) if tfs else "tracefs not mounted (and could not mount it)")
+    c.add("tracefs", tfs is not None,
+          str(tfs) if tfs else "tracefs not mounted or not readable (root mounts it)")
     btf = None
     try:
         btf = load_vmlinux_btf()
@@ -131,7 +138,7 @@ def run_checks(try_fentry: bool | str = True) -> Check:
         fentry_ok, fentry_why = _try_fentry()
     c.add("fentry", fentry_ok, fentry_why)
     c.add("contention tracepoints", tps, "lock:contention_begin/end present" if tps
-          else "no lock:contention_begin/end (kernel < 5.19, or tracefs missing)")
+          else "no lock:contention_begin/end (kernel < 5.19, or tracefs missing or unreadable)")
     c.mmap_lock = all(tracepoint_exists(tfs, t) for t in MMAP_LOCK_TPS)
     c.add("mmap_lock tracepoints", c.mmap_lock, "mmap_lock:* present: every mmap_lock acquisition"
           if c.mmap_lock else "no mmap_lock:* tracepoints (optional)")
