@@ -441,7 +441,7 @@ COMMENT ON COLUMN trace_runs.runtime IS 'Runtime label: runc, runsc-kvm, runsc-k
 COMMENT ON COLUMN trace_runs.workload IS 'Workload label';
 COMMENT ON COLUMN trace_runs.mode IS 'coldstart | warmup (free text allowed)';
 COMMENT ON COLUMN trace_runs.backend IS 'lockdep | primitives | contention | import-lima-json | import-lock-stat';
-COMMENT ON COLUMN trace_runs.filters IS 'JSON of the filters used (pid, cgroup, container, comm, command)';
+COMMENT ON COLUMN trace_runs.filters IS 'JSON of the filters used (lima-trace keys: pid [list], cgroup [path], cgroup_id, container, comm, command [argv list], keep_irq; absent keys were not used)';
 COMMENT ON COLUMN trace_runs.kernel_release IS 'uname -r of the traced kernel';
 COMMENT ON COLUMN trace_runs.host IS 'Host name';
 COMMENT ON COLUMN trace_runs.started_at IS 'Start time (UTC)';
