@@ -13,7 +13,10 @@
 -- and map_site_objects resolves each distinct key once.
 WITH f AS (
     SELECT sf.run_id, sf.stack_id, sf.depth, split_part(sf.symbol, '.', 1) AS fn,
-           sf.src_file, sf.src_line, r.symbol IS NOT NULL AS is_lock_frame
+           sf.src_file, sf.src_line,
+           -- BPF programs and trampolines (fentry backends) sit below the traced function
+           r.symbol IS NOT NULL OR starts_with(sf.symbol, 'bpf_prog_')
+               OR starts_with(sf.symbol, 'bpf_trampoline_') AS is_lock_frame
     FROM stack_frames sf
     LEFT JOIN (SELECT DISTINCT symbol FROM map_frame_roles) r ON r.symbol = split_part(sf.symbol, '.', 1)
     WHERE sf.run_id IN (SELECT r.run_id FROM trace_runs r
