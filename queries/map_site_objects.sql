@@ -86,7 +86,7 @@ cand0 AS (  -- keep the sites whose lock kind is the entry frame's (when any is)
             FROM (
                 SELECT c.*, least(coalesce(list_position(c.chain, l.called), 99),
                                   coalesce(list_position(list_transform(c.chain,
-                                               x -> list_contains(coalesce(r.primitives, []), x)), true), 99))
+                                               lambda x: list_contains(coalesce(r.primitives, []), x)), true), 99))
                             AS match_pos,
                        l.entry_kind IS NULL OR c.lock_kind IS NULL
                            OR l.entry_kind = CASE WHEN c.lock_kind IN ('spinlock', 'raw_spinlock') THEN 'spin'
