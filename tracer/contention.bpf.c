@@ -18,8 +18,7 @@ struct pend_key {
 
 struct pend_val {
     u64 ts_ns;
-    s32 stack_id;
-    u32 flags;
+    struct lock_key key;   /* filled at the begin, so the end (often with the lock held) does less */
 };
 
 BPF_HASH(pending, struct pend_key, struct pend_val, MAX_PENDING);
@@ -29,8 +28,10 @@ static __always_inline void wait_begin(void *ctx, u64 lock_addr, u32 flags)
     struct lock_key key = {};
     if (!lima_task(&key))
         return;
+    key.stack_id = lima_stack(ctx);
+    key.flags = flags;
     struct pend_key pk = {.lock_addr = lock_addr, .pid = key.pid};
-    struct pend_val pv = {.ts_ns = bpf_ktime_get_ns(), .stack_id = lima_stack(ctx), .flags = flags};
+    struct pend_val pv = {.ts_ns = bpf_ktime_get_ns(), .key = key};
     if (pending.update(&pk, &pv) != 0)
         stat_add(STAT_LOST_PENDING);
 }
@@ -42,11 +43,9 @@ static __always_inline int wait_end(u64 lock_addr, u16 event, u32 extra_flags, u
     struct pend_val *pv = pending.lookup(&pk);
     if (!pv)
         return 0;
-    struct lock_key key = {};
-    lima_task(&key);   /* the begin passed the filters; fill the task fields */
+    struct lock_key key = pv->key;   /* the begin passed the filters and filled the task fields */
     key.lock_addr = counted_addr;
-    key.stack_id = pv->stack_id;
-    key.flags = pv->flags | extra_flags;
+    key.flags |= extra_flags;
     key.event = event;
     u64 wait_ns = bpf_ktime_get_ns() - pv->ts_ns;
     pending.delete(&pk);
