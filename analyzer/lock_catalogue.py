@@ -1,0 +1,438 @@
+"""The lock vocabulary of Linux v6.1 as data: lock types, primitives, initializers and typing helpers.
+
+Everything here was read in the v6.1 headers (include/linux/spinlock*.h, rwlock*.h, mutex.h, rwsem.h,
+semaphore.h, seqlock.h, percpu-rwsem.h, rtmutex.h, ww_mutex.h, local_lock*.h, lockref.h, wait.h,
+bit_spinlock.h, list_bl.h, lockdep.h, workqueue.h). The lock pass seeds the tables lock_types and
+lock_primitives from LOCK_TYPES and PRIMITIVES; the other tables drive name and type resolution.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = [
+    "LockType", "Primitive", "Initializer", "StaticDefiner", "LOCK_TYPES", "PRIMITIVES",
+    "INITIALIZERS", "STATIC_DEFINERS", "STATIC_INITIALIZERS", "TYPE_ARG_MACROS", "PASSTHROUGH_MACROS",
+    "PERCPU_ACCESSORS", "KNOWN_WRAPPERS", "PSEUDO_KINDS", "WORKQUEUE_CREATORS", "lock_type_map",
+    "primitive_map", "initializer_map",
+]
+
+
+class LockType(NamedTuple):
+    """A C type that is a lock."""
+    type_name: str
+    lock_kind: str
+    description: str
+
+
+class Primitive(NamedTuple):
+    """A function or macro that acquires, tries or releases a lock."""
+    name: str
+    lock_kind: str
+    op: str            # acquire | try | release
+    mode: str          # read | write | exclusive
+    variant: str | None
+    subclass: bool
+    is_trylock: bool
+    arg_index: int     # 0-based position of the lock argument
+    arg_form: str = "pointer"   # pointer (&x->lock) | lvalue (the lock itself, wait_event-style)
+
+
+class Initializer(NamedTuple):
+    """A run-time initializer or lockdep re-keying call.
+
+    name_from: how the class name is formed: 'stringify' (#arg of name_arg), 'literal' (string value
+    of name_arg), 'keep' (name unchanged, not recorded as a naming site), 'runtime' (computed at run time).
+    Macros in the tree that forward to these (seqlock_init, INIT_WORK, ...) are derived by the lock pass.
+    """
+    name: str
+    lock_kind: str
+    lock_arg: int
+    name_from: str
+    name_arg: int | None
+    key_arg: int | None = None
+
+
+class StaticDefiner(NamedTuple):
+    """A file-scope definer macro: DEFINE_MUTEX(x) declares x of lock_type named #x."""
+    name: str
+    lock_type: str
+    symbol_arg: int
+    is_percpu: bool = False
+
+
+# ---------------------------------------------------------------------------------------------------
+# Types
+# ---------------------------------------------------------------------------------------------------
+
+LOCK_TYPES: list[LockType] = [
+    LockType("spinlock_t", "spinlock", "sleeping-free spin lock (struct spinlock wrapping a raw_spinlock)"),
+    LockType("struct spinlock", "spinlock", "struct tag of spinlock_t"),
+    LockType("raw_spinlock_t", "raw_spinlock", "spin lock that never sleeps, even on PREEMPT_RT"),
+    LockType("struct raw_spinlock", "raw_spinlock", "struct tag of raw_spinlock_t"),
+    LockType("rwlock_t", "rwlock", "reader/writer spin lock"),
+    LockType("struct mutex", "mutex", "sleeping mutual exclusion lock"),
+    LockType("struct rw_semaphore", "rwsem", "sleeping reader/writer semaphore"),
+    LockType("struct semaphore", "semaphore", "counting semaphore"),
+    LockType("seqlock_t", "seqlock", "sequence lock: seqcount plus a spinlock for writers"),
+    LockType("seqcount_t", "seqcount", "sequence counter (writers serialised elsewhere)"),
+    LockType("struct seqcount", "seqcount", "struct tag of seqcount_t"),
+    LockType("seqcount_raw_spinlock_t", "seqcount", "seqcount associated with a raw_spinlock"),
+    LockType("seqcount_spinlock_t", "seqcount", "seqcount associated with a spinlock"),
+    LockType("seqcount_rwlock_t", "seqcount", "seqcount associated with an rwlock"),
+    LockType("seqcount_mutex_t", "seqcount", "seqcount associated with a mutex"),
+    LockType("seqcount_ww_mutex_t", "seqcount", "seqcount associated with a ww_mutex"),
+    LockType("seqcount_latch_t", "seqcount", "latch sequence counter"),
+    LockType("struct percpu_rw_semaphore", "percpu_rwsem", "per-CPU reader/writer semaphore"),
+    LockType("struct rt_mutex", "rt_mutex", "priority-inheriting mutex"),
+    LockType("struct rt_mutex_base", "rt_mutex", "core of rt_mutex"),
+    LockType("struct ww_mutex", "ww_mutex", "wound/wait mutex"),
+    LockType("local_lock_t", "local_lock", "per-CPU local lock"),
+    LockType("arch_spinlock_t", "arch_spinlock", "architecture spin lock under raw_spinlock"),
+    LockType("struct qspinlock", "arch_spinlock", "x86 queued spin lock (arch_spinlock_t)"),
+    LockType("arch_rwlock_t", "arch_spinlock", "architecture reader/writer lock under rwlock_t"),
+    LockType("struct qrwlock", "arch_spinlock", "queued rwlock (arch_rwlock_t)"),
+    LockType("struct lockref", "lockref", "spinlock plus reference count updated by cmpxchg"),
+    LockType("wait_queue_head_t", "waitqueue", "wait queue head; its .lock spinlock guards the list"),
+    LockType("struct wait_queue_head", "waitqueue", "struct tag of wait_queue_head_t"),
+    LockType("struct lockdep_map", "lockdep_map", "lockdep-only pseudo lock (work items, workqueues, "
+             "fs_reclaim, sb_writers)"),
+]
+
+#: Kinds whose objects are lockdep pseudo-locks rather than real locks.
+PSEUDO_KINDS = {"lockdep_map"}
+
+
+def _p(names: str, kind: str, op: str, mode: str, variant: str | None = None, subclass: bool = False,
+       arg: int = 0, form: str = "pointer") -> list[Primitive]:
+    return [Primitive(n, kind, op, mode, variant, subclass, op == "try", arg, form) for n in names.split()]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Primitives (acquire / try / release), including the _raw_* / do_raw_* layers they expand to
+# ---------------------------------------------------------------------------------------------------
+
+PRIMITIVES: list[Primitive] = [
+    # spinlock_t (include/linux/spinlock.h)
+    *_p("spin_lock", "spinlock", "acquire", "exclusive"),
+    *_p("spin_lock_bh", "spinlock", "acquire", "exclusive", "bh"),
+    *_p("spin_lock_irq", "spinlock", "acquire", "exclusive", "irq"),
+    *_p("spin_lock_irqsave", "spinlock", "acquire", "exclusive", "irqsave"),
+    *_p("spin_lock_nested spin_lock_nest_lock", "spinlock", "acquire", "exclusive", "nested", True),
+    *_p("spin_lock_irqsave_nested", "spinlock", "acquire", "exclusive", "irqsave", True),
+    *_p("spin_trylock", "spinlock", "try", "exclusive"),
+    *_p("spin_trylock_bh", "spinlock", "try", "exclusive", "bh"),
+    *_p("spin_trylock_irq", "spinlock", "try", "exclusive", "irq"),
+    *_p("spin_trylock_irqsave", "spinlock", "try", "exclusive", "irqsave"),
+    *_p("spin_unlock", "spinlock", "release", "exclusive"),
+    *_p("spin_unlock_bh", "spinlock", "release", "exclusive", "bh"),
+    *_p("spin_unlock_irq", "spinlock", "release", "exclusive", "irq"),
+    *_p("spin_unlock_irqrestore", "spinlock", "release", "exclusive", "irqsave"),
+    *_p("atomic_dec_and_lock _atomic_dec_and_lock refcount_dec_and_lock", "spinlock", "try", "exclusive",
+        arg=1),
+    *_p("atomic_dec_and_lock_irqsave _atomic_dec_and_lock_irqsave refcount_dec_and_lock_irqsave",
+        "spinlock", "try", "exclusive", "irqsave", arg=1),
+    # raw_spinlock_t
+    *_p("raw_spin_lock _raw_spin_lock do_raw_spin_lock", "raw_spinlock", "acquire", "exclusive"),
+    *_p("raw_spin_lock_bh _raw_spin_lock_bh", "raw_spinlock", "acquire", "exclusive", "bh"),
+    *_p("raw_spin_lock_irq _raw_spin_lock_irq", "raw_spinlock", "acquire", "exclusive", "irq"),
+    *_p("raw_spin_lock_irqsave _raw_spin_lock_irqsave", "raw_spinlock", "acquire", "exclusive", "irqsave"),
+    *_p("raw_spin_lock_nested raw_spin_lock_nest_lock _raw_spin_lock_nested _raw_spin_lock_nest_lock",
+        "raw_spinlock", "acquire", "exclusive", "nested", True),
+    *_p("raw_spin_lock_irqsave_nested _raw_spin_lock_irqsave_nested", "raw_spinlock", "acquire",
+        "exclusive", "irqsave", True),
+    *_p("raw_spin_trylock _raw_spin_trylock do_raw_spin_trylock", "raw_spinlock", "try", "exclusive"),
+    *_p("raw_spin_trylock_bh _raw_spin_trylock_bh", "raw_spinlock", "try", "exclusive", "bh"),
+    *_p("raw_spin_trylock_irq", "raw_spinlock", "try", "exclusive", "irq"),
+    *_p("raw_spin_trylock_irqsave", "raw_spinlock", "try", "exclusive", "irqsave"),
+    *_p("raw_spin_unlock _raw_spin_unlock do_raw_spin_unlock", "raw_spinlock", "release", "exclusive"),
+    *_p("raw_spin_unlock_bh _raw_spin_unlock_bh", "raw_spinlock", "release", "exclusive", "bh"),
+    *_p("raw_spin_unlock_irq _raw_spin_unlock_irq", "raw_spinlock", "release", "exclusive", "irq"),
+    *_p("raw_spin_unlock_irqrestore _raw_spin_unlock_irqrestore", "raw_spinlock", "release", "exclusive",
+        "irqsave"),
+    # rwlock_t (include/linux/rwlock.h)
+    *_p("read_lock _raw_read_lock", "rwlock", "acquire", "read"),
+    *_p("read_lock_bh _raw_read_lock_bh", "rwlock", "acquire", "read", "bh"),
+    *_p("read_lock_irq _raw_read_lock_irq", "rwlock", "acquire", "read", "irq"),
+    *_p("read_lock_irqsave _raw_read_lock_irqsave", "rwlock", "acquire", "read", "irqsave"),
+    *_p("read_trylock _raw_read_trylock", "rwlock", "try", "read"),
+    *_p("read_unlock _raw_read_unlock", "rwlock", "release", "read"),
+    *_p("read_unlock_bh _raw_read_unlock_bh", "rwlock", "release", "read", "bh"),
+    *_p("read_unlock_irq _raw_read_unlock_irq", "rwlock", "release", "read", "irq"),
+    *_p("read_unlock_irqrestore _raw_read_unlock_irqrestore", "rwlock", "release", "read", "irqsave"),
+    *_p("write_lock _raw_write_lock", "rwlock", "acquire", "write"),
+    *_p("write_lock_nested _raw_write_lock_nested", "rwlock", "acquire", "write", "nested", True),
+    *_p("write_lock_bh _raw_write_lock_bh", "rwlock", "acquire", "write", "bh"),
+    *_p("write_lock_irq _raw_write_lock_irq", "rwlock", "acquire", "write", "irq"),
+    *_p("write_lock_irqsave _raw_write_lock_irqsave", "rwlock", "acquire", "write", "irqsave"),
+    *_p("write_trylock _raw_write_trylock", "rwlock", "try", "write"),
+    *_p("write_trylock_irqsave", "rwlock", "try", "write", "irqsave"),
+    *_p("write_unlock _raw_write_unlock", "rwlock", "release", "write"),
+    *_p("write_unlock_bh _raw_write_unlock_bh", "rwlock", "release", "write", "bh"),
+    *_p("write_unlock_irq _raw_write_unlock_irq", "rwlock", "release", "write", "irq"),
+    *_p("write_unlock_irqrestore _raw_write_unlock_irqrestore", "rwlock", "release", "write", "irqsave"),
+    # struct mutex (include/linux/mutex.h)
+    *_p("mutex_lock mutex_lock_io", "mutex", "acquire", "exclusive"),
+    *_p("mutex_lock_nested mutex_lock_io_nested mutex_lock_nest_lock _mutex_lock_nest_lock", "mutex",
+        "acquire", "exclusive", "nested", True),
+    *_p("mutex_lock_interruptible", "mutex", "acquire", "exclusive", "interruptible"),
+    *_p("mutex_lock_interruptible_nested", "mutex", "acquire", "exclusive", "interruptible", True),
+    *_p("mutex_lock_killable", "mutex", "acquire", "exclusive", "killable"),
+    *_p("mutex_lock_killable_nested", "mutex", "acquire", "exclusive", "killable", True),
+    *_p("mutex_trylock", "mutex", "try", "exclusive"),
+    *_p("mutex_unlock", "mutex", "release", "exclusive"),
+    *_p("atomic_dec_and_mutex_lock refcount_dec_and_mutex_lock", "mutex", "try", "exclusive", arg=1),
+    # struct rw_semaphore (include/linux/rwsem.h)
+    *_p("down_read down_read_non_owner", "rwsem", "acquire", "read"),
+    *_p("down_read_nested", "rwsem", "acquire", "read", "nested", True),
+    *_p("down_read_interruptible", "rwsem", "acquire", "read", "interruptible"),
+    *_p("down_read_killable", "rwsem", "acquire", "read", "killable"),
+    *_p("down_read_killable_nested", "rwsem", "acquire", "read", "killable", True),
+    *_p("down_read_trylock", "rwsem", "try", "read"),
+    *_p("up_read up_read_non_owner", "rwsem", "release", "read"),
+    *_p("down_write", "rwsem", "acquire", "write"),
+    *_p("down_write_nested _down_write_nest_lock down_write_nest_lock", "rwsem", "acquire", "write",
+        "nested", True),
+    *_p("down_write_killable", "rwsem", "acquire", "write", "killable"),
+    *_p("down_write_killable_nested", "rwsem", "acquire", "write", "killable", True),
+    *_p("down_write_trylock", "rwsem", "try", "write"),
+    *_p("up_write", "rwsem", "release", "write"),
+    *_p("downgrade_write", "rwsem", "acquire", "read", "downgrade"),
+    # struct semaphore (include/linux/semaphore.h)
+    *_p("down", "semaphore", "acquire", "exclusive"),
+    *_p("down_interruptible", "semaphore", "acquire", "exclusive", "interruptible"),
+    *_p("down_killable", "semaphore", "acquire", "exclusive", "killable"),
+    *_p("down_trylock down_timeout", "semaphore", "try", "exclusive"),
+    *_p("up", "semaphore", "release", "exclusive"),
+    # seqlock_t (include/linux/seqlock.h)
+    *_p("write_seqlock", "seqlock", "acquire", "write"),
+    *_p("write_seqlock_bh", "seqlock", "acquire", "write", "bh"),
+    *_p("write_seqlock_irq", "seqlock", "acquire", "write", "irq"),
+    *_p("write_seqlock_irqsave", "seqlock", "acquire", "write", "irqsave"),
+    *_p("write_sequnlock", "seqlock", "release", "write"),
+    *_p("write_sequnlock_bh", "seqlock", "release", "write", "bh"),
+    *_p("write_sequnlock_irq", "seqlock", "release", "write", "irq"),
+    *_p("write_sequnlock_irqrestore", "seqlock", "release", "write", "irqsave"),
+    *_p("read_seqlock_excl", "seqlock", "acquire", "exclusive"),
+    *_p("read_seqlock_excl_bh", "seqlock", "acquire", "exclusive", "bh"),
+    *_p("read_seqlock_excl_irq", "seqlock", "acquire", "exclusive", "irq"),
+    *_p("read_seqlock_excl_irqsave", "seqlock", "acquire", "exclusive", "irqsave"),
+    *_p("read_sequnlock_excl", "seqlock", "release", "exclusive"),
+    *_p("read_sequnlock_excl_bh", "seqlock", "release", "exclusive", "bh"),
+    *_p("read_sequnlock_excl_irq", "seqlock", "release", "exclusive", "irq"),
+    *_p("read_sequnlock_excl_irqrestore", "seqlock", "release", "exclusive", "irqsave"),
+    *_p("read_seqbegin_or_lock", "seqlock", "acquire", "read", "optimistic"),
+    *_p("read_seqbegin_or_lock_irqsave", "seqlock", "acquire", "read", "irqsave"),
+    *_p("read_seqbegin", "seqlock", "acquire", "read", "optimistic"),
+    *_p("read_seqretry", "seqlock", "release", "read", "optimistic"),
+    *_p("done_seqretry", "seqlock", "release", "read"),
+    *_p("done_seqretry_irqrestore", "seqlock", "release", "read", "irqsave"),
+    # seqcount_t and the seqcount_LOCKNAME_t family
+    *_p("read_seqcount_begin raw_read_seqcount_begin raw_read_seqcount raw_seqcount_begin "
+        "read_seqcount_latch raw_read_seqcount_latch", "seqcount", "acquire", "read", "optimistic"),
+    *_p("read_seqcount_retry __read_seqcount_retry read_seqcount_latch_retry", "seqcount", "release",
+        "read", "optimistic"),
+    *_p("write_seqcount_begin raw_write_seqcount_begin", "seqcount", "acquire", "write"),
+    *_p("write_seqcount_begin_nested", "seqcount", "acquire", "write", "nested", True),
+    *_p("write_seqcount_end raw_write_seqcount_end", "seqcount", "release", "write"),
+    *_p("write_seqcount_latch_begin raw_write_seqcount_latch", "seqcount", "acquire", "write", "latch"),
+    # struct percpu_rw_semaphore (include/linux/percpu-rwsem.h)
+    *_p("percpu_down_read", "percpu_rwsem", "acquire", "read"),
+    *_p("percpu_down_read_trylock", "percpu_rwsem", "try", "read"),
+    *_p("percpu_up_read", "percpu_rwsem", "release", "read"),
+    *_p("percpu_down_write", "percpu_rwsem", "acquire", "write"),
+    *_p("percpu_up_write", "percpu_rwsem", "release", "write"),
+    # struct rt_mutex (include/linux/rtmutex.h)
+    *_p("rt_mutex_lock", "rt_mutex", "acquire", "exclusive"),
+    *_p("rt_mutex_lock_nested", "rt_mutex", "acquire", "exclusive", "nested", True),
+    *_p("rt_mutex_lock_interruptible", "rt_mutex", "acquire", "exclusive", "interruptible"),
+    *_p("rt_mutex_lock_killable", "rt_mutex", "acquire", "exclusive", "killable"),
+    *_p("rt_mutex_trylock", "rt_mutex", "try", "exclusive"),
+    *_p("rt_mutex_unlock", "rt_mutex", "release", "exclusive"),
+    # struct ww_mutex (include/linux/ww_mutex.h)
+    *_p("ww_mutex_lock ww_mutex_lock_slow", "ww_mutex", "acquire", "exclusive"),
+    *_p("ww_mutex_lock_interruptible ww_mutex_lock_slow_interruptible", "ww_mutex", "acquire",
+        "exclusive", "interruptible"),
+    *_p("ww_mutex_trylock", "ww_mutex", "try", "exclusive"),
+    *_p("ww_mutex_unlock", "ww_mutex", "release", "exclusive"),
+    # local_lock_t (include/linux/local_lock.h)
+    *_p("local_lock", "local_lock", "acquire", "exclusive"),
+    *_p("local_lock_irq", "local_lock", "acquire", "exclusive", "irq"),
+    *_p("local_lock_irqsave", "local_lock", "acquire", "exclusive", "irqsave"),
+    *_p("local_unlock", "local_lock", "release", "exclusive"),
+    *_p("local_unlock_irq", "local_lock", "release", "exclusive", "irq"),
+    *_p("local_unlock_irqrestore", "local_lock", "release", "exclusive", "irqsave"),
+    # arch_spinlock_t / arch_rwlock_t
+    *_p("arch_spin_lock", "arch_spinlock", "acquire", "exclusive"),
+    *_p("arch_spin_trylock", "arch_spinlock", "try", "exclusive"),
+    *_p("arch_spin_unlock", "arch_spinlock", "release", "exclusive"),
+    *_p("arch_read_lock", "arch_spinlock", "acquire", "read"),
+    *_p("arch_read_trylock", "arch_spinlock", "try", "read"),
+    *_p("arch_read_unlock", "arch_spinlock", "release", "read"),
+    *_p("arch_write_lock", "arch_spinlock", "acquire", "write"),
+    *_p("arch_write_trylock", "arch_spinlock", "try", "write"),
+    *_p("arch_write_unlock", "arch_spinlock", "release", "write"),
+    # struct lockref (include/linux/lockref.h): the one call that may return with the spinlock held
+    *_p("lockref_put_or_lock", "lockref", "try", "exclusive"),
+    # wait_queue_head_t: these take and drop wq_head->lock inside (variant internal)
+    *_p("__wake_up __wake_up_sync_key __wake_up_locked_key wake_up wake_up_all wake_up_nr "
+        "wake_up_interruptible wake_up_interruptible_all wake_up_interruptible_nr wake_up_interruptible_sync "
+        "wake_up_poll wake_up_interruptible_poll wake_up_interruptible_sync_poll wake_up_pollfree "
+        "add_wait_queue add_wait_queue_exclusive add_wait_queue_priority remove_wait_queue "
+        "prepare_to_wait prepare_to_wait_exclusive prepare_to_wait_event finish_wait",
+        "waitqueue", "acquire", "exclusive", "internal"),
+    # bit spinlocks (include/linux/bit_spinlock.h, list_bl.h): the lock is a bit of a word
+    *_p("bit_spin_lock", "bit_spinlock", "acquire", "exclusive", arg=1),
+    *_p("bit_spin_trylock", "bit_spinlock", "try", "exclusive", arg=1),
+    *_p("bit_spin_unlock __bit_spin_unlock", "bit_spinlock", "release", "exclusive", arg=1),
+    *_p("hlist_bl_lock", "bit_spinlock", "acquire", "exclusive"),
+    *_p("hlist_bl_unlock __hlist_bl_unlock", "bit_spinlock", "release", "exclusive"),
+    # lockdep annotations on a struct lockdep_map (include/linux/lockdep.h:548-585)
+    *_p("lock_map_acquire lock_acquire lock_acquire_exclusive spin_acquire spin_acquire_nest "
+        "rwlock_acquire seqcount_acquire mutex_acquire mutex_acquire_nest rwsem_acquire rwsem_acquire_nest",
+        "lockdep_map", "acquire", "exclusive"),
+    *_p("lock_map_acquire_read lock_acquire_shared lock_acquire_shared_recursive rwlock_acquire_read "
+        "seqcount_acquire_read rwsem_acquire_read", "lockdep_map", "acquire", "read"),
+    *_p("lock_map_acquire_try", "lockdep_map", "try", "exclusive"),
+    *_p("lock_map_acquire_tryread", "lockdep_map", "try", "read"),
+    *_p("lock_map_release lock_release spin_release rwlock_release seqcount_release mutex_release "
+        "rwsem_release", "lockdep_map", "release", "exclusive"),
+]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Initializers and lockdep class naming (shared/notes/lockdep-names.md)
+# ---------------------------------------------------------------------------------------------------
+
+def _i(names: str, kind: str, lock_arg: int = 0, name_from: str = "stringify", name_arg: int | None = 0,
+       key_arg: int | None = None) -> list[Initializer]:
+    return [Initializer(n, kind, lock_arg, name_from, name_arg, key_arg) for n in names.split()]
+
+
+INITIALIZERS: list[Initializer] = [
+    *_i("spin_lock_init", "spinlock"),
+    *_i("raw_spin_lock_init", "raw_spinlock"),
+    *_i("rwlock_init", "rwlock"),
+    *_i("mutex_init", "mutex"),
+    *_i("__mutex_init", "mutex", name_from="literal", name_arg=1, key_arg=2),
+    *_i("init_rwsem", "rwsem"),
+    *_i("__init_rwsem", "rwsem", name_from="literal", name_arg=1, key_arg=2),
+    *_i("__raw_spin_lock_init", "raw_spinlock", name_from="literal", name_arg=1, key_arg=2),
+    *_i("__rwlock_init", "rwlock", name_from="literal", name_arg=1, key_arg=2),
+    *_i("sema_init", "semaphore", name_from="literal", name_arg=None),
+    *_i("seqcount_init seqcount_latch_init", "seqcount"),
+    *_i("__seqcount_init", "seqcount", name_from="literal", name_arg=1, key_arg=2),
+    *_i("seqcount_raw_spinlock_init seqcount_spinlock_init seqcount_rwlock_init seqcount_mutex_init "
+        "seqcount_ww_mutex_init", "seqcount"),
+    *_i("percpu_init_rwsem", "percpu_rwsem"),
+    *_i("__percpu_init_rwsem", "percpu_rwsem", name_from="literal", name_arg=1, key_arg=2),
+    *_i("rt_mutex_init", "rt_mutex"),
+    *_i("__rt_mutex_init", "rt_mutex", name_from="literal", name_arg=1, key_arg=2),
+    *_i("ww_mutex_init", "ww_mutex", name_from="runtime", name_arg=None),
+    *_i("local_lock_init", "local_lock"),
+    *_i("init_waitqueue_head", "waitqueue"),
+    *_i("__init_waitqueue_head", "waitqueue", name_from="literal", name_arg=1, key_arg=2),
+    *_i("lockdep_set_class", "lockdep_map", name_arg=1, key_arg=1),
+    *_i("lockdep_set_class_and_subclass", "lockdep_map", name_arg=1, key_arg=1),
+    *_i("lockdep_set_class_and_name", "lockdep_map", name_from="literal", name_arg=2, key_arg=1),
+    *_i("lockdep_init_map lockdep_init_map_wait lockdep_init_map_waits lockdep_init_map_type",
+        "lockdep_map", name_from="literal", name_arg=1, key_arg=2),
+]
+
+#: Static initializer macros: the class name is #arg0 (spinlock_types.h:40, mutex.h:113, rwsem.h:92...).
+STATIC_INITIALIZERS: dict[str, str] = {
+    "__SPIN_LOCK_UNLOCKED": "spinlock", "__SPIN_LOCK_INITIALIZER": "spinlock",
+    "___SPIN_LOCK_INITIALIZER": "spinlock", "__RAW_SPIN_LOCK_UNLOCKED": "raw_spinlock",
+    "__RAW_SPIN_LOCK_INITIALIZER": "raw_spinlock", "__RW_LOCK_UNLOCKED": "rwlock",
+    "__MUTEX_INITIALIZER": "mutex", "__RWSEM_INITIALIZER": "rwsem", "__SEMAPHORE_INITIALIZER": "semaphore",
+    "__SEQLOCK_UNLOCKED": "seqlock", "SEQCNT_ZERO": "seqcount", "SEQCNT_RAW_SPINLOCK_ZERO": "seqcount",
+    "SEQCNT_SPINLOCK_ZERO": "seqcount", "SEQCNT_RWLOCK_ZERO": "seqcount", "SEQCNT_MUTEX_ZERO": "seqcount",
+    "SEQCNT_WW_MUTEX_ZERO": "seqcount", "SEQCNT_LATCH_ZERO": "seqcount",
+    "__WAIT_QUEUE_HEAD_INITIALIZER": "waitqueue", "__RT_MUTEX_INITIALIZER": "rt_mutex",
+    "__WW_MUTEX_INITIALIZER": "ww_mutex", "__PERCPU_RWSEM_INITIALIZER": "percpu_rwsem",
+    "INIT_LOCAL_LOCK": "local_lock", "__LOCAL_SPIN_LOCK_UNLOCKED": "spinlock",
+}
+
+STATIC_DEFINERS: list[StaticDefiner] = [
+    StaticDefiner("DEFINE_SPINLOCK", "spinlock_t", 0),
+    StaticDefiner("DEFINE_RAW_SPINLOCK", "raw_spinlock_t", 0),
+    StaticDefiner("DEFINE_RWLOCK", "rwlock_t", 0),
+    StaticDefiner("DEFINE_MUTEX", "struct mutex", 0),
+    StaticDefiner("DECLARE_RWSEM", "struct rw_semaphore", 0),
+    StaticDefiner("DEFINE_SEMAPHORE", "struct semaphore", 0),
+    StaticDefiner("DEFINE_SEQLOCK", "seqlock_t", 0),
+    StaticDefiner("DEFINE_RT_MUTEX", "struct rt_mutex", 0),
+    StaticDefiner("DEFINE_WW_MUTEX", "struct ww_mutex", 0),
+    StaticDefiner("DECLARE_WAIT_QUEUE_HEAD", "wait_queue_head_t", 0),
+    StaticDefiner("DEFINE_STATIC_PERCPU_RWSEM", "struct percpu_rw_semaphore", 0),
+    StaticDefiner("DEFINE_PERCPU_RWSEM", "struct percpu_rw_semaphore", 0),
+]
+
+# ---------------------------------------------------------------------------------------------------
+# Typing helpers: macros whose result type is a type argument, or the type of an argument
+# ---------------------------------------------------------------------------------------------------
+
+#: name -> index of the argument that is a type name; the result is a pointer to it.
+TYPE_ARG_MACROS: dict[str, int] = {
+    "container_of": 1, "container_of_safe": 1, "container_of_const": 1, "list_entry": 1,
+    "list_first_entry": 1, "list_last_entry": 1, "list_first_entry_or_null": 1, "list_last_entry_or_null": 1,
+    "list_entry_rcu": 1, "list_first_or_null_rcu": 1, "list_next_or_null_rcu": 2, "hlist_entry": 1,
+    "hlist_entry_safe": 1, "hlist_nulls_entry": 1, "hlist_nulls_entry_safe": 1, "hlist_bl_entry": 1,
+    "rb_entry": 1, "rb_entry_safe": 1, "llist_entry": 1, "list_tail_entry": 1,
+}
+
+#: name -> index of the argument whose type the macro returns (pointer passthroughs).
+PASSTHROUGH_MACROS: dict[str, int] = {
+    "READ_ONCE": 0, "rcu_dereference": 0, "rcu_dereference_raw": 0, "rcu_dereference_protected": 0,
+    "rcu_dereference_check": 0, "rcu_dereference_bh": 0, "rcu_dereference_sched": 0,
+    "rcu_dereference_bh_check": 0, "rcu_dereference_sched_check": 0, "rcu_dereference_raw_check": 0,
+    "rcu_access_pointer": 0, "srcu_dereference": 0, "srcu_dereference_check": 0, "smp_load_acquire": 0,
+    "xchg": 0, "cmpxchg": 0, "rcu_replace_pointer": 0, "list_next_entry": 0, "list_prev_entry": 0,
+    "hlist_entry_safe_": 0, "lockless_dereference": 0, "data_race": 0, "unrcu_pointer": 0,
+    "RCU_INITIALIZER": 0, "list_next_entry_circular": 0, "list_prev_entry_circular": 0,
+}
+
+#: per-CPU accessors: name -> index of the argument naming the per-CPU variable (pointer result).
+PERCPU_ACCESSORS: dict[str, tuple[int, str]] = {
+    "this_cpu_ptr": (0, "pointer"), "raw_cpu_ptr": (0, "pointer"), "per_cpu_ptr": (0, "pointer"),
+    "get_cpu_ptr": (0, "pointer"), "per_cpu": (0, "lvalue"), "__this_cpu_ptr": (0, "pointer"),
+    "get_cpu_var": (0, "lvalue"), "this_cpu_read": (0, "lvalue"), "__get_cpu_var": (0, "lvalue"),
+    "per_cpu_ptr_to_phys": (0, "pointer"),
+}
+
+#: Wrappers that the fixed point cannot derive (the lock is a lockdep map plus an owner flag, or the
+#: body is generated): name -> (op, mode, lock_kind, struct, field_path, param_index).
+KNOWN_WRAPPERS: dict[str, tuple[str, str, str, str, str, int]] = {
+    "lock_sock": ("acquire", "exclusive", "spinlock", "struct sock", "sk_lock", 0),
+    "lock_sock_nested": ("acquire", "exclusive", "spinlock", "struct sock", "sk_lock", 0),
+    "lock_sock_fast": ("acquire", "exclusive", "spinlock", "struct sock", "sk_lock", 0),
+    "release_sock": ("release", "exclusive", "spinlock", "struct sock", "sk_lock", 0),
+    "unlock_sock_fast": ("release", "exclusive", "spinlock", "struct sock", "sk_lock", 0),
+}
+
+
+def lock_type_map() -> dict[str, LockType]:
+    """type_name -> LockType."""
+    return {t.type_name: t for t in LOCK_TYPES}
+
+
+def primitive_map() -> dict[str, Primitive]:
+    """name -> Primitive (names are unique across kinds)."""
+    out: dict[str, Primitive] = {}
+    for p in PRIMITIVES:
+        if p.name in out:
+            raise ValueError(f"primitive {p.name} listed twice")
+        out[p.name] = p
+    return out
+
+
+def initializer_map() -> dict[str, Initializer]:
+    """name -> Initializer."""
+    return {i.name: i for i in INITIALIZERS}
+
+#: Workqueue constructors: the workqueue's lockdep map is named "(wq_completion)" + the name argument
+#: (kernel/workqueue.c:3494 via alloc_workqueue's lockdep key); name -> index of the name argument.
+WORKQUEUE_CREATORS: dict[str, int] = {
+    "alloc_workqueue": 0, "alloc_ordered_workqueue": 0, "create_workqueue": 0,
+    "create_freezable_workqueue": 0, "create_singlethread_workqueue": 0,
+}

@@ -1,0 +1,1059 @@
+"""The lock pass: rebuild every lock_* table (schema section 2) from the code facts, in one transaction.
+
+Steps: seed the catalogue; load a TypeModel from structs/fields/typedefs/variables/functions/macros;
+find lock wrappers to a fixed point over the call graph (networkx), resolving every acquire/try/release
+call (primitive, wrapper function, or macro that expands to one) to the object it locks; then the lock
+fields, the locks with static storage and the init sites with the lockdep class names they produce.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import duckdb
+import networkx as nx
+import pyarrow as pa
+
+from .lock_catalogue import (
+    KNOWN_WRAPPERS,
+    LOCK_TYPES,
+    PRIMITIVES,
+    STATIC_DEFINERS,
+    STATIC_INITIALIZERS,
+    WORKQUEUE_CREATORS,
+    initializer_map,
+    lock_type_map,
+    primitive_map,
+)
+from .lock_expr import fold_ws, parse_type
+from .lock_macros import MacroDef, MacroTable, find_calls, string_value
+from .lock_resolve import (
+    FieldDef,
+    FuncDef,
+    Obj,
+    Resolver,
+    Scope,
+    StructDef,
+    Type,
+    TypeModel,
+    VarDef,
+    struct_label,
+)
+
+__all__ = ["run"]
+
+_PRIMS = primitive_map()
+_INITS = initializer_map()
+_LOCK_TYPES = lock_type_map()
+_DEFINERS = {d.name: d for d in STATIC_DEFINERS}
+_MEMBER_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+_MAX_ROUNDS = 40
+#: A function is taken for a wrapper only when its body is this short (mmap_write_lock, inode_lock,
+#: raw_spin_rq_lock_nested are 3-25 lines); long functions that return with a lock held are sites only.
+_WRAPPER_MAX_LINES = 40
+_C_KEYWORDS = frozenset("void if else while for do switch case return sizeof typeof __typeof__ goto break "
+                        "continue default struct union enum static extern inline const volatile int char "
+                        "long short unsigned signed".split())
+_MACRO_DEPTH = 5
+
+
+@dataclass
+class Event:
+    """One primitive operation reached from a call site."""
+    line: int
+    called: str            # name written at the site
+    prim: str              # underlying primitive
+    op: str
+    mode: str
+    lock_kind: str
+    arg_text: str
+    via: str | None
+    obj: Obj
+    order: int = 0
+
+
+@dataclass
+class WrapperRow:
+    name: str
+    kind: str              # function | macro
+    file_id: int | None
+    line: int | None
+    param_index: int | None
+    param_name: str | None
+    primitive: str
+    op: str
+    mode: str
+    lock_kind: str
+    lock_expr: str
+    obj: Obj
+    via: str
+
+
+class _Pass:
+    def __init__(self, con: duckdb.DuckDBPyConnection, console=None):
+        self.con = con
+        self.console = console
+        self.stats: dict[str, int] = {}
+        row = con.execute("SELECT value FROM meta WHERE key = 'source_root'").fetchone()
+        self.root = Path(row[0]) if row and row[0] else None
+        self.paths: dict[int, str] = dict(con.execute("SELECT file_id, path FROM files").fetchall())
+        self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")})
+        self._file_lines: dict[int, list[str]] = {}
+        self._scopes: dict[int, Scope] = {}
+        self._funcs_by_id: dict[int, FuncDef] = {}
+        self._extra_vars: dict[int, list[VarDef]] = defaultdict(list)
+
+    def log(self, msg: str) -> None:
+        if self.console is not None:
+            self.console.log(msg)
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        m = self.model
+        con = self.con
+        typedef_rows = con.execute(
+            "SELECT file_id, name, base_type, pointer_depth, struct_id FROM typedefs").fetchall()
+        td_label = {}
+        for _fid, name, _base, _ptr, sid in typedef_rows:
+            if sid is not None:
+                td_label.setdefault(sid, name)
+        structs: dict[int, StructDef] = {}
+        for sid, fid, name, kind in con.execute(
+                "SELECT struct_id, file_id, name, kind FROM structs").fetchall():
+            key = f"{kind} {name}" if name else f"#{sid}"
+            d = StructDef(key, sid, fid, name or td_label.get(sid, "anonymous"))
+            structs[sid] = d
+            m.structs.setdefault(key, []).append(d)
+            if name:
+                m.structs[f"#{sid}"] = [d]
+        for sid, name, base, ptr, dims, nested, line in con.execute(
+                "SELECT struct_id, name, base_type, pointer_depth, array_dims, nested_struct_id, line "
+                "FROM fields").fetchall():
+            d = structs.get(sid)
+            if d is None:
+                continue
+            if nested is not None:
+                base = f"#{nested}"
+            t = Type(base, ptr, dims.count("[") if dims else 0)
+            if name is None:
+                if nested is not None:
+                    d.anon.append(f"#{nested}")
+                continue
+            d.fields.setdefault(name, FieldDef(name, t, line))
+        for fid, name, base, ptr, sid in typedef_rows:
+            if sid is not None and (base in ("struct", "union") or not base.split(" ", 1)[-1]):
+                base = f"#{sid}"
+            m.typedefs.setdefault(name, []).append((Type(base, ptr), fid))
+        for lst in m.typedefs.values():
+            lst.sort(key=lambda x: self._path_rank(x[1]))
+        self._anon_by_file: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        for sid, fid, start, end in con.execute(
+                "SELECT struct_id, file_id, start_line, end_line FROM structs WHERE parent_struct_id IS NULL"
+                ).fetchall():
+            self._anon_by_file[fid].append((start, end, sid))
+        for fid, name, scope, is_static, base, ptr, dims, init, macro, line in con.execute(
+                "SELECT file_id, name, scope, is_static, base_type, pointer_depth, array_dims, initializer, "
+                "macro, line FROM variables WHERE function_id IS NULL").fetchall():
+            base = self.inline_base(base, fid, line)
+            percpu = bool(macro) and "PER_CPU" in macro
+            m.globals.setdefault(name, []).append(
+                VarDef(name, Type(base, ptr, dims.count("[") if dims else 0), scope, fid, line, percpu,
+                       is_static, init))
+        for fid, macro, args, is_static, line in con.execute(
+                "SELECT file_id, macro, args, is_static, line FROM macro_uses").fetchall():
+            d = _DEFINERS.get(macro)
+            if d is not None and args and len(args) > d.symbol_arg:
+                sym = args[d.symbol_arg].strip()
+                m.globals.setdefault(sym, []).append(
+                    VarDef(sym, Type(d.lock_type), "global", fid, line, d.is_percpu, is_static, None))
+        for fid, caller_id, caller, macro, args, line in con.execute(
+                "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id "
+                    "IS NOT NULL "
+                "AND callee IN (SELECT unnest($n))", {"n": list(_DEFINERS)}).fetchall():
+            d = _DEFINERS[macro]
+            if args and len(args) > d.symbol_arg:
+                sym = args[d.symbol_arg].strip()
+                self._extra_vars[caller_id].append(
+                    VarDef(sym, Type(d.lock_type), "static_local", fid, line, False, True, None,
+                           function=caller))
+        for fid_, name, fid, ret, is_static, start, end in con.execute(
+                "SELECT function_id, name, file_id, return_type, is_static, start_line, end_line "
+                "FROM functions").fetchall():
+            if name in _C_KEYWORDS:
+                continue
+            rt = parse_type(ret) if ret else None
+            f = FuncDef(name, fid, Type(rt[0], rt[1]) if rt else None, fid_, is_static, start, end)
+            m.functions.setdefault(name, []).append(f)
+            self._funcs_by_id[fid_] = f
+        for _fid, name, body in sorted(con.execute(
+                "SELECT file_id, name, body FROM macros WHERE NOT is_function_like AND body IS NOT NULL "
+                "AND regexp_full_match(trim(body), "
+                    "'[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?')"
+                ).fetchall(), key=lambda r: self._path_rank(r[0])):
+            body = body.strip()
+            if "." in body:
+                m.member_alias.setdefault(name, body)
+            elif body.strip("()") != name:
+                m.object_macros.setdefault(name, body)
+        defs = []
+        for fid, name, params, body, line in con.execute(
+                "SELECT file_id, name, params, body, line FROM macros WHERE is_function_like").fetchall():
+            defs.append(MacroDef(name, tuple(p.strip() for p in (params or [])), body or "", fid, line,
+                                 self.paths.get(fid, "")))
+        self.macros = MacroTable(defs)
+        # macros used as statements that declare their first argument (XA_STATE(xas, ...), DEFINE_WAIT(w))
+        self.declaring = {d.name for d in defs if d.params and re.match(
+            r"\s*(?:static\s+)?(?:const\s+)?(?:struct\s+|union\s+)?\w+[\s*]+" + re.escape(d.params[0])
+            + r"\b", d.body or "")}
+        self.resolver = Resolver(m, returns=self.returns_of, macro_expand=self.expand_for_type)
+        self.stats.update(structs=len(structs), macros=len(defs))
+
+    def inline_base(self, base: str, fid: int, line: int) -> str:
+        """'struct foo { ... }' -> 'struct foo'; 'struct { ... }' -> '#id' of the definition at that line."""
+        if "{" not in base:
+            return base
+        head = base.split("{", 1)[0].split()
+        if len(head) >= 2:
+            return f"{head[0]} {head[1]}"
+        best = None
+        for start, end, sid in self._anon_by_file.get(fid, ()):
+            if start <= line <= end + 1 and (best is None or start > best[0]):
+                best = (start, sid)
+        return f"#{best[1]}" if best else base
+
+    def _path_rank(self, fid: int) -> int:
+        p = self.paths.get(fid, "")
+        if p.startswith("arch/x86/"):
+            return 0
+        if p.startswith("include/linux/"):
+            return 1
+        if p.startswith("include/asm-generic/"):
+            return 3
+        if p.startswith("include/"):
+            return 2
+        if p.startswith("arch/"):
+            return 5
+        return 4
+
+    # -- scopes and source text -------------------------------------------------------------------
+
+    def preload_scopes(self, function_ids: list[int]) -> None:
+        need = [f for f in function_ids if f not in self._scopes]
+        if not need:
+            return
+        byf: dict[int, dict[str, list[VarDef]]] = defaultdict(lambda: defaultdict(list))
+        pidx: dict[int, int] = defaultdict(int)
+        for fid_, fid, name, scope, base, ptr, dims, init, line in self.con.execute(
+                "SELECT v.function_id, v.file_id, v.name, v.scope, v.base_type, v.pointer_depth, "
+                    "v.array_dims, "
+                "v.initializer, v.line FROM variables v WHERE v.function_id IN (SELECT unnest($ids)) "
+                "ORDER BY v.function_id, v.rowid", {"ids": need}).fetchall():
+            pi = None
+            if scope == "param":
+                pi = pidx[fid_]
+                pidx[fid_] += 1
+            base = self.inline_base(base, fid, line)
+            byf[fid_][name].append(VarDef(name, Type(base, ptr, dims.count("[") if dims else 0), scope, fid,
+                                          line, False, scope == "static_local", init, pi))
+        for fid_, fid, callee, args, line in self.con.execute(
+                "SELECT caller_id, file_id, callee, args, line FROM calls WHERE caller_id IN "
+                    "(SELECT unnest($ids)) "
+                "AND callee IN (SELECT unnest($m))", {"ids": need, "m": sorted(self.declaring)}).fetchall():
+            if args and len(args) == 1 and "," in args[0]:
+                args = _split_top(args[0])
+            text = self.macros.expand(callee, args or [], fid)
+            for name, t, init in _declarations(text or ""):
+                byf[fid_][name].append(VarDef(name, t, "local", fid, line, initializer=init))
+        for f in need:
+            fd = self._funcs_by_id.get(f)
+            vars_ = byf.get(f, {})
+            for v in self._extra_vars.get(f, []):
+                vars_.setdefault(v.name, []).append(v)
+            sc = Scope(fd.file_id if fd else 0, fd.start_line if fd else 0, fd.name if fd else None, f,
+                       dict(vars_))
+            sc.values = self._values_fn(f)
+            self._scopes[f] = sc
+
+    def scope(self, function_id: int, line: int) -> Scope:
+        if function_id not in self._scopes:
+            self.preload_scopes([function_id])
+        return replace(self._scopes[function_id], line=line)
+
+    def lines(self, file_id: int) -> list[str]:
+        got = self._file_lines.get(file_id)
+        if got is None:
+            got = []
+            if self.root is not None and file_id in self.paths:
+                try:
+                    got = (self.root / self.paths[file_id]).read_text("utf-8", "replace").split("\n")
+                except OSError:
+                    got = []
+            if len(self._file_lines) > 400:
+                self._file_lines.clear()
+            self._file_lines[file_id] = got
+        return got
+
+    def body(self, function_id: int) -> str:
+        fd = self._funcs_by_id.get(function_id)
+        if fd is None:
+            return ""
+        return "\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line])
+
+    def _values_fn(self, function_id: int):
+        cache: dict[str, list[str]] = {}
+
+        def values(name: str) -> list[str]:
+            if name not in cache:
+                text = _strip_comments(self.body(function_id))
+                out = []
+                for mm in re.finditer(r"(?<![\w.>$])" + re.escape(name) + r"\s*=(?!=)", text):
+                    out.append(_until_end(text, mm.end()))
+                cache[name] = out
+            return cache[name]
+        return values
+
+    def returns_of(self, name: str, sc: Scope) -> list[tuple[str, Scope]]:
+        f = self.resolver.function(name, sc.file_id)
+        if f is None or f.ret is None or f.ret.ptr == 0 or f.function_id is None:
+            return []
+        text = _strip_comments(self.body(f.function_id))
+        brace = text.find("{")
+        out = []
+        for mm in re.finditer(r"\breturn\b", text[brace + 1:] if brace >= 0 else text):
+            expr = _until_end(text[brace + 1:], mm.end())
+            if expr:
+                out.append((expr, self.scope(f.function_id, f.end_line)))
+        return out[:8]
+
+    def expand_for_type(self, name: str, args: list[str], sc: Scope) -> str | None:
+        if name in _PRIMS or name in _INITS:
+            return None
+        return self.macros.expand(name, args, sc.file_id)
+
+    # -- sites and wrappers -------------------------------------------------------------------------
+
+    def pick_function(self, name: str, file_id: int) -> FuncDef | None:
+        return self.resolver.function(name, file_id)
+
+    def events_for_call(self, callee: str, args: list[str], line: int, sc: Scope, depth: int = 0,
+                        via: tuple[str, ...] = ()) -> list[Event]:
+        """Primitive operations one call performs, resolved in the caller's scope."""
+        out: list[Event] = []
+        p = _PRIMS.get(callee)
+        if p is not None:
+            if p.arg_index >= len(args):
+                return out
+            arg = args[p.arg_index]
+            obj = self.resolver.lock_object(arg, sc, p.arg_form)
+            out.append(Event(line, via[0] if via else callee, callee, p.op, p.mode, p.lock_kind, arg,
+                             ">".join(via + (callee,)) if via else None, obj))
+            return out
+        kw = KNOWN_WRAPPERS.get(callee)
+        if kw is not None:
+            op, mode, kind, struct, path, pi = kw
+            arg = args[pi] if pi < len(args) else ""
+            obj = Obj("field", struct, tuple(path.split(".")), confidence=0.9, reason="known wrapper")
+            out.append(Event(line, via[0] if via else callee, callee, op, mode, kind, arg,
+                             ">".join(via + (callee,)), obj))
+            return out
+        f = self.pick_function(callee, sc.file_id)
+        if f is not None and f.function_id in self.wrappers:
+            for w in self.wrappers[f.function_id]:
+                obj = w.obj
+                arg = args[w.param_index] if w.param_index is not None and w.param_index < len(args) else ""
+                if w.param_name is not None and arg and self._substitutable(w):
+                    sub = _subst_ident(w.lock_expr, w.param_name, arg)
+                    o2 = self.resolver.lock_object(sub, sc, "pointer")
+                    if o2.kind not in ("unknown", "ambiguous") and (obj.kind in ("param", "unknown")
+                                                                     or o2.kind in ("global", "percpu")):
+                        obj = replace(o2, reason=f"argument of {callee}: {o2.reason}")
+                    elif obj.kind == "param":
+                        obj = o2 if o2.kind != "unknown" else Obj(
+                            "unknown", confidence=0.0, reason=f"argument {arg[:40]!r} of wrapper {callee}")
+                if obj.kind == "field" and w.param_name is not None:
+                    obj = replace(obj, root_param=self.resolver.root_param(self.resolver.parse(arg), sc)
+                                  if arg else None)
+                elif obj.kind == "field":
+                    obj = replace(obj, root_param=None)
+                out.append(Event(line, via[0] if via else callee, w.primitive, w.op, w.mode, w.lock_kind,
+                                 arg if w.param_name is not None else w.lock_expr,
+                                 ">".join(via + (callee,) + tuple(w.via.split(">")[1:])), obj))
+            return out
+        if f is None and depth < _MACRO_DEPTH and callee in self.lock_macros:
+            text = self.macros.expand(callee, args, sc.file_id)
+            if text is None:
+                return out
+            decls = _declarations(text)
+            if decls:
+                vars_ = dict(sc.vars)
+                for name, t, init in decls:
+                    vars_[name] = [VarDef(name, t, "local", sc.file_id, 0, initializer=init)]
+                sc = replace(sc, vars=vars_)
+            for name, a, _off in find_calls(text, self.relevant):
+                out.extend(self.events_for_call(name, a, line, sc, depth + 1, via + (callee,)))
+        return out
+
+    def _substitutable(self, w: WrapperRow) -> bool:
+        """A wrapper's lock expression can be rewritten in the caller when its only free name is the
+        parameter (no locals of the wrapper)."""
+        if w.kind == "macro":
+            return True
+        funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
+        sc = self._scopes.get(funcs[0].function_id) if funcs else None
+        for mm in re.finditer(r"(?<![\w.>$])([A-Za-z_]\w*)\b(?!\s*\()", w.lock_expr):
+            name = mm.group(1)
+            if name != w.param_name and sc is not None and name in sc.vars:
+                return False
+        return True
+
+    def analyze_function(self, function_id: int, calls: list[tuple[str, list[str], int]]) -> list[Event]:
+        events: list[Event] = []
+        for i, (callee, args, line) in enumerate(sorted(calls, key=lambda c: c[2])):
+            sc = self.scope(function_id, line)
+            for e in self.events_for_call(callee, args or [], line, sc):
+                e.order = i
+                events.append(e)
+        return events
+
+    def derive_wrappers(self, function_id: int, events: list[Event], sc_name: str) -> list[WrapperRow]:
+        if sc_name in _PRIMS or sc_name in _INITS:
+            return []
+        fd = self._funcs_by_id.get(function_id)
+        if fd is None or fd.end_line - fd.start_line > _WRAPPER_MAX_LINES:
+            return []
+        by_ident: dict[tuple, list[Event]] = defaultdict(list)
+        for e in events:
+            o = e.obj
+            if o.kind in ("param", "field", "global", "percpu"):
+                by_ident[o.ident()].append(e)
+        groups: dict[tuple, list[Event]] = {}
+        for ident, evs in by_ident.items():
+            roots = {e.obj.root_param for e in evs if e.obj.root_param}
+            if not roots and ident[0] == "field":
+                continue
+            for r in roots or {None}:
+                groups[(ident, r)] = [e for e in evs if e.obj.root_param in (r, None)]
+        rows = []
+        sc = self._scopes.get(function_id)
+        balance: dict[str, int] = defaultdict(int)
+        for e in events:
+            p = _PRIMS.get(e.prim)
+            if p is None or p.variant not in ("internal", "optimistic"):
+                balance[e.lock_kind] += -1 if e.op == "release" else 1
+        for (_ident, root), evs in groups.items():
+            evs = [e for e in evs if _PRIMS.get(e.prim) is None
+                   or _PRIMS[e.prim].variant not in ("internal", "optimistic")]
+            if not evs:
+                continue
+            evs.sort(key=lambda e: (e.line, e.order))
+            n_acq = sum(1 for e in evs if e.op != "release")
+            n_rel = len(evs) - n_acq
+            kind_balance = balance[evs[0].lock_kind]
+            if n_acq > n_rel and kind_balance > 0:
+                last = [e for e in evs if e.op != "release"][-1]
+            elif n_rel > n_acq and evs[0].op == "release" and kind_balance < 0:
+                last = evs[-1]
+            else:
+                continue
+            pname = root
+            pidx = None
+            if pname is not None and sc is not None:
+                for v in sc.vars.get(pname, []):
+                    if v.scope == "param":
+                        pidx = v.param_index
+            if pname is not None and pidx is None:
+                continue
+            rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line,
+                                   pidx, pname, last.prim, last.op, last.mode, last.lock_kind, last.arg_text,
+                                   last.obj, ">".join([sc_name] + (last.via.split(">")[1:] if last.via
+                                                                   else [last.prim]))))
+        return rows
+
+    def find_sites(self) -> None:
+        con = self.con
+        self.wrappers: dict[int, list[WrapperRow]] = {}
+        self.events: dict[int, list[Event]] = {}
+        wrapper_names: set[str] = set()
+        base = set(_PRIMS) | set(KNOWN_WRAPPERS)
+        new_names = set(base)
+        graph = nx.DiGraph()
+        sigs_seen: dict[int, set] = defaultdict(set)
+        for rnd in range(_MAX_ROUNDS):
+            self.relevant = base | wrapper_names
+            self.lock_macros = self.macros.reaching(self.relevant, set(_PRIMS) | set(_INITS))
+            self.relevant |= self.lock_macros
+            new_names |= self.lock_macros if rnd == 0 else set()
+            new_macros = self.lock_macros - getattr(self, "_seen_macros", set())
+            self._seen_macros = set(self.lock_macros)
+            todo_names = new_names | new_macros
+            callers = [r[0] for r in con.execute(
+                "SELECT DISTINCT caller_id FROM calls WHERE caller_id IS NOT NULL AND callee IN "
+                "(SELECT unnest($n))", {"n": sorted(todo_names)}).fetchall()]
+            if not callers:
+                break
+            rows = con.execute(
+                "SELECT caller_id, caller, callee, args, line FROM calls WHERE caller_id IN (SELECT "
+                    "unnest($c)) "
+                "AND callee IN (SELECT unnest($n))", {"c": callers, "n": sorted(self.relevant)}).fetchall()
+            byf: dict[int, list] = defaultdict(list)
+            names: dict[int, str] = {}
+            for cid, caller, callee, args, line in rows:
+                byf[cid].append((callee, args, line))
+                names[cid] = caller
+                graph.add_edge(caller, callee)
+            self.preload_scopes(list(byf))
+            new_names = set()
+            for cid, calls in byf.items():
+                evs = self.analyze_function(cid, calls)
+                self.events[cid] = evs
+                ws = self.derive_wrappers(cid, evs, names[cid])
+                old = self.wrappers.get(cid)
+                sig = _wsig(ws)
+                if sig == _wsig(old or []):
+                    continue
+                if ws:
+                    self.wrappers[cid] = ws
+                    wrapper_names.add(names[cid])
+                elif old:
+                    del self.wrappers[cid]
+                    wrapper_names.discard(names[cid])
+                if sig not in sigs_seen[cid]:
+                    sigs_seen[cid].add(sig)
+                    new_names.add(names[cid])
+            self.log(f"lock pass round {rnd + 1}: {len(byf)} functions, {len(new_names)} new wrappers")
+            if not new_names:
+                break
+        self.graph = graph
+        self.stats["wrapper_functions"] = len(self.wrappers)
+
+    def macro_sites(self) -> tuple[list[tuple], list[WrapperRow]]:
+        """Sites written inside macro bodies (function = macro name) and the macro wrappers."""
+        sites = []
+        wrows = []
+        names = set(_PRIMS) | {f for f in self.relevant if f not in self.lock_macros}
+        for mname in sorted(self.lock_macros):
+            d = self.macros.pick(mname)
+            if d is None:
+                continue
+            sc = Scope(d.file_id, d.line, mname, None, {}, None, tuple(p.rstrip(".") for p in d.params))
+            evs = []
+            for i, (callee, args, _off) in enumerate(find_calls(d.body, names | self.lock_macros)):
+                for e in self.events_for_call(callee, args, d.line, sc):
+                    e.order = i
+                    evs.append(e)
+            for e in evs:
+                sites.append((d.file_id, None, mname, e))
+            seen = set()
+            for e in evs:
+                if e.obj.root_param and e.obj.root_param in sc.macro_params:
+                    key = (e.obj.root_param, e.prim, e.op)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    wrows.append(WrapperRow(mname, "macro", d.file_id, d.line,
+                                            sc.macro_params.index(e.obj.root_param), e.obj.root_param,
+                                            e.prim, e.op, e.mode, e.lock_kind, e.arg_text, e.obj,
+                                            ">".join([mname] + (e.via.split(">")[1:] if e.via
+                                                                else [e.prim]))))
+        return sites, wrows
+
+    def callers_of_param_sites(self) -> None:
+        """A non-wrapper function that locks its own lock-pointer parameter: resolve through its callers."""
+        need: dict[int, set[str]] = defaultdict(set)
+        for fid, evs in self.events.items():
+            if fid in self.wrappers:
+                continue
+            for e in evs:
+                if e.obj.kind == "param" and e.obj.symbol:
+                    need[fid].add(e.obj.symbol)
+        if not need:
+            return
+        names = {self._funcs_by_id[f].name for f in need if f in self._funcs_by_id}
+        rows = self.con.execute(
+            "SELECT caller_id, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL AND "
+            "callee IN (SELECT unnest($n))", {"n": sorted(names)}).fetchall()
+        by_callee: dict[str, list] = defaultdict(list)
+        for r in rows:
+            by_callee[r[1]].append(r)
+        self.preload_scopes(list({r[0] for r in rows}))
+        for fid, params in need.items():
+            fd = self._funcs_by_id.get(fid)
+            if fd is None:
+                continue
+            sc_f = self._scopes.get(fid)
+            for pname in params:
+                pidx = next((v.param_index for v in (sc_f.vars.get(pname, []) if sc_f else [])
+                             if v.scope == "param"), None)
+                if pidx is None:
+                    continue
+                objs = []
+                for caller_id, _c, args, line, cfile in by_callee.get(fd.name, [])[:50]:
+                    target = self.pick_function(fd.name, cfile)
+                    if target is None or target.function_id != fid or not args or pidx >= len(args):
+                        continue
+                    objs.append(self.resolver.lock_object(args[pidx], self.scope(caller_id, line), "pointer"))
+                if not objs:
+                    continue
+                c = self.resolver.combine(objs)
+                if c.kind == "unknown":
+                    continue
+                if c.kind != "ambiguous":
+                    c = replace(c, confidence=min(c.confidence, 0.8),
+                                reason=f"parameter {pname}, from {len(objs)} call site(s): {c.reason}")
+                for i, e in enumerate(self.events[fid]):
+                    if e.obj.kind == "param" and e.obj.symbol == pname:
+                        self.events[fid][i] = replace(e, obj=c)
+
+    # -- static locks, inits, fields ----------------------------------------------------------------
+
+    def lock_fields(self) -> list[tuple]:
+        out = []
+        r = self.resolver
+        tops = [d for key, lst in self.model.structs.items() if not key.startswith("#") for d in lst]
+        tops += [lst[0] for key, lst in self.model.structs.items()
+                 if key.startswith("#") and lst[0].key == key]
+        nested_ids = {int(a[1:]) for lst in self.model.structs.values() for d in lst for a in d.anon}
+        for lst in self.model.structs.values():
+            for d in lst:
+                for f in d.fields.values():
+                    if f.type.base.startswith("#"):
+                        nested_ids.add(int(f.type.base[1:]))
+        seen = set()
+        for d in tops:
+            if d.struct_id in seen or (d.key.startswith("#") and d.struct_id in nested_ids):
+                continue
+            seen.add(d.struct_id)
+            stack = [(d, (), False, 0)]
+            while stack:
+                cur, path, arr, depth = stack.pop()
+                for name, f in cur.fields.items():
+                    t = r.canon(f.type)
+                    kind = r.lock_kind(Type(f.type.base))
+                    is_arr = arr or f.type.arr > 0
+                    if kind is not None and f.type.ptr <= 1:
+                        out.append((d.struct_id, d.label, ".".join(path + (name,)), f.type.base, kind, is_arr,
+                                    f.type.ptr == 1, d.file_id, f.line))
+                    elif t.base.startswith("#") and not t.ptr and depth < 6:
+                        for nd in self.model.structs.get(t.base, []):
+                            stack.append((nd, path + (name,), is_arr, depth + 1))
+                for a in cur.anon:
+                    if depth < 6:
+                        for nd in self.model.structs.get(a, []):
+                            stack.append((nd, path, arr, depth + 1))
+        return out
+
+    def static_locks_and_inits(self) -> tuple[list[tuple], list[tuple]]:
+        con = self.con
+        r = self.resolver
+        globals_out: list[tuple] = []
+        inits: list[tuple] = []
+        # file-scope definer macros: DEFINE_MUTEX(x)
+        for fid, macro, args, is_static, line in con.execute(
+                "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE macro IN "
+                "(SELECT unnest($n))", {"n": list(_DEFINERS)}).fetchall():
+            d = _DEFINERS[macro]
+            if not args or len(args) <= d.symbol_arg:
+                continue
+            sym = args[d.symbol_arg].strip()
+            kind = _LOCK_TYPES[d.lock_type].lock_kind
+            globals_out.append((sym, fid, line, d.lock_type, kind, None, macro, bool(is_static), d.is_percpu,
+                                None))
+            inits.append((fid, None, line, macro, sym, sym, None, "global", None, None, sym, 1.0, None))
+        for fid, caller, macro, args, line in con.execute(
+                "SELECT file_id, caller, callee, args, line FROM calls WHERE caller_id IS NOT NULL "
+                    "AND callee IN "
+                "(SELECT unnest($n))", {"n": list(_DEFINERS)}).fetchall():
+            d = _DEFINERS[macro]
+            if not args or len(args) <= d.symbol_arg:
+                continue
+            sym = args[d.symbol_arg].strip()
+            globals_out.append((sym, fid, line, d.lock_type, _LOCK_TYPES[d.lock_type].lock_kind, None, macro,
+                                True, False, caller))
+            inits.append((fid, caller, line, macro, sym, sym, None, "global", None, None, sym, 1.0, None))
+        # variables of a lock type with static storage, and struct variables whose initializer sets locks
+        static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))
+        fnames = {f.function_id: f.name for f in self._funcs_by_id.values()}
+        for fid, fn_id, name, _scope, is_static, base, ptr, init, macro, line in con.execute(
+                "SELECT file_id, function_id, name, scope, is_static, base_type, pointer_depth, "
+                    "initializer, macro, "
+                "line FROM variables WHERE scope IN ('global', 'static_local')").fetchall():
+            kind = r.lock_kind(Type(base))
+            fname = fnames.get(fn_id) if fn_id is not None else None
+            percpu = bool(macro) and "PER_CPU" in macro
+            if kind is not None and ptr == 0:
+                globals_out.append((name, fid, line, base, kind, None, macro or "declaration",
+                                    bool(is_static),
+                                    percpu, fname))
+            if not init or ptr:
+                continue
+            text = init
+            for _ in range(4):
+                calls = [c for c in find_calls(text, static_macros) if c[0] not in STATIC_INITIALIZERS]
+                if not calls:
+                    break
+                text = _expand_inline(text, calls, self.macros, fid)
+            for path, iname, args in _static_inits(text):
+                if not args:
+                    continue
+                cname = fold_ws(args[0])
+                lk = STATIC_INITIALIZERS[iname]
+                member = ".".join(path) or None
+                st = r.canon(Type(base))
+                struct = struct_label(self.model, st.base) if st.base.startswith(("struct ", "union ", "#")) \
+                    and member else None
+                if member:
+                    ltype = self._member_type(st.base, path, fid) or lk
+                    globals_out.append((name, fid, line, ltype, lk, member, "initializer", bool(is_static),
+                                        percpu,
+                                        fname))
+                okind = "percpu" if percpu else "global"
+                if lk in ("lockdep_map",):
+                    okind = "pseudo"
+                inits.append((fid, fname, line, iname, args[0], cname, None, okind, struct, member, name, 1.0,
+                              None))
+        return _dedup(globals_out, key=lambda g: (g[0], g[1], g[5], g[9])), inits
+
+    def _member_type(self, key: str, path: tuple[str, ...], fid: int) -> str | None:
+        t = None
+        for part in path:
+            hit = self.resolver.member(key, part, fid)
+            if hit is None:
+                return None
+            t = hit[1].type
+            key = self.resolver.canon(t).base
+        return t.base if t else None
+
+    def runtime_inits(self) -> list[tuple]:
+        """Calls to initializers (and macros that reach them) inside functions."""
+        con = self.con
+        names = set(_INITS) | set(WORKQUEUE_CREATORS)
+        init_macros = self.macros.reaching(names, set(_INITS) | set(_PRIMS))
+        allnames = names | init_macros
+        rows = con.execute(
+            "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id IS "
+                "NOT NULL AND "
+            "callee IN (SELECT unnest($n))", {"n": sorted(allnames)}).fetchall()
+        self.preload_scopes(list({r[1] for r in rows}))
+        out = []
+        for fid, cid, caller, callee, args, line in rows:
+            sc = self.scope(cid, line)
+            for macro, a, via in self._init_calls(callee, args or [], fid, init_macros, 0):
+                out.append(self._init_row(fid, caller, line, macro, a, sc, via))
+        return out
+
+    def _init_calls(self, callee: str, args: list[str], fid: int, init_macros: set[str], depth: int):
+        if callee in _INITS or callee in WORKQUEUE_CREATORS:
+            yield callee, args, callee
+            return
+        if depth >= _MACRO_DEPTH or callee not in init_macros:
+            return
+        text = self.macros.expand(callee, args, fid)
+        if text is None:
+            return
+        for name, a, _off in find_calls(text, set(_INITS) | set(WORKQUEUE_CREATORS) | init_macros):
+            for m, aa, _v in self._init_calls(name, a, fid, init_macros, depth + 1):
+                yield m, aa, callee
+
+    def _init_row(self, fid: int, caller: str, line: int, prim: str, args: list[str], sc: Scope,
+                  written: str) -> tuple:
+        if prim in WORKQUEUE_CREATORS:
+            fmt = string_value(args[0]) if args else None
+            cname = f"(wq_completion){fmt}" if fmt is not None and "%" not in fmt else None
+            return (fid, caller, line, written, args[0] if args else "", cname, None, "pseudo",
+                    "workqueue_struct", "lockdep_map", None, 1.0 if cname else 0.5, None)
+        ini = _INITS[prim]
+        lock_arg = args[ini.lock_arg] if ini.lock_arg < len(args) else ""
+        cname = None
+        if ini.name_arg is not None and ini.name_arg < len(args):
+            if ini.name_from == "stringify":
+                cname = fold_ws(args[ini.name_arg])
+            elif ini.name_from == "literal":
+                cname = string_value(args[ini.name_arg])
+        key = args[ini.key_arg] if ini.key_arg is not None and ini.key_arg < len(args) else None
+        obj = self.resolver.lock_object(lock_arg, sc, "pointer") if lock_arg else Obj("unknown", confidence=0)
+        kind = obj.kind
+        if ini.lock_kind == "lockdep_map" and prim.startswith("lockdep_init_map"):
+            if kind in ("field", "global", "percpu", "local", "param"):
+                kind = "pseudo"
+        struct = struct_label(self.model, obj.struct) if obj.kind in ("field", "global", "percpu") else None
+        return (fid, caller, line, written, lock_arg, cname, key, kind, struct,
+                ".".join(obj.path) or None, obj.symbol if obj.kind in ("global", "percpu", "param", "local")
+                else None, obj.confidence, list(obj.candidates) or None)
+
+    # -- output -----------------------------------------------------------------------------------------
+
+    def site_row(self, sid: int, fid: int, function_id: int | None, fname: str, e: Event) -> tuple:
+        o = e.obj
+        struct = struct_label(self.model, o.struct) if o.kind in ("field", "global", "percpu") and (
+            o.kind == "field" or o.path) else None
+        return (sid, fid, function_id, fname, e.line, e.called, e.op, e.mode, e.lock_kind, e.arg_text, e.via,
+                o.kind, struct, ".".join(o.path) or None,
+                o.symbol if o.kind in ("global", "percpu", "param", "local") else None,
+                round(o.confidence, 3), list(o.candidates) or None, o.reason)
+
+
+_DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
+                   r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
+_NOT_TYPES = frozenset({"return", "goto", "else", "do", "break", "continue", "case", "typeof", "sizeof"})
+
+
+def _declarations(text: str) -> list[tuple[str, Type, str | None]]:
+    """Local declarations written in a macro expansion: (name, type, initializer text)."""
+    out = []
+    for mm in _DECL.finditer(text):
+        base, stars, name, init = mm.groups()
+        if base in _NOT_TYPES or base == "__label__" or \
+                base in _C_KEYWORDS - {"int", "char", "long", "short", "unsigned", "signed"}:
+            continue
+        out.append((name, Type(base, stars.count("*")), init[1:].strip() if init else None))
+    return out
+
+
+def _split_top(text: str) -> list[str]:
+    """Split argument text on top-level commas."""
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
+    out.append(text[start:].strip())
+    return out
+
+
+def _wsig(ws: list[WrapperRow]) -> tuple:
+    return tuple(sorted(repr((w.param_index, w.op, w.mode, w.obj.ident())) for w in ws))
+
+
+def _dedup(rows: list[tuple], key) -> list[tuple]:
+    seen = set()
+    out = []
+    for r in rows:
+        k = key(r)
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"/\*.*?\*/|//[^\n]*", lambda m: " " * len(m.group()), text, flags=re.S)
+
+
+def _until_end(text: str, start: int) -> str:
+    """Expression text from start to the ; or , or ) that ends it at depth 0."""
+    depth = 0
+    i = start
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif c in ";," and depth == 0:
+            break
+        elif c in "\"'":
+            q = c
+            i += 1
+            while i < n and text[i] != q:
+                i += 2 if text[i] == "\\" else 1
+        i += 1
+    return fold_ws(text[start:i])
+
+
+def _subst_ident(expr: str, name: str, arg: str) -> str:
+    return re.sub(r"(?<![\w.>$])" + re.escape(name) + r"\b", lambda _m: f"({arg})", expr)
+
+
+def _expand_inline(text: str, calls, macros: MacroTable, fid: int) -> str:
+    out = text
+    for name, args, off in sorted(calls, key=lambda c: -c[2]):
+        exp = macros.expand(name, args, fid)
+        if exp is None:
+            continue
+        # find the end of this call in out (calls were found in text == out before replacements after it)
+        end = _call_end(out, off)
+        out = out[:off] + exp + out[end:]
+    return out
+
+
+def _call_end(text: str, off: int) -> int:
+    i = text.find("(", off)
+    depth = 0
+    while i < len(text):
+        c = text[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif c in "\"'":
+            q = c
+            i += 1
+            while i < len(text) and text[i] != q:
+                i += 2 if text[i] == "\\" else 1
+        i += 1
+    return len(text)
+
+
+_DESIG = re.compile(r"\s*((?:\.\s*[A-Za-z_]\w*|\[[^\]]*\])(?:\s*\.\s*[A-Za-z_]\w*|\s*\[[^\]]*\])*)\s*=(?!=)")
+
+
+def _static_inits(text: str) -> list[tuple[tuple[str, ...], str, list[str]]]:
+    """(designator path, initializer macro, args) for every static lock initializer in an initializer."""
+    out = []
+    calls = find_calls(text, STATIC_INITIALIZERS)
+    if not calls:
+        return out
+    # walk the text once, keeping the designator path of each brace level
+    stack: list[tuple[str, ...]] = [()]
+    current: tuple[str, ...] = ()
+    positions = {off: (name, args) for name, args, off in calls}
+    i = 0
+    n = len(text)
+    pending: tuple[str, ...] = ()
+    elem_start = True
+    while i < n:
+        c = text[i]
+        if elem_start:
+            m = _DESIG.match(text, i)
+            if m:
+                parts = tuple(p for p in re.findall(r"\.\s*([A-Za-z_]\w*)", m.group(1)))
+                pending = stack[-1] + parts
+                i = m.end()
+                elem_start = False
+                continue
+            pending = stack[-1]
+            elem_start = False
+        if i in positions:
+            name, args = positions[i]
+            out.append((pending, name, args))
+            i = _call_end(text, i)
+            continue
+        if c == "{":
+            stack.append(pending)
+            elem_start = True
+        elif c == "}":
+            if len(stack) > 1:
+                stack.pop()
+        elif c == ",":
+            elem_start = True
+        elif c == "(":
+            i = _call_end(text, i)
+            continue
+        elif c in "\"'":
+            q = c
+            i += 1
+            while i < n and text[i] != q:
+                i += 2 if text[i] == "\\" else 1
+        current = pending
+        i += 1
+    del current
+    return out
+
+
+_TABLE_COLS = {
+    "lock_types": ("type_name", "lock_kind", "description"),
+    "lock_primitives": ("name", "lock_kind", "op", "mode", "variant", "subclass", "is_trylock", "arg_index"),
+    "lock_fields": ("struct_id", "struct_name", "field_path", "lock_type", "lock_kind", "is_array",
+                    "is_pointer", "file_id", "line"),
+    "global_locks": ("symbol", "file_id", "line", "lock_type", "lock_kind", "member_path", "declared_by",
+                     "is_static", "is_percpu", "function"),
+    "lock_inits": ("file_id", "function", "line", "macro", "arg_text", "class_name", "key_text",
+                   "object_kind",
+                   "struct_name", "field_path", "symbol", "confidence", "candidates"),
+    "lock_sites": ("site_id", "file_id", "function_id", "function", "line", "primitive", "op", "mode",
+                   "lock_kind", "arg_text", "via", "object_kind", "struct_name", "field_path", "symbol",
+                   "confidence", "candidates", "reason"),
+    "lock_wrappers": ("name", "kind", "file_id", "line", "param_index", "primitive", "op", "mode",
+                      "lock_kind",
+                      "lock_expr", "struct_name", "field_path", "symbol"),
+}
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    cols = _TABLE_COLS[table]
+    if not rows:
+        return
+    types = {r[0]: r[1] for r in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+        [table]).fetchall()}
+    arrays = []
+    for i, c in enumerate(cols):
+        vals = [r[i] for r in rows]
+        t = types[c]
+        at = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+              "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string())}[t]
+        arrays.append(pa.array(vals, type=at))
+    tbl = pa.table(arrays, names=list(cols))  # noqa: F841 - read by DuckDB below
+    con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM tbl")
+
+
+def run(con: duckdb.DuckDBPyConnection, console=None) -> dict[str, int]:
+    """Rebuild every lock_* table from the code facts in one transaction; returns row counts and seconds."""
+    t0 = time.perf_counter()
+    p = _Pass(con, console)
+    p.load()
+    p.find_sites()
+    p.callers_of_param_sites()
+    msites, mwrappers = p.macro_sites()
+    fields = p.lock_fields()
+    globals_, static_inits = p.static_locks_and_inits()
+    inits = static_inits + p.runtime_inits()
+    sites = []
+    sid = 0
+    for fid_, evs in p.events.items():
+        fd = p._funcs_by_id.get(fid_)
+        if fd is None:
+            continue
+        for e in evs:
+            sid += 1
+            sites.append(p.site_row(sid, fd.file_id, fid_, fd.name, e))
+    for fid, _none, mname, e in msites:
+        sid += 1
+        sites.append(p.site_row(sid, fid, None, mname, e))
+    wrappers = []
+    for ws in list(p.wrappers.values()) + [mwrappers]:
+        for w in ws:
+            o = w.obj
+            wrappers.append((w.name, w.kind, w.file_id, w.line, w.param_index, w.primitive, w.op, w.mode,
+                             w.lock_kind, w.lock_expr,
+                             struct_label(p.model, o.struct) if o.kind in ("field", "global", "percpu")
+                             else None,
+                             ".".join(o.path) or None, o.symbol if o.kind in ("global", "percpu") else None))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for t in _TABLE_COLS:
+            con.execute(f"DELETE FROM {t}")
+        _insert(con, "lock_types", [tuple(t) for t in LOCK_TYPES])
+        _insert(con, "lock_primitives", [(q.name, q.lock_kind, q.op, q.mode, q.variant, q.subclass,
+                                          q.is_trylock, q.arg_index) for q in PRIMITIVES])
+        _insert(con, "lock_fields", fields)
+        _insert(con, "global_locks", globals_)
+        _insert(con, "lock_inits", inits)
+        _insert(con, "lock_sites", sites)
+        _insert(con, "lock_wrappers", wrappers)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    out = {"lock_fields": len(fields), "global_locks": len(globals_), "lock_inits": len(inits),
+           "lock_sites": len(sites), "lock_wrappers": len(wrappers)}
+    out["seconds"] = int(time.perf_counter() - t0)
+    p.log(f"lock pass: {out}")
+    return out
+
+
+
