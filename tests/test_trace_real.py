@@ -272,3 +272,44 @@ def test_pid_filter_follows_forks(mmap_threads, tmp_path):
     assert not set(tids(other_out)) & set(counts)
     assert con.execute("SELECT count(*) FROM lock_events WHERE tgid = ?", [other.pid]).fetchone()[0] == 0
     assert json.loads(con.execute("SELECT filters FROM trace_runs").fetchone()[0])["pid"] == [shell.pid]
+
+
+def test_cgroup_filter_counts_descendant_cgroups(mmap_threads, tmp_path):
+    """--cgroup P counts tasks in P and below (bpf_get_current_ancestor_cgroup_id at P's level): a
+    workload in P/inner is counted exactly, one outside P is not."""
+    from lima.tracer.cgroups import cgroup2_mount
+    parent = cgroup2_mount() / f"lima-test-cg-{os.getpid()}"
+    inner = parent / "inner"
+    inner.mkdir(parents=True)
+    parent_id, inner_id = os.stat(parent).st_ino, os.stat(inner).st_ino   # cgroup v2 ids
+    db, go = tmp_path / "t.duckdb", tmp_path / "go"
+    p = shell = None
+    try:
+        shell = subprocess.Popen(["sh", "-c", f"echo $$ > {inner}/cgroup.procs; "
+                                  f"while [ ! -e {go} ]; do sleep 0.05; done; exec {mmap_threads} 2 300"],
+                                 stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen([*LIMA_TRACE, "--db", str(db), "--workload", "mm", "--cgroup", parent.name,
+                              "--duration", "120", "--run-id", "cg", "--no-summary"],
+                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
+        while "tracing with" not in (line := p.stderr.readline()):
+            assert line, "lima-trace ended before tracing"
+        other = subprocess.run([str(mmap_threads), "2", "300"], capture_output=True, text=True, check=True)
+        go.touch()
+        out, _ = shell.communicate(timeout=60)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=30) == 0, p.stderr.read()
+    finally:
+        for proc in (p, shell):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        inner.rmdir()
+        parent.rmdir()
+    con = duckdb.connect(str(db), read_only=True)
+    counts = per_thread(con, "cg", "vm_mmap_pgoff", "WRITE|MMAP_LOCK")
+    assert {t: counts.get(t) for t in tids(out)} == {t: 300 for t in tids(out)}
+    assert not set(tids(other.stdout)) & set(counts)
+    filters = json.loads(con.execute("SELECT filters FROM trace_runs").fetchone()[0])
+    assert filters["cgroup_id"] == parent_id and filters["cgroup"] == str(parent)
+    # every counted task ran in the inner cgroup (the parent holds no task)
+    assert {r[0] for r in con.execute("SELECT DISTINCT cgroup_id FROM lock_events").fetchall()} == {inner_id}
