@@ -256,7 +256,7 @@ def test_lockdep_capture_names_modes_and_irq():
     cap = Capture(backend="lockdep",
                   counts=[(_key(lock_addr=0xFFFF888000001000, name_ptr=0xAA, flags=0x2, subclass=1),
                            (5, 0, 0)),
-                          (_key(lock_addr=0xFFFFFFFF82000000, name_ptr=0xBB, flags=0x4, event=3), (2, 0, 0)),
+                          (_key(lock_addr=0xFFFFFFFF82000000, name_ptr=0xBB, event=3), (2, 0, 0)),
                           (_key(lock_addr=0xFFFF888000002000, name_ptr=0xAA, stack_id=2), (3, 0, 0)),
                           (_key(lock_addr=0xFFFF888000003000, name_ptr=0xCC, event=2), (4, 900, 400))],
                   stacks={1: [0xFFFFFFFF81000305, 0xFFFFFFFF81000110],
@@ -267,7 +267,7 @@ def test_lockdep_capture_names_modes_and_irq():
     by_name = {r["lock_name"]: r for r in rows.lock_events}
     assert by_name["&mm->mmap_lock"]["mode"] == "read" and by_name["&mm->mmap_lock"]["subclass"] == 1
     assert by_name["rtnl_mutex"]["lock_symbol"] == "rtnl_mutex"
-    assert by_name["rtnl_mutex"]["event"] == "release"
+    assert by_name["rtnl_mutex"]["event"] == "release" and by_name["rtnl_mutex"]["mode"] is None
     assert by_name["&sb->s_type->i_mutex_key"]["wait_ns_total"] == 900
     assert all(r["lock_type"] is None for r in rows.lock_events)
     kept = build_rows(cap, _ksyms_for_hand_samples(), keep_irq=True)
