@@ -73,8 +73,10 @@ def _describe(key: dict, backend: str, names: dict[int, str], ksyms: Kallsyms) -
     lock_name = None
     if backend == "lockdep":
         lock_name = names.get(key["name_ptr"])
-        # lock_acquire's read argument (0 = exclusive); release and contended events carry no mode
-        mode = "read" if flags & 2 else "write" if flags & 4 else None
+        # lock_acquire's read argument: 0 = exclusive (lockdep.bpf.c sets WRITE), 1 or 2 = shared
+        # (READ); lockdep does not know the lock type, so no write/exclusive distinction.
+        # Release and contended events carry no mode.
+        mode = "read" if flags & 2 else "exclusive" if flags & 4 else None
     elif flags & (1 << 8):
         lock_name = "&mm->mmap_lock"   # mmap_init_lock: init_rwsem(&mm->mmap_lock), mmap_lock.h:63-66 (v6.1)
     addr = key["lock_addr"] or None
