@@ -269,6 +269,9 @@ def test_lockdep_capture_names_modes_and_irq():
     assert by_name["rtnl_mutex"]["lock_symbol"] == "rtnl_mutex"
     assert by_name["rtnl_mutex"]["event"] == "release" and by_name["rtnl_mutex"]["mode"] is None
     assert by_name["&sb->s_type->i_mutex_key"]["wait_ns_total"] == 900
+    excl = build_rows(Capture(backend="lockdep", counts=[(_key(name_ptr=0xAA, flags=0x4), (1, 0, 0))],
+                              names={0xAA: "rtnl_mutex"}), _ksyms_for_hand_samples())
+    assert excl.lock_events[0]["mode"] == "exclusive"
     assert all(r["lock_type"] is None for r in rows.lock_events)
     kept = build_rows(cap, _ksyms_for_hand_samples(), keep_irq=True)
     assert kept.irq_events == 0 and kept.events_seen == 14
