@@ -11,8 +11,8 @@
 --     Among the candidates, those of the entry frame's lock kind (spinlock and raw_spinlock alike) are
 --     kept when any is, then those reaching the entry through the shortest wrapper chain.
 --  2. a source line on the site frame (DWARF) keeps only the candidates on that line when any is.
---  3. walk up: while every candidate locks a parameter (object_kind param) or the function is a
---     parameter wrapper (lock_wrappers), the caller's lock_sites that call this function decide
+--  3. walk up: while every candidate locks a parameter (object_kind param, or the lock lock_wrappers
+--     says the function takes through a parameter), the caller's lock_sites that call it decide
 --     (lockref_get_not_zero(&dentry->d_lockref) in the caller names dentry.d_lockref). A caller without
 --     such a site stops the walk and the inner answer stays (lockref.lock); when that answer is only a
 --     parameter it is unresolved, with the reason and confidence x 0.6.
@@ -113,23 +113,24 @@ cand AS (  -- a source line on the site frame narrows level 0 to the sites on th
     ) c
     WHERE NOT coalesce(c.any_on_line, false) OR c.on_line
 ),
-wrappers AS (
-    SELECT DISTINCT name FROM lock_wrappers WHERE kind = 'function' AND param_index IS NOT NULL
+wrappers AS (  -- what each function locks through one of its parameters (lock pass, to a fixed point)
+    SELECT DISTINCT name, struct_name, field_path FROM lock_wrappers
+    WHERE kind = 'function' AND param_index IS NOT NULL
 ),
-lvl_stats AS (
+lvl_stats AS (  -- a candidate "walks on" when its lock comes from a parameter of its function
     SELECT l.site_key, l.lvl, l.fn,
            count(c.site_key) AS n_cand,
-           count(c.site_key) FILTER (WHERE c.object_kind = 'param') AS n_param,
-           w.name IS NOT NULL AS is_param_wrapper
+           count(c.site_key) FILTER (WHERE c.object_kind = 'param' OR w.name IS NOT NULL) AS n_walk
     FROM levels l
     LEFT JOIN cand c ON c.site_key = l.site_key AND c.lvl = l.lvl
-    LEFT JOIN wrappers w ON w.name = l.fn
-    GROUP BY l.site_key, l.lvl, l.fn, w.name
+    LEFT JOIN wrappers w ON w.name = c.function AND w.struct_name IS NOT DISTINCT FROM c.struct_name
+                        AND w.field_path IS NOT DISTINCT FROM c.field_path
+    GROUP BY l.site_key, l.lvl, l.fn
 ),
 walk AS (
     SELECT site_key,
            -- levels 0..stop-1 all "walk on" (their lock comes from the caller)
-           min(lvl) FILTER (WHERE NOT (n_cand > 0 AND (n_param = n_cand OR is_param_wrapper))) AS stop,
+           min(lvl) FILTER (WHERE NOT (n_cand > 0 AND n_walk = n_cand)) AS stop,
            max(lvl) AS top,
            list(fn ORDER BY lvl) AS fns,
            map(list(lvl), list(n_cand)) AS n_by_lvl
