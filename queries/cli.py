@@ -148,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CatalogError, LimaDbError, OutputError) as e:
         print(f"lima-query: {e}", file=sys.stderr)
         return 2
+    except duckdb.InvalidInputException as e:  # error() in a query: a parameter value it refuses
+        print(f"lima-query: {textwrap.shorten(str(e).removeprefix('Invalid Input Error: '), 400)}",
+              file=sys.stderr)
+        return 2
     except duckdb.Error as e:
         print(f"lima-query: {args.name}: {textwrap.shorten(str(e), 400)}", file=sys.stderr)
         return 1

@@ -220,6 +220,8 @@ def test_list_help_and_errors(db, capsys):
     assert "unknown parameter --runtim; did you mean runtime?" in capsys.readouterr().err
     assert main(["top-locks", "--limit", "ten", "--db", str(db)]) == 2
     assert "--limit: 'ten' is not a valid INTEGER" in capsys.readouterr().err
+    assert main(["top-locks", "--by", "size", "--db", str(db)]) == 2
+    assert capsys.readouterr().err == "lima-query: top-locks: --by must be count or wait, not size\n"
 
 
 def test_output_formats(tmp_path, capsys):
