@@ -368,7 +368,7 @@ def dwarf_lock_vars(job: tuple[str, str, list[str]]) -> list[tuple]:
         if not lt:
             continue
         f = (d.get("decl_file") or decl.get("decl_file") or "").strip('"')
-        rel = BUILD_PREFIX.sub("", f) if BUILD_PREFIX.match(f) else ""
+        rel = os.path.normpath(BUILD_PREFIX.sub("", f)) if BUILD_PREFIX.match(f) else ""
         line = d.get("decl_line") or decl.get("decl_line") or ""
         rows.append((name.strip('"'), rel, line, lt, int(is_array), d["func"], origin))
     return rows
@@ -509,6 +509,8 @@ def compare(db: Path, fields_tsv: Path, vars_tsv: Path, pseudo: set[str]) -> dic
             m.reason = NOT_IN_TREE
 
     dw = read_tsv(vars_tsv)
+    for r in dw:  # module objects built from ../ paths (arch/x86/kvm/../../../virt/kvm/kvm_main.c)
+        r["file"] = os.path.normpath(r["file"]) if r["file"] else ""
     var_misses: list[Miss] = []
     hits_name = 0
     for r in dw:
