@@ -14,7 +14,10 @@ for different objects (column `ambiguous`) are scored apart: the expected object
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
+import json
 import os
 import re
 import subprocess
@@ -113,24 +116,21 @@ def names_db(kernel_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def lock_name_rows(db: Path, names: list[str]) -> dict[str, list[dict]]:
-    """Rows of the lock-name query for each name, ordered as the query returns them."""
-    import duckdb
+    """Rows of `lima-query lock-name --name NAME --format json` for each name, in the query's order."""
     from lima.queries.catalog import load_catalog
-    from lima.queries.cli import run_query
+    from lima.queries.cli import main as lima_query
 
-    catalog = load_catalog()
-    if "lock-name" not in catalog:
+    if "lock-name" not in load_catalog():
         pytest.fail("queries/lock-name.sql is missing: the lock pass must provide `lima-query lock-name`")
-    q = catalog["lock-name"]
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        out = {}
-        for name in names:
-            cols, rows = run_query(con, q, {"name": name})
-            out[name] = [dict(zip(cols, r, strict=True)) for r in rows]
-        return out
-    finally:
-        con.close()
+    out = {}
+    for name in names:
+        buf, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
+            code = lima_query(["lock-name", "--name", name, "--db", str(db), "--format", "json"])
+        assert code == 0, f"lima-query lock-name --name {name!r} failed ({code}): {err.getvalue()}"
+        text = buf.getvalue().strip()
+        out[name] = json.loads(text) if text else []
+    return out
 
 
 def test_names_file_facts(kernel_src: Path) -> None:
