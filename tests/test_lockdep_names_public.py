@@ -84,7 +84,7 @@ def row_matches(row: dict, exp: Expected) -> bool:
 
 def describe(row: dict) -> str:
     """A result row as short text for failure messages."""
-    keys = ("object_kind", "struct_name", "field_path", "symbol")
+    keys = ("object_kind", "struct_name", "struct", "field_path", "field", "symbol", "file", "line")
     return "/".join(str(row.get(k)) for k in keys if row.get(k) is not None) or str(row)
 
 
