@@ -466,6 +466,8 @@ def compare(db: Path, fields_tsv: Path, vars_tsv: Path, pseudo: set[str]) -> dic
     leaves = defaultdict(set)
     for s, p in lock_fields:
         leaves[(s, p.rsplit(".", 1)[-1])].add(p)
+    multi_def = {r[0] for r in con.execute(
+        "SELECT name FROM structs WHERE name IS NOT NULL GROUP BY name HAVING count(*) > 1").fetchall()}
     where_struct: dict[str, str] = {}
     for name, path, line in con.execute(
             "SELECT s.name, f.path, s.start_line FROM structs s JOIN files f USING (file_id) "
@@ -483,6 +485,7 @@ def compare(db: Path, fields_tsv: Path, vars_tsv: Path, pseudo: set[str]) -> dic
         db_vars.setdefault((name, path), f"variables has {path}:{line} type '{type_text}{array_dims or ''}'"
                            + (f" via {macro}" if macro else ""))
     var_names = {n for n, _ in db_vars}
+    n_db_files = con.execute("SELECT count(*) FROM files WHERE status = 'ok'").fetchone()[0]
     n_db_fields = con.execute("SELECT count(*) FROM lock_fields").fetchone()[0]
     n_db_globals = con.execute("SELECT count(*) FROM global_locks").fetchone()[0]
     con.close()
@@ -561,9 +564,10 @@ def compare(db: Path, fields_tsv: Path, vars_tsv: Path, pseudo: set[str]) -> dic
         return f"{r['name']}{func} ({r['lock_type']}) {r['file']}:{r['line']}"
 
     fields, fields_pseudo = split(btf, field_misses, field_key)
+    fields["rows_of_struct_names_defined_twice"] = sum(r["struct"] in multi_def for r in btf)
     globals_, globals_pseudo = split(dw, var_misses, var_key)
     return {
-        "db": str(db), "db_lock_fields": n_db_fields, "db_global_locks": n_db_globals,
+        "db": str(db), "db_files": n_db_files, "db_lock_fields": n_db_fields, "db_global_locks": n_db_globals,
         "fields": fields, "globals": globals_,
         "pseudo_fields": fields_pseudo, "pseudo_globals": globals_pseudo, "pseudo_types": sorted(pseudo),
         "globals_by_name_only": {"found": hits_name, "recall": round(hits_name / len(dw), 4) if dw else None},
@@ -573,7 +577,7 @@ def compare(db: Path, fields_tsv: Path, vars_tsv: Path, pseudo: set[str]) -> dic
 
 def print_text(res: dict, n: int) -> None:
     """Human-readable figures and the first N misses of each reason."""
-    print(f"database {res['db']}: {res['db_lock_fields']} lock_fields rows, "
+    print(f"database {res['db']}: {res['db_files']} files indexed, {res['db_lock_fields']} lock_fields rows, "
           f"{res['db_global_locks']} global_locks rows")
     for key, label, target in (("fields", "BTF struct lock members in lock_fields", 0.99),
                                ("globals", "DWARF static lock variables in global_locks", 0.98)):
@@ -590,6 +594,8 @@ def print_text(res: dict, n: int) -> None:
         if f["total"]:
             print(f"{label} ({', '.join(res['pseudo_types'])}, not in the figures above): "
                   f"{f['found']}/{f['total']}")
+    print(f"BTF rows whose struct name has several definitions in the tree (a hit may be on a namesake): "
+          f"{res['fields']['rows_of_struct_names_defined_twice']}")
     g = res["globals_by_name_only"]
     print(f"DWARF static lock variables found by name alone: {g['found']} ({100 * (g['recall'] or 0):.2f}%)")
     for key in ("field_misses", "global_misses"):
