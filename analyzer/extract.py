@@ -50,6 +50,8 @@ _UPPER = re.compile(r"[A-Z0-9_]+\Z")
 _MACRO_DECL = re.compile(r"(static\s+)?([A-Za-z_]\w*)\s*\(")
 _SYSCALL = re.compile(r"(COMPAT_)?SYSCALL_DEFINE(\d)\Z")
 _WS = re.compile(r"\s+")
+# Argument lists that need the parse tree to split (nested brackets, strings, chars, comments, #if).
+_NESTED = re.compile(rb"[(\[{\"'/#]")
 
 # #define NAME[(params)] body, body lines joined by backslash-newline (raw bytes, before blanking).
 # (starts with a literal '#' so that the regex engine scans fast; the line prefix is checked in Python)
@@ -179,7 +181,8 @@ class _FileExtraction:
             caps = QueryCursor(self.ex.errors_query).captures(root)
             self.facts.parse_errors = sum(len(v) for v in caps.values())
         caps = QueryCursor(self.ex.facts_query).captures(root)
-        fn_nodes = caps.get("function", [])
+        # capture lists are not in document order: sort what gets ids, so ids are reproducible
+        fn_nodes = sorted(caps.get("function", []), key=lambda n: n.start_byte)
         self.top_level(root)
         for n in fn_nodes:
             self.function(n)
@@ -204,7 +207,10 @@ class _FileExtraction:
 
     def preprocessor_only(self) -> bool:
         raw = self.raw
-        if raw.count(b";") > len(raw) // 2000:  # code has a ';' every few dozen bytes
+        semicolons = raw.count(b";")
+        if semicolons == 0 and b"{" not in raw:
+            return True  # no declaration, no body: nothing for the parser (register headers)
+        if semicolons > len(raw) // 2000:  # code has a ';' every few dozen bytes
             return False
         rest = _PREPROC_LINE.sub(b"", _COMMENT.sub(b"", self.raw))
         return not rest.strip()
@@ -213,27 +219,36 @@ class _FileExtraction:
 
     def macros(self) -> None:
         raw = self.raw
-        out = self.rows["macros"]
+        if b"define" not in raw:
+            return
+        out = self.rows["macros"].append
         line = 1
         last = 0
         fid = self.file_id
+        count = raw.count
         for m in _DEFINE.finditer(raw):
             pos = m.start()
             line_start = raw.rfind(b"\n", 0, pos) + 1
             if line_start != pos and raw[line_start:pos].strip():
                 continue
-            line += raw.count(b"\n", last, pos)
+            line += count(b"\n", last, pos)
             last = pos
-            body_raw = m.group(3)
-            params_raw = m.group(2)
-            end_line = line + m.group(0).count(b"\n")
-            body = fold(_CONTINUATION.sub(b" ", body_raw).decode("utf-8", "replace"))
-            params = None
-            if params_raw is not None:
-                params = [p.strip() for p in params_raw[1:-1].decode("utf-8", "replace").split(",")]
-                if params == [""]:
-                    params = []
-            out.append((fid, m.group(1).decode(), params is not None, params, body, line, end_line))
+            name, params_raw, body_raw = m.groups()
+            if b"\\" in body_raw:
+                nl = body_raw.count(b"\n")
+                body = fold(_CONTINUATION.sub(b" ", body_raw).decode("utf-8", "replace"))
+            else:
+                nl = 0
+                body = body_raw.strip().decode("utf-8", "replace")
+                if "  " in body or "\t" in body:
+                    body = " ".join(body.split())
+            if params_raw is None:
+                out((fid, name.decode(), False, None, body, line, line + nl))
+                continue
+            params = [p.strip() for p in params_raw[1:-1].decode("utf-8", "replace").split(",")]
+            if params == [""]:
+                params = []
+            out((fid, name.decode(), True, params, body, line, line + nl))
 
     # -- file scope: macro uses and macro-defined functions ----------------------------------------
 
@@ -625,7 +640,13 @@ class _FileExtraction:
         if args.has_error:
             argv = self.grouped_args(args)
         else:
-            argv = [self.ftext(a) for a in args.named_children if a.type != "comment"]
+            inner_text = self.src[args.start_byte + 1:args.end_byte - 1]
+            if _NESTED.search(inner_text) is None:
+                # no nesting, string or comment: the commas are the separators (no node visits)
+                argv = [fold(a) for a in inner_text.decode("utf-8", "replace").split(",")] \
+                    if inner_text.strip() else []
+            else:
+                argv = [self.ftext(a) for a in args.named_children if a.type != "comment"]
         p = n.start_point
         self.rows["calls"].append((self.file_id, f.fid if f else None, f.name if f else None, callee, kind,
                                    expr, p[0] + 1, p[1], argv))

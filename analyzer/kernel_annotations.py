@@ -78,7 +78,9 @@ def _replace(m: re.Match[bytes]) -> bytes:
     text = m.group(0)
     if m.group("inline"):
         return b"inline" + b" " * (len(text) - 6)
-    return _NOT_NEWLINE.sub(b" ", text)
+    if b"\n" in text:
+        return _NOT_NEWLINE.sub(b" ", text)
+    return b" " * len(text)
 
 
 def blank_annotations(src: bytes) -> bytes:
