@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# lima-index vs cscope -bqk on the same .c/.h files of a Linux tree, side by side.
+#
+#   bash bench/index_vs_cscope.sh [SRC] [JOBS]     (SRC default .cache/linux-source-6.1, JOBS default nproc)
+#   LOCK_PASS=1 bash bench/index_vs_cscope.sh      also time the lock pass (minutes on the full tree)
+#
+# Runs, one after the other:
+#   1. cscope -bqk over every .c/.h file of SRC (the anchor: a cross-reference database)
+#   2. lima-index SRC --no-lock-pass into a fresh database (the code facts: what cscope's index compares to)
+#   3. only with LOCK_PASS=1: lima-index SRC (code facts unchanged, so this is the lock pass alone)
+#   4. lima-index SRC again, nothing changed (with --no-lock-pass unless LOCK_PASS=1, when it also checks
+#      that the lock tables are current): the no-change re-run
+# and prints wall time, CPU time (user+sys, children included) and peak RSS of each, the lima/cscope
+# ratios and the database size. Peak RSS is the largest sum of RSS over the process tree (lima-index runs
+# worker processes), sampled every 0.2 s; GNU time's own figure (largest single process) is shown too.
+# Targets on the 2-core benchmark machine: step 2 wall <= cscope wall, peak RSS < 4 GB, step 4 < 10 s.
+# Everything is written under .cache/bench/index_vs_cscope/. Other work on the machine skews the figures:
+# check the load average printed at the start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SRC=$(realpath "${1:-$ROOT/.cache/linux-source-6.1}")
+JOBS=${2:-$(nproc)}
+OUT=$ROOT/.cache/bench/index_vs_cscope
+LIMA_INDEX=$ROOT/.venv/bin/lima-index
+DB=$OUT/lima.duckdb
+
+[ -d "$SRC" ] || { echo "index_vs_cscope: error: $SRC: not a directory" >&2; exit 2; }
+command -v cscope >/dev/null || { echo "index_vs_cscope: error: cscope not installed (apt-get install cscope)" >&2; exit 2; }
+[ -x "$LIMA_INDEX" ] || { echo "index_vs_cscope: error: $LIMA_INDEX missing (bash run.sh setup)" >&2; exit 2; }
+mkdir -p "$OUT"
+
+# peak_rss PID: largest sum of VmRSS (kB) of PID and all its descendants until PID exits
+peak_rss() {
+  local pid=$1 peak=0 sum p
+  while kill -0 "$pid" 2>/dev/null; do
+    sum=0
+    for p in $(pgrep -g "$(ps -o pgid= -p "$pid" | tr -d ' ')" 2>/dev/null); do
+      v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+      sum=$((sum + ${v:-0}))
+    done
+    ((sum > peak)) && peak=$sum
+    sleep 0.2
+  done
+  echo "$peak"
+}
+
+# measure NAME CMD...: run CMD in its own process group, record wall/user/sys/maxrss/tree-peak in $OUT/NAME.*
+measure() {
+  local name=$1; shift
+  setsid /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.log" 2>&1 &
+  local pid=$!
+  sleep 0.05
+  peak_rss "$pid" >"$OUT/$name.peak"
+  wait "$pid" || echo "index_vs_cscope: warning: $name exited with $? (see $OUT/$name.log)" >&2
+}
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); SRC=$SRC; jobs=$JOBS"
+find "$SRC" -type f \( -name '*.c' -o -name '*.h' \) >"$OUT/cscope.files"
+NFILES=$(wc -l <"$OUT/cscope.files")
+MB=$(tr '\n' '\0' <"$OUT/cscope.files" | du -cb --files0-from=- | tail -1 | awk '{printf "%.0f", $1 / 1e6}')
+echo "files: $NFILES .c/.h files, $MB MB (same list for both tools)"
+sync
+
+rm -f "$OUT"/cscope.out*
+echo "1/4 cscope -bqk ..."
+(cd "$OUT" && measure cscope cscope -bqk -i cscope.files -f cscope.out)
+
+rm -f "$DB" "$DB.wal"
+echo "2/4 lima-index --no-lock-pass (fresh database) ..."
+measure lima "$LIMA_INDEX" "$SRC" --db "$DB" --jobs "$JOBS" --no-lock-pass
+RERUN_OPTS=(--no-lock-pass)
+if [ "${LOCK_PASS:-0}" = 1 ]; then
+  echo "3/4 lima-index (facts unchanged: lock pass) ..."
+  measure lockpass "$LIMA_INDEX" "$SRC" --db "$DB" --jobs "$JOBS"
+  RERUN_OPTS=()
+else
+  echo "3/4 lock pass not timed (LOCK_PASS=1 to include it)"
+fi
+echo "4/4 lima-index (no change) ..."
+measure rerun "$LIMA_INDEX" "$SRC" --db "$DB" --jobs "$JOBS" "${RERUN_OPTS[@]}"
+
+row() {  # row LABEL NAME
+  read -r wall user sys maxrss <"$OUT/$2.time"
+  local peak; peak=$(cat "$OUT/$2.peak")
+  printf '%-36s %9.1f %9.1f %11.0f %11.0f\n' "$1" "$wall" "$(echo "$user + $sys" | bc)" \
+    "$((maxrss / 1024))" "$((peak / 1024))"
+}
+field() { awk -v i="$2" '{print $i}' "$OUT/$1.time"; }
+
+echo
+printf '%-36s %9s %9s %11s %11s\n' "run" "wall s" "CPU s" "maxRSS MB" "treeRSS MB"
+row "cscope -bqk" cscope
+row "lima-index (code facts)" lima
+[ "${LOCK_PASS:-0}" = 1 ] && row "lima-index (lock pass, facts same)" lockpass
+row "lima-index (no-change re-run)" rerun
+echo
+cw=$(field cscope 1); lw=$(field lima 1)
+cc=$(echo "$(field cscope 2) + $(field cscope 3)" | bc); lc=$(echo "$(field lima 2) + $(field lima 3)" | bc)
+printf 'ratio lima/cscope: wall %.2f, CPU %.2f\n' "$(echo "$lw / $cw" | bc -l)" "$(echo "$lc / $cc" | bc -l)"
+printf 'sizes: lima.duckdb %s MB, cscope.out* %s MB\n' \
+  "$(du -cm "$DB"* | tail -1 | cut -f1)" "$(du -cm "$OUT"/cscope.out* | tail -1 | cut -f1)"
+echo "rows:"
+"$ROOT/.venv/bin/duckdb" -readonly "$DB" -c "
+  SELECT 'files' AS t, count(*) AS n FROM files UNION ALL SELECT 'functions', count(*) FROM functions
+  UNION ALL SELECT 'calls', count(*) FROM calls UNION ALL SELECT 'fptr_assignments', count(*) FROM fptr_assignments
+  UNION ALL SELECT 'structs', count(*) FROM structs UNION ALL SELECT 'fields', count(*) FROM fields
+  UNION ALL SELECT 'typedefs', count(*) FROM typedefs UNION ALL SELECT 'enum_constants', count(*) FROM enum_constants
+  UNION ALL SELECT 'variables', count(*) FROM variables UNION ALL SELECT 'macros', count(*) FROM macros
+  UNION ALL SELECT 'macro_uses', count(*) FROM macro_uses
+  UNION ALL SELECT 'parse_errors', sum(parse_errors) FROM files"
+echo "logs: $OUT/*.log"
