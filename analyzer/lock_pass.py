@@ -44,7 +44,10 @@ from .lock_resolve import (
     struct_label,
 )
 
-__all__ = ["run"]
+__all__ = ["run", "VERSION"]
+
+#: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
+VERSION = "2"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -55,6 +58,8 @@ _MAX_ROUNDS = 40
 #: A function is taken for a wrapper only when its body is this short (mmap_write_lock, inode_lock,
 #: raw_spin_rq_lock_nested are 3-25 lines); long functions that return with a lock held are sites only.
 _WRAPPER_MAX_LINES = 40
+#: Primitive variants that do not leave a lock held (waitqueue ops, seqcount reads, latch writes).
+_NOT_HELD = frozenset({"internal", "optimistic", "latch"})
 _C_KEYWORDS = frozenset("void if else while for do switch case return sizeof typeof __typeof__ goto break "
                         "continue default struct union enum static extern inline const volatile int char "
                         "long short unsigned signed".split())
@@ -74,6 +79,8 @@ class Event:
     via: str | None
     obj: Obj
     order: int = 0
+    lock_expr: str | None = None   # the lock expression in the caller's terms (wrapper substituted)
+    guard: tuple[str, frozenset[str]] | None = None   # flag guard forwarded from a wrapper row
 
 
 @dataclass
@@ -91,6 +98,7 @@ class WrapperRow:
     lock_expr: str
     obj: Obj
     via: str
+    guard: tuple[str, frozenset[str]] | None = None   # (flag parameter, constants) that must be passed
 
 
 class _Pass:
@@ -183,7 +191,7 @@ class _Pass:
                            function=caller))
         for fid_, name, fid, ret, is_static, start, end in con.execute(
                 "SELECT function_id, name, file_id, return_type, is_static, start_line, end_line "
-                "FROM functions").fetchall():
+                "FROM functions ORDER BY function_id").fetchall():
             if name in _C_KEYWORDS:
                 continue
             rt = parse_type(ret) if ret else None
@@ -311,7 +319,11 @@ class _Pass:
             if name not in cache:
                 text = _strip_comments(self.body(function_id))
                 out = []
-                for mm in re.finditer(r"(?<![\w.>$])" + re.escape(name) + r"\s*=(?!=)", text):
+                if name.endswith("|"):
+                    pat = r"(?<![\w.>$])" + re.escape(name[:-1]) + r"\s*\|="
+                else:
+                    pat = r"(?<![\w.>$])" + re.escape(name) + r"\s*=(?!=)"
+                for mm in re.finditer(pat, text):
                     out.append(_until_end(text, mm.end()))
                 cache[name] = out
             return cache[name]
@@ -364,13 +376,16 @@ class _Pass:
         f = self.pick_function(callee, sc.file_id)
         if f is not None and f.function_id in self.wrappers:
             for w in self.wrappers[f.function_id]:
+                if not self.guard_applies(w, args, sc):
+                    continue
                 obj = w.obj
+                lock_expr = w.lock_expr if w.param_name is None else None
                 arg = args[w.param_index] if w.param_index is not None and w.param_index < len(args) else ""
                 if w.param_name is not None and arg and self._substitutable(w):
                     sub = _subst_ident(w.lock_expr, w.param_name, arg)
+                    lock_expr = sub
                     o2 = self.resolver.lock_object(sub, sc, "pointer")
-                    if o2.kind not in ("unknown", "ambiguous") and (obj.kind in ("param", "unknown")
-                                                                     or o2.kind in ("global", "percpu")):
+                    if o2.kind in ("field", "global", "percpu", "local"):
                         obj = replace(o2, reason=f"argument of {callee}: {o2.reason}")
                     elif obj.kind == "param":
                         obj = o2 if o2.kind != "unknown" else Obj(
@@ -382,7 +397,8 @@ class _Pass:
                     obj = replace(obj, root_param=None)
                 out.append(Event(line, via[0] if via else callee, w.primitive, w.op, w.mode, w.lock_kind,
                                  arg if w.param_name is not None else w.lock_expr,
-                                 ">".join(via + (callee,) + tuple(w.via.split(">")[1:])), obj))
+                                 ">".join(via + (callee,) + tuple(w.via.split(">")[1:])), obj,
+                                 lock_expr=lock_expr, guard=self.forwarded_guard(w, args, sc)))
             return out
         if f is None and depth < _MACRO_DEPTH and callee in self.lock_macros:
             text = self.macros.expand(callee, args, sc.file_id)
@@ -397,6 +413,63 @@ class _Pass:
             for name, a, _off in find_calls(text, self.relevant):
                 out.extend(self.events_for_call(name, a, line, sc, depth + 1, via + (callee,)))
         return out
+
+    def guard_of(self, fd: FuncDef, line: int, sc: Scope | None) -> tuple[str, frozenset[str]] | None:
+        """`if (flags & XFS_ILOCK_EXCL)` right above (or on) the line of a call: (flag param, constants)."""
+        lines = self.lines(fd.file_id)
+        for ln in (line, line - 1):
+            if ln < fd.start_line or ln > len(lines):
+                continue
+            text = lines[ln - 1]
+            m = _GUARD.search(text)
+            if m and (ln == line or text.rstrip().endswith(("{", ")"))):
+                name = m.group(1)
+                if sc is not None and any(v.scope == "param" for v in sc.vars.get(name, [])):
+                    return name, frozenset(re.findall(r"[A-Z][A-Z0-9_]*", m.group(2)))
+                return None
+            if ln == line - 1 and text.strip() and not text.strip().startswith(("/*", "*", "//")):
+                break
+        return None
+
+    def _guard_index(self, w: WrapperRow) -> int | None:
+        funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
+        wsc = self._scopes.get(funcs[0].function_id) if funcs else None
+        return next((v.param_index for v in (wsc.vars.get(w.guard[0], []) if wsc and w.guard else [])
+                     if v.scope == "param"), None)
+
+    def forwarded_guard(self, w: WrapperRow, args: list[str], sc: Scope) -> tuple[str, frozenset[str]] | None:
+        """A guarded wrapper row called with the caller's own flag parameter keeps its guard on that one."""
+        if w.guard is None:
+            return None
+        idx = self._guard_index(w)
+        if idx is None or idx >= len(args) or not re.fullmatch(r"[a-z_]\w*", args[idx]):
+            return None
+        v = sc.lookup(args[idx])
+        return (args[idx], w.guard[1]) if v is not None and v.scope == "param" else None
+
+    def guard_applies(self, w: WrapperRow, args: list[str], sc: Scope) -> bool:
+        """False when the call passes flag constants that do not include the wrapper row's guard."""
+        if w.guard is None:
+            return True
+        funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
+        wsc = self._scopes.get(funcs[0].function_id) if funcs else None
+        cands = wsc.vars.get(w.guard[0], []) if wsc else []
+        idx = next((v.param_index for v in cands if v.scope == "param"), None)
+        if idx is None or idx >= len(args):
+            return True
+        texts = [args[idx]]
+        if re.fullmatch(r"[a-z_]\w*", args[idx]) and sc.values is not None:
+            v = sc.lookup(args[idx])
+            if v is None or v.scope != "local":
+                return True
+            texts = ([v.initializer] if v.initializer else []) + sc.values(args[idx]) \
+                + sc.values(args[idx] + "|")
+        consts: set[str] = set()
+        for t in texts:
+            if not re.fullmatch(r"[A-Z0-9_\s|()]+", t or ""):
+                return True
+            consts |= set(re.findall(r"[A-Z][A-Z0-9_]*", t))
+        return bool(consts & w.guard[1])
 
     def _substitutable(self, w: WrapperRow) -> bool:
         """A wrapper's lock expression can be rewritten in the caller when its only free name is the
@@ -424,8 +497,9 @@ class _Pass:
         if sc_name in _PRIMS or sc_name in _INITS:
             return []
         fd = self._funcs_by_id.get(function_id)
-        if fd is None or fd.end_line - fd.start_line > _WRAPPER_MAX_LINES:
+        if fd is None:
             return []
+        long_body = fd.end_line - fd.start_line > _WRAPPER_MAX_LINES
         by_ident: dict[tuple, list[Event]] = defaultdict(list)
         for e in events:
             o = e.obj
@@ -443,20 +517,26 @@ class _Pass:
         balance: dict[str, int] = defaultdict(int)
         for e in events:
             p = _PRIMS.get(e.prim)
-            if p is None or p.variant not in ("internal", "optimistic"):
+            if p is None or p.variant not in _NOT_HELD:
                 balance[e.lock_kind] += -1 if e.op == "release" else 1
         for (_ident, root), evs in groups.items():
             evs = [e for e in evs if _PRIMS.get(e.prim) is None
-                   or _PRIMS[e.prim].variant not in ("internal", "optimistic")]
+                   or _PRIMS[e.prim].variant not in _NOT_HELD]
             if not evs:
                 continue
             evs.sort(key=lambda e: (e.line, e.order))
             n_acq = sum(1 for e in evs if e.op != "release")
             n_rel = len(evs) - n_acq
             kind_balance = balance[evs[0].lock_kind]
-            if n_acq > n_rel and kind_balance > 0:
-                last = [e for e in evs if e.op != "release"][-1]
-            elif n_rel > n_acq and evs[0].op == "release" and kind_balance < 0:
+            guard = None
+            if n_acq > n_rel and kind_balance > 0 and not long_body:
+                acq = [e for e in evs if e.op != "release"]
+                last = acq[-1]
+                guards = [e.guard or self.guard_of(fd, e.line, sc) for e in acq]
+                if guards and all(g is not None for g in guards) and len({g[0] for g in guards}) == 1:
+                    guard = (guards[0][0], frozenset().union(*(g[1] for g in guards)))
+            elif n_rel > n_acq and evs[0].op == "release" and kind_balance < 0 and (
+                    not long_body or all(e.via is None for e in evs)):
                 last = evs[-1]
             else:
                 continue
@@ -468,10 +548,13 @@ class _Pass:
                         pidx = v.param_index
             if pname is not None and pidx is None:
                 continue
+            if last.via and last.lock_expr is None:
+                continue
             rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line,
-                                   pidx, pname, last.prim, last.op, last.mode, last.lock_kind, last.arg_text,
+                                   pidx, pname, last.prim, last.op, last.mode, last.lock_kind,
+                                   last.lock_expr or last.arg_text,
                                    last.obj, ">".join([sc_name] + (last.via.split(">")[1:] if last.via
-                                                                   else [last.prim]))))
+                                                                   else [last.prim])), guard))
         return rows
 
     def find_sites(self) -> None:
@@ -491,17 +574,18 @@ class _Pass:
             new_macros = self.lock_macros - getattr(self, "_seen_macros", set())
             self._seen_macros = set(self.lock_macros)
             todo_names = new_names | new_macros
-            callers = [r[0] for r in con.execute(
-                "SELECT DISTINCT caller_id FROM calls WHERE caller_id IS NOT NULL AND callee IN "
-                "(SELECT unnest($n))", {"n": sorted(todo_names)}).fetchall()]
-            if not callers:
+            found = con.execute(
+                "SELECT DISTINCT caller_id, caller FROM calls WHERE caller_id IS NOT NULL AND callee IN "
+                "(SELECT unnest($n))", {"n": sorted(todo_names)}).fetchall()
+            if not found:
                 break
+            callers = [r[0] for r in found]
             rows = con.execute(
                 "SELECT caller_id, caller, callee, args, line FROM calls WHERE caller_id IN (SELECT "
                     "unnest($c)) "
                 "AND callee IN (SELECT unnest($n))", {"c": callers, "n": sorted(self.relevant)}).fetchall()
-            byf: dict[int, list] = defaultdict(list)
-            names: dict[int, str] = {}
+            byf: dict[int, list] = {cid: [] for cid in callers}
+            names: dict[int, str] = dict(found)
             for cid, caller, callee, args, line in rows:
                 byf[cid].append((callee, args, line))
                 names[cid] = caller
@@ -797,6 +881,7 @@ class _Pass:
                 round(o.confidence, 3), list(o.candidates) or None, o.reason)
 
 
+_GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
 _NOT_TYPES = frozenset({"return", "goto", "else", "do", "break", "continue", "case", "typeof", "sizeof"})
@@ -1030,8 +1115,8 @@ def run(con: duckdb.DuckDBPyConnection, console=None) -> dict[str, int]:
             o = w.obj
             wrappers.append((w.name, w.kind, w.file_id, w.line, w.param_index, w.primitive, w.op, w.mode,
                              w.lock_kind, w.lock_expr,
-                             struct_label(p.model, o.struct) if o.kind in ("field", "global", "percpu")
-                             else None,
+                             struct_label(p.model, o.struct) if o.kind == "field" or (
+                                 o.kind in ("global", "percpu") and o.path) else None,
                              ".".join(o.path) or None, o.symbol if o.kind in ("global", "percpu") else None))
     con.execute("BEGIN TRANSACTION")
     try:

@@ -369,7 +369,8 @@ class Resolver:
                  if f.file_id == file_id or not f.is_static or f.file_id in self.m.header_files]
         if not funcs:
             return None
-        return min(funcs, key=lambda f: self.m.rank(file_id, f.file_id))
+        # config alternatives (#if/#else) in one file: the first definition in the file wins
+        return min(funcs, key=lambda f: (self.m.rank(file_id, f.file_id), f.file_id, f.start_line))
 
     def var(self, name: str, sc: Scope) -> VarDef | None:
         v = sc.lookup(name)
@@ -395,7 +396,10 @@ class Resolver:
             return _unknown(f"unparsed argument {text[:60]!r}")
         self._seen = set()
         self._budget = 600
-        return self.pointee(node, sc) if form == "pointer" else self.locate(node, sc)
+        o = self.pointee(node, sc) if form == "pointer" else self.locate(node, sc)
+        if o.kind == "instance":
+            return _unknown(f"element of an array of {o.struct} reached through a pointer")
+        return o
 
     def locate(self, n: Node, sc: Scope) -> Obj:
         """The object an lvalue expression designates."""
@@ -431,9 +435,10 @@ class Resolver:
                 return _unknown(f"no member {name} in {bt.base}")
             path, fd, _key = hit
             ft = self.canon(fd.type)
-            if b.kind in ("param", "local"):
+            if b.kind in ("param", "local", "instance"):
                 return Obj("field", bt.base, path, None, ft, b.confidence,
-                           reason=f"member of {b.kind} {b.symbol}", root_param=b.root_param)
+                           reason=f"member of {b.kind} {b.symbol or _text(base)[:40]}",
+                           root_param=b.root_param)
             if b.kind == "field":
                 return replace(b, path=b.path + path, type=ft)
             return replace(b, path=b.path + path, type=ft, struct=b.struct or bt.base)
@@ -441,7 +446,14 @@ class Resolver:
             b = self.locate(n[1], sc)
             if b.type is not None and b.type.arr:
                 return replace(b, type=b.type.deref())
-            if b.type is not None and b.type.ptr:
+            bt = b.type if b.type is not None else self.type_of(n[1], sc)
+            if bt is not None and bt.ptr:
+                # element of an array reached through a pointer: an instance of the element type
+                et = self.canon(bt.deref())
+                if et.base.startswith(("struct ", "union ", "#")) and not et.ptr \
+                        and self.lock_kind(et) is None:
+                    return Obj("instance", et.base, (), None, et, 1.0, reason="array element through pointer",
+                               root_param=self.root_param(n[1], sc))
                 return self.pointee(n[1], sc)
             return b
         if k == "unary" and n[1] == "*":

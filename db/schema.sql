@@ -254,7 +254,7 @@ CREATE TABLE IF NOT EXISTS lock_types (
 );
 COMMENT ON TABLE lock_types IS 'Catalogue (seeded from analyzer/lock_catalogue.py): every lock type of v6.1';
 COMMENT ON COLUMN lock_types.type_name IS 'Type as written in C (spinlock_t, struct mutex, seqcount_spinlock_t)';
-COMMENT ON COLUMN lock_types.lock_kind IS 'spinlock | raw_spinlock | rwlock | mutex | rwsem | semaphore | seqlock | seqcount | percpu_rwsem | rt_mutex | ww_mutex | local_lock | arch_spinlock | lockref | waitqueue | bit_spinlock';
+COMMENT ON COLUMN lock_types.lock_kind IS 'spinlock | raw_spinlock | rwlock | mutex | rwsem | semaphore | seqlock | seqcount | percpu_rwsem | rt_mutex | ww_mutex | local_lock | arch_spinlock (also arch_rwlock_t) | lockref | waitqueue | bit_spinlock (no type: a bit of a word) | lockdep_map (lockdep-only pseudo lock: work items, workqueues, rcu_read_lock, fs_reclaim)';
 COMMENT ON COLUMN lock_types.description IS 'One line on the type';
 
 CREATE TABLE IF NOT EXISTS lock_primitives (
@@ -272,7 +272,7 @@ COMMENT ON COLUMN lock_primitives.name IS 'Function or macro name (spin_lock_irq
 COMMENT ON COLUMN lock_primitives.lock_kind IS 'lock_types.lock_kind it operates on';
 COMMENT ON COLUMN lock_primitives.op IS 'acquire | try | release';
 COMMENT ON COLUMN lock_primitives.mode IS 'read | write | exclusive';
-COMMENT ON COLUMN lock_primitives.variant IS 'irq | irqsave | bh | NULL (plain), or interruptible/killable/nested for sleeping locks';
+COMMENT ON COLUMN lock_primitives.variant IS 'irq | irqsave | bh | NULL (plain), interruptible/killable/nested for sleeping locks, internal (takes and drops the lock inside: wake_up, prepare_to_wait), optimistic (seqcount/seqlock read section), latch, downgrade';
 COMMENT ON COLUMN lock_primitives.subclass IS 'Takes a lockdep nesting subclass argument (_nested)';
 COMMENT ON COLUMN lock_primitives.is_trylock IS 'May fail without blocking';
 COMMENT ON COLUMN lock_primitives.arg_index IS '0-based index of the lock argument';
@@ -289,7 +289,7 @@ CREATE TABLE IF NOT EXISTS lock_fields (
     line        INTEGER NOT NULL
 );
 COMMENT ON TABLE lock_fields IS 'Every struct/union member whose type is a lock, through typedefs, arrays and nested/anonymous members';
-COMMENT ON COLUMN lock_fields.struct_id IS 'Outermost named struct (or the anonymous one when it has no named parent)';
+COMMENT ON COLUMN lock_fields.struct_id IS 'Outermost struct (named, or anonymous when it has no parent); members of inline nested/anonymous structs are listed under it, embedded named structs are not expanded';
 COMMENT ON COLUMN lock_fields.struct_name IS 'Outermost struct/union tag, or typedef name of an anonymous typedef''d struct';
 COMMENT ON COLUMN lock_fields.field_path IS 'Member path as C writes it from the outer struct (lock, u.slab.list_lock, wait.lock)';
 COMMENT ON COLUMN lock_fields.lock_type IS 'Declared lock type (spinlock_t)';
@@ -339,7 +339,7 @@ COMMENT ON COLUMN lock_inits.macro IS 'Initializer (spin_lock_init, DEFINE_MUTEX
 COMMENT ON COLUMN lock_inits.arg_text IS 'Lock argument as written';
 COMMENT ON COLUMN lock_inits.class_name IS 'Lockdep class name this site produces by v6.1 rules (shared/notes/lockdep-names.md); NULL when computed at run time';
 COMMENT ON COLUMN lock_inits.key_text IS 'The lock_class_key expression for lockdep_set_class*, else NULL';
-COMMENT ON COLUMN lock_inits.object_kind IS 'field | global | percpu | pseudo | local | ambiguous | unknown';
+COMMENT ON COLUMN lock_inits.object_kind IS 'field | global | percpu | pseudo (a lockdep_map initialised by lockdep_init_map*: work items, workqueues) | param | local | ambiguous | unknown';
 COMMENT ON COLUMN lock_inits.struct_name IS 'Struct that holds the lock (object_kind field/pseudo)';
 COMMENT ON COLUMN lock_inits.field_path IS 'Member path of the lock inside struct_name';
 COMMENT ON COLUMN lock_inits.symbol IS 'Global symbol (object_kind global/percpu)';
@@ -376,9 +376,9 @@ COMMENT ON COLUMN lock_sites.mode IS 'read | write | exclusive';
 COMMENT ON COLUMN lock_sites.lock_kind IS 'lock_types.lock_kind';
 COMMENT ON COLUMN lock_sites.arg_text IS 'Lock argument as written at this site';
 COMMENT ON COLUMN lock_sites.via IS 'Wrapper chain when the primitive is reached through wrappers (mmap_write_lock>down_write), NULL for a direct primitive call';
-COMMENT ON COLUMN lock_sites.object_kind IS 'field | global | percpu | param | local | ambiguous | unknown';
-COMMENT ON COLUMN lock_sites.struct_name IS 'Struct holding the lock (object_kind field)';
-COMMENT ON COLUMN lock_sites.field_path IS 'Member path of the lock in struct_name';
+COMMENT ON COLUMN lock_sites.object_kind IS 'field | global | percpu | param (lock-pointer parameter of a wrapper, or of a function whose callers disagree) | local | ambiguous | unknown';
+COMMENT ON COLUMN lock_sites.struct_name IS 'Struct holding the lock (object_kind field; for global/percpu the variable''s struct when field_path is set)';
+COMMENT ON COLUMN lock_sites.field_path IS 'Member path of the lock in struct_name (for global/percpu: inside the variable, init_mm -> page_table_lock)';
 COMMENT ON COLUMN lock_sites.symbol IS 'Global symbol (global/percpu), parameter name (param), local name (local)';
 COMMENT ON COLUMN lock_sites.confidence IS '0..1';
 COMMENT ON COLUMN lock_sites.candidates IS 'Candidates (struct.field or symbol) when ambiguous';

@@ -1,0 +1,71 @@
+"""The lock pass on a hand-written C fixture (tests/fixtures/locks/locks.c): every table, golden facts."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES
+from lima.analyzer import lock_pass
+from lockdb_helper import build
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    c = build(tmp_path_factory.mktemp("locks") / "fx.duckdb", FIXTURES / "locks", ["locks.c"])
+    lock_pass.run(c, None)
+    yield c
+    c.close()
+
+
+def _sites(con):
+    return {r[0]: r[1:] for r in con.execute(
+        "SELECT line, primitive, object_kind, struct_name, field_path, symbol, candidates FROM lock_sites "
+        "WHERE function = 'use'").fetchall()}
+
+
+def test_sites_resolve_through_members_aliases_unions_and_locals(con):
+    s = _sites(con)
+    assert s[72][1:4] == ("field", "foo", "lock")                   # &b->foo->lock
+    assert s[74][1:4] == ("field", "dentry", "d_lockref.lock")      # d_lock is #define d_lock d_lockref.lock
+    assert s[75][1:4] == ("field", "foo", "inner.sem")              # nested struct member
+    assert s[76][1:4] == ("field", "foo", "ulock")                  # anonymous union member
+    assert s[77][1:4] == ("field", "foo", "lock")                   # local ptl = foo_lockptr(b->foo)
+
+
+def test_wrappers_globals_and_honest_failures(con):
+    s = _sites(con)
+    assert s[78][:4] == ("foo_acquire", "field", "foo", "m")        # function wrapper, param 0
+    assert s[80][0] == "take_global" and s[80][1] == "global" and s[80][4] == "foo_mutex"
+    assert s[82][1:] == ("global", "foo", "lock", "global_foo", None)
+    assert s[83][:4] == ("foo_lock_irq", "field", "foo", "lock")    # function-like macro wrapper
+    assert s[84][1] == "unknown"
+    assert s[85][1] == "ambiguous" and sorted(s[85][5]) == ["foo.lock", "plain_lock"]
+    w = con.execute("SELECT param_index, op, struct_name, field_path FROM lock_wrappers "
+                    "WHERE name = 'foo_release'").fetchall()
+    assert w == [(0, "release", "foo", "m")]
+
+
+def test_fields_globals_and_init_names(con):
+    fields = set(con.execute("SELECT struct_name, field_path, lock_kind, is_array, is_pointer "
+                             "FROM lock_fields WHERE struct_name = 'foo'").fetchall())
+    assert fields == {("foo", "lock", "spinlock", False, False), ("foo", "m", "mutex", True, False),
+                      ("foo", "lockp", "spinlock", False, True), ("foo", "ulock", "spinlock", False, False),
+                      ("foo", "inner.sem", "rwsem", False, False)}
+    g = set(con.execute("SELECT symbol, member_path, declared_by FROM global_locks").fetchall())
+    assert g == {("foo_mutex", None, "DEFINE_MUTEX"), ("plain_lock", None, "declaration"),
+                 ("global_foo", "lock", "initializer")}
+    inits = {r[0]: r[1:] for r in con.execute(
+        "SELECT class_name, object_kind, struct_name, field_path, symbol FROM lock_inits").fetchall()}
+    assert inits["&f->lock"] == ("field", "foo", "lock", None)
+    assert inits["(work_completion)(&f->work)"] == ("pseudo", "foo", "work.lockdep_map", None)
+    assert inits["foo_mutex"] == ("global", None, None, "foo_mutex")
+    assert inits["global_foo.lock"] == ("global", "foo", "lock", "global_foo")
+
+
+def test_lock_name_query_normalises_names(con):
+    sql = (FIXTURES.parent.parent / "queries" / "lock-name.sql").read_text()
+    for name in ("&f->lock", "&f->lock#3", "&f->lock/1", "(&f->lock){+.+.}-{2:2}", "&(&f->lock)->rlock"):
+        rows = con.execute(sql, {"name": name, "limit": 10}).fetchall()
+        assert [(r[2], r[3], r[4]) for r in rows] == [("field", "foo", "lock")], name
+    assert con.execute(sql, {"name": "no_such_lock", "limit": 10}).fetchall() == []
+    rows = con.execute(sql, {"name": "(wq_completion)events", "limit": 10}).fetchall()
+    assert [(r[2], r[3], r[4]) for r in rows] == [("pseudo", "workqueue_struct", "lockdep_map")]
