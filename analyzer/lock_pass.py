@@ -47,7 +47,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "2"
+VERSION = "3"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -99,6 +99,7 @@ class WrapperRow:
     obj: Obj
     via: str
     guard: tuple[str, frozenset[str]] | None = None   # (flag parameter, constants) that must be passed
+    substitute: bool = True   # lock_expr is a lock expression in the parameter (callers may rewrite it)
 
 
 class _Pass:
@@ -381,7 +382,7 @@ class _Pass:
                 obj = w.obj
                 lock_expr = w.lock_expr if w.param_name is None else None
                 arg = args[w.param_index] if w.param_index is not None and w.param_index < len(args) else ""
-                if w.param_name is not None and arg and self._substitutable(w):
+                if w.param_name is not None and arg and w.substitute and self._substitutable(w):
                     sub = _subst_ident(w.lock_expr, w.param_name, arg)
                     lock_expr = sub
                     o2 = self.resolver.lock_object(sub, sc, "pointer")
@@ -548,14 +549,13 @@ class _Pass:
                         pidx = v.param_index
             if pname is not None and pidx is None:
                 continue
-            if last.via and last.lock_expr is None:
-                continue
             rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line,
                                    pidx, pname, last.prim, last.op, last.mode, last.lock_kind,
                                    last.lock_expr or last.arg_text,
                                    last.obj, ">".join([sc_name] + (last.via.split(">")[1:] if last.via
-                                                                   else [last.prim])), guard))
-        return rows
+                                                                   else [last.prim])), guard,
+                                   substitute=not (last.via and last.lock_expr is None)))
+        return _dedup(rows, key=lambda w: (w.param_index, w.op, w.mode, w.obj.ident()))
 
     def find_sites(self) -> None:
         con = self.con
