@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.kernel
+
 ROOT = Path(__file__).resolve().parent.parent
 NAMES_TSV = ROOT / "tests" / "data" / "lockdep_names_public.tsv"
 TARGET = 0.95
