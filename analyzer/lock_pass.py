@@ -47,7 +47,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "3"
+VERSION = "4"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -827,7 +827,12 @@ class _Pass:
         for fid, cid, caller, callee, args, line in rows:
             sc = self.scope(cid, line)
             for macro, a, via in self._init_calls(callee, args or [], fid, init_macros, 0):
-                out.append(self._init_row(fid, caller, line, macro, a, sc, via))
+                row = self._init_row(fid, caller, line, macro, a, sc, via)
+                names = self._array_names(_INITS.get(macro), a, sc) if row[5] is None else []
+                if names:
+                    out.extend(row[:5] + (n,) + row[6:] for n in names)
+                else:
+                    out.append(row)
         return out
 
     def _init_calls(self, callee: str, args: list[str], fid: int, init_macros: set[str], depth: int):
@@ -842,6 +847,22 @@ class _Pass:
         for name, a, _off in find_calls(text, set(_INITS) | set(WORKQUEUE_CREATORS) | init_macros):
             for m, aa, _v in self._init_calls(name, a, fid, init_macros, depth + 1):
                 yield m, aa, callee
+
+    def _array_names(self, ini, args: list[str], sc: Scope) -> list[str]:
+        """Names taken from a static array of string literals (sb_writers_name[i] in fs/super.c)."""
+        if ini is None or ini.name_from != "literal" or ini.name_arg is None or ini.name_arg >= len(args):
+            return []
+        m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*\[[^\]]*\]\s*", args[ini.name_arg])
+        if not m:
+            return []
+        v = self.resolver.var(m.group(1), sc)
+        if v is None or not v.initializer:
+            return []
+        body = v.initializer.strip()
+        if not (body.startswith("{") and body.endswith("}")):
+            return []
+        items = [string_value(x) for x in _split_top(body[1:-1]) if x.strip()]
+        return [x for x in items if x] if all(items) else []
 
     def _init_row(self, fid: int, caller: str, line: int, prim: str, args: list[str], sc: Scope,
                   written: str) -> tuple:

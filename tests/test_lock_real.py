@@ -98,4 +98,7 @@ def test_lock_names_read_in_source(con):
     # kernel/workqueue.c: system_wq = alloc_workqueue("events", 0, 0)
     assert ("pseudo", "workqueue_struct", "lockdep_map", None, "kernel/workqueue.c") in ask(
         "(wq_completion)events")
+    # fs/super.c alloc_super(): __percpu_init_rwsem(&s->s_writers.rw_sem[i], sb_writers_name[i], ...)
+    # with sb_writers_name = {"sb_writers", "sb_pagefaults", "sb_internal"}
+    assert ("field", "super_block", "s_writers.rw_sem", None, "fs/super.c") in ask("sb_writers#3")
     assert ask("no_lock_has_this_name") == set()
