@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-from lima.analyzer.indexer import Indexer, IndexError_, IndexStats, run_lock_pass
+from lima.analyzer.indexer import BadInput, Indexer, IndexStats, run_lock_pass
 from lima.db import LimaDbError, connect, default_db_path
 from rich.console import Console
 from rich.progress import (
@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         con = connect(args.db or default_db_path())
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
+        # One DuckDB thread while the workers parse: the bulk inserts need no more, and the cores stay
+        # with the parsers (measured: less CPU in the writer, no loss of write speed).
+        con.execute("SET threads = 1")
         indexer = Indexer(con, src, jobs=args.jobs, only=args.only, force=args.force)
         tasks, deleted = indexer.plan()
         stats = indexer.stats
@@ -151,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_lock_pass:
             stats.lock_pass = "not run (--no-lock-pass)"
         else:
+            con.execute("RESET threads")
             console.print("[bold]lock pass[/bold] ...")
             stats.lock_pass = run_lock_pass(con, console, force=args.force)
         con.execute("CHECKPOINT")
@@ -164,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             what = ", ".join(f"{v} {_LABELS.get(k, k)}" for k, v in stats.skipped.items())
             return _fail(f"{sum(stats.skipped.values())} files skipped ({what}); the rest is indexed")
         return 0
-    except (IndexError_, LimaDbError) as e:
+    except (BadInput, LimaDbError) as e:
         return _fail(str(e))
     except duckdb.Error as e:
         if os.environ.get("LIMA_DEBUG"):

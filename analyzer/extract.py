@@ -49,7 +49,6 @@ _NOT_FUNCTIONS = frozenset({"NULL", "true", "false"})
 _UPPER = re.compile(r"[A-Z0-9_]+\Z")
 _MACRO_DECL = re.compile(r"(static\s+)?([A-Za-z_]\w*)\s*\(")
 _SYSCALL = re.compile(r"(COMPAT_)?SYSCALL_DEFINE(\d)\Z")
-_WS = re.compile(r"\s+")
 # Argument lists that need the parse tree to split (nested brackets, strings, chars, comments, #if).
 _NESTED = re.compile(rb"[(\[{\"'/#]")
 

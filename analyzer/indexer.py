@@ -24,7 +24,7 @@ from lima.analyzer.extract import TABLE_COLUMNS
 from lima.analyzer.workers import BatchResult, FileResult, Task, WorkerPool
 from lima.db import get_meta, set_meta
 
-__all__ = ["IndexError_", "SourceFile", "IndexStats", "scan_tree", "kernel_version", "Indexer",
+__all__ = ["BadInput", "SourceFile", "IndexStats", "scan_tree", "kernel_version", "Indexer",
            "facts_fingerprint"]
 
 #: Files and bytes per worker batch (whichever is reached first): small, so the cores stay busy.
@@ -36,8 +36,8 @@ WRITE_BYTES = 32 * 1024 * 1024
 WRITE_SECONDS = 3.0
 
 
-class IndexError_(Exception):
-    """Bad input, explained in one line (the CLI prints it and exits 2)."""
+class BadInput(Exception):
+    """Bad input (source tree, --only, database layout), explained in one line; the CLI exits 2."""
 
 
 @dataclass(frozen=True)
@@ -80,14 +80,14 @@ def scan_tree(root: Path, only: Iterable[str] = ()) -> list[SourceFile]:
             out.append(SourceFile(rel, str(start), st.st_size, st.st_mtime_ns))
             continue
         if not start.is_dir():
-            raise IndexError_(f"{start}: --only wants a folder or a .c/.h file under {root}")
+            raise BadInput(f"{start}: --only wants a folder or a .c/.h file under {root}")
         stack = [str(start)]
         while stack:
             d = stack.pop()
             try:
                 entries = list(os.scandir(d))
             except OSError as e:
-                raise IndexError_(f"{d}: cannot list folder: {e.strerror}") from None
+                raise BadInput(f"{d}: cannot list folder: {e.strerror}") from None
             for e in entries:
                 if e.is_dir(follow_symlinks=False):
                     if not e.name.startswith("."):
@@ -184,18 +184,18 @@ class Indexer:
         for table, cols in want.items():
             missing = [c for c in cols if c not in have.get(table, set())]
             if missing:
-                raise IndexError_(f"table {table} has no column {missing[0]}: the database was made by an "
+                raise BadInput(f"table {table} has no column {missing[0]}: the database was made by an "
                                   "older LIMA; delete it or index into another --db")
 
     def plan(self) -> tuple[list[Task], list[int]]:
         """(tasks: files to read, file_ids of vanished files to delete)."""
         if not self.root.is_dir():
-            raise IndexError_(f"{self.root}: not a directory")
+            raise BadInput(f"{self.root}: not a directory")
         self.check_tables()
         found = scan_tree(self.root, self.only)
         if not found:
             where = ", ".join(self.only) if self.only else str(self.root)
-            raise IndexError_(f"{where}: no .c or .h files found")
+            raise BadInput(f"{where}: no .c or .h files found")
         self.stats.files_seen = len(found)
         known = {r[0]: r[1:] for r in self.con.execute(
             "SELECT path, file_id, size, mtime_ns, hash, status FROM files").fetchall()}
