@@ -47,7 +47,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "4"
+VERSION = "6"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -377,7 +377,8 @@ class _Pass:
         f = self.pick_function(callee, sc.file_id)
         if f is not None and f.function_id in self.wrappers:
             for w in self.wrappers[f.function_id]:
-                if not self.guard_applies(w, args, sc):
+                applies = self.guard_applies(w, args, sc)
+                if applies is False:
                     continue
                 obj = w.obj
                 lock_expr = w.lock_expr if w.param_name is None else None
@@ -396,6 +397,10 @@ class _Pass:
                                   if arg else None)
                 elif obj.kind == "field":
                     obj = replace(obj, root_param=None)
+                if applies is None and obj.kind not in ("unknown", "ambiguous"):
+                    obj = replace(obj, confidence=min(obj.confidence, 0.5),
+                                  reason=f"taken only when the flags include {'|'.join(sorted(w.guard[1]))}: "
+                                         f"{obj.reason}")
                 out.append(Event(line, via[0] if via else callee, w.primitive, w.op, w.mode, w.lock_kind,
                                  arg if w.param_name is not None else w.lock_expr,
                                  ">".join(via + (callee,) + tuple(w.via.split(">")[1:])), obj,
@@ -448,8 +453,9 @@ class _Pass:
         v = sc.lookup(args[idx])
         return (args[idx], w.guard[1]) if v is not None and v.scope == "param" else None
 
-    def guard_applies(self, w: WrapperRow, args: list[str], sc: Scope) -> bool:
-        """False when the call passes flag constants that do not include the wrapper row's guard."""
+    def guard_applies(self, w: WrapperRow, args: list[str], sc: Scope) -> bool | None:
+        """True/False when the flags passed are constants that do/do not include the wrapper row's guard,
+        None when they cannot be read (the row is kept with a low confidence)."""
         if w.guard is None:
             return True
         funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
@@ -457,18 +463,23 @@ class _Pass:
         cands = wsc.vars.get(w.guard[0], []) if wsc else []
         idx = next((v.param_index for v in cands if v.scope == "param"), None)
         if idx is None or idx >= len(args):
-            return True
+            return None
         texts = [args[idx]]
-        if re.fullmatch(r"[a-z_]\w*", args[idx]) and sc.values is not None:
+        if re.fullmatch(r"[a-z_]\w*(?:(?:->|\.)[a-z_]\w*)+", args[idx]) and sc.values is not None:
+            # a flags member assigned in this function (sc->ilock_flags = XFS_ILOCK_EXCL | ...)
+            texts = sc.values(args[idx])
+            if not texts:
+                return None
+        elif re.fullmatch(r"[a-z_]\w*", args[idx]) and sc.values is not None:
             v = sc.lookup(args[idx])
             if v is None or v.scope != "local":
-                return True
+                return None
             texts = ([v.initializer] if v.initializer else []) + sc.values(args[idx]) \
                 + sc.values(args[idx] + "|")
         consts: set[str] = set()
         for t in texts:
             if not re.fullmatch(r"[A-Z0-9_\s|()]+", t or ""):
-                return True
+                return None
             consts |= set(re.findall(r"[A-Z][A-Z0-9_]*", t))
         return bool(consts & w.guard[1])
 
