@@ -42,7 +42,7 @@ class Initializer(NamedTuple):
     """A run-time initializer or lockdep re-keying call.
 
     name_from: how the class name is formed: 'stringify' (#arg of name_arg), 'literal' (string value
-    of name_arg), 'keep' (name unchanged, not recorded as a naming site), 'runtime' (computed at run time).
+    of name_arg), 'ww_class' (the class variable named by name_arg + "_mutex"), 'runtime'.
     Macros in the tree that forward to these (seqlock_init, INIT_WORK, ...) are derived by the lock pass.
     """
     name: str
@@ -92,6 +92,7 @@ LOCK_TYPES: list[LockType] = [
     LockType("struct qspinlock", "arch_spinlock", "x86 queued spin lock (arch_spinlock_t)"),
     LockType("arch_rwlock_t", "arch_spinlock", "architecture reader/writer lock under rwlock_t"),
     LockType("struct qrwlock", "arch_spinlock", "queued rwlock (arch_rwlock_t)"),
+    LockType("struct ld_semaphore", "rwsem", "tty line-discipline semaphore (drivers/tty/tty_ldsem.c)"),
     LockType("struct lockref", "lockref", "spinlock plus reference count updated by cmpxchg"),
     LockType("wait_queue_head_t", "waitqueue", "wait queue head; its .lock spinlock guards the list"),
     LockType("struct wait_queue_head", "waitqueue", "struct tag of wait_queue_head_t"),
@@ -328,7 +329,8 @@ INITIALIZERS: list[Initializer] = [
     *_i("__percpu_init_rwsem", "percpu_rwsem", name_from="literal", name_arg=1, key_arg=2),
     *_i("rt_mutex_init", "rt_mutex"),
     *_i("__rt_mutex_init", "rt_mutex", name_from="literal", name_arg=1, key_arg=2),
-    *_i("ww_mutex_init", "ww_mutex", name_from="runtime", name_arg=None),
+    # ww_mutex_init(lock, &cls): DEFINE_WW_CLASS(cls) sets .mutex_name = #cls "_mutex" (ww_mutex.h)
+    *_i("ww_mutex_init", "ww_mutex", name_from="ww_class", name_arg=1, key_arg=1),
     *_i("local_lock_init", "local_lock"),
     *_i("init_waitqueue_head", "waitqueue"),
     *_i("__init_waitqueue_head", "waitqueue", name_from="literal", name_arg=1, key_arg=2),
@@ -337,6 +339,11 @@ INITIALIZERS: list[Initializer] = [
     *_i("lockdep_set_class_and_name", "lockdep_map", name_from="literal", name_arg=2, key_arg=1),
     *_i("lockdep_init_map lockdep_init_map_wait lockdep_init_map_waits lockdep_init_map_type",
         "lockdep_map", name_from="literal", name_arg=1, key_arg=2),
+    # timers, srcu and tty ldsem name their lockdep map from the stringified argument of their macro
+    # (timer.h __init_timer: #_timer; srcu.h init_srcu_struct: #ssp; tty_ldisc.h init_ldsem: #sem)
+    *_i("init_timer_key", "lockdep_map", name_from="literal", name_arg=3, key_arg=4),
+    *_i("__init_srcu_struct", "lockdep_map", name_from="literal", name_arg=1, key_arg=2),
+    *_i("__init_ldsem", "rwsem", name_from="literal", name_arg=1, key_arg=2),
 ]
 
 #: Static initializer macros: the class name is #arg0 (spinlock_types.h:40, mutex.h:113, rwsem.h:92...).

@@ -47,7 +47,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "6"
+VERSION = "7"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -786,6 +786,13 @@ class _Pass:
                                     percpu, fname))
             if not init or ptr:
                 continue
+            if kind == "lockdep_map":
+                m = _MAP_NAME.search(init)
+                if m:
+                    inits.append((fid, fname, line, "lockdep_map initializer", name,
+                                  string_value(m.group(1) or m.group(2)), None, "pseudo", None, None, name,
+                                  1.0, None))
+                continue
             text = init
             for _ in range(4):
                 calls = [c for c in find_calls(text, static_macros) if c[0] not in STATIC_INITIALIZERS]
@@ -811,6 +818,25 @@ class _Pass:
                     okind = "pseudo"
                 inits.append((fid, fname, line, iname, args[0], cname, None, okind, struct, member, name, 1.0,
                               None))
+        for fid, macro, args, is_static, line in con.execute(
+                "SELECT file_id, macro, args, is_static, line FROM macro_uses "
+                "WHERE macro IN (SELECT unnest($n))",
+                {"n": sorted(static_macros - set(_DEFINERS))}).fetchall():
+            text = self.macros.expand(macro, list(args or []), fid)
+            for m in _VAR_INIT.finditer(text or ""):
+                vtype, name = m.group(1), m.group(2)
+                body = text[m.end() - 1:_brace_end(text, m.end() - 1)]
+                st = r.canon(Type(vtype))
+                for path, iname, iargs in _static_inits(body):
+                    if not iargs or not path:
+                        continue
+                    lk = STATIC_INITIALIZERS[iname]
+                    member = ".".join(path)
+                    ltype = self._member_type(st.base, path, fid) or lk
+                    globals_out.append((name, fid, line, ltype, lk, member, macro, bool(is_static), False,
+                                        None))
+                    inits.append((fid, None, line, iname, iargs[0], fold_ws(iargs[0]), None, "global",
+                                  struct_label(self.model, st.base), member, name, 1.0, None))
         return _dedup(globals_out, key=lambda g: (g[0], g[1], g[5], g[9])), inits
 
     def _member_type(self, key: str, path: tuple[str, ...], fid: int) -> str | None:
@@ -890,10 +916,13 @@ class _Pass:
                 cname = fold_ws(args[ini.name_arg])
             elif ini.name_from == "literal":
                 cname = string_value(args[ini.name_arg])
+            elif ini.name_from == "ww_class":
+                m = re.fullmatch(r"\s*&?\s*\(?\s*([A-Za-z_]\w*)\s*\)?\s*", args[ini.name_arg])
+                cname = m.group(1) + "_mutex" if m else None
         key = args[ini.key_arg] if ini.key_arg is not None and ini.key_arg < len(args) else None
         obj = self.resolver.lock_object(lock_arg, sc, "pointer") if lock_arg else Obj("unknown", confidence=0)
         kind = obj.kind
-        if ini.lock_kind == "lockdep_map" and prim.startswith("lockdep_init_map"):
+        if ini.lock_kind == "lockdep_map" and not prim.startswith("lockdep_set_class"):
             if kind in ("field", "global", "percpu", "local", "param"):
                 kind = "pseudo"
         struct = struct_label(self.model, obj.struct) if obj.kind in ("field", "global", "percpu") else None
@@ -913,6 +942,8 @@ class _Pass:
                 round(o.confidence, 3), list(o.candidates) or None, o.reason)
 
 
+_MAP_NAME = re.compile(r'STATIC_LOCKDEP_MAP_INIT\s*\(\s*("(?:[^"\\]|\\.)*")|\.name\s*=\s*("(?:[^"\\]|\\.)*")')
+_VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)\s+([A-Za-z_]\w*)\s*=\s*\{")
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
@@ -1003,6 +1034,19 @@ def _expand_inline(text: str, calls, macros: MacroTable, fid: int) -> str:
         end = _call_end(out, off)
         out = out[:off] + exp + out[end:]
     return out
+
+
+def _brace_end(text: str, start: int) -> int:
+    """Index just after the } matching the { at start."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(text)
 
 
 def _call_end(text: str, off: int) -> int:
