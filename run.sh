@@ -83,12 +83,26 @@ cmd_test() {
 
 cmd_demo() {
   setup
-  local src=${1:-$LIMA_KERNEL_SRC}
+  local src=${1:-$LIMA_KERNEL_SRC} demo=$CACHE/demo
   export LIMA_DB=${LIMA_DB:-$ROOT/lima.duckdb}
-  log "indexing $src into $LIMA_DB"
+  mkdir -p "$demo"
+  log "indexing $src into $LIMA_DB (code facts, then lock facts)"
   lima-index "$src" --db "$LIMA_DB"
-  log "sample queries"
-  bash "$ROOT/bench/demo_queries.sh"
+
+  log "what the index knows about mm_struct's locks, a lockdep name, and the lock sites of vm_mmap_pgoff"
+  lima-query struct-locks --struct mm_struct --limit 8
+  lima-query lock-name --name '&mm->mmap_lock' --format json
+  lima-query lock-site --function vm_mmap_pgoff
+
+  log "tracing a real workload on this kernel: 4 threads x 3000 mmap/munmap (contention backend)"
+  lima-trace --check || true
+  gcc -O2 -static -pthread -o "$demo/mmap_threads" tests/fixtures/mmap_threads.c
+  lima-trace --runtime host --workload mmap-threads --mode coldstart -- "$demo/mmap_threads" 4 3000
+
+  log "the traced locks with the kernel objects they protect"
+  lima-query top-locks --limit 10
+  lima-query runtime-summary
+  log "done: open the database with  .venv/bin/duckdb $LIMA_DB  (try: SELECT * FROM top_locks;)"
 }
 
 case "${1:-}" in
