@@ -120,9 +120,22 @@ def write_with_fallback(db: Path, run: dict, lock_events: list[dict], stack_fram
             time.sleep(0.5)
     try:
         write_run(con, run, lock_events, stack_frames, trace_events)
+        map_new_runs(con, say)
     finally:
         con.close()
     return db
+
+
+def map_new_runs(con: duckdb.DuckDBPyConnection, say: Callable[[str], None] = print) -> None:
+    """Install the query views and map the new run's stacks to objects now, so the next lima-query
+    (or the duckdb shell) reads the cache.  The run is already committed: a failure here only warns."""
+    from lima.queries import install_views
+
+    try:
+        install_views(con)
+    except (duckdb.Error, LimaDbError) as e:
+        say(f"lima-trace: warning: run stored, but mapping it to objects failed ({str(e).splitlines()[0]}); "
+            "lima-query will retry")
 
 
 def merge_side_file(db: Path, side: Path) -> list[str]:
@@ -157,6 +170,7 @@ def merge_side_file(db: Path, side: Path) -> list[str]:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        map_new_runs(con)
     finally:
         con.close()
     side.unlink()
