@@ -7,6 +7,7 @@ Header format (documented in queries/README.md), one `--` comment line each, bef
     -- description: One line saying what the query answers
     -- param: runtime VARCHAR null  Only this runtime
     -- param: limit INTEGER 100  Rows at most
+    -- empty: What an empty answer means   (optional: printed on stderr when the query returns no rows)
 
 A `param:` line is `NAME TYPE DEFAULT  DESCRIPTION`, DEFAULT being a literal, `null` or `required`.
 The SQL refers to a parameter as the DuckDB named parameter `$NAME`; it is bound, never pasted.
@@ -26,7 +27,7 @@ __all__ = ["Param", "QueryFile", "CatalogError", "load_catalog", "parse_query_fi
 #: Types a parameter may declare, with the Python conversion of a command-line value.
 PARAM_TYPES = {"VARCHAR": str, "INTEGER": int, "BIGINT": int, "DOUBLE": float, "BOOLEAN": None}
 
-_HEADER = re.compile(r"^--\s*(name|kind|description|param):\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(name|kind|description|param|empty):\s*(.*?)\s*$")
 _PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+([A-Z]+)\s+(\S+)\s*(.*)$")
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -77,6 +78,7 @@ class QueryFile:
     sql: str
     path: str
     extra: dict[str, str] = field(default_factory=dict)
+    empty: str | None = None
 
     @property
     def sql_name(self) -> str:
@@ -149,7 +151,8 @@ def parse_query_file(text: str, path: str) -> QueryFile:
         raise CatalogError(f"{path}: declares unused parameter(s) {', '.join(sorted(declared - used))}")
     if kind == "view" and params:
         raise CatalogError(f"{path}: a view takes no parameters")
-    return QueryFile(meta["name"], kind, meta["description"], tuple(params), sql, path)
+    return QueryFile(meta["name"], kind, meta["description"], tuple(params), sql, path,
+                     empty=meta.get("empty"))
 
 
 def _strip_sql_comments_and_strings(sql: str) -> str:

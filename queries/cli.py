@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             con.close()
         emit(columns, rows, args.format, args.output, title=q.name)
+        if not rows and q.empty:
+            print(f"lima-query: {q.name}: {q.empty}", file=sys.stderr)
         return 0
     except (CatalogError, LimaDbError, OutputError) as e:
         print(f"lima-query: {e}", file=sys.stderr)

@@ -5,6 +5,7 @@
 -- param: file VARCHAR null  Only in files whose path contains this text (static functions share names)
 -- param: op VARCHAR null  Only acquire, try or release
 -- param: limit INTEGER 500  Rows at most
+-- empty: no lock site in a function of that name (is its file indexed? static functions may be in files you left out)
 --
 -- via shows the wrapper chain when the call reaches the primitive through wrappers
 -- (mmap_write_lock>down_write). object_kind: field (struct + member path), global / percpu (symbol),

@@ -69,3 +69,19 @@ def test_lock_name_query_normalises_names(con):
     assert con.execute(sql, {"name": "no_such_lock", "limit": 10}).fetchall() == []
     rows = con.execute(sql, {"name": "(wq_completion)events", "limit": 10}).fetchall()
     assert [(r[2], r[3], r[4]) for r in rows] == [("pseudo", "workqueue_struct", "lockdep_map")]
+
+
+def test_lock_name_cli_says_on_stderr_when_nothing_produces_the_name(tmp_path, capsys):
+    from lima.queries.cli import main
+
+    db = tmp_path / "fx.duckdb"
+    c = build(db, FIXTURES / "locks", ["locks.c"])
+    lock_pass.run(c, None)
+    c.close()
+    assert main(["lock-name", "--name", "no_such_lock", "--db", str(db), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == "[]"
+    assert "lock-name: no init site in the index produces this name" in err
+    assert main(["lock-name", "--name", "&f->lock#2", "--db", str(db), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert '"field": "lock"' in out and "no init site" not in err
