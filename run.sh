@@ -47,8 +47,9 @@ setup_venv() {
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "pip: installing LIMA and its dependencies"
-    "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e ".[test]"
+    mkdir -p "$CACHE"
+    { "$VENV/bin/pip" install -q --upgrade pip && "$VENV/bin/pip" install -q -e ".[test]"; } \
+      > "$CACHE/pip.log" 2>&1 || { cat "$CACHE/pip.log" >&2; echo "run.sh: pip install failed" >&2; exit 1; }
     echo "$want" > "$stamp"
   fi
 }
