@@ -670,15 +670,19 @@ class _FileExtraction:
 
     def loop_calls(self, loops: list[tuple[int, int, str]]) -> None:
         """Record iterator macros rewritten to while loops as calls (list_for_each_entry(...))."""
-        newlines = [m.start() for m in re.finditer(b"\n", self.src)]
+        src = self.src
+        row = seen = 0  # newlines before `seen` (loops come in text order: count each stretch once)
         for start, close, name in loops:
             f = self.func_at(start)
             if f is None:
                 continue
-            open_at = self.src.index(b"(", start)
-            argv = split_args(self.src[open_at + 1:close].decode("utf-8", "replace"))
-            row = bisect_right(newlines, start)
-            col = start - (newlines[row - 1] + 1 if row else 0)
+            open_at = src.index(b"(", start)
+            argv = split_args(src[open_at + 1:close].decode("utf-8", "replace"))
+            if start < seen:
+                row = seen = 0
+            row += src.count(b"\n", seen, start)
+            seen = start
+            col = start - (src.rfind(b"\n", 0, start) + 1)
             self.rows["calls"].append((self.file_id, f.fid, f.name, name, "direct", name, row + 1, col, argv))
 
     def stored_function(self, v: Node, f: _Func | None) -> str | None:
