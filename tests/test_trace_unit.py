@@ -438,8 +438,49 @@ def test_bad_input_exit_2(monkeypatch, capsys, args, message):
 
 
 def test_merge_missing_side_file(tmp_path, capsys):
-    assert cli.main(["--merge", str(tmp_path / "nope.duckdb"), "--db", str(tmp_path / "t.duckdb")]) == 1
+    assert cli.main(["--merge", str(tmp_path / "nope.duckdb"), "--db", str(tmp_path / "t.duckdb")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_merge_never_deletes_what_is_not_a_side_file(tmp_path, capsys):
+    db = tmp_path / "t.duckdb"
+    connect(db).close()
+    other = tmp_path / "index.duckdb"
+    connect(other).close()
+    # an ordinary database, or the database itself, is refused and kept
+    assert cli.main(["--merge", str(other), "--db", str(db)]) == 2
+    assert "not a side file" in capsys.readouterr().err and other.exists()
+    same = tmp_path / "t.duckdb.x.pending.duckdb"
+    connect(same).close()
+    assert cli.main(["--merge", str(same), "--db", str(same)]) == 2
+    assert "same file" in capsys.readouterr().err and same.exists()
+    # a side file with no run is kept too
+    assert cli.main(["--merge", str(same), "--db", str(db)]) == 2
+    assert "holds no run" in capsys.readouterr().err and same.exists()
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--db", "/no/such/folder/t.duckdb", "--", "true"], "does not exist; nothing traced"),
+    (["--", "/no/such/command"], "command not found"),
+    (["--save-capture", "/no/such/folder/c.json", "--", "true"], "--save-capture"),
+])
+def test_outputs_and_command_checked_before_tracing(monkeypatch, capsys, tmp_path, extra, message):
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(cli, "run_checks", lambda **_: pytest.fail("reached the backend choice"))
+    args = ["--workload", "w"] + (["--db", str(tmp_path / "t.duckdb")] if "--db" not in extra else []) + extra
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "t.duckdb").exists()
+
+
+def test_a_file_that_is_not_duckdb_is_refused_before_tracing(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(cli, "run_checks", lambda **_: pytest.fail("reached the backend choice"))
+    bad = tmp_path / "notes.duckdb"
+    bad.write_text("not a database\n")
+    assert cli.main(["--workload", "w", "--db", str(bad), "--", "true"]) == 2
+    assert "nothing traced" in capsys.readouterr().err
 
 
 def test_help_mentions_every_backend(capsys):

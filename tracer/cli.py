@@ -9,6 +9,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import sys
@@ -198,6 +199,22 @@ def indexed_kernel_version(db: Path) -> str | None:
         con.close()
 
 
+def check_db_writable(db: Path) -> None:
+    """Refuse, before tracing, a database the run could not be written to (missing folder, not DuckDB).
+
+    A database held by another process is fine: the run waits for it, then goes to a side file."""
+    if not db.resolve().parent.is_dir():
+        raise UsageError(f"--db {db}: folder {db.parent} does not exist; nothing traced")
+    if not db.exists():
+        return
+    try:
+        connect(db, read_only=True).close()
+    except LimaDbError as e:
+        msg = str(e)   # busy is fine (side file), and an empty DuckDB file gets the schema when written
+        if "held open" not in msg and "lock" not in msg.lower() and "no meta table" not in msg:
+            raise UsageError(f"--db {e}; nothing traced") from None
+
+
 def start_command(argv: list[str]) -> tuple[int, int]:
     """Fork the command stopped before exec (it waits on a pipe); returns (pid, write end)."""
     r, w = os.pipe()
@@ -234,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"lima-trace: {e}", file=sys.stderr)
         return 2
-    except (LimaDbError, CgroupError, KallsymsError, DwarfError) as e:
+    except (LimaDbError, CgroupError) as e:   # a database, side file, cgroup or container the user named
+        print(f"lima-trace: {e}", file=sys.stderr)
+        return 2
+    except (KallsymsError, DwarfError) as e:
         print(f"lima-trace: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -287,6 +307,11 @@ def run(a: argparse.Namespace) -> int:
             raise UsageError(f"--pid {pid}: no such process")
     if a.vmlinux and not a.vmlinux.is_file():
         raise UsageError(f"--vmlinux {a.vmlinux}: no such file")
+    if a.command and shutil.which(a.command[0]) is None:
+        raise UsageError(f"{a.command[0]}: command not found (or not executable); nothing traced")
+    if a.save_capture and not a.save_capture.resolve().parent.is_dir():
+        raise UsageError(f"--save-capture {a.save_capture}: folder {a.save_capture.parent} does not exist")
+    check_db_writable(Path(db))
     workload = a.workload or (Path(a.command[0]).name if a.command else None)
     if not workload:
         raise UsageError("--workload LABEL is required without a command")

@@ -143,9 +143,16 @@ def merge_side_file(db: Path, side: Path) -> list[str]:
     Returns the run ids merged."""
     if not side.is_file():
         raise LimaDbError(f"{side}: no such file")
+    if not side.name.endswith(".pending.duckdb"):
+        raise LimaDbError(f"{side}: not a side file of lima-trace (those are named DB.RUN.pending.duckdb); "
+                          "nothing merged, nothing deleted")
+    if db.exists() and side.resolve() == db.resolve():
+        raise LimaDbError(f"{side}: the side file and --db are the same file")
     src = connect(side, read_only=True)
     try:
         runs = [r[0] for r in src.execute("SELECT run_id FROM trace_runs ORDER BY run_id").fetchall()]
+        if not runs:
+            raise LimaDbError(f"{side}: holds no run; nothing merged, file kept")
         data = {}
         for t, cols in TABLES:
             names = ", ".join(f'"{c}"' for c in cols)
