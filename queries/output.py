@@ -128,7 +128,29 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str 
     for r in rows:
         t.add_row(*[_cell(r[i]) for i in keep])
     tty = file is None and sys.stdout.isatty()
-    Console(file=file, width=None if tty else max(80, total + 1), soft_wrap=False).print(t)
+    console = Console(file=file, width=None if tty else max(80, total + 1), soft_wrap=False)
+    if tty and total + 1 > console.width:
+        _records(columns, rows, keep, title, console)   # too wide: squeezing would hide columns
+        return
+    console.print(t)
+
+
+def _records(columns: Sequence[str], rows: Sequence[Sequence[object]], keep: list[int], title: str | None,
+             console) -> None:
+    """One block per row, one 'column  value' line per column (psql's expanded display): used when a
+    table is wider than the terminal, so that no column is squeezed out of sight."""
+    from rich.markup import escape
+
+    width = max(len(columns[i]) for i in keep) if keep else 0
+    if title:
+        console.print(f"[bold]{escape(title)}[/bold]")
+    for n, r in enumerate(rows, 1):
+        console.print(f"[dim]-- row {n} --[/dim]")
+        for i in keep:
+            console.print(f"[bold]{escape(columns[i].ljust(width))}[/bold]  {escape(_cell(r[i]))}",
+                          soft_wrap=True)
+    console.print(f"[dim]{len(rows)} rows (expanded: the table is wider than the terminal; "
+                  "--format csv|json|markdown for other layouts)[/dim]")
 
 
 def emit(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str = "table",
