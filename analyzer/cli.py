@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 from lima.analyzer.indexer import BadInput, Indexer, IndexStats, run_lock_pass
 from lima.db import LimaDbError, connect, default_db_path
+from lima.queries import install_views
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -111,6 +112,14 @@ def _summary(con, stats: IndexStats, console: Console) -> None:
     console.print(t)
 
 
+def _interrupted(indexer: Indexer | None, signum: int) -> int:
+    """The one-line message and exit code (130 Ctrl-C, 143 SIGTERM) of an interrupted run."""
+    done = indexer.stats.files_done if indexer else 0
+    print(f"{PROG}: interrupted: kept {done:,} files written in whole batches; "
+          "run the same command again to finish", file=sys.stderr)
+    return 143 if signum == signal.SIGTERM else 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of lima-index."""
     args = build_parser().parse_args(argv)
@@ -121,14 +130,24 @@ def main(argv: list[str] | None = None) -> int:
     if not src.is_dir():
         return _fail(f"{src}: not a directory (give the root of a Linux source tree)")
 
+    got_signal: list[int] = []   # DuckDB reports a signal inside a query as its own error: remember it
+
     def on_term(signum, frame):  # noqa: ARG001
+        got_signal.append(signum)
         raise _Terminated()
 
+    def on_int(signum, frame):  # noqa: ARG001
+        got_signal.append(signum)
+        raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_int)
     con = None
     indexer = None
+    db_path = Path(args.db or default_db_path())
+    created = not db_path.exists()
     try:
-        con = connect(args.db or default_db_path())
+        con = connect(db_path)
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
         # One DuckDB thread while the workers parse: the bulk inserts need no more, and the cores stay
@@ -157,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
             con.execute("RESET threads")
             console.print("[bold]lock pass[/bold] ...")
             stats.lock_pass = run_lock_pass(con, console, force=args.force)
+        # the queries as views and macros, so the duckdb shell answers right away (and traced runs are
+        # re-mapped against the new index now rather than at the next lima-query)
+        install_views(con)
         con.execute("CHECKPOINT")
         _summary(con, stats, console)
         for line in stats.problems[:20]:
@@ -169,8 +191,17 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"{sum(stats.skipped.values())} files skipped ({what}); the rest is indexed")
         return 0
     except (BadInput, LimaDbError) as e:
+        if created and con is not None:   # bad input: leave no empty database behind
+            con.close()
+            con = None
+            for p in (db_path, db_path.with_name(db_path.name + ".wal")):
+                p.unlink(missing_ok=True)
         return _fail(str(e))
-    except duckdb.Error as e:
+    except (duckdb.Error, RuntimeError) as e:
+        if got_signal:
+            return _interrupted(indexer, got_signal[0])
+        if isinstance(e, RuntimeError):
+            raise
         if os.environ.get("LIMA_DEBUG"):
             raise
         return _fail(f"database error: {str(e).splitlines()[0]} (set LIMA_DEBUG=1 for details)")
@@ -179,10 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return _fail(f"{e.filename or 'system'}: {e.strerror or e}")
     except (KeyboardInterrupt, _Terminated) as e:
-        done = indexer.stats.files_done if indexer else 0
-        print(f"{PROG}: interrupted: kept {done:,} files written in whole batches; "
-              "run the same command again to finish", file=sys.stderr)
-        return 143 if isinstance(e, _Terminated) else 130
+        return _interrupted(indexer, signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT)
     finally:
         if con is not None:
             try:

@@ -84,6 +84,13 @@ def test_index_fixtures_and_open_in_duckdb_shell(tmp_path):
                            capture_output=True, text=True, timeout=60)
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.strip() == "__x64_sys_read"
+    # ... and answers the queries at once: lima-index installs them as views and macros
+    shell = subprocess.run([str(DUCKDB_SHELL), str(db), "-csv", "-noheader", "-c",
+                            "SELECT (SELECT count(*) FROM top_locks), "
+                            "(SELECT count(*) > 0 FROM lock_site(function := 'caller'))"],
+                           capture_output=True, text=True, timeout=60)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.strip() == "0,true"
 
 
 def test_incremental_runs(tmp_path):
@@ -137,6 +144,7 @@ def test_bad_src(tmp_path):
     (tmp_path / "empty" / "README").write_text("no C here\n")
     p = run(str(tmp_path / "empty"), "--db", str(tmp_path / "x.duckdb"))
     assert p.returncode == 2 and "no .c or .h files" in one_line_error(p)
+    assert not (tmp_path / "x.duckdb").exists(), "bad input must leave no new database behind"
 
 
 def test_db_in_missing_folder(tmp_path):
