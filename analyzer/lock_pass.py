@@ -47,7 +47,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "7"
+VERSION = "8"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -586,7 +586,8 @@ class _Pass:
             self._seen_macros = set(self.lock_macros)
             todo_names = new_names | new_macros
             found = con.execute(
-                "SELECT DISTINCT caller_id, caller FROM calls WHERE caller_id IS NOT NULL AND callee IN "
+                "SELECT DISTINCT caller_id, caller FROM calls WHERE caller_id IS NOT NULL AND kind = 'direct' "
+                "AND callee IN "
                 "(SELECT unnest($n))", {"n": sorted(todo_names)}).fetchall()
             if not found:
                 break
@@ -594,7 +595,7 @@ class _Pass:
             rows = con.execute(
                 "SELECT caller_id, caller, callee, args, line FROM calls WHERE caller_id IN (SELECT "
                     "unnest($c)) "
-                "AND callee IN (SELECT unnest($n))", {"c": callers, "n": sorted(self.relevant)}).fetchall()
+                "AND kind = 'direct' AND callee IN (SELECT unnest($n))", {"c": callers, "n": sorted(self.relevant)}).fetchall()
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
             for cid, caller, callee, args, line in rows:
@@ -671,7 +672,7 @@ class _Pass:
         names = {self._funcs_by_id[f].name for f in need if f in self._funcs_by_id}
         rows = self.con.execute(
             "SELECT caller_id, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL AND "
-            "callee IN (SELECT unnest($n))", {"n": sorted(names)}).fetchall()
+            "kind = 'direct' AND callee IN (SELECT unnest($n))", {"n": sorted(names)}).fetchall()
         by_callee: dict[str, list] = defaultdict(list)
         for r in rows:
             by_callee[r[1]].append(r)

@@ -85,3 +85,7 @@ def test_lock_name_cli_says_on_stderr_when_nothing_produces_the_name(tmp_path, c
     assert main(["lock-name", "--name", "&f->lock#2", "--db", str(db), "--format", "json"]) == 0
     out, err = capsys.readouterr()
     assert '"field": "lock"' in out and "no init site" not in err
+
+
+def test_calls_through_pointer_parameters_are_not_lock_sites(con):
+    assert con.execute("SELECT count(*) FROM lock_sites WHERE function = 'walk_visitors'").fetchone() == (0,)
