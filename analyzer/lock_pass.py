@@ -117,8 +117,9 @@ class _Pass:
         self._extra_vars: dict[int, list[VarDef]] = defaultdict(list)
 
     def log(self, msg: str) -> None:
+        """One dim progress line on the console (none without a console, or with --quiet)."""
         if self.console is not None:
-            self.console.log(msg)
+            self.console.print(f"  {msg}", style="dim", highlight=False)
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -586,16 +587,16 @@ class _Pass:
             self._seen_macros = set(self.lock_macros)
             todo_names = new_names | new_macros
             found = con.execute(
-                "SELECT DISTINCT caller_id, caller FROM calls WHERE caller_id IS NOT NULL AND kind = 'direct' "
-                "AND callee IN "
-                "(SELECT unnest($n))", {"n": sorted(todo_names)}).fetchall()
+                "SELECT DISTINCT caller_id, caller FROM calls WHERE caller_id IS NOT NULL "
+                "AND kind = 'direct' AND callee IN (SELECT unnest($n))", {"n": sorted(todo_names)}).fetchall()
             if not found:
                 break
             callers = [r[0] for r in found]
             rows = con.execute(
                 "SELECT caller_id, caller, callee, args, line FROM calls WHERE caller_id IN (SELECT "
                     "unnest($c)) "
-                "AND kind = 'direct' AND callee IN (SELECT unnest($n))", {"c": callers, "n": sorted(self.relevant)}).fetchall()
+                "AND kind = 'direct' AND callee IN (SELECT unnest($n))",
+                {"c": callers, "n": sorted(self.relevant)}).fetchall()
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
             for cid, caller, callee, args, line in rows:
@@ -621,7 +622,7 @@ class _Pass:
                 if sig not in sigs_seen[cid]:
                     sigs_seen[cid].add(sig)
                     new_names.add(names[cid])
-            self.log(f"lock pass round {rnd + 1}: {len(byf)} functions, {len(new_names)} new wrappers")
+            self.log(f"wrappers, round {rnd + 1}: {len(byf):,} callers read, {len(new_names):,} new wrappers")
             if not new_names:
                 break
         self.graph = graph
@@ -1214,7 +1215,8 @@ def run(con: duckdb.DuckDBPyConnection, console=None) -> dict[str, int]:
     out = {"lock_fields": len(fields), "global_locks": len(globals_), "lock_inits": len(inits),
            "lock_sites": len(sites), "lock_wrappers": len(wrappers)}
     out["seconds"] = int(time.perf_counter() - t0)
-    p.log(f"lock pass: {out}")
+    p.log("lock pass: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in out.items()
+                                     if k != "seconds") + f" in {out['seconds']} s")
     return out
 
 
