@@ -100,6 +100,19 @@ def test_bad_frame_and_bad_json(con, tmp_path):
     assert counts(con) == (0, 0, 0, 0)
 
 
+def test_negative_numbers_and_bad_durations_are_refused(con, tmp_path):
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"locks": ["a"], "kernel_stack": [], "wait_ns": 5}\n'
+                 '{"locks": ["a"], "kernel_stack": [], "wait_ns": -4}\n')
+    with pytest.raises(ImportErrorAt, match=r"t.jsonl:2: wait_ns must be a non-negative integer, not -4"):
+        import_file(con, f, runtime="fc", workload="w", mode="m")
+    f.write_text('{"locks": ["a"], "kernel_stack": []}\n')
+    for bad in (-5.0, 0.0, float("nan")):
+        with pytest.raises(ImportErrorAt, match="--duration must be a number of seconds > 0"):
+            import_file(con, f, runtime="fc", workload="w", mode="m", duration_s=bad)
+    assert counts(con) == (0, 0, 0, 0)
+
+
 def test_second_import_refused_unless_forced(con):
     import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="mmap", mode="coldstart",
                 run_id="a")
@@ -146,6 +159,10 @@ def test_lock_stat_bad_line(con, tmp_path):
 
 def test_cli_exit_codes(tmp_path, capsys):
     db = str(tmp_path / "c.duckdb")
+    assert main([str(tmp_path / "missing.json"), "--runtime", "fc", "--workload", "w", "--mode", "m",
+                 "--db", db]) == 2
+    assert "missing.json: no such file" in capsys.readouterr().err
+    assert not (tmp_path / "c.duckdb").exists()
     assert main([str(TRACES / "bad_line3.jsonl"), "--runtime", "fc", "--workload", "w", "--mode", "m",
                  "--db", db]) == 2
     assert "bad_line3.jsonl:3:" in capsys.readouterr().err

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import re
 import socket
 import sys
@@ -94,8 +95,8 @@ def _int_key(rec: dict, keys: tuple[str, ...], where: str) -> int | None:
     for k in keys:
         if k in rec and rec[k] is not None:
             v = rec[k]
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise ImportErrorAt(f"{where}: {k} must be an integer, not {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ImportErrorAt(f"{where}: {k} must be a non-negative integer, not {v!r}")
             return v
     return None
 
@@ -230,6 +231,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
                 duration_s: float | None = None) -> ImportResult:
     """Parse FILE and write one trace run, in one transaction; ImportErrorAt/LimaDbError on refusal."""
     p = Path(path)
+    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+        raise ImportErrorAt(f"--duration must be a number of seconds > 0, not {duration_s!r}")
     try:
         raw = p.read_bytes()
     except OSError as e:
@@ -320,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="import a file whose content was imported before")
     ap.add_argument("--db", default=None, help=f"database (default $LIMA_DB or {default_db_path()})")
     args = ap.parse_args(argv)
+    if not Path(args.file).is_file():   # before the database is opened (or created)
+        print(f"lima-import: {args.file}: no such file", file=sys.stderr)
+        return 2
     try:
         con = connect(args.db)
         try:
