@@ -87,7 +87,8 @@ def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console
                   f"interrupt context {run['irq_events']}")
     t = Table(title="Top locks")
     for col, just in (("lock", "left"), ("type", "left"), ("events", "left"), ("count", "right"),
-                      ("wait µs", "right"), ("stacks", "right"), ("taken at (busiest stack)", "left")):
+                      ("contended wait µs", "right"), ("stacks", "right"),
+                      ("taken at (busiest stack)", "left")):
         t.add_column(col, justify=just)
     for d in summary["top"]:
         t.add_row(d["lock"], d["type"], d["events"], str(d["count"]), f"{d['wait_us']:.1f}",
