@@ -104,6 +104,7 @@ def scan_tree(root: Path, only: Iterable[str] = ()) -> list[SourceFile]:
                         size, mtime = 0, 0
                     rel = os.path.relpath(e.path, root).replace(os.sep, "/")
                     out.append(SourceFile(rel, e.path, size, mtime))
+    out = list({f.path: f for f in out}.values())   # overlapping --only list a file once
     out.sort(key=lambda f: f.path)
     return out
 

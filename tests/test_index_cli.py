@@ -137,6 +137,14 @@ def test_only_subfolder_keeps_the_rest(tmp_path):
     assert q(db, "SELECT count(*) FROM files") == [(12,)]
 
 
+def test_overlapping_only_lists_each_file_once(tmp_path):
+    src = make_src(tmp_path)
+    db = tmp_path / "lima.duckdb"
+    p = run(str(src), "--db", str(db), "--only", "kernel", "--only", "kernel/fptr.c")
+    assert p.returncode == 0, p.stderr
+    assert q(db, "SELECT count(*), count(DISTINCT path) FROM files") == [(6, 6)]
+
+
 def test_bad_src(tmp_path):
     p = run(str(tmp_path / "missing"), "--db", str(tmp_path / "x.duckdb"))
     assert p.returncode == 2 and "not a directory" in one_line_error(p)
