@@ -429,6 +429,7 @@ def test_not_root_is_a_clear_error(monkeypatch, capsys):
     (["--workload", "w", "--comm", "a-very-long-command-name", "--duration", "1"], "15 characters"),
     (["--duration", "1"], "--workload LABEL is required"),
     (["--workload", "w", "--pid", "999999999", "--duration", "1"], "no such process"),
+    (["--workload", "w", "--runtime", " ", "--duration", "1"], "--runtime must not be empty"),
 ])
 def test_bad_input_exit_2(monkeypatch, capsys, args, message):
     monkeypatch.setattr(cli.os, "geteuid", lambda: 0)

@@ -292,6 +292,10 @@ def run(a: argparse.Namespace) -> int:
     if not a.command and a.duration is None and not (a.pid or a.cgroup or a.container or a.comm):
         raise UsageError("nothing to trace: give -- COMMAND, or a filter (--pid/--cgroup/--container/"
                          "--comm) with --duration, or --duration for the whole system")
+    for label in ("runtime", "workload", "mode", "run_id"):
+        v = getattr(a, label)
+        if v is not None and not v.strip():
+            raise UsageError(f"--{label.replace('_', '-')} must not be empty")
     if a.cgroup and a.container:
         raise UsageError("give --cgroup or --container, not both")
     if a.comm and len(a.comm.encode()) > 15:
