@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         # the queries as views and macros, so the duckdb shell answers right away (and traced runs are
         # re-mapped against the new index now rather than at the next lima-query)
         install_views(con)
+        con.execute("RESET threads")   # the final checkpoint may use every core
         con.execute("CHECKPOINT")
         _summary(con, stats, console)
         for line in stats.problems[:20]:

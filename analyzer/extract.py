@@ -188,7 +188,10 @@ class _FileExtraction:
         self.funcs.sort(key=lambda f: f.start)
         self.starts = [f.start for f in self.funcs]
         struct_ids = self.structs(caps.get("struct", []))
-        for n in caps.get("declaration", []):
+        # source order: tree-sitter's capture order varies from run to run, and a name declared twice in
+        # one function (kernel/audit.c: struct audit_status s; ... struct audit_tty_status s;) must
+        # resolve the same way every time
+        for n in sorted(caps.get("declaration", []), key=lambda n: n.start_byte):
             self.declaration(n, struct_ids)
         for n in caps.get("typedef", []):
             self.typedef(n, struct_ids)

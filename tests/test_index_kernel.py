@@ -127,3 +127,15 @@ def test_parse_errors_are_counted_not_fatal(con):
     assert total > 0 and files > 0
     # even files with parse errors yield their functions: kernel/fork.c has them and kernel_clone
     assert rows(con, "SELECT count(*) FROM functions WHERE name = 'kernel_clone'") == [(1,)]
+
+
+def test_extraction_is_deterministic(kernel_src):
+    """tree-sitter returns declaration captures in varying order; kernel/audit.c declares `s` twice in
+    one function (struct audit_status s; struct audit_tty_status s;), so fptr_assignments.struct_type
+    depended on that order (2 different answers in 8 runs before declarations were sorted)."""
+    from lima.analyzer.extract import Extractor
+
+    data = (kernel_src / "kernel" / "audit.c").read_bytes()
+    answers = {tuple(sorted(map(repr, Extractor().extract(1, data).rows["fptr_assignments"])))
+               for _ in range(8)}
+    assert len(answers) == 1

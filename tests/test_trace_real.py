@@ -112,6 +112,7 @@ def test_other_backends_compile_then_are_refused_at_load():
             BPF(text=text.encode(), cflags=flags)
         assert "Failed to compile" not in str(e.value), str(e.value)
         assert "Failed to load BPF program" in str(e.value) or "super-user" in str(e.value)
+        WORK.mkdir(parents=True, exist_ok=True)   # the db folder must exist (checked before the backend)
         out = trace(WORK / "refused.duckdb", "--backend", backend, "--workload", "w", "--duration", "1")
         assert out.returncode == 2 and f"backend {backend} is not usable here" in out.stderr
         assert "Traceback" not in out.stderr
