@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .lock_expr import fold_ws, tokenize
 
-__all__ = ["MacroDef", "MacroTable", "find_calls", "string_value"]
+__all__ = ["MacroDef", "MacroTable", "find_calls", "path_rank", "string_value"]
 
 _IDENT = re.compile(r"[A-Za-z_]\w*$")
 
@@ -34,8 +34,9 @@ class MacroDef:
         return self._tokens
 
 
-def _path_rank(path: str) -> int:
-    """x86 first (it overrides asm-generic), then include/linux, other headers, .c files, other arches."""
+def path_rank(path: str) -> int:
+    """Which of several definitions of one name wins (lower first): x86 (it overrides asm-generic),
+    then include/linux, other headers, .c files, other arches."""
     if path.startswith("arch/x86/"):
         return 1
     if path.startswith("include/linux/"):
@@ -57,7 +58,7 @@ class MacroTable:
         for d in defs:
             self.by_name.setdefault(d.name, []).append(d)
         for lst in self.by_name.values():
-            lst.sort(key=lambda d: (_path_rank(d.path), d.path, d.line))
+            lst.sort(key=lambda d: (path_rank(d.path), d.path, d.line))
         self._callers: dict[str, set[str]] | None = None
 
     def __contains__(self, name: str) -> bool:

@@ -30,7 +30,7 @@ from .lock_catalogue import (
     primitive_map,
 )
 from .lock_expr import fold_ws, parse_type
-from .lock_macros import MacroDef, MacroTable, find_calls, string_value
+from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, string_value
 from .lock_resolve import (
     FieldDef,
     FuncDef,
@@ -237,18 +237,7 @@ class _Pass:
         return f"#{best[1]}" if best else base
 
     def _path_rank(self, fid: int) -> int:
-        p = self.paths.get(fid, "")
-        if p.startswith("arch/x86/"):
-            return 0
-        if p.startswith("include/linux/"):
-            return 1
-        if p.startswith("include/asm-generic/"):
-            return 3
-        if p.startswith("include/"):
-            return 2
-        if p.startswith("arch/"):
-            return 5
-        return 4
+        return path_rank(self.paths.get(fid, ""))
 
     # -- scopes and source text -------------------------------------------------------------------
 
