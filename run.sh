@@ -100,9 +100,9 @@ cmd_demo() {
   gcc -O2 -static -pthread -o "$demo/mmap_threads" tests/fixtures/mmap_threads.c
   lima-trace --runtime host --workload mmap-threads --mode coldstart -- "$demo/mmap_threads" 4 3000
 
+  lima-query runtime-summary
   log "the traced locks with the kernel objects they protect"
   lima-query top-locks --limit 10
-  lima-query runtime-summary
   log "done: open the database with  .venv/bin/duckdb $LIMA_DB  (try: SELECT * FROM top_locks;)"
 }
 
