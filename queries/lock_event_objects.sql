@@ -90,7 +90,14 @@ SELECT o.run_id, o.runtime, o.workload, o.run_mode AS mode, o.backend, o.duratio
        coalesce(o.lock_name, o.lock_symbol, printf('0x%x', o.lock_addr), 'unknown') AS lock,
        o.lock_addr, o.lock_name, o.lock_symbol, o.lock_type, o.mode AS lock_mode, o.stack_id,
        coalesce(o.event, 'acquire') AS event, o.context, o.primitive, o.flags,
-       o.pid, o.tgid, o.comm, o.cgroup_id, o.count, o.wait_ns_total, o.wait_ns_max,
+       o.pid, o.tgid, o.comm, o.cgroup_id, o.count,
+       -- an mmap_lock acquisition row (contention backend) times the whole acquisition, the contended
+       -- wait included, which the lock's own contended rows already count: no wait here, or every
+       -- aggregation would count that wait twice
+       CASE WHEN o.event = 'acquire' AND contains(coalesce(o.flags, ''), 'MMAP_LOCK') THEN NULL
+            ELSE o.wait_ns_total END AS wait_ns_total,
+       CASE WHEN o.event = 'acquire' AND contains(coalesce(o.flags, ''), 'MMAP_LOCK') THEN NULL
+            ELSE o.wait_ns_max END AS wait_ns_max,
        o.taken_in, o.st_site_function AS site_function, o.st_site_file AS site_file, o.st_site_line AS site_line,
        o.object_kind, o."struct", o.field, o.symbol, o.object, o.confidence, o.status, o.method, o.candidates,
        o.reason,
