@@ -47,7 +47,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "8"
+VERSION = "9"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -174,10 +174,12 @@ class _Pass:
             m.globals.setdefault(name, []).append(
                 VarDef(name, Type(base, ptr, dims.count("[") if dims else 0), scope, fid, line, percpu,
                        is_static, init))
+        # file-scope definers only: one inside a function is that function's static local (below)
         for fid, macro, args, is_static, line in con.execute(
-                "SELECT file_id, macro, args, is_static, line FROM macro_uses").fetchall():
-            d = _DEFINERS.get(macro)
-            if d is not None and args and len(args) > d.symbol_arg:
+                "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE function_id IS NULL "
+                "AND macro IN (SELECT unnest($n))", {"n": list(_DEFINERS)}).fetchall():
+            d = _DEFINERS[macro]
+            if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
                 m.globals.setdefault(sym, []).append(
                     VarDef(sym, Type(d.lock_type), "global", fid, line, d.is_percpu, is_static, None))
@@ -738,28 +740,21 @@ class _Pass:
         r = self.resolver
         globals_out: list[tuple] = []
         inits: list[tuple] = []
-        # file-scope definer macros: DEFINE_MUTEX(x)
-        for fid, macro, args, is_static, line in con.execute(
-                "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE macro IN "
-                "(SELECT unnest($n))", {"n": list(_DEFINERS)}).fetchall():
-            d = _DEFINERS[macro]
-            if not args or len(args) <= d.symbol_arg:
-                continue
-            sym = args[d.symbol_arg].strip()
-            kind = _LOCK_TYPES[d.lock_type].lock_kind
-            globals_out.append((sym, fid, line, d.lock_type, kind, None, macro, bool(is_static), d.is_percpu,
-                                None))
-            inits.append((fid, None, line, macro, sym, sym, None, "global", None, None, sym, 1.0, None))
-        for fid, caller, macro, args, line in con.execute(
-                "SELECT file_id, caller, callee, args, line FROM calls WHERE caller_id IS NOT NULL "
-                    "AND callee IN "
-                "(SELECT unnest($n))", {"n": list(_DEFINERS)}).fetchall():
+        # definer macros: DEFINE_MUTEX(x) at file scope (macro_uses), static DEFINE_SPINLOCK(y) inside a
+        # function (a calls row; its macro_uses row, which has a function_id, would count it twice)
+        for fid, caller, macro, args, is_static, line in con.execute(
+                "SELECT file_id, NULL, macro, args, is_static, line FROM macro_uses "
+                "WHERE function_id IS NULL AND macro IN (SELECT unnest($n)) "
+                "UNION ALL "
+                "SELECT file_id, caller, callee, args, true, line FROM calls "
+                "WHERE caller_id IS NOT NULL AND callee IN (SELECT unnest($n))",
+                {"n": list(_DEFINERS)}).fetchall():
             d = _DEFINERS[macro]
             if not args or len(args) <= d.symbol_arg:
                 continue
             sym = args[d.symbol_arg].strip()
             globals_out.append((sym, fid, line, d.lock_type, _LOCK_TYPES[d.lock_type].lock_kind, None, macro,
-                                True, False, caller))
+                                bool(is_static), d.is_percpu and caller is None, caller))
             inits.append((fid, caller, line, macro, sym, sym, None, "global", None, None, sym, 1.0, None))
         # variables of a lock type with static storage, and struct variables whose initializer sets locks
         static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))

@@ -52,7 +52,7 @@ def test_fields_globals_and_init_names(con):
                       ("foo", "inner.sem", "rwsem", False, False)}
     g = set(con.execute("SELECT symbol, member_path, declared_by FROM global_locks").fetchall())
     assert g == {("foo_mutex", None, "DEFINE_MUTEX"), ("plain_lock", None, "declaration"),
-                 ("global_foo", "lock", "initializer")}
+                 ("global_foo", "lock", "initializer"), ("once_lock", None, "DEFINE_SPINLOCK")}
     inits = {r[0]: r[1:] for r in con.execute(
         "SELECT class_name, object_kind, struct_name, field_path, symbol FROM lock_inits").fetchall()}
     assert inits["&f->lock"] == ("field", "foo", "lock", None)
@@ -89,3 +89,13 @@ def test_lock_name_cli_says_on_stderr_when_nothing_produces_the_name(tmp_path, c
 
 def test_calls_through_pointer_parameters_are_not_lock_sites(con):
     assert con.execute("SELECT count(*) FROM lock_sites WHERE function = 'walk_visitors'").fetchone() == (0,)
+
+
+def test_function_static_definer_is_one_global_lock_of_its_function(con):
+    rows = con.execute("SELECT symbol, declared_by, is_static, is_percpu, function FROM global_locks "
+                       "WHERE symbol = 'once_lock'").fetchall()
+    assert rows == [("once_lock", "DEFINE_SPINLOCK", True, False, "once")]
+    assert con.execute("SELECT count(*) FROM lock_inits WHERE class_name = 'once_lock'").fetchone() == (1,)
+    # ... and visible only inside its function: no global of that name for other functions to resolve to
+    assert con.execute("SELECT object_kind, symbol FROM lock_sites WHERE function = 'once' "
+                       "AND op = 'acquire'").fetchall() == [("global", "once_lock")]
