@@ -21,3 +21,8 @@
 ; Function pointers stored into fields: designated initializers (.read = foo) and assignments.
 (initializer_pair designator: (field_designator) value: [(identifier) (pointer_expression)]) @init_pair
 (assignment_expression left: (field_expression) right: [(identifier) (pointer_expression)]) @assign
+
+; Parse problems, counted per file (files.parse_errors): in this query rather than a second one, so that
+; files with errors are walked once.
+(ERROR) @error
+(MISSING) @missing

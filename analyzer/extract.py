@@ -126,7 +126,6 @@ class Extractor:
         self.parser = Parser(self.language)
         here = resources.files("lima.analyzer")
         self.facts_query = Query(self.language, here.joinpath("c_facts.scm").read_text())
-        self.errors_query = Query(self.language, here.joinpath("errors.scm").read_text())
 
     def extract(self, file_id: int, src: bytes) -> FileFacts:
         """All code facts of one file (src is the raw file content)."""
@@ -176,10 +175,8 @@ class _FileExtraction:
         self.src, loops = rewrite_loop_macros(blank_list_conditionals(blank_annotations(self.raw)))
         tree = self.ex.parser.parse(self.src)
         root = tree.root_node
-        if root.has_error:
-            caps = QueryCursor(self.ex.errors_query).captures(root)
-            self.facts.parse_errors = sum(len(v) for v in caps.values())
         caps = QueryCursor(self.ex.facts_query).captures(root)
+        self.facts.parse_errors = len(caps.get("error", ())) + len(caps.get("missing", ()))
         # capture lists are not in document order: sort what gets ids, so ids are reproducible
         fn_nodes = sorted(caps.get("function", []), key=lambda n: n.start_byte)
         self.top_level(root)
