@@ -9,7 +9,12 @@ Header format (documented in queries/README.md), one `--` comment line each, bef
     -- param: limit INTEGER 100  Rows at most
     -- empty: What an empty answer means   (optional: printed on stderr when the query returns no rows)
 
-A `param:` line is `NAME TYPE DEFAULT  DESCRIPTION`, DEFAULT being a literal, `null` or `required`.
+A `param:` line is `NAME TYPE [CHECK ...] DEFAULT  DESCRIPTION`, DEFAULT being a literal, `null` or
+`required`. A CHECK token says which values are allowed (lima-query refuses others, exit 2):
+    >=N  >N  <=N  <N       bounds of an INTEGER, BIGINT or DOUBLE       (limit INTEGER >=1 20  ...)
+    a|b|c                  a VARCHAR that must be one of these words    (by VARCHAR count|wait count  ...)
+    @TABLE.COLUMN          a VARCHAR that must be a value the database holds in TABLE.COLUMN
+                           (runtime VARCHAR @trace_runs.runtime null  ...); checked for given values only
 The SQL refers to a parameter as the DuckDB named parameter `$NAME`; it is bound, never pasted.
 """
 
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
+import operator
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,8 +34,15 @@ __all__ = ["Param", "QueryFile", "CatalogError", "load_catalog", "parse_query_fi
 #: Types a parameter may declare, with the Python conversion of a command-line value.
 PARAM_TYPES = {"VARCHAR": str, "INTEGER": int, "BIGINT": int, "DOUBLE": float, "BOOLEAN": None}
 
+#: Range of the integer types (DuckDB INTEGER is 32-bit, BIGINT 64-bit).
+_INT_RANGE = {"INTEGER": (-2**31, 2**31 - 1), "BIGINT": (-2**63, 2**63 - 1)}
+
 _HEADER = re.compile(r"^--\s*(name|kind|description|param|empty):\s*(.*?)\s*$")
-_PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+([A-Z]+)\s+(\S+)\s*(.*)$")
+_PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+([A-Z]+)\s+(.*)$")
+_BOUND = re.compile(r"^(>=|<=|>|<)(-?[0-9]+(?:\.[0-9]+)?)$")
+_CHOICES = re.compile(r"^[A-Za-z0-9_.-]+(?:\|[A-Za-z0-9_.-]+)+$")
+_DB_SET = re.compile(r"^@([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$")
+_CMP = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -45,9 +59,26 @@ class Param:
     default: str | None  # literal text; None when the default is null
     required: bool
     description: str
+    bounds: tuple[tuple[str, float], ...] = ()  # (">=", 1): the value must compare so
+    choices: tuple[str, ...] = ()  # the value must be one of these words
+    db_set: tuple[str, str] | None = None  # (table, column): the value must be in that column
+
+    def allowed(self) -> str:
+        """What the parameter accepts, in words ('an INTEGER >= 1', 'one of count, wait')."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.db_set:
+            return f"a value of {self.db_set[0]}.{self.db_set[1]} in this database"
+        if self.type == "BOOLEAN":
+            return "a BOOLEAN (true or false)"
+        text = ("an " if self.type[0] in "AEIOU" else "a ") + self.type
+        return text + "".join(f" {op} {_num(v)}" for op, v in self.bounds)
+
+    def _refuse(self, value: object) -> CatalogError:
+        return CatalogError(f"--{self.name} must be {self.allowed()}, not {_show(value)}")
 
     def convert(self, text: str | None) -> object:
-        """The command-line text as a Python value of the declared type (None stays None)."""
+        """The command-line text as a Python value of the declared type, checked (None stays None)."""
         if text is None:
             return None
         if self.type == "BOOLEAN":
@@ -56,15 +87,65 @@ class Param:
                 return True
             if low in ("0", "false", "no", "off"):
                 return False
-            raise CatalogError(f"--{self.name}: {text!r} is not a BOOLEAN (true/false)")
+            raise self._refuse(text)
         try:
-            return PARAM_TYPES[self.type](text)
-        except ValueError:
-            raise CatalogError(f"--{self.name}: {text!r} is not a valid {self.type}") from None
+            value = PARAM_TYPES[self.type](text)
+            return self.check(value)
+        except (ValueError, CatalogError):
+            raise self._refuse(text) from None
+
+    def check(self, value: object) -> object:
+        """VALUE if its type, bounds and choices are allowed (a str is converted first), else CatalogError.
+
+        The database set (@TABLE.COLUMN) is checked by check_in_database, which needs a connection.
+        """
+        if value is None:
+            return None
+        if isinstance(value, str) and self.type != "VARCHAR":
+            return self.convert(value)
+        if self.type == "VARCHAR":
+            ok = isinstance(value, str) and (not self.choices or value in self.choices)
+        elif self.type == "BOOLEAN":
+            ok = isinstance(value, bool)
+        elif self.type in _INT_RANGE:
+            lo, hi = _INT_RANGE[self.type]
+            ok = isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+        else:
+            ok = (isinstance(value, int | float) and not isinstance(value, bool)
+                  and math.isfinite(value))
+        if not ok or not all(_CMP[op](value, bound) for op, bound in self.bounds):
+            raise self._refuse(value)
+        return value
+
+    def check_in_database(self, con: object, value: object) -> None:
+        """CatalogError when the parameter names a database set (@TABLE.COLUMN) that lacks VALUE."""
+        if self.db_set is None or value is None:
+            return
+        table, column = self.db_set
+        have = [r[0] for r in con.execute(  # type: ignore[attr-defined]
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1").fetchall()]
+        if value in have:
+            return
+        shown = ", ".join(map(str, have[:12])) + (", ..." if len(have) > 12 else "") if have else \
+            f"none: {table} is empty"
+        hint = close_matches(str(value), [str(h) for h in have])
+        raise CatalogError(f"--{self.name} must be a value of {table}.{column} in this database ({shown}), "
+                           f"not {_show(value)}{hint}")
 
     def default_value(self) -> object:
         """The default converted to its type (None for null or required)."""
         return None if self.default is None else self.convert(self.default)
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _show(value: object) -> str:
+    """A refused value as the user wrote it: numbers bare, other text quoted."""
+    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value):
+        return repr(value)
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -120,16 +201,7 @@ def parse_query_file(text: str, path: str) -> QueryFile:
             continue  # free comment lines document the query
         key, value = m.groups()
         if key == "param":
-            pm = _PARAM.match(value)
-            if not pm:
-                raise CatalogError(f"{path}:{i + 1}: param line must be 'NAME TYPE DEFAULT  description'")
-            pname, ptype, pdefault, pdesc = pm.groups()
-            if ptype not in PARAM_TYPES:
-                raise CatalogError(f"{path}:{i + 1}: parameter type {ptype} is not one of "
-                                   f"{', '.join(PARAM_TYPES)}")
-            required = pdefault.lower() == "required"
-            default = None if required or pdefault.lower() == "null" else pdefault
-            params.append(Param(pname, ptype, default, required, pdesc.strip()))
+            params.append(_parse_param(value, f"{path}:{i + 1}"))
         else:
             meta[key] = value
     else:
@@ -153,6 +225,52 @@ def parse_query_file(text: str, path: str) -> QueryFile:
         raise CatalogError(f"{path}: a view takes no parameters")
     return QueryFile(meta["name"], kind, meta["description"], tuple(params), sql, path,
                      empty=meta.get("empty"))
+
+
+def _parse_param(value: str, where: str) -> Param:
+    """One `param:` value: NAME TYPE [CHECK ...] DEFAULT  DESCRIPTION (CatalogError at WHERE if malformed)."""
+    pm = _PARAM.match(value)
+    if not pm:
+        raise CatalogError(f"{where}: param line must be 'NAME TYPE [CHECK ...] DEFAULT  description'")
+    pname, ptype, rest = pm.groups()
+    if ptype not in PARAM_TYPES:
+        raise CatalogError(f"{where}: parameter type {ptype} is not one of {', '.join(PARAM_TYPES)}")
+    bounds: list[tuple[str, float]] = []
+    choices: tuple[str, ...] = ()
+    db_set: tuple[str, str] | None = None
+    while True:
+        token, after = _first_token(rest)
+        if (b := _BOUND.match(token)) is not None:
+            if ptype not in ("INTEGER", "BIGINT", "DOUBLE"):
+                raise CatalogError(f"{where}: bound {token} on a {ptype} parameter (numbers only)")
+            bounds.append((b.group(1), float(b.group(2))))
+        elif ptype == "VARCHAR" and _CHOICES.match(token) and not choices and not db_set:
+            choices = tuple(token.split("|"))
+        elif (d := _DB_SET.match(token)) is not None and ptype == "VARCHAR" and not choices and not db_set:
+            db_set = (d.group(1), d.group(2))
+        elif token.startswith((">", "<", "@")) or "|" in token:
+            raise CatalogError(f"{where}: check {token!r} is not >=N, >N, <=N, <N, a|b|c or @table.column "
+                               f"(or does not fit a {ptype} parameter)")
+        else:
+            break
+        rest = after
+    pdefault, pdesc = _first_token(rest)
+    if not pdefault:
+        raise CatalogError(f"{where}: param line must be 'NAME TYPE [CHECK ...] DEFAULT  description'")
+    required = pdefault.lower() == "required"
+    default = None if required or pdefault.lower() == "null" else pdefault
+    param = Param(pname, ptype, default, required, pdesc.strip(), tuple(bounds), choices, db_set)
+    try:
+        param.default_value()
+    except CatalogError as e:
+        raise CatalogError(f"{where}: default {pdefault!r} refused: {e}") from None
+    return param
+
+
+def _first_token(text: str) -> tuple[str, str]:
+    """(first whitespace-separated token, the rest with leading space removed)."""
+    parts = text.strip().split(None, 1)
+    return (parts[0], parts[1] if len(parts) > 1 else "") if parts else ("", "")
 
 
 def _strip_sql_comments_and_strings(sql: str) -> str:

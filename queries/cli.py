@@ -36,12 +36,21 @@ examples:
 
 def run_query(con: duckdb.DuckDBPyConnection, q: QueryFile,
               values: dict[str, object] | None = None) -> tuple[list[str], list[tuple]]:
-    """Run query Q with parameter VALUES (missing ones take their default); (columns, rows)."""
+    """Run query Q with parameter VALUES (missing ones take their default); (columns, rows).
+
+    Given values are checked against the header (type, bounds, choices, database set): CatalogError
+    '<query>: --<param> must be ..., not ...' when one is not allowed.
+    """
     values = dict(values or {})
     bound: dict[str, object] = {}
     for p in q.params:
         if p.name in values and values[p.name] is not None:
-            bound[p.name] = values.pop(p.name)
+            value = values.pop(p.name)
+            try:
+                bound[p.name] = p.check(value)
+                p.check_in_database(con, value)
+            except CatalogError as e:
+                raise CatalogError(f"{q.name}: {e}") from None
         elif p.required:
             raise CatalogError(f"{q.name}: --{p.name} is required ({p.description})")
         else:
@@ -74,6 +83,8 @@ def _query_help(q: QueryFile) -> str:
         for p in q.params:
             default = "required" if p.required else ("NULL (all)" if p.default is None else p.default)
             lines.append(f"  --{p.name} {p.type:<8} default {default:<12} {p.description}")
+            if p.bounds or p.choices or p.db_set:
+                lines.append(f"  {'':<{len(p.name) + 2}} {'':<8} allowed: {p.allowed()}")
     lines += ["", f"SQL file: {q.path} (installed as {q.sql_name})",
               "output: --format " + "|".join(FORMATS) + " (parquet needs --output)"]
     return "\n".join(lines)
@@ -93,7 +104,10 @@ def _parse_params(rest: list[str], q: QueryFile) -> dict[str, object]:
                 raise CatalogError(f"{q.name}: --{p.name} needs a value")
             i += 1
             val = rest[i]
-        values[p.name] = p.convert(val)
+        try:
+            values[p.name] = p.convert(val)
+        except CatalogError as e:
+            raise CatalogError(f"{q.name}: {e}") from None
         i += 1
     return values
 

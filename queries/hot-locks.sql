@@ -1,10 +1,10 @@
 -- name: hot-locks
 -- description: Locks that carry a large share of the events or of the wait time of their runtime x workload x mode, with cumulative shares
--- param: runtime VARCHAR null  Only this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: min_share DOUBLE 0.05  Keep objects with at least this share (0..1) of events or of wait time
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: min_share DOUBLE >=0 <=1 0.05  Keep objects with at least this share (0..1) of events or of wait time
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
     SELECT * FROM lock_object_counts_current x
     WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)

@@ -2,7 +2,7 @@
 -- kind: query
 -- description: What a lockdep class name (as in /proc/lockdep, /proc/lock_stat or a splat) resolves to: one row per init site and object that produce it
 -- param: name VARCHAR required  Lockdep class name as printed (#N, /N, (name){usage}-{x:y}, &(&x->lock)->rlock forms accepted)
--- param: limit INTEGER 100  Rows at most
+-- param: limit INTEGER >=1 100  Rows at most
 -- empty: no init site in the index produces this name (is the tree indexed whole, and is it the right kernel version?)
 --
 -- The name is normalised first, in SQL: splat decoration (name){+.+.}-{3:3} -> name, then #N (a repeated

@@ -1,11 +1,11 @@
 -- name: lock-objects
 -- description: Each traced lock with its acquisition site and the kernel object it locks (struct.field or global), a confidence, or why it is unresolved
--- param: runtime VARCHAR null  Only this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: status VARCHAR null  Only resolved, ambiguous or unresolved rows
--- param: limit INTEGER 200  Rows at most (most acquired first)
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: status VARCHAR resolved|ambiguous|unresolved null  Only resolved, ambiguous or unresolved rows
+-- param: limit INTEGER >=1 200  Rows at most (most acquired first)
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- One row per (runtime, workload, mode, lock, lock type, site, object), summed over runs. lock is the
 -- lockdep class name, else the global symbol at the address, else the address.

@@ -1,10 +1,10 @@
 -- name: lock-rates
 -- description: Lock events per second for each object, averaged and medianed over the repeated runs of a runtime x workload x mode
--- param: runtime VARCHAR null  Only this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: limit INTEGER 20  Rows at most per runtime x workload x mode (highest mean rate first)
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: limit INTEGER >=1 20  Rows at most per runtime x workload x mode (highest mean rate first)
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- rate of a run = events of the object in the run / trace_runs.duration_s. A run of the group where the
 -- object does not appear counts as rate 0 in the mean and the median. Runs without a duration are

@@ -3,8 +3,8 @@
 -- description: The lock sites of a function (acquire, try, release; direct primitives and wrappers inlined into it) with the object each one locks
 -- param: function VARCHAR required  Function name (or macro name for sites written in a macro body)
 -- param: file VARCHAR null  Only in files whose path contains this text (static functions share names)
--- param: op VARCHAR null  Only acquire, try or release
--- param: limit INTEGER 500  Rows at most
+-- param: op VARCHAR acquire|try|release null  Only acquire, try or release
+-- param: limit INTEGER >=1 500  Rows at most
 -- empty: no lock site in a function of that name (is its file indexed? static functions may be in files you left out)
 --
 -- via shows the wrapper chain when the call reaches the primitive through wrappers

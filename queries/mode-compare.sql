@@ -1,11 +1,11 @@
 -- name: mode-compare
 -- description: Per object, events per run in one mode against another (coldstart vs warmup) for each runtime x workload
--- param: runtime VARCHAR null  Only this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode_a VARCHAR coldstart  First mode
--- param: mode_b VARCHAR warmup  Second mode
--- param: limit INTEGER 30  Rows at most per runtime x workload (largest difference first)
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode_a VARCHAR @trace_runs.mode coldstart  First mode
+-- param: mode_b VARCHAR @trace_runs.mode warmup  Second mode
+-- param: limit INTEGER >=1 30  Rows at most per runtime x workload (largest difference first)
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- per_run_a = events of the object in mode A / runs of mode A of that runtime x workload (0 when absent);
 -- ratio = per_run_a / per_run_b (NULL when B is 0).

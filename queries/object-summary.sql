@@ -1,9 +1,9 @@
 -- name: object-summary
 -- description: Lock traffic rolled up per kernel object type (struct; globals, ambiguous and unresolved in their own rows): which kernel objects each runtime touches
--- param: runtime VARCHAR null  Only this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
     SELECT x.*,
            CASE WHEN x.status = 'resolved' AND x."struct" IS NOT NULL THEN x."struct"

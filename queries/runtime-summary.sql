@@ -1,9 +1,9 @@
 -- name: runtime-summary
 -- description: One row per runtime x workload x mode: runs, events, events per second, distinct objects and structs, how much was resolved, wait time, lost events
--- param: runtime VARCHAR null  Only this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 WITH runs AS (
     SELECT r.* FROM trace_runs r
     WHERE ($runtime IS NULL OR r.runtime = $runtime)

@@ -1,10 +1,10 @@
 -- name: shared-locks
 -- description: Kernel objects locked by more than one runtime, or by more than one tenant (cgroup) in a run: the interference surface
--- param: runtime VARCHAR null  Only objects this runtime takes part in
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: limit INTEGER 50  Rows at most (most runtimes, then most events first)
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only objects this runtime takes part in
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: limit INTEGER >=1 50  Rows at most (most runtimes, then most events first)
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- An object is a struct.field (the same kind of object, not necessarily the same instance) or a global
 -- symbol (one instance). shared_instances counts lock addresses seen under more than one runtime

@@ -2,7 +2,7 @@
 -- kind: query
 -- description: The locks of a struct: every lock member with its type, its init sites (and the lockdep names they give) and how many sites take it
 -- param: struct VARCHAR required  Struct/union tag (mm_struct) or typedef name of an anonymous struct
--- param: limit INTEGER 200  Rows at most
+-- param: limit INTEGER >=1 200  Rows at most
 -- empty: no struct/union of that name has a lock member in the index
 --
 -- acquire_sites / release_sites count lock_sites resolved to struct.field (field path equal, or the

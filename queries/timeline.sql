@@ -1,10 +1,10 @@
 -- name: timeline
 -- description: Lock events of event-mode runs (trace_events) per time interval and object
--- param: run VARCHAR null  Only this run id
--- param: runtime VARCHAR null  Only this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: interval_ms INTEGER 1000  Interval length in milliseconds
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: interval_ms INTEGER >=1 1000  Interval length in milliseconds
 --
 -- t_s is the interval start in seconds from the first event of the run. The object of an event is
 -- decided as in lock_event_objects (class name, then global symbol, then the stack's site).

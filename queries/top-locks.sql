@@ -1,11 +1,11 @@
 -- name: top-locks
 -- description: The most taken (or most waited-for) locks per runtime, workload and mode, with the kernel objects they protect
--- param: runtime VARCHAR null  Only this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: by VARCHAR count  Rank by count (acquisitions/contentions) or wait (total wait time)
--- param: limit INTEGER 20  Rows at most per runtime x workload x mode
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: by VARCHAR count|wait count  Rank by count (acquisitions/contentions) or wait (total wait time)
+-- param: limit INTEGER >=1 20  Rows at most per runtime x workload x mode
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- A lock here is an object (object_key of lock_event_objects: struct.field or global symbol; an
 -- unresolved lock keeps its class name or site). locks = distinct lock instances (addresses or class

@@ -1,10 +1,10 @@
 -- name: unique-locks
 -- description: Kernel objects locked under one runtime only (within the workload/mode filters): what sets a runtime apart
--- param: runtime VARCHAR null  Only the objects unique to this runtime
--- param: workload VARCHAR null  Only this workload
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: limit INTEGER 50  Rows at most per runtime (most events first)
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only the objects unique to this runtime
+-- param: workload VARCHAR @trace_runs.workload null  Only this workload
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: limit INTEGER >=1 50  Rows at most per runtime (most events first)
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
     SELECT * FROM lock_object_counts_current x
     WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)

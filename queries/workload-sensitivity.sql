@@ -1,9 +1,9 @@
 -- name: workload-sensitivity
 -- description: How much each object's lock traffic under a runtime changes with the workload: events per run for every workload, spread and coefficient of variation
--- param: runtime VARCHAR null  Only this runtime
--- param: mode VARCHAR null  Only this run mode (coldstart, warmup)
--- param: limit INTEGER 30  Rows at most per runtime x mode (most workload-sensitive first)
--- param: event VARCHAR null  Only this event kind (contended, acquire, release); default every kind but release
+-- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
+-- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
+-- param: limit INTEGER >=1 30  Rows at most per runtime x mode (most workload-sensitive first)
+-- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- per_run(w) = events of the object in workload w / runs of w (0 when the object is absent from w), over
 -- the workloads the runtime ran in that mode. cv = stddev_pop / mean of per_run over those workloads.

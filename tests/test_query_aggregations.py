@@ -14,7 +14,7 @@ import sys
 
 import duckdb
 import pytest
-from lima.queries.catalog import load_catalog
+from lima.queries.catalog import CatalogError, load_catalog
 from lima.queries.cli import main, run_query
 from lima.queries.output import emit
 from test_query_mapping import build_db
@@ -70,8 +70,11 @@ def test_top_locks_by_wait_and_limit(con):
 
 
 def test_top_locks_rejects_bad_by(con):
-    with pytest.raises(duckdb.Error, match="--by must be count or wait"):
+    with pytest.raises(CatalogError, match=r"^top-locks: --by must be one of count, wait, not 'size'$"):
         q(con, "top-locks", by="size")
+    # the installed macro (duckdb shell, no lima-query to check the header) refuses it in SQL
+    with pytest.raises(duckdb.Error, match="--by must be count or wait"):
+        con.execute("SELECT * FROM top_locks(by := 'size')").fetchall()
 
 
 def test_lock_rates_mean_and_median_over_runs(con):
@@ -166,12 +169,15 @@ def test_timeline(con):
 def test_injection_string_is_just_a_runtime(db, capsys):
     con = duckdb.connect(str(db))
     for name in ("top-locks", "lock-objects", "shared-locks", "lock-rates", "runtime-summary"):
-        assert q(con, name, runtime=INJECTION) == []
+        with pytest.raises(CatalogError, match="--runtime must be a value of trace_runs.runtime"):
+            q(con, name, runtime=INJECTION)
     assert con.execute("SELECT * FROM top_locks(runtime := ?)", [INJECTION]).fetchall() == []
     assert con.execute("SELECT count(*) FROM trace_runs").fetchone()[0] == 4
     con.close()
-    assert main(["top-locks", "--runtime", INJECTION, "--db", str(db), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    assert main(["top-locks", "--runtime", INJECTION, "--db", str(db), "--format", "json"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "lima-query: top-locks: --runtime must be a value of trace_runs.runtime in this database (fc, runc), "
+        "not \"fc'; DROP TABLE trace_runs; --\"")
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(*) FROM trace_runs").fetchone()[0] == 4
     con.close()
@@ -219,9 +225,9 @@ def test_list_help_and_errors(db, capsys):
     assert main(["top-locks", "--runtim", "fc", "--db", str(db)]) == 2
     assert "unknown parameter --runtim; did you mean runtime?" in capsys.readouterr().err
     assert main(["top-locks", "--limit", "ten", "--db", str(db)]) == 2
-    assert "--limit: 'ten' is not a valid INTEGER" in capsys.readouterr().err
+    assert capsys.readouterr().err == "lima-query: top-locks: --limit must be an INTEGER >= 1, not 'ten'\n"
     assert main(["top-locks", "--by", "size", "--db", str(db)]) == 2
-    assert capsys.readouterr().err == "lima-query: top-locks: --by must be count or wait, not size\n"
+    assert capsys.readouterr().err == "lima-query: top-locks: --by must be one of count, wait, not 'size'\n"
 
 
 def test_output_formats(tmp_path, capsys):

@@ -1,0 +1,119 @@
+"""Parameter checks declared in the query headers (bounds, word sets, database sets): lima-query refuses a
+value outside them with one line naming the parameter and what it allows, exit code 2, no traceback.
+
+The database is test_query_mapping's: runtimes fc and runc, workload mmap, modes coldstart and warmup,
+runs r1..r4.
+"""
+
+from __future__ import annotations
+
+import pytest
+from lima.queries.catalog import CatalogError, load_catalog, parse_query_file
+from lima.queries.cli import main
+from test_query_mapping import build_db
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("params") / "params.duckdb"
+    build_db(path).close()
+    return path
+
+
+REFUSED = [
+    (["top-locks", "--limit", "-1"], "top-locks: --limit must be an INTEGER >= 1, not -1"),
+    (["top-locks", "--limit", "0"], "top-locks: --limit must be an INTEGER >= 1, not 0"),
+    (["top-locks", "--limit", "2.5"], "top-locks: --limit must be an INTEGER >= 1, not 2.5"),
+    (["top-locks", "--limit", "99999999999"], "top-locks: --limit must be an INTEGER >= 1, not 99999999999"),
+    (["top-locks", "--event", "bogus"],
+     "top-locks: --event must be one of contended, acquire, release, not 'bogus'"),
+    (["top-locks", "--by", "size"], "top-locks: --by must be one of count, wait, not 'size'"),
+    (["timeline", "--interval_ms", "0"], "timeline: --interval_ms must be an INTEGER >= 1, not 0"),
+    (["timeline", "--interval_ms", "fast"], "timeline: --interval_ms must be an INTEGER >= 1, not 'fast'"),
+    (["hot-locks", "--min_share", "1.5"], "hot-locks: --min_share must be a DOUBLE >= 0 <= 1, not 1.5"),
+    (["hot-locks", "--min_share", "nan"], "hot-locks: --min_share must be a DOUBLE >= 0 <= 1, not 'nan'"),
+    (["lock-objects", "--status", "done"],
+     "lock-objects: --status must be one of resolved, ambiguous, unresolved, not 'done'"),
+    (["lock-site", "--function", "f", "--op", "lock"],
+     "lock-site: --op must be one of acquire, try, release, not 'lock'"),
+    (["top-locks", "--runtime", "fcc"],
+     "top-locks: --runtime must be a value of trace_runs.runtime in this database (fc, runc), not 'fcc'; "
+     "did you mean fc?"),
+    (["top-locks", "--mode", "cold"],
+     "top-locks: --mode must be a value of trace_runs.mode in this database (coldstart, warmup), not 'cold'"
+     "; did you mean coldstart?"),
+    (["mode-compare", "--mode_b", "hot"],
+     "mode-compare: --mode_b must be a value of trace_runs.mode in this database (coldstart, warmup), "
+     "not 'hot'"),
+    (["timeline", "--run", "r9"],
+     "timeline: --run must be a value of trace_runs.run_id in this database (r1, r2, r3, r4), not 'r9'; "
+     "did you mean r4, r3, r2?"),
+    (["lock_event_objects", "--uncached", "maybe"],
+     "lock_event_objects: --uncached must be a BOOLEAN (true or false), not 'maybe'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), REFUSED, ids=[" ".join(a) for a, _ in REFUSED])
+def test_refused_value_is_one_line_exit_2(db, capsys, argv, message):
+    assert main([*argv, "--db", str(db)]) == 2
+    out = capsys.readouterr()
+    assert out.err == f"lima-query: {message}\n"
+    assert out.out == ""
+
+
+def test_allowed_values_still_answer(db, capsys):
+    assert main(["top-locks", "--runtime", "runc", "--limit", "1", "--event", "acquire", "--by", "wait",
+                 "--db", str(db), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("1,runc,mmap,coldstart,mm_struct.mmap_lock,")
+    assert main(["hot-locks", "--min_share", "1", "--mode", "warmup", "--db", str(db),
+                 "--format", "csv"]) == 0
+    assert [r.split(",")[3] for r in capsys.readouterr().out.splitlines()[1:]] == ["mm_struct.mmap_lock"]
+
+
+def test_help_says_what_is_allowed(capsys):
+    assert main(["top-locks", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "allowed: an INTEGER >= 1" in out
+    assert "allowed: one of contended, acquire, release" in out
+    assert "allowed: a value of trace_runs.runtime in this database" in out
+
+
+def test_every_limit_and_event_parameter_declares_its_check():
+    """Data check on the files: a limit of 0 or a misspelt event kind is refused by every query."""
+    for q in load_catalog().values():
+        for p in q.params:
+            if p.name == "limit":
+                assert p.bounds == ((">=", 1.0),), q.path
+            if p.name == "event":
+                assert p.choices == ("contended", "acquire", "release"), q.path
+            if p.name in ("runtime", "workload", "mode", "mode_a", "mode_b"):
+                assert p.db_set == ("trace_runs", p.name.split("_")[0]), q.path
+
+
+HEADER = "-- name: x\n-- description: d\n-- param: {}\nSELECT $p\n"
+
+
+@pytest.mark.parametrize(("param", "error"), [
+    ("p INTEGER >=1 0  d", "x.sql:3: default '0' refused: --p must be an INTEGER >= 1, not 0"),
+    ("p VARCHAR a|b c  d", "x.sql:3: default 'c' refused: --p must be one of a, b, not 'c'"),
+    ("p VARCHAR >=1 null  d", "x.sql:3: bound >=1 on a VARCHAR parameter (numbers only)"),
+    ("p INTEGER a|b null  d", "x.sql:3: check 'a|b' is not >=N, >N, <=N, <N, a|b|c or @table.column"),
+    ("p VARCHAR @trace_runs null  d", "x.sql:3: check '@trace_runs' is not >=N"),
+    ("p INTEGER >=1", "x.sql:3: param line must be 'NAME TYPE [CHECK ...] DEFAULT  description'"),
+])
+def test_malformed_checks_name_file_and_line(param, error):
+    with pytest.raises(CatalogError) as e:
+        parse_query_file(HEADER.format(param), "x.sql")
+    assert str(e.value).startswith(error)
+
+
+def test_header_grammar():
+    q = parse_query_file(HEADER.format("p DOUBLE >0 <1 0.5  A share"), "x.sql")
+    p = q.params[0]
+    assert (p.bounds, p.default_value(), p.description, p.allowed()) == (
+        ((">", 0.0), ("<", 1.0)), 0.5, "A share", "a DOUBLE > 0 < 1")
+    assert p.check(0.99) == 0.99
+    with pytest.raises(CatalogError, match="not 1$"):
+        p.check(1)
+    with pytest.raises(CatalogError, match="not True$"):
+        p.check(True)
