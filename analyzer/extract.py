@@ -17,9 +17,9 @@ from lima.analyzer.kernel_annotations import (
     blank_list_conditionals,
     rewrite_loop_macros,
 )
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
-__all__ = ["TABLE_COLUMNS", "ID_STRIDE", "FileFacts", "Extractor", "split_args"]
+__all__ = ["TABLE_COLUMNS", "ID_STRIDE", "FileFacts", "Extractor", "needs_parse", "split_args"]
 
 #: Every per-file id is file_id * ID_STRIDE + a sequence number (db/schema.sql, "Identifiers").
 ID_STRIDE = 1 << 20
@@ -131,6 +131,33 @@ class Extractor:
         """All code facts of one file (src is the raw file content)."""
         return _FileExtraction(self, file_id, src).run()
 
+    def parse(self, raw: bytes) -> tuple[bytes, list[tuple[int, int, str]], Tree]:
+        """The tree-sitter part of :meth:`extract`: (text as parsed, rewritten loop macros, tree).
+
+        The text keeps every byte offset of raw: kernel annotations are blanked, iterator macros rewritten
+        in place (analyzer/kernel_annotations.py), so that tree-sitter reads the kernel's C as C.
+        """
+        src, loops = rewrite_loop_macros(blank_list_conditionals(blank_annotations(raw)))
+        return src, loops, self.parser.parse(src)
+
+    def captures(self, tree: Tree) -> dict[str, list[Node]]:
+        """The captures of c_facts.scm over a parsed tree, by capture name."""
+        return QueryCursor(self.facts_query).captures(tree.root_node)
+
+
+def needs_parse(raw: bytes) -> bool:
+    """False for a big file made only of comments and preprocessor lines (register headers): its facts
+    (macros) come from the raw text alone, so tree-sitter is skipped."""
+    if len(raw) < FAST_PATH_MIN_BYTES:
+        return True
+    semicolons = raw.count(b";")
+    if semicolons == 0 and b"{" not in raw:
+        return False  # no declaration, no body: nothing for the parser
+    if semicolons > len(raw) // 2000:  # code has a ';' every few dozen bytes
+        return True
+    rest = _PREPROC_LINE.sub(b"", _COMMENT.sub(b"", raw))
+    return bool(rest.strip())
+
 
 class _FileExtraction:
     def __init__(self, ex: Extractor, file_id: int, raw: bytes) -> None:
@@ -170,12 +197,11 @@ class _FileExtraction:
 
     def run(self) -> FileFacts:
         self.macros()
-        if len(self.raw) >= FAST_PATH_MIN_BYTES and self.preprocessor_only():
+        if not needs_parse(self.raw):
             return self.facts
-        self.src, loops = rewrite_loop_macros(blank_list_conditionals(blank_annotations(self.raw)))
-        tree = self.ex.parser.parse(self.src)
+        self.src, loops, tree = self.ex.parse(self.raw)
         root = tree.root_node
-        caps = QueryCursor(self.ex.facts_query).captures(root)
+        caps = self.ex.captures(tree)
         self.facts.parse_errors = len(caps.get("error", ())) + len(caps.get("missing", ()))
         # capture lists are not in document order: sort what gets ids, so ids are reproducible
         fn_nodes = sorted(caps.get("function", []), key=lambda n: n.start_byte)
@@ -203,16 +229,6 @@ class _FileExtraction:
         for n in caps.get("assign", []):
             self.assign(n)
         return self.facts
-
-    def preprocessor_only(self) -> bool:
-        raw = self.raw
-        semicolons = raw.count(b";")
-        if semicolons == 0 and b"{" not in raw:
-            return True  # no declaration, no body: nothing for the parser (register headers)
-        if semicolons > len(raw) // 2000:  # code has a ';' every few dozen bytes
-            return False
-        rest = _PREPROC_LINE.sub(b"", _COMMENT.sub(b"", self.raw))
-        return not rest.strip()
 
     # -- macros (regex over the raw text) ----------------------------------------------------------
 
