@@ -6,11 +6,8 @@
 -- param: min_share DOUBLE >=0 <=1 0.05  Keep objects with at least this share (0..1) of events or of wait time
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
-    SELECT * FROM lock_object_counts_current x
-    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
-      AND ($runtime IS NULL OR x.runtime = $runtime)
-      AND ($workload IS NULL OR x.workload = $workload)
-      AND ($mode IS NULL OR x.mode = $mode)
+    SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
+                                              event := $event) x
 ),
 g AS (
     SELECT e.runtime, e.workload, e.mode, e.object_key, any_value(e.status) AS status,

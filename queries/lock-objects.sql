@@ -10,12 +10,9 @@
 -- One row per (runtime, workload, mode, lock, lock type, site, object), summed over runs. lock is the
 -- lockdep class name, else the global symbol at the address, else the address.
 WITH e AS (
-    SELECT * FROM lock_object_counts_current x
-    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
-      AND ($runtime IS NULL OR x.runtime = $runtime)
-      AND ($workload IS NULL OR x.workload = $workload)
-      AND ($mode IS NULL OR x.mode = $mode)
-      AND ($status IS NULL OR x.status = $status)
+    SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
+                                              event := $event) x
+    WHERE $status IS NULL OR x.status = $status
 )
 SELECT e.runtime, e.workload, e.mode AS mode, e.lock, e.lock_type, e.object,
        e.object_kind, e."struct", e.field, e.symbol,

@@ -25,9 +25,9 @@ per_run AS (
     SELECT e.runtime, e.workload, e.mode, e.object_key, e.run_id,
            sum(e.count) / any_value(runs.duration_s) AS rate,
            any_value(e.status) AS status
-    FROM lock_object_counts_current e
+    FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
+                                     event := $event) e
     JOIN runs ON runs.run_id = e.run_id
-    WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
     GROUP BY e.runtime, e.workload, e.mode, e.object_key, e.run_id
 ),
 agg AS (

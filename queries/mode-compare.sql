@@ -22,11 +22,9 @@ ev AS (
     SELECT e.runtime, e.workload, e.object_key, any_value(e.status) AS status,
            sum(e.count) FILTER (WHERE e.mode = m.a) AS n_a,
            sum(e.count) FILTER (WHERE e.mode = m.b) AS n_b
-    FROM lock_object_counts_current e, m
-    WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
-      AND e.mode IN (m.a, m.b)
-      AND ($runtime IS NULL OR e.runtime = $runtime)
-      AND ($workload IS NULL OR e.workload = $workload)
+    FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := NULL,
+                                     event := $event) e, m
+    WHERE e.mode IN (m.a, m.b)
     GROUP BY e.runtime, e.workload, e.object_key
 ),
 j AS (

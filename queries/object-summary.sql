@@ -11,11 +11,8 @@ WITH e AS (
                 WHEN x.status = 'resolved' THEN '(' || x.object_kind || ')'
                 WHEN x.status = 'ambiguous' AND x."struct" IS NOT NULL THEN x."struct"
                 ELSE '(' || x.status || ')' END AS struct_type
-    FROM lock_object_counts_current x
-    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
-      AND ($runtime IS NULL OR x.runtime = $runtime)
-      AND ($workload IS NULL OR x.workload = $workload)
-      AND ($mode IS NULL OR x.mode = $mode)
+    FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
+                                     event := $event) x
 )
 SELECT e.runtime, e.struct_type, count(DISTINCT e.object_key) AS objects,
        list_sort(list_distinct(list(coalesce(e.field, e.symbol)))) AS fields_or_symbols,

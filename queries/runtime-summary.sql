@@ -25,9 +25,9 @@ eg AS (
            count(DISTINCT e."struct") AS structs,
            count(DISTINCT e.lock) AS locks,
            coalesce(sum(e.wait_ns_total), 0) AS wait_ns
-    FROM lock_object_counts_current e
+    FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
+                                     event := $event) e
     JOIN runs ON runs.run_id = e.run_id
-    WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
     GROUP BY e.runtime, e.workload, e.mode
 )
 SELECT rg.runtime, rg.workload, rg.mode, rg.runs, rg.backends,

@@ -10,10 +10,8 @@
 -- symbol (one instance). shared_instances counts lock addresses seen under more than one runtime
 -- (meaningful for runs traced on one boot of one host).
 WITH e AS (
-    SELECT * FROM lock_object_counts_current x
-    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
-      AND ($workload IS NULL OR x.workload = $workload)
-      AND ($mode IS NULL OR x.mode = $mode)
+    SELECT * FROM lock_object_counts_filtered(runtime := NULL, workload := $workload, mode := $mode,
+                                              event := $event) x
 ),
 per_rt AS (
     SELECT e.object_key, e.runtime, sum(e.count) AS n FROM e GROUP BY e.object_key, e.runtime

@@ -11,11 +11,8 @@
 -- unresolved lock keeps its class name or site). locks = distinct lock instances (addresses or class
 -- names) behind it; top_site = the acquisition site with the most events.
 WITH e AS (
-    SELECT * FROM lock_object_counts_current x
-    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
-      AND ($runtime IS NULL OR x.runtime = $runtime)
-      AND ($workload IS NULL OR x.workload = $workload)
-      AND ($mode IS NULL OR x.mode = $mode)
+    SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
+                                              event := $event) x
 ),
 g AS (
     SELECT e.runtime, e.workload, e.mode, e.object_key,

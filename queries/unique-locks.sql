@@ -6,10 +6,8 @@
 -- param: limit INTEGER >=1 50  Rows at most per runtime (most events first)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 WITH e AS (
-    SELECT * FROM lock_object_counts_current x
-    WHERE (CASE WHEN $event IS NULL THEN x.event <> 'release' ELSE x.event = $event END)
-      AND ($workload IS NULL OR x.workload = $workload)
-      AND ($mode IS NULL OR x.mode = $mode)
+    SELECT * FROM lock_object_counts_filtered(runtime := NULL, workload := $workload, mode := $mode,
+                                              event := $event) x
 ),
 only_one AS (
     SELECT e.object_key FROM e GROUP BY e.object_key HAVING count(DISTINCT e.runtime) = 1

@@ -14,9 +14,7 @@ WITH runs AS (
 ),
 objs AS (
     SELECT e.runtime, e.mode, e.object_key, e.workload, sum(e.count) AS n, any_value(e.status) AS status
-    FROM lock_object_counts_current e
-    WHERE (CASE WHEN $event IS NULL THEN e.event <> 'release' ELSE e.event = $event END)
-      AND ($runtime IS NULL OR e.runtime = $runtime) AND ($mode IS NULL OR e.mode = $mode)
+    FROM lock_object_counts_filtered(runtime := $runtime, workload := NULL, mode := $mode, event := $event) e
     GROUP BY e.runtime, e.mode, e.object_key, e.workload
 ),
 grid AS (  -- every object of a runtime x mode against every workload that runtime x mode ran

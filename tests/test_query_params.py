@@ -117,3 +117,19 @@ def test_header_grammar():
         p.check(1)
     with pytest.raises(CatalogError, match="not True$"):
         p.check(True)
+
+
+AGGREGATIONS = ["hot-locks", "top-locks", "lock-objects", "object-summary", "shared-locks", "unique-locks",
+                "workload-sensitivity", "mode-compare", "lock-rates", "runtime-summary"]
+
+
+def test_the_event_filter_is_written_once():
+    """Every aggregation filters through the installed macro lock_object_counts_filtered, none repeats it."""
+    catalog = load_catalog()
+    for name in AGGREGATIONS:
+        sql = catalog[name].sql
+        assert "lock_object_counts_filtered(" in sql, name
+        assert "'release'" not in sql and "lock_object_counts_current" not in sql, name
+    filt = catalog["lock_object_counts_filtered"]
+    assert [p.name for p in filt.params] == ["runtime", "workload", "mode", "event"]
+    assert "x.event <> 'release'" in filt.sql
