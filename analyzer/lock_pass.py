@@ -9,6 +9,7 @@ fields, the locks with static storage and the init sites with the lockdep class 
 from __future__ import annotations
 
 import re
+import resource
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -47,7 +48,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "9"
+VERSION = "10"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -115,6 +116,7 @@ class _Pass:
         self._scopes: dict[int, Scope] = {}
         self._funcs_by_id: dict[int, FuncDef] = {}
         self._extra_vars: dict[int, list[VarDef]] = defaultdict(list)
+        self.registered: set[str] = set()   # value tables registered on con (ids_in, names_in)
 
     def log(self, msg: str) -> None:
         """One dim progress line on the console (none without a console, or with --quiet)."""
@@ -177,7 +179,7 @@ class _Pass:
         # file-scope definers only: one inside a function is that function's static local (below)
         for fid, macro, args, is_static, line in con.execute(
                 "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE function_id IS NULL "
-                "AND macro IN (SELECT unnest($n))", {"n": list(_DEFINERS)}).fetchall():
+                "AND macro IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY rowid").fetchall():
             d = _DEFINERS[macro]
             if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
@@ -186,7 +188,7 @@ class _Pass:
         for fid, caller_id, caller, macro, args, line in con.execute(
                 "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id "
                     "IS NOT NULL "
-                "AND callee IN (SELECT unnest($n))", {"n": list(_DEFINERS)}).fetchall():
+                "AND callee IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY rowid").fetchall():
             d = _DEFINERS[macro]
             if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
@@ -225,6 +227,19 @@ class _Pass:
         self.resolver = Resolver(m, returns=self.returns_of, macro_expand=self.expand_for_type)
         self.stats.update(structs=len(structs), macros=len(defs))
 
+    def ids_in(self, name: str, ids) -> str:
+        """'(SELECT v FROM name)' over ids registered as table `name`, for `x IN ...`. (A Python list
+        parameter is far slower: DuckDB converts it element by element, each trying to import pandas.)"""
+        self.con.register(name, pa.table({"v": pa.array(sorted(ids), pa.int64())}))
+        self.registered.add(name)
+        return f"(SELECT v FROM {name})"
+
+    def names_in(self, name: str, names) -> str:
+        """Like ids_in, for names."""
+        self.con.register(name, pa.table({"v": pa.array(sorted(names), pa.string())}))
+        self.registered.add(name)
+        return f"(SELECT v FROM {name})"
+
     def inline_base(self, base: str, fid: int, line: int) -> str:
         """'struct foo { ... }' -> 'struct foo'; 'struct { ... }' -> '#id' of the definition at that line."""
         if "{" not in base:
@@ -252,8 +267,8 @@ class _Pass:
         for fid_, fid, name, scope, base, ptr, dims, init, line in self.con.execute(
                 "SELECT v.function_id, v.file_id, v.name, v.scope, v.base_type, v.pointer_depth, "
                     "v.array_dims, "
-                "v.initializer, v.line FROM variables v WHERE v.function_id IN (SELECT unnest($ids)) "
-                "ORDER BY v.function_id, v.rowid", {"ids": need}).fetchall():
+                "v.initializer, v.line FROM variables v WHERE v.function_id IN "
+                + self.ids_in("lp_ids", need) + " ORDER BY v.function_id, v.rowid").fetchall():
             pi = None
             if scope == "param":
                 pi = pidx[fid_]
@@ -263,8 +278,8 @@ class _Pass:
                                           line, False, scope == "static_local", init, pi))
         for fid_, fid, callee, args, line in self.con.execute(
                 "SELECT caller_id, file_id, callee, args, line FROM calls WHERE caller_id IN "
-                    "(SELECT unnest($ids)) "
-                "AND callee IN (SELECT unnest($m))", {"ids": need, "m": sorted(self.declaring)}).fetchall():
+                "(SELECT v FROM lp_ids) "
+                "AND callee IN " + self.names_in("lp_m", self.declaring) + " ORDER BY rowid").fetchall():
             if args and len(args) == 1 and "," in args[0]:
                 args = _split_top(args[0])
             text = self.macros.expand(callee, args or [], fid)
@@ -489,6 +504,7 @@ class _Pass:
         return True
 
     def analyze_function(self, function_id: int, calls: list[tuple[str, list[str], int]]) -> list[Event]:
+        self.resolver.reset_caches()
         events: list[Event] = []
         for i, (callee, args, line) in enumerate(sorted(calls, key=lambda c: c[2])):
             sc = self.scope(function_id, line)
@@ -579,15 +595,15 @@ class _Pass:
             todo_names = new_names | new_macros
             found = con.execute(
                 "SELECT DISTINCT caller_id, caller FROM calls WHERE caller_id IS NOT NULL "
-                "AND kind = 'direct' AND callee IN (SELECT unnest($n))", {"n": sorted(todo_names)}).fetchall()
+                "AND kind = 'direct' AND callee IN " + self.names_in("lp_n", todo_names)
+                + " ORDER BY caller_id").fetchall()
             if not found:
                 break
             callers = [r[0] for r in found]
             rows = con.execute(
-                "SELECT caller_id, caller, callee, args, line FROM calls WHERE caller_id IN (SELECT "
-                    "unnest($c)) "
-                "AND kind = 'direct' AND callee IN (SELECT unnest($n))",
-                {"c": callers, "n": sorted(self.relevant)}).fetchall()
+                "SELECT caller_id, caller, callee, args, line FROM calls WHERE caller_id IN "
+                + self.ids_in("lp_c", callers) + " AND kind = 'direct' AND callee IN "
+                + self.names_in("lp_n", self.relevant) + " ORDER BY rowid").fetchall()
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
             for cid, caller, callee, args, line in rows:
@@ -629,6 +645,7 @@ class _Pass:
             if d is None:
                 continue
             sc = Scope(d.file_id, d.line, mname, None, {}, None, tuple(p.rstrip(".") for p in d.params))
+            self.resolver.reset_caches()
             evs = []
             for i, (callee, args, _off) in enumerate(find_calls(d.body, names | self.lock_macros)):
                 for e in self.events_for_call(callee, args, d.line, sc):
@@ -664,7 +681,7 @@ class _Pass:
         names = {self._funcs_by_id[f].name for f in need if f in self._funcs_by_id}
         rows = self.con.execute(
             "SELECT caller_id, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL AND "
-            "kind = 'direct' AND callee IN (SELECT unnest($n))", {"n": sorted(names)}).fetchall()
+            "kind = 'direct' AND callee IN " + self.names_in("lp_n", names) + " ORDER BY rowid").fetchall()
         by_callee: dict[str, list] = defaultdict(list)
         for r in rows:
             by_callee[r[1]].append(r)
@@ -680,6 +697,7 @@ class _Pass:
                 if pidx is None:
                     continue
                 objs = []
+                self.resolver.reset_caches()
                 for caller_id, _c, args, line, cfile in by_callee.get(fd.name, [])[:50]:
                     target = self.pick_function(fd.name, cfile)
                     if target is None or target.function_id != fid or not args or pidx >= len(args):
@@ -743,12 +761,13 @@ class _Pass:
         # definer macros: DEFINE_MUTEX(x) at file scope (macro_uses), static DEFINE_SPINLOCK(y) inside a
         # function (a calls row; its macro_uses row, which has a function_id, would count it twice)
         for fid, caller, macro, args, is_static, line in con.execute(
-                "SELECT file_id, NULL, macro, args, is_static, line FROM macro_uses "
-                "WHERE function_id IS NULL AND macro IN (SELECT unnest($n)) "
-                "UNION ALL "
-                "SELECT file_id, caller, callee, args, true, line FROM calls "
-                "WHERE caller_id IS NOT NULL AND callee IN (SELECT unnest($n))",
-                {"n": list(_DEFINERS)}).fetchall():
+                "SELECT file_id, caller, macro, args, is_static, line FROM ("
+                "SELECT 0 AS part, rowid AS r, file_id, NULL AS caller, macro, args, is_static, line "
+                "FROM macro_uses WHERE function_id IS NULL AND macro IN " + self.names_in("lp_n", _DEFINERS)
+                + " UNION ALL "
+                "SELECT 1, rowid, file_id, caller, callee, args, true, line FROM calls "
+                "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_n)) ORDER BY part, r"
+                ).fetchall():
             d = _DEFINERS[macro]
             if not args or len(args) <= d.symbol_arg:
                 continue
@@ -806,8 +825,8 @@ class _Pass:
                               None))
         for fid, macro, args, is_static, line in con.execute(
                 "SELECT file_id, macro, args, is_static, line FROM macro_uses "
-                "WHERE macro IN (SELECT unnest($n))",
-                {"n": sorted(static_macros - set(_DEFINERS))}).fetchall():
+                "WHERE macro IN " + self.names_in("lp_n", static_macros - set(_DEFINERS)) + " ORDER BY rowid"
+                ).fetchall():
             text = self.macros.expand(macro, list(args or []), fid)
             for m in _VAR_INIT.finditer(text or ""):
                 vtype, name = m.group(1), m.group(2)
@@ -844,11 +863,12 @@ class _Pass:
         rows = con.execute(
             "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id IS "
                 "NOT NULL AND "
-            "callee IN (SELECT unnest($n))", {"n": sorted(allnames)}).fetchall()
+            "callee IN " + self.names_in("lp_n", allnames) + " ORDER BY rowid").fetchall()
         self.preload_scopes(list({r[1] for r in rows}))
         out = []
         for fid, cid, caller, callee, args, line in rows:
             sc = self.scope(cid, line)
+            self.resolver.reset_caches()
             for macro, a, via in self._init_calls(callee, args or [], fid, init_macros, 0):
                 row = self._init_row(fid, caller, line, macro, a, sc, via)
                 names = self._array_names(_INITS.get(macro), a, sc) if row[5] is None else []
@@ -1148,17 +1168,54 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> No
     con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM tbl")
 
 
-def run(con: duckdb.DuckDBPyConnection, console=None) -> dict[str, int]:
-    """Rebuild every lock_* table from the code facts in one transaction; returns row counts and seconds."""
+class _Timer:
+    """Wall and CPU seconds (this process and its finished children) of each phase, in order."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, tuple[float, float]] = {}
+        self._t = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float]:
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.perf_counter(), own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def done(self, phase: str) -> None:
+        now = self._now()
+        self.phases[phase] = (now[0] - self._t[0], now[1] - self._t[1])
+        self._t = now
+
+
+def run(con: duckdb.DuckDBPyConnection, console=None,
+        timings: dict[str, tuple[float, float]] | None = None) -> dict[str, int]:
+    """Rebuild every lock_* table from the code facts in one transaction; returns row counts and seconds.
+    `timings`, when given, receives (wall, CPU) seconds per phase (bench/lock_pass_profile.py)."""
     t0 = time.perf_counter()
+    tm = _Timer()
     p = _Pass(con, console)
+    try:
+        return _run(p, tm, timings, t0)
+    finally:
+        for name in p.registered:
+            con.unregister(name)
+
+
+def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t0: float) -> dict[str, int]:
+    con = p.con
     p.load()
+    tm.done("load")
     p.find_sites()
+    tm.done("find_sites")
     p.callers_of_param_sites()
+    tm.done("callers_of_param_sites")
     msites, mwrappers = p.macro_sites()
+    tm.done("macro_sites")
     fields = p.lock_fields()
+    tm.done("lock_fields")
     globals_, static_inits = p.static_locks_and_inits()
+    tm.done("static_locks_and_inits")
     inits = static_inits + p.runtime_inits()
+    tm.done("runtime_inits")
     sites = []
     sid = 0
     for fid_, evs in p.events.items():
@@ -1180,6 +1237,7 @@ def run(con: duckdb.DuckDBPyConnection, console=None) -> dict[str, int]:
                              struct_label(p.model, o.struct) if o.kind == "field" or (
                                  o.kind in ("global", "percpu") and o.path) else None,
                              ".".join(o.path) or None, o.symbol if o.kind in ("global", "percpu") else None))
+    tm.done("rows")
     con.execute("BEGIN TRANSACTION")
     try:
         for t in _TABLE_COLS:
@@ -1196,6 +1254,9 @@ def run(con: duckdb.DuckDBPyConnection, console=None) -> dict[str, int]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    tm.done("write")
+    if timings is not None:
+        timings.update(tm.phases)
     out = {"lock_fields": len(fields), "global_locks": len(globals_), "lock_inits": len(inits),
            "lock_sites": len(sites), "lock_wrappers": len(wrappers)}
     out["seconds"] = int(time.perf_counter() - t0)

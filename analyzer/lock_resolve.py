@@ -172,6 +172,13 @@ class Resolver:
         self._ret_cache: dict[tuple, tuple[Obj, Scope | None]] = {}
         self._local_cache: dict[tuple, Obj] = {}
 
+    def reset_caches(self) -> None:
+        """Forget resolved return values and local values. The lock pass calls this before each function
+        (or other unit) it resolves, so a result never depends on which functions were resolved before
+        (a cached value can carry a cycle cut or an exhausted budget of the expression that filled it)."""
+        self._ret_cache.clear()
+        self._local_cache.clear()
+
     # -- types ------------------------------------------------------------------------------------
 
     def is_type_name(self, name: str) -> bool:
