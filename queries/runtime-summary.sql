@@ -4,6 +4,10 @@
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+--
+-- lock_addrs = distinct lock addresses (lock instances; NULL when no event records an address),
+-- lock_classes = distinct lockdep class names (NULL when no event names a class), objects = distinct
+-- object_key values (struct.field or global symbol, ambiguous and unresolved labels included).
 WITH runs AS (
     SELECT r.* FROM trace_runs r
     WHERE ($runtime IS NULL OR r.runtime = $runtime)
@@ -23,7 +27,8 @@ eg AS (
            count(DISTINCT e.object_key) AS objects,
            count(DISTINCT e.object_key) FILTER (WHERE e.status = 'resolved') AS resolved_objects,
            count(DISTINCT e."struct") AS structs,
-           count(DISTINCT e.lock) AS locks,
+           nullif(count(DISTINCT e.lock_addr), 0) AS lock_addrs,
+           nullif(count(DISTINCT e.lock_name), 0) AS lock_classes,
            coalesce(sum(e.wait_ns_total), 0) AS wait_ns
     FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
                                      event := $event) e
@@ -33,7 +38,7 @@ eg AS (
 SELECT rg.runtime, rg.workload, rg.mode, rg.runs, rg.backends,
        coalesce(eg.events, 0) AS events,
        CASE WHEN rg.seconds > 0 THEN round(coalesce(eg.events, 0) / rg.seconds, 2) END AS events_per_s,
-       coalesce(eg.locks, 0) AS locks, coalesce(eg.objects, 0) AS objects,
+       eg.lock_addrs, eg.lock_classes, coalesce(eg.objects, 0) AS objects,
        coalesce(eg.resolved_objects, 0) AS resolved_objects, coalesce(eg.structs, 0) AS structs,
        CASE WHEN eg.events > 0 THEN round(coalesce(eg.resolved_events, 0) / eg.events, 4) END AS resolved_share,
        round(coalesce(eg.wait_ns, 0) / 1e6, 3) AS wait_ms,

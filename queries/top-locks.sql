@@ -8,8 +8,11 @@
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 --
 -- A lock here is an object (object_key of lock_event_objects: struct.field or global symbol; an
--- unresolved lock keeps its class name or site). locks = distinct lock instances (addresses or class
--- names) behind it; top_site = the acquisition site with the most events.
+-- unresolved lock keeps its class name or site). How many locks are behind it, counted two ways:
+-- lock_addrs = distinct lock addresses, i.e. lock instances (mm_struct.mmap_lock: how many mm_structs;
+-- NULL when no event of the row records an address, as lock_stat-style class-name sources do);
+-- lock_classes = distinct lockdep class names (NULL when no event names a class: stack-only sources).
+-- top_site = the acquisition site with the most events.
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
                                               event := $event) x
@@ -23,7 +26,8 @@ g AS (
            round(coalesce(sum(e.wait_ns_total), 0) / 1e6, 3) AS wait_ms,
            round(max(e.wait_ns_max) / 1e3, 1) AS max_wait_us,
            count(DISTINCT e.run_id) AS runs,
-           count(DISTINCT e.lock) AS locks,
+           nullif(count(DISTINCT e.lock_addr), 0) AS lock_addrs,
+           nullif(count(DISTINCT e.lock_name), 0) AS lock_classes,
            string_agg(DISTINCT e.lock_type, ', ' ORDER BY e.lock_type) AS lock_types,
            arg_max(e.site_function, e.count) AS top_site,
            arg_max(e.site_file, e.count) AS top_site_file,
@@ -32,7 +36,8 @@ g AS (
     GROUP BY e.runtime, e.workload, e.mode, e.object_key
 )
 SELECT row_number() OVER w AS rank, g.runtime, g.workload, g.mode, g.object_key AS object, g.object_kind,
-       g."struct", g.field, g.symbol, g.count, g.wait_ms, g.max_wait_us, g.runs, g.locks, g.lock_types,
+       g."struct", g.field, g.symbol, g.count, g.wait_ms, g.max_wait_us, g.runs, g.lock_addrs, g.lock_classes,
+       g.lock_types,
        g.top_site, g.top_site_file, g.top_site_line, g.status, g.confidence
 FROM g
 WINDOW w AS (PARTITION BY g.runtime, g.workload, g.mode

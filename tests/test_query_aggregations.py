@@ -54,8 +54,20 @@ def test_top_locks_by_count(con):
         ("unresolved at do_param", 2), ("unresolved (wq_completion)events", 1), ("unresolved 0xffff0007", 1),
         ("unresolved at not_indexed_fn", 1)]
     top = rows[0]
-    assert (top["rank"], top["struct"], top["field"], top["wait_ms"], top["runs"], top["locks"],
-            top["top_site"]) == (1, "mm_struct", "mmap_lock", 3.5, 2, 4, "vm_mmap_pgoff")
+    assert (top["rank"], top["struct"], top["field"], top["wait_ms"], top["runs"], top["top_site"]) == \
+        (1, "mm_struct", "mmap_lock", 3.5, 2, "vm_mmap_pgoff")
+
+
+def test_top_locks_counts_lock_addresses_and_classes_apart(con):
+    """mm_struct.mmap_lock in fc coldstart: r1 stack 1 at 0xffff0000 and 0xffff0001, r4 stack 1 at
+    0xffff000d, and r4's class-name row &mm->mmap_lock#2 with no address: 3 addresses, 1 class (the old
+    `locks` column said 4, mixing the two). rtnl_mutex: one address 0xffff0003, no class name."""
+    rows = {r["object"]: r for r in q(con, "top-locks", runtime="fc", mode="coldstart")}
+    assert "locks" not in rows["mm_struct.mmap_lock"]
+    assert (rows["mm_struct.mmap_lock"]["lock_addrs"], rows["mm_struct.mmap_lock"]["lock_classes"]) == (3, 1)
+    assert (rows["rtnl_mutex"]["lock_addrs"], rows["rtnl_mutex"]["lock_classes"]) == (1, None)
+    assert (rows["unresolved (wq_completion)events"]["lock_addrs"],
+            rows["unresolved (wq_completion)events"]["lock_classes"]) == (None, 1)
 
 
 def test_top_locks_by_wait_and_limit(con):
@@ -114,6 +126,9 @@ def test_runtime_summary(con):
     rows = {(r["runtime"], r["mode"]): r for r in q(con, "runtime-summary")}
     fc = rows[("fc", "coldstart")]
     assert (fc["runs"], fc["events"], fc["events_per_s"], fc["wait_ms"]) == (2, 72, 18.0, 12.57)
+    # addresses: r1's 10 rows (0xffff0000..9), r4's stack row 0xffff000d and init_mm+0x70 row 0xffff0011;
+    # classes &mm->mmap_lock#2, &p->lock, (wq_completion)events
+    assert (fc["lock_addrs"], fc["lock_classes"]) == (12, 3)
     # resolved: mmap 38, dentry 7, wq head 6, x_lock 4, rtnl 3 = 58 of 72
     assert fc["resolved_share"] == round(58 / 72, 4)
     assert (rows[("runc", "coldstart")]["events"], rows[("runc", "coldstart")]["events_per_s"]) == (9, 2.25)
