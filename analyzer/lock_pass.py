@@ -110,7 +110,7 @@ class _Pass:
         self.stats: dict[str, int] = {}
         row = con.execute("SELECT value FROM meta WHERE key = 'source_root'").fetchone()
         self.root = Path(row[0]) if row and row[0] else None
-        self.paths: dict[int, str] = dict(con.execute("SELECT file_id, path FROM files").fetchall())
+        self.paths: dict[int, str] = dict(_fetch(con, "SELECT file_id, path FROM files"))
         self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")})
         self._file_lines: dict[int, list[str]] = {}
         self._scopes: dict[int, Scope] = {}
@@ -128,24 +128,24 @@ class _Pass:
     def load(self) -> None:
         m = self.model
         con = self.con
-        typedef_rows = con.execute(
-            "SELECT file_id, name, base_type, pointer_depth, struct_id FROM typedefs").fetchall()
+        typedef_rows = _fetch(con,
+            "SELECT file_id, name, base_type, pointer_depth, struct_id FROM typedefs")
         td_label = {}
         for _fid, name, _base, _ptr, sid in typedef_rows:
             if sid is not None:
                 td_label.setdefault(sid, name)
         structs: dict[int, StructDef] = {}
-        for sid, fid, name, kind in con.execute(
-                "SELECT struct_id, file_id, name, kind FROM structs").fetchall():
+        for sid, fid, name, kind in _fetch(con,
+                "SELECT struct_id, file_id, name, kind FROM structs"):
             key = f"{kind} {name}" if name else f"#{sid}"
             d = StructDef(key, sid, fid, name or td_label.get(sid, "anonymous"))
             structs[sid] = d
             m.structs.setdefault(key, []).append(d)
             if name:
                 m.structs[f"#{sid}"] = [d]
-        for sid, name, base, ptr, dims, nested, line in con.execute(
+        for sid, name, base, ptr, dims, nested, line in _fetch(con,
                 "SELECT struct_id, name, base_type, pointer_depth, array_dims, nested_struct_id, line "
-                "FROM fields").fetchall():
+                "FROM fields"):
             d = structs.get(sid)
             if d is None:
                 continue
@@ -164,66 +164,72 @@ class _Pass:
         for lst in m.typedefs.values():
             lst.sort(key=lambda x: self._path_rank(x[1]))
         self._anon_by_file: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-        for sid, fid, start, end in con.execute(
+        for sid, fid, start, end in _fetch(con,
                 "SELECT struct_id, file_id, start_line, end_line FROM structs WHERE parent_struct_id IS NULL"
-                ).fetchall():
+                ):
             self._anon_by_file[fid].append((start, end, sid))
-        for fid, name, scope, is_static, base, ptr, dims, init, macro, line in con.execute(
+        for fid, name, scope, is_static, base, ptr, dims, init, macro, line in _fetch(con,
                 "SELECT file_id, name, scope, is_static, base_type, pointer_depth, array_dims, initializer, "
-                "macro, line FROM variables WHERE function_id IS NULL").fetchall():
+                "macro, line FROM variables WHERE function_id IS NULL"):
             base = self.inline_base(base, fid, line)
             percpu = bool(macro) and "PER_CPU" in macro
             m.globals.setdefault(name, []).append(
                 VarDef(name, Type(base, ptr, dims.count("[") if dims else 0), scope, fid, line, percpu,
                        is_static, init))
         # file-scope definers only: one inside a function is that function's static local (below)
-        for fid, macro, args, is_static, line in con.execute(
+        for fid, macro, args, is_static, line in _fetch(con,
                 "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE function_id IS NULL "
-                "AND macro IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY rowid").fetchall():
+                "AND macro IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY rowid"):
             d = _DEFINERS[macro]
             if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
                 m.globals.setdefault(sym, []).append(
                     VarDef(sym, Type(d.lock_type), "global", fid, line, d.is_percpu, is_static, None))
-        for fid, caller_id, caller, macro, args, line in con.execute(
+        for fid, caller_id, caller, macro, args, line in _fetch(con,
                 "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id "
                     "IS NOT NULL "
-                "AND callee IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY rowid").fetchall():
+                "AND callee IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY rowid"):
             d = _DEFINERS[macro]
             if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
                 self._extra_vars[caller_id].append(
                     VarDef(sym, Type(d.lock_type), "static_local", fid, line, False, True, None,
                            function=caller))
-        for fid_, name, fid, ret, is_static, start, end in con.execute(
+        ret_types: dict[str | None, Type | None] = {}
+        for fid_, name, fid, ret, is_static, start, end in _fetch(con,
                 "SELECT function_id, name, file_id, return_type, is_static, start_line, end_line "
-                "FROM functions ORDER BY function_id").fetchall():
+                "FROM functions ORDER BY function_id"):
             if name in _C_KEYWORDS:
                 continue
-            rt = parse_type(ret) if ret else None
-            f = FuncDef(name, fid, Type(rt[0], rt[1]) if rt else None, fid_, is_static, start, end)
+            if ret not in ret_types:   # few distinct return types: parse each once
+                rt = parse_type(ret) if ret else None
+                ret_types[ret] = Type(rt[0], rt[1]) if rt else None
+            f = FuncDef(name, fid, ret_types[ret], fid_, is_static, start, end)
             m.functions.setdefault(name, []).append(f)
             self._funcs_by_id[fid_] = f
-        for _fid, name, body in sorted(con.execute(
+        for _fid, name, body in sorted(_fetch(con,
                 "SELECT file_id, name, body FROM macros WHERE NOT is_function_like AND body IS NOT NULL "
                 "AND regexp_full_match(trim(body), "
                     "'[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?')"
-                ).fetchall(), key=lambda r: self._path_rank(r[0])):
+                ), key=lambda r: self._path_rank(r[0])):
             body = body.strip()
             if "." in body:
                 m.member_alias.setdefault(name, body)
             elif body.strip("()") != name:
                 m.object_macros.setdefault(name, body)
         defs = []
-        for fid, name, params, body, line in con.execute(
-                "SELECT file_id, name, params, body, line FROM macros WHERE is_function_like").fetchall():
+        for fid, name, params, body, line in _fetch(con,
+                "SELECT file_id, name, params, body, line FROM macros WHERE is_function_like"):
             defs.append(MacroDef(name, tuple(p.strip() for p in (params or [])), body or "", fid, line,
                                  self.paths.get(fid, "")))
         self.macros = MacroTable(defs)
         # macros used as statements that declare their first argument (XA_STATE(xas, ...), DEFINE_WAIT(w))
-        self.declaring = {d.name for d in defs if d.params and re.match(
-            r"\s*(?:static\s+)?(?:const\s+)?(?:struct\s+|union\s+)?\w+[\s*]+" + re.escape(d.params[0])
-            + r"\b", d.body or "")}
+        decl_res: dict[str, re.Pattern] = {}   # one pattern per parameter name (re's cache is too small)
+        for d in defs:
+            if d.params and d.params[0] not in decl_res:
+                decl_res[d.params[0]] = re.compile(r"\s*(?:static\s+)?(?:const\s+)?(?:struct\s+|union\s+)?\w+"
+                                                   r"[\s*]+" + re.escape(d.params[0]) + r"\b")
+        self.declaring = {d.name for d in defs if d.params and decl_res[d.params[0]].match(d.body or "")}
         self.resolver = Resolver(m, returns=self.returns_of, macro_expand=self.expand_for_type)
         self.stats.update(structs=len(structs), macros=len(defs))
 
@@ -264,11 +270,11 @@ class _Pass:
             return
         byf: dict[int, dict[str, list[VarDef]]] = defaultdict(lambda: defaultdict(list))
         pidx: dict[int, int] = defaultdict(int)
-        for fid_, fid, name, scope, base, ptr, dims, init, line in self.con.execute(
+        for fid_, fid, name, scope, base, ptr, dims, init, line in _fetch(self.con,
                 "SELECT v.function_id, v.file_id, v.name, v.scope, v.base_type, v.pointer_depth, "
                     "v.array_dims, "
                 "v.initializer, v.line FROM variables v WHERE v.function_id IN "
-                + self.ids_in("lp_ids", need) + " ORDER BY v.function_id, v.rowid").fetchall():
+                + self.ids_in("lp_ids", need) + " ORDER BY v.function_id, v.rowid"):
             pi = None
             if scope == "param":
                 pi = pidx[fid_]
@@ -276,10 +282,10 @@ class _Pass:
             base = self.inline_base(base, fid, line)
             byf[fid_][name].append(VarDef(name, Type(base, ptr, dims.count("[") if dims else 0), scope, fid,
                                           line, False, scope == "static_local", init, pi))
-        for fid_, fid, callee, args, line in self.con.execute(
+        for fid_, fid, callee, args, line in _fetch(self.con,
                 "SELECT caller_id, file_id, callee, args, line FROM calls WHERE caller_id IN "
                 "(SELECT v FROM lp_ids) "
-                "AND callee IN " + self.names_in("lp_m", self.declaring) + " ORDER BY rowid").fetchall():
+                "AND callee IN " + self.names_in("lp_m", self.declaring) + " ORDER BY rowid"):
             if args and len(args) == 1 and "," in args[0]:
                 args = _split_top(args[0])
             text = self.macros.expand(callee, args or [], fid)
@@ -593,17 +599,17 @@ class _Pass:
             new_macros = self.lock_macros - getattr(self, "_seen_macros", set())
             self._seen_macros = set(self.lock_macros)
             todo_names = new_names | new_macros
-            found = con.execute(
+            found = _fetch(con,
                 "SELECT DISTINCT caller_id, caller FROM calls WHERE caller_id IS NOT NULL "
                 "AND kind = 'direct' AND callee IN " + self.names_in("lp_n", todo_names)
-                + " ORDER BY caller_id").fetchall()
+                + " ORDER BY caller_id")
             if not found:
                 break
             callers = [r[0] for r in found]
-            rows = con.execute(
+            rows = _fetch(con,
                 "SELECT caller_id, caller, callee, args, line FROM calls WHERE caller_id IN "
                 + self.ids_in("lp_c", callers) + " AND kind = 'direct' AND callee IN "
-                + self.names_in("lp_n", self.relevant) + " ORDER BY rowid").fetchall()
+                + self.names_in("lp_n", self.relevant) + " ORDER BY rowid")
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
             for cid, caller, callee, args, line in rows:
@@ -679,9 +685,9 @@ class _Pass:
         if not need:
             return
         names = {self._funcs_by_id[f].name for f in need if f in self._funcs_by_id}
-        rows = self.con.execute(
+        rows = _fetch(self.con,
             "SELECT caller_id, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL AND "
-            "kind = 'direct' AND callee IN " + self.names_in("lp_n", names) + " ORDER BY rowid").fetchall()
+            "kind = 'direct' AND callee IN " + self.names_in("lp_n", names) + " ORDER BY rowid")
         by_callee: dict[str, list] = defaultdict(list)
         for r in rows:
             by_callee[r[1]].append(r)
@@ -760,14 +766,14 @@ class _Pass:
         inits: list[tuple] = []
         # definer macros: DEFINE_MUTEX(x) at file scope (macro_uses), static DEFINE_SPINLOCK(y) inside a
         # function (a calls row; its macro_uses row, which has a function_id, would count it twice)
-        for fid, caller, macro, args, is_static, line in con.execute(
+        for fid, caller, macro, args, is_static, line in _fetch(con,
                 "SELECT file_id, caller, macro, args, is_static, line FROM ("
                 "SELECT 0 AS part, rowid AS r, file_id, NULL AS caller, macro, args, is_static, line "
                 "FROM macro_uses WHERE function_id IS NULL AND macro IN " + self.names_in("lp_n", _DEFINERS)
                 + " UNION ALL "
                 "SELECT 1, rowid, file_id, caller, callee, args, true, line FROM calls "
                 "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_n)) ORDER BY part, r"
-                ).fetchall():
+                ):
             d = _DEFINERS[macro]
             if not args or len(args) <= d.symbol_arg:
                 continue
@@ -778,10 +784,10 @@ class _Pass:
         # variables of a lock type with static storage, and struct variables whose initializer sets locks
         static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))
         fnames = {f.function_id: f.name for f in self._funcs_by_id.values()}
-        for fid, fn_id, name, _scope, is_static, base, ptr, init, macro, line in con.execute(
+        for fid, fn_id, name, _scope, is_static, base, ptr, init, macro, line in _fetch(con,
                 "SELECT file_id, function_id, name, scope, is_static, base_type, pointer_depth, "
                     "initializer, macro, "
-                "line FROM variables WHERE scope IN ('global', 'static_local')").fetchall():
+                "line FROM variables WHERE scope IN ('global', 'static_local')"):
             kind = r.lock_kind(Type(base))
             fname = fnames.get(fn_id) if fn_id is not None else None
             percpu = bool(macro) and "PER_CPU" in macro
@@ -823,10 +829,10 @@ class _Pass:
                     okind = "pseudo"
                 inits.append((fid, fname, line, iname, args[0], cname, None, okind, struct, member, name, 1.0,
                               None))
-        for fid, macro, args, is_static, line in con.execute(
+        for fid, macro, args, is_static, line in _fetch(con,
                 "SELECT file_id, macro, args, is_static, line FROM macro_uses "
                 "WHERE macro IN " + self.names_in("lp_n", static_macros - set(_DEFINERS)) + " ORDER BY rowid"
-                ).fetchall():
+                ):
             text = self.macros.expand(macro, list(args or []), fid)
             for m in _VAR_INIT.finditer(text or ""):
                 vtype, name = m.group(1), m.group(2)
@@ -860,10 +866,10 @@ class _Pass:
         names = set(_INITS) | set(WORKQUEUE_CREATORS)
         init_macros = self.macros.reaching(names, set(_INITS) | set(_PRIMS))
         allnames = names | init_macros
-        rows = con.execute(
+        rows = _fetch(con,
             "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id IS "
                 "NOT NULL AND "
-            "callee IN " + self.names_in("lp_n", allnames) + " ORDER BY rowid").fetchall()
+            "callee IN " + self.names_in("lp_n", allnames) + " ORDER BY rowid")
         self.preload_scopes(list({r[1] for r in rows}))
         out = []
         for fid, cid, caller, callee, args, line in rows:
@@ -1148,6 +1154,12 @@ _TABLE_COLS = {
                       "lock_kind",
                       "lock_expr", "struct_name", "field_path", "symbol"),
 }
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    """All rows of a query, read column by column through Arrow (about twice as fast as fetchall)."""
+    tbl = con.execute(sql).to_arrow_table()
+    return list(zip(*(c.to_pylist() for c in tbl.columns), strict=True))
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:

@@ -171,6 +171,7 @@ class Resolver:
         self._seen: set = set()
         self._ret_cache: dict[tuple, tuple[Obj, Scope | None]] = {}
         self._local_cache: dict[tuple, Obj] = {}
+        self._parse_cache: dict[str, Node] = {}
 
     def reset_caches(self) -> None:
         """Forget resolved return values and local values. The lock pass calls this before each function
@@ -185,7 +186,11 @@ class Resolver:
         return name in self.m.typedefs or name in _LOCK_TYPES
 
     def parse(self, text: str) -> Node:
-        return parse_expr(text, self.is_type_name)
+        """Parsed expression text (cached: the same argument texts recur; nodes are never modified)."""
+        node = self._parse_cache.get(text)
+        if node is None:
+            node = self._parse_cache[text] = parse_expr(text, self.is_type_name)
+        return node
 
     def canon(self, t: Type) -> Type:
         """Follow typedefs (stopping at lock types and struct keys)."""
