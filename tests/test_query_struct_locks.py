@@ -93,3 +93,26 @@ def test_cli_prints_the_embedded_lock(db, capsys):
     assert main(["struct-locks", "--struct", "completion", "--db", str(db), "--format", "json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["field"], row["via"], row["declared_in"]) == ("wait.lock", "wait", "swait_queue_head")
+
+
+@pytest.fixture(scope="module")
+def fixture_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("embed") / "embed.duckdb"
+    cmd = [str(Path(sys.executable).parent / "lima-index"), str(Path(__file__).parent / "fixtures" / "embed"),
+           "--db", str(path), "--quiet"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+    return path
+
+
+def test_embedding_is_followed_four_levels_deep(fixture_db):
+    rows = struct_locks(fixture_db, "level0")
+    assert [(r["field"], r["via"], r["declared_in"]) for r in rows] == [
+        ("l0", None, "level0"), ("e1.l1", "e1", "level1"), ("e1.e2.l2", "e1.e2", "level2"),
+        ("e1.e2.e3.l3", "e1.e2.e3", "level3"), ("e1.e2.e3.e4.l4", "e1.e2.e3.e4", "level4")]
+
+
+def test_typedefs_arrays_inline_and_anonymous_members_but_not_pointers(fixture_db):
+    rows = struct_locks(fixture_db, "holder")
+    assert sorted((r["field"], r["via"], r["declared_in"], r["is_array"]) for r in rows) == [
+        ("arr.l5", "arr", "level5", True), ("inl.deep.l5", "inl.deep", "level5", False),
+        ("n.tl", "n", "named_t", False), ("u5.l5", "u5", "level5", False)]
