@@ -72,7 +72,7 @@ class Param:
         if self.type == "BOOLEAN":
             return "a BOOLEAN (true or false)"
         text = ("an " if self.type[0] in "AEIOU" else "a ") + self.type
-        return text + "".join(f" {op} {_num(v)}" for op, v in self.bounds)
+        return " ".join([text, " and ".join(f"{op} {_num(v)}" for op, v in self.bounds)]).rstrip()
 
     def _refuse(self, value: object) -> CatalogError:
         return CatalogError(f"--{self.name} must be {self.allowed()}, not {_show(value)}")

@@ -30,8 +30,8 @@ REFUSED = [
     (["top-locks", "--by", "size"], "top-locks: --by must be one of count, wait, not 'size'"),
     (["timeline", "--interval_ms", "0"], "timeline: --interval_ms must be an INTEGER >= 1, not 0"),
     (["timeline", "--interval_ms", "fast"], "timeline: --interval_ms must be an INTEGER >= 1, not 'fast'"),
-    (["hot-locks", "--min_share", "1.5"], "hot-locks: --min_share must be a DOUBLE >= 0 <= 1, not 1.5"),
-    (["hot-locks", "--min_share", "nan"], "hot-locks: --min_share must be a DOUBLE >= 0 <= 1, not 'nan'"),
+    (["hot-locks", "--min_share", "1.5"], "hot-locks: --min_share must be a DOUBLE >= 0 and <= 1, not 1.5"),
+    (["hot-locks", "--min_share", "nan"], "hot-locks: --min_share must be a DOUBLE >= 0 and <= 1, not 'nan'"),
     (["lock-objects", "--status", "done"],
      "lock-objects: --status must be one of resolved, ambiguous, unresolved, not 'done'"),
     (["lock-site", "--function", "f", "--op", "lock"],
@@ -111,7 +111,7 @@ def test_header_grammar():
     q = parse_query_file(HEADER.format("p DOUBLE >0 <1 0.5  A share"), "x.sql")
     p = q.params[0]
     assert (p.bounds, p.default_value(), p.description, p.allowed()) == (
-        ((">", 0.0), ("<", 1.0)), 0.5, "A share", "a DOUBLE > 0 < 1")
+        ((">", 0.0), ("<", 1.0)), 0.5, "A share", "a DOUBLE > 0 and < 1")
     assert p.check(0.99) == 0.99
     with pytest.raises(CatalogError, match="not 1$"):
         p.check(1)
