@@ -1,9 +1,10 @@
 """The lock pass: rebuild every lock_* table (schema section 2) from the code facts, in one transaction.
 
 Steps: seed the catalogue; load a TypeModel from structs/fields/typedefs/variables/functions/macros;
-find lock wrappers to a fixed point over the call graph (networkx), resolving every acquire/try/release
-call (primitive, wrapper function, or macro that expands to one) to the object it locks; then the lock
-fields, the locks with static storage and the init sites with the lockdep class names they produce.
+find lock wrappers to a fixed point (each round reads the callers of the new wrappers), resolving every
+acquire/try/release call (primitive, wrapper function, or macro that expands to one) to the object it
+locks; then the lock fields, the locks with static storage and the init sites with the lockdep class names
+they produce.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
-import networkx as nx
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .lock_catalogue import (
     KNOWN_WRAPPERS,
@@ -116,7 +117,7 @@ class _Pass:
         self._scopes: dict[int, Scope] = {}
         self._funcs_by_id: dict[int, FuncDef] = {}
         self._extra_vars: dict[int, list[VarDef]] = defaultdict(list)
-        self.registered: set[str] = set()   # value tables registered on con (ids_in, names_in)
+        self.registered: set[str] = set()   # value tables registered on con (names_in)
 
     def log(self, msg: str) -> None:
         """One dim progress line on the console (none without a console, or with --quiet)."""
@@ -232,16 +233,27 @@ class _Pass:
         self.declaring = {d.name for d in defs if d.params and decl_res[d.params[0]].match(d.body or "")}
         self.resolver = Resolver(m, returns=self.returns_of, macro_expand=self.expand_for_type)
         self.stats.update(structs=len(structs), macros=len(defs))
-
-    def ids_in(self, name: str, ids) -> str:
-        """'(SELECT v FROM name)' over ids registered as table `name`, for `x IN ...`. (A Python list
-        parameter is far slower: DuckDB converts it element by element, each trying to import pandas.)"""
-        self.con.register(name, pa.table({"v": pa.array(sorted(ids), pa.int64())}))
-        self.registered.add(name)
-        return f"(SELECT v FROM {name})"
+        # held as Arrow tables and filtered in memory each round (one DuckDB scan instead of one per round);
+        # scopes are then built without DuckDB, also in worker processes
+        self._calls = con.execute(
+            "SELECT caller_id, caller, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL "
+            "AND kind = 'direct' ORDER BY rowid").to_arrow_table()
+        self._vars = con.execute(
+            "SELECT function_id, file_id, name, scope, base_type, pointer_depth, array_dims, initializer, "
+            "line FROM variables WHERE function_id IS NOT NULL ORDER BY function_id, rowid").to_arrow_table()
+        runs = pc.run_end_encode(self._vars["function_id"].combine_chunks())
+        ends = runs.run_ends.to_pylist()
+        self._var_runs = {f: (s, e - s) for f, s, e in zip(runs.values.to_pylist(), [0] + ends[:-1], ends,
+                                                          strict=True)}
+        self._declaring_calls: dict[int, list[tuple]] = defaultdict(list)
+        for row in _fetch(con, "SELECT caller_id, file_id, callee, args, line FROM calls "
+                          "WHERE caller_id IS NOT NULL AND callee IN " + self.names_in("lp_m", self.declaring)
+                          + " ORDER BY rowid"):
+            self._declaring_calls[row[0]].append(row)
 
     def names_in(self, name: str, names) -> str:
-        """Like ids_in, for names."""
+        """'(SELECT v FROM name)' over names registered as table `name`, for `x IN ...`. (A Python list
+        parameter is far slower: DuckDB converts it element by element, each trying to import pandas.)"""
         self.con.register(name, pa.table({"v": pa.array(sorted(names), pa.string())}))
         self.registered.add(name)
         return f"(SELECT v FROM {name})"
@@ -270,11 +282,12 @@ class _Pass:
             return
         byf: dict[int, dict[str, list[VarDef]]] = defaultdict(lambda: defaultdict(list))
         pidx: dict[int, int] = defaultdict(int)
-        for fid_, fid, name, scope, base, ptr, dims, init, line in _fetch(self.con,
-                "SELECT v.function_id, v.file_id, v.name, v.scope, v.base_type, v.pointer_depth, "
-                    "v.array_dims, "
-                "v.initializer, v.line FROM variables v WHERE v.function_id IN "
-                + self.ids_in("lp_ids", need) + " ORDER BY v.function_id, v.rowid"):
+        if len(need) == 1:
+            start, length = self._var_runs.get(need[0], (0, 0))
+            rows = _arrow_rows(self._vars.slice(start, length))
+        else:
+            rows = _arrow_rows(self._vars.filter(pc.is_in(self._vars["function_id"], _ids(need))))
+        for fid_, fid, name, scope, base, ptr, dims, init, line in rows:
             pi = None
             if scope == "param":
                 pi = pidx[fid_]
@@ -282,10 +295,7 @@ class _Pass:
             base = self.inline_base(base, fid, line)
             byf[fid_][name].append(VarDef(name, Type(base, ptr, dims.count("[") if dims else 0), scope, fid,
                                           line, False, scope == "static_local", init, pi))
-        for fid_, fid, callee, args, line in _fetch(self.con,
-                "SELECT caller_id, file_id, callee, args, line FROM calls WHERE caller_id IN "
-                "(SELECT v FROM lp_ids) "
-                "AND callee IN " + self.names_in("lp_m", self.declaring) + " ORDER BY rowid"):
+        for fid_, fid, callee, args, line in (r for f in need for r in self._declaring_calls.get(f, ())):
             if args and len(args) == 1 and "," in args[0]:
                 args = _split_top(args[0])
             text = self.macros.expand(callee, args or [], fid)
@@ -583,13 +593,11 @@ class _Pass:
         return _dedup(rows, key=lambda w: (w.param_index, w.op, w.mode, w.obj.ident()))
 
     def find_sites(self) -> None:
-        con = self.con
         self.wrappers: dict[int, list[WrapperRow]] = {}
         self.events: dict[int, list[Event]] = {}
         wrapper_names: set[str] = set()
         base = set(_PRIMS) | set(KNOWN_WRAPPERS)
         new_names = set(base)
-        graph = nx.DiGraph()
         sigs_seen: dict[int, set] = defaultdict(set)
         for rnd in range(_MAX_ROUNDS):
             self.relevant = base | wrapper_names
@@ -599,23 +607,20 @@ class _Pass:
             new_macros = self.lock_macros - getattr(self, "_seen_macros", set())
             self._seen_macros = set(self.lock_macros)
             todo_names = new_names | new_macros
-            found = _fetch(con,
-                "SELECT DISTINCT caller_id, caller FROM calls WHERE caller_id IS NOT NULL "
-                "AND kind = 'direct' AND callee IN " + self.names_in("lp_n", todo_names)
-                + " ORDER BY caller_id")
+            calls = self._calls
+            found = _arrow_rows(calls.filter(pc.is_in(calls["callee"], _names(todo_names)))
+                                .group_by(["caller_id", "caller"]).aggregate([]).sort_by("caller_id"))
             if not found:
                 break
             callers = [r[0] for r in found]
-            rows = _fetch(con,
-                "SELECT caller_id, caller, callee, args, line FROM calls WHERE caller_id IN "
-                + self.ids_in("lp_c", callers) + " AND kind = 'direct' AND callee IN "
-                + self.names_in("lp_n", self.relevant) + " ORDER BY rowid")
+            rows = _arrow_rows(calls.filter(pc.and_(pc.is_in(calls["caller_id"], _ids(callers)),
+                                                    pc.is_in(calls["callee"], _names(self.relevant))))
+                               .select(["caller_id", "caller", "callee", "args", "line"]))
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
             for cid, caller, callee, args, line in rows:
                 byf[cid].append((callee, args, line))
                 names[cid] = caller
-                graph.add_edge(caller, callee)
             self.preload_scopes(list(byf))
             new_names = set()
             for cid, calls in byf.items():
@@ -638,7 +643,6 @@ class _Pass:
             self.log(f"wrappers, round {rnd + 1}: {len(byf):,} callers read, {len(new_names):,} new wrappers")
             if not new_names:
                 break
-        self.graph = graph
         self.stats["wrapper_functions"] = len(self.wrappers)
 
     def macro_sites(self) -> tuple[list[tuple], list[WrapperRow]]:
@@ -685,9 +689,9 @@ class _Pass:
         if not need:
             return
         names = {self._funcs_by_id[f].name for f in need if f in self._funcs_by_id}
-        rows = _fetch(self.con,
-            "SELECT caller_id, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL AND "
-            "kind = 'direct' AND callee IN " + self.names_in("lp_n", names) + " ORDER BY rowid")
+        calls = self._calls
+        rows = _arrow_rows(calls.filter(pc.is_in(calls["callee"], _names(names)))
+                           .select(["caller_id", "callee", "args", "line", "file_id"]))
         by_callee: dict[str, list] = defaultdict(list)
         for r in rows:
             by_callee[r[1]].append(r)
@@ -1158,8 +1162,19 @@ _TABLE_COLS = {
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     """All rows of a query, read column by column through Arrow (about twice as fast as fetchall)."""
-    tbl = con.execute(sql).to_arrow_table()
+    return _arrow_rows(con.execute(sql).to_arrow_table())
+
+
+def _arrow_rows(tbl: pa.Table) -> list[tuple]:
     return list(zip(*(c.to_pylist() for c in tbl.columns), strict=True))
+
+
+def _names(names) -> pa.Array:
+    return pa.array(sorted(names), pa.string())
+
+
+def _ids(ids) -> pa.Array:
+    return pa.array(ids, pa.int64())
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
