@@ -29,10 +29,11 @@ roots AS (  -- the definitions of the struct: by tag, or the anonymous struct a 
     UNION
     SELECT t.struct_id FROM typedefs t WHERE t.name = $struct AND t.struct_id IS NOT NULL AND t.pointer_depth = 0
 ),
-targets AS (  -- name -> definitions, for the embedded members' types
-    SELECT s.name, s.struct_id FROM structs s WHERE s.name IS NOT NULL
+targets AS (  -- name -> definitions, for the embedded members' types; owner: the name lock_sites use
+    SELECT s.name, s.struct_id, s.name AS owner FROM structs s WHERE s.name IS NOT NULL
     UNION ALL
-    SELECT t.name, t.struct_id FROM typedefs t WHERE t.struct_id IS NOT NULL AND t.pointer_depth = 0
+    SELECT t.name, t.struct_id, coalesce(s.name, t.name) FROM typedefs t JOIN structs s ON s.struct_id = t.struct_id
+    WHERE t.pointer_depth = 0
 ),
 typedef_of AS MATERIALIZED (  -- typedef name -> its type (one definition per name, the inline one first)
     SELECT DISTINCT ON (t.name) t.name, t.base_type, t.struct_id
@@ -63,7 +64,7 @@ edges AS MATERIALIZED (  -- from a struct to an inline nested member's struct (s
            f.array_dims IS NOT NULL AS is_array, false AS embeds, NULL::VARCHAR AS type_name
     FROM fields f WHERE f.nested_struct_id IS NOT NULL AND f.pointer_depth = 0
     UNION ALL
-    SELECT e.struct_id, tg.struct_id, e.member || '.', e.is_array, true, e.type_name
+    SELECT e.struct_id, tg.struct_id, e.member || '.', e.is_array, true, tg.owner
     FROM embedded e JOIN targets tg ON tg.name = e.type_name
 ),
 -- walk(struct_id, prefix, ...): the struct's definitions, then along edges. named: the row is an embedded

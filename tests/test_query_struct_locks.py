@@ -116,3 +116,10 @@ def test_typedefs_arrays_inline_and_anonymous_members_but_not_pointers(fixture_d
     assert sorted((r["field"], r["via"], r["declared_in"], r["is_array"]) for r in rows) == [
         ("arr.l5", "arr", "level5", True), ("inl.deep.l5", "inl.deep", "level5", False),
         ("n.tl", "n", "named_t", False), ("u5.l5", "u5", "level5", False)]
+
+
+def test_sites_on_a_typedefd_struct_count_under_its_tag(fixture_db):
+    """holder2 embeds tagged_t (typedef struct tagged); take_tagged locks &p->tlk, a site on struct tagged."""
+    (row,) = struct_locks(fixture_db, "holder2")
+    assert (row["field"], row["via"], row["declared_in"], row["acquire_sites"], row["via_acquire_sites"]) == \
+        ("t.tlk", "t", "tagged", 0, 1)
