@@ -49,7 +49,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "10"
+VERSION = "11"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -902,10 +902,12 @@ class _Pass:
                 yield m, aa, callee
 
     def _array_names(self, ini, args: list[str], sc: Scope) -> list[str]:
-        """Names taken from a static array of string literals (sb_writers_name[i] in fs/super.c)."""
+        """Names taken from a static array of string literals: sb_writers_name[i] in fs/super.c, and
+        af_family_slock_key_strings[sk->sk_family] in net/core/sock.c, whose items a macro writes
+        ({ _sock_locks("slock-") } -> "slock-" "AF_UNSPEC", "slock-" "AF_UNIX", ...)."""
         if ini is None or ini.name_from != "literal" or ini.name_arg is None or ini.name_arg >= len(args):
             return []
-        m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*\[[^\]]*\]\s*", args[ini.name_arg])
+        m = re.fullmatch(r"[\s(]*([A-Za-z_]\w*)\s*\[[^\]]*\][\s)]*", args[ini.name_arg])
         if not m:
             return []
         v = self.resolver.var(m.group(1), sc)
@@ -914,8 +916,13 @@ class _Pass:
         body = v.initializer.strip()
         if not (body.startswith("{") and body.endswith("}")):
             return []
-        items = [string_value(x) for x in _split_top(body[1:-1]) if x.strip()]
-        return [x for x in items if x] if all(items) else []
+        items: list[str] = []
+        for x in _split_top(body[1:-1]):
+            call = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*", x, re.S)
+            text = self.macros.expand(call.group(1), _split_top(call.group(2)), v.file_id) if call else None
+            items += _split_top(text) if text is not None else [x]
+        names = [string_value(x) for x in items if x.strip()]
+        return names if names and all(names) else []
 
     def _init_row(self, fid: int, caller: str, line: int, prim: str, args: list[str], sc: Scope,
                   written: str) -> tuple:

@@ -184,3 +184,22 @@ def test_lock_name_lists_object_of_ambiguous_names(names_db: Path) -> None:
     misses = [f"{e.name!r}: {e.label()} not in {[describe(r) for r in got[e.name][:6]]}"
               for e in names if not any(row_matches(r, e) for r in got[e.name])]
     assert not misses, "\n".join(misses)
+
+
+def test_socket_lock_names_from_string_tables(names_db: Path) -> None:
+    """Socket lock classes are named from string tables a macro fills (net/core/sock.c:217-263,
+    `_sock_locks("slock-")` -> "slock-" "AF_UNSPEC", ...) and indexed by sk->sk_family: every family's name
+    resolves to the member that sock_lock_init()/sk_init_common() (sock.c:1995-2006, 2229-2240) give it."""
+    want = {
+        "slock-AF_INET": ("field", "sock", "sk_lock.slock"),          # lockdep_set_class_and_name, sock.h
+        "sk_lock-AF_INET6/1": ("pseudo", "sock", "sk_lock.dep_map"),  # lockdep_init_map: lock_sock()
+        "k-slock-AF_NETLINK": ("field", "sock", "sk_lock.slock"),     # kernel sockets: the kern_ tables
+        "rlock-AF_UNIX": ("field", "sock", "sk_receive_queue.lock"),
+        "elock-AF_PACKET": ("field", "sock", "sk_error_queue.lock"),
+        "clock-AF_INET": ("field", "sock", "sk_callback_lock"),
+    }
+    got = lock_name_rows(names_db, list(want))
+    for name, (kind, struct, field) in want.items():
+        assert got[name], f"{name}: no rows"
+        assert {(r["object_kind"], r["struct"], r["field"]) for r in got[name]} == {(kind, struct, field)}, \
+            (name, got[name])
