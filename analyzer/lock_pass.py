@@ -9,8 +9,11 @@ they produce.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import resource
+import signal
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -118,6 +121,8 @@ class _Pass:
         self._funcs_by_id: dict[int, FuncDef] = {}
         self._extra_vars: dict[int, list[VarDef]] = defaultdict(list)
         self.registered: set[str] = set()   # value tables registered on con (names_in)
+        self.wrappers: dict[int, list[WrapperRow]] = {}
+        self.wrapper_reads: set[int] = set()   # functions whose wrapper rows the current analysis looked up
 
     def log(self, msg: str) -> None:
         """One dim progress line on the console (none without a console, or with --quiet)."""
@@ -311,10 +316,14 @@ class _Pass:
             sc.values = self._values_fn(f)
             self._scopes[f] = sc
 
-    def scope(self, function_id: int, line: int) -> Scope:
+    def scope_of(self, function_id: int) -> Scope:
+        """The scope of a function (params and locals), built on first use."""
         if function_id not in self._scopes:
             self.preload_scopes([function_id])
-        return replace(self._scopes[function_id], line=line)
+        return self._scopes[function_id]
+
+    def scope(self, function_id: int, line: int) -> Scope:
+        return replace(self.scope_of(function_id), line=line)
 
     def lines(self, file_id: int) -> list[str]:
         got = self._file_lines.get(file_id)
@@ -398,6 +407,8 @@ class _Pass:
                              ">".join(via + (callee,)), obj))
             return out
         f = self.pick_function(callee, sc.file_id)
+        if f is not None:
+            self.wrapper_reads.add(f.function_id)
         if f is not None and f.function_id in self.wrappers:
             for w in self.wrappers[f.function_id]:
                 applies = self.guard_applies(w, args, sc)
@@ -462,7 +473,7 @@ class _Pass:
 
     def _guard_index(self, w: WrapperRow) -> int | None:
         funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
-        wsc = self._scopes.get(funcs[0].function_id) if funcs else None
+        wsc = self.scope_of(funcs[0].function_id) if funcs else None
         return next((v.param_index for v in (wsc.vars.get(w.guard[0], []) if wsc and w.guard else [])
                      if v.scope == "param"), None)
 
@@ -482,7 +493,7 @@ class _Pass:
         if w.guard is None:
             return True
         funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
-        wsc = self._scopes.get(funcs[0].function_id) if funcs else None
+        wsc = self.scope_of(funcs[0].function_id) if funcs else None
         cands = wsc.vars.get(w.guard[0], []) if wsc else []
         idx = next((v.param_index for v in cands if v.scope == "param"), None)
         if idx is None or idx >= len(args):
@@ -512,7 +523,7 @@ class _Pass:
         if w.kind == "macro":
             return True
         funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
-        sc = self._scopes.get(funcs[0].function_id) if funcs else None
+        sc = self.scope_of(funcs[0].function_id) if funcs else None
         for mm in re.finditer(r"(?<![\w.>$])([A-Za-z_]\w*)\b(?!\s*\()", w.lock_expr):
             name = mm.group(1)
             if name != w.param_name and sc is not None and name in sc.vars:
@@ -592,8 +603,39 @@ class _Pass:
                                    substitute=not (last.via and last.lock_expr is None)))
         return _dedup(rows, key=lambda w: (w.param_index, w.op, w.mode, w.obj.ident()))
 
+    def analyze(self, cid: int, calls: list, name: str) -> tuple[list[Event], list[WrapperRow], set[int]]:
+        """Events and wrapper rows of one function, and the functions whose wrapper rows were looked up."""
+        self.wrapper_reads = set()
+        evs = self.analyze_function(cid, calls)
+        return evs, self.derive_wrappers(cid, evs, name), self.wrapper_reads
+
+    def analyze_round(self, byf: dict[int, list], names: dict[int, str]):
+        """(function id, events, wrapper rows, wrapper functions read, fresh) for every caller of a round, in
+        order. With several cores, worker processes forked now analyse the later parts of the list with
+        the wrapper rows as they are now while this process analyses the first part; their results come
+        with fresh=False: the caller redoes a function when a wrapper it read has changed since."""
+        cids = list(byf)
+        n = min(_workers(), len(cids) // _MIN_PER_WORKER)
+        if n <= 1:
+            for cid in cids:
+                yield cid, *self.analyze(cid, byf[cid], names[cid]), True
+            return
+        size = -(-len(cids) // n)
+        chunks = [cids[i:i + size] for i in range(0, len(cids), size)]
+        global _ROUND
+        _ROUND = (self, byf, names)
+        try:
+            with multiprocessing.get_context("fork").Pool(len(chunks) - 1, initializer=_worker_init) as pool:
+                later = pool.map_async(_analyze_chunk, chunks[1:])
+                for cid in chunks[0]:
+                    yield cid, *self.analyze(cid, byf[cid], names[cid]), True
+                for part in later.get():
+                    for cid, evs, ws, reads in part:
+                        yield cid, evs, ws, reads, False
+        finally:
+            _ROUND = None
+
     def find_sites(self) -> None:
-        self.wrappers: dict[int, list[WrapperRow]] = {}
         self.events: dict[int, list[Event]] = {}
         wrapper_names: set[str] = set()
         base = set(_PRIMS) | set(KNOWN_WRAPPERS)
@@ -623,14 +665,16 @@ class _Pass:
                 names[cid] = caller
             self.preload_scopes(list(byf))
             new_names = set()
-            for cid, calls in byf.items():
-                evs = self.analyze_function(cid, calls)
+            changed: set[int] = set()   # functions whose wrapper rows changed in this round so far
+            for cid, evs, ws, reads, fresh in self.analyze_round(byf, names):
+                if not fresh and reads & changed:
+                    evs, ws, _reads = self.analyze(cid, byf[cid], names[cid])
                 self.events[cid] = evs
-                ws = self.derive_wrappers(cid, evs, names[cid])
                 old = self.wrappers.get(cid)
                 sig = _wsig(ws)
                 if sig == _wsig(old or []):
                     continue
+                changed.add(cid)
                 if ws:
                     self.wrappers[cid] = ws
                     wrapper_names.add(names[cid])
@@ -998,6 +1042,29 @@ def _split_top(text: str) -> list[str]:
             start = i + 1
     out.append(text[start:].strip())
     return out
+
+
+#: Rounds with fewer callers than this per extra process are analysed in this process only.
+_MIN_PER_WORKER = 2000
+_ROUND: tuple | None = None   # (pass, calls by caller, caller names) of the round being analysed, for workers
+
+
+def _workers() -> int:
+    """Processes for the analysis of a round: $LIMA_LOCK_WORKERS, else one per core."""
+    try:
+        return max(1, int(os.environ.get("LIMA_LOCK_WORKERS") or os.cpu_count() or 1))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it (and ends the pool), workers ignore it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _analyze_chunk(cids: list[int]) -> list[tuple]:
+    p, byf, names = _ROUND
+    return [(cid, *p.analyze(cid, byf[cid], names[cid])) for cid in cids]
 
 
 def _wsig(ws: list[WrapperRow]) -> tuple:
