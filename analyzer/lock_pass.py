@@ -642,6 +642,7 @@ class _Pass:
         new_names = set(base)
         sigs_seen: dict[int, set] = defaultdict(set)
         for rnd in range(_MAX_ROUNDS):
+            t0 = time.perf_counter()
             self.relevant = base | wrapper_names
             self.lock_macros = self.macros.reaching(self.relevant, set(_PRIMS) | set(_INITS))
             self.relevant |= self.lock_macros
@@ -664,6 +665,7 @@ class _Pass:
                 byf[cid].append((callee, args, line))
                 names[cid] = caller
             self.preload_scopes(list(byf))
+            t1 = time.perf_counter()
             new_names = set()
             changed: set[int] = set()   # functions whose wrapper rows changed in this round so far
             for cid, evs, ws, reads, fresh in self.analyze_round(byf, names):
@@ -684,7 +686,8 @@ class _Pass:
                 if sig not in sigs_seen[cid]:
                     sigs_seen[cid].add(sig)
                     new_names.add(names[cid])
-            self.log(f"wrappers, round {rnd + 1}: {len(byf):,} callers read, {len(new_names):,} new wrappers")
+            self.log(f"wrappers, round {rnd + 1}: {len(byf):,} callers read, {len(new_names):,} new wrappers "
+                     f"({t1 - t0:.1f} s reading, {time.perf_counter() - t1:.1f} s analysing)")
             if not new_names:
                 break
         self.stats["wrapper_functions"] = len(self.wrappers)
@@ -807,21 +810,49 @@ class _Pass:
                             stack.append((nd, path, arr, depth + 1))
         return out
 
-    def static_locks_and_inits(self) -> tuple[list[tuple], list[tuple]]:
+    def read_static(self) -> None:
+        """Read the rows static_locks_and_inits and runtime_inits work on (here, so that a worker process
+        can compute them while this one finds the sites)."""
         con = self.con
-        r = self.resolver
-        globals_out: list[tuple] = []
-        inits: list[tuple] = []
         # definer macros: DEFINE_MUTEX(x) at file scope (macro_uses), static DEFINE_SPINLOCK(y) inside a
         # function (a calls row; its macro_uses row, which has a function_id, would count it twice)
-        for fid, caller, macro, args, is_static, line in _fetch(con,
+        self._definer_rows = _fetch(con,
                 "SELECT file_id, caller, macro, args, is_static, line FROM ("
                 "SELECT 0 AS part, rowid AS r, file_id, NULL AS caller, macro, args, is_static, line "
                 "FROM macro_uses WHERE function_id IS NULL AND macro IN " + self.names_in("lp_n", _DEFINERS)
                 + " UNION ALL "
                 "SELECT 1, rowid, file_id, caller, callee, args, true, line FROM calls "
-                "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_n)) ORDER BY part, r"
-                ):
+                "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_n)) ORDER BY part, r")
+        self._static_var_rows = _fetch(con,
+                "SELECT file_id, function_id, name, scope, is_static, base_type, pointer_depth, "
+                "initializer, macro, line FROM variables WHERE scope IN ('global', 'static_local')")
+        self.static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))
+        self._static_macro_rows = _fetch(con,
+                "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE macro IN "
+                + self.names_in("lp_n", self.static_macros - set(_DEFINERS)) + " ORDER BY rowid")
+        names = set(_INITS) | set(WORKQUEUE_CREATORS)
+        self.init_macros = self.macros.reaching(names, set(_INITS) | set(_PRIMS))
+        self._init_call_rows = _fetch(con,
+            "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id IS NOT NULL "
+            "AND callee IN " + self.names_in("lp_n", names | self.init_macros) + " ORDER BY rowid")
+
+    def static_facts(self) -> tuple[list[tuple], list[tuple], list[tuple], dict[str, tuple[float, float]]]:
+        """Lock fields, locks with static storage, and init sites (static and runtime), with the (wall, CPU)
+        seconds of each step; reads no database (read_static did)."""
+        tm = _Timer()
+        fields = self.lock_fields()
+        tm.done("lock_fields")
+        globals_, static_inits = self.static_locks_and_inits()
+        tm.done("static_locks_and_inits")
+        inits = static_inits + self.runtime_inits()
+        tm.done("runtime_inits")
+        return fields, globals_, inits, tm.phases
+
+    def static_locks_and_inits(self) -> tuple[list[tuple], list[tuple]]:
+        r = self.resolver
+        globals_out: list[tuple] = []
+        inits: list[tuple] = []
+        for fid, caller, macro, args, is_static, line in self._definer_rows:
             d = _DEFINERS[macro]
             if not args or len(args) <= d.symbol_arg:
                 continue
@@ -830,12 +861,9 @@ class _Pass:
                                 bool(is_static), d.is_percpu and caller is None, caller))
             inits.append((fid, caller, line, macro, sym, sym, None, "global", None, None, sym, 1.0, None))
         # variables of a lock type with static storage, and struct variables whose initializer sets locks
-        static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))
+        static_macros = self.static_macros
         fnames = {f.function_id: f.name for f in self._funcs_by_id.values()}
-        for fid, fn_id, name, _scope, is_static, base, ptr, init, macro, line in _fetch(con,
-                "SELECT file_id, function_id, name, scope, is_static, base_type, pointer_depth, "
-                    "initializer, macro, "
-                "line FROM variables WHERE scope IN ('global', 'static_local')"):
+        for fid, fn_id, name, _scope, is_static, base, ptr, init, macro, line in self._static_var_rows:
             kind = r.lock_kind(Type(base))
             fname = fnames.get(fn_id) if fn_id is not None else None
             percpu = bool(macro) and "PER_CPU" in macro
@@ -877,10 +905,7 @@ class _Pass:
                     okind = "pseudo"
                 inits.append((fid, fname, line, iname, args[0], cname, None, okind, struct, member, name, 1.0,
                               None))
-        for fid, macro, args, is_static, line in _fetch(con,
-                "SELECT file_id, macro, args, is_static, line FROM macro_uses "
-                "WHERE macro IN " + self.names_in("lp_n", static_macros - set(_DEFINERS)) + " ORDER BY rowid"
-                ):
+        for fid, macro, args, is_static, line in self._static_macro_rows:
             text = self.macros.expand(macro, list(args or []), fid)
             for m in _VAR_INIT.finditer(text or ""):
                 vtype, name = m.group(1), m.group(2)
@@ -910,14 +935,8 @@ class _Pass:
 
     def runtime_inits(self) -> list[tuple]:
         """Calls to initializers (and macros that reach them) inside functions."""
-        con = self.con
-        names = set(_INITS) | set(WORKQUEUE_CREATORS)
-        init_macros = self.macros.reaching(names, set(_INITS) | set(_PRIMS))
-        allnames = names | init_macros
-        rows = _fetch(con,
-            "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id IS "
-                "NOT NULL AND "
-            "callee IN " + self.names_in("lp_n", allnames) + " ORDER BY rowid")
+        init_macros = self.init_macros
+        rows = self._init_call_rows
         self.preload_scopes(list({r[1] for r in rows}))
         out = []
         for fid, cid, caller, callee, args, line in rows:
@@ -1055,6 +1074,40 @@ def _workers() -> int:
         return max(1, int(os.environ.get("LIMA_LOCK_WORKERS") or os.cpu_count() or 1))
     except ValueError:
         return os.cpu_count() or 1
+
+
+class _Background:
+    """fn() computed in a forked process while this one goes on (with more than one core), else on
+    result(). Use as a context manager: leaving it ends the process."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.forked = _workers() > 1
+        self._pool = None
+
+    def __enter__(self) -> _Background:
+        if self.forked:
+            global _BACKGROUND
+            _BACKGROUND = self.fn
+            self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_worker_init)
+            _BACKGROUND = None
+            self._pending = self._pool.apply_async(_run_background)
+        return self
+
+    def result(self):
+        return self._pending.get() if self.forked else self.fn()
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
+_BACKGROUND = None   # the function a _Background process runs (set while it forks)
+
+
+def _run_background():
+    return _BACKGROUND()
 
 
 def _worker_init() -> None:
@@ -1304,19 +1357,18 @@ def run(con: duckdb.DuckDBPyConnection, console=None,
 def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t0: float) -> dict[str, int]:
     con = p.con
     p.load()
+    p.read_static()
     tm.done("load")
-    p.find_sites()
-    tm.done("find_sites")
-    p.callers_of_param_sites()
-    tm.done("callers_of_param_sites")
-    msites, mwrappers = p.macro_sites()
-    tm.done("macro_sites")
-    fields = p.lock_fields()
-    tm.done("lock_fields")
-    globals_, static_inits = p.static_locks_and_inits()
-    tm.done("static_locks_and_inits")
-    inits = static_inits + p.runtime_inits()
-    tm.done("runtime_inits")
+    with _Background(p.static_facts) as static:
+        p.find_sites()
+        tm.done("find_sites")
+        p.callers_of_param_sites()
+        tm.done("callers_of_param_sites")
+        msites, mwrappers = p.macro_sites()
+        tm.done("macro_sites")
+        fields, globals_, inits, static_times = static.result()
+        tm.done("static facts (waiting)" if static.forked else "static facts")
+    tm.phases.update({f"  {k}{' (worker)' if static.forked else ''}": v for k, v in static_times.items()})
     sites = []
     sid = 0
     for fid_, evs in p.events.items():

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 from lima.analyzer import lock_pass
+from rich.console import Console
 
 TABLES = ("lock_fields", "global_locks", "lock_inits", "lock_sites", "lock_wrappers")
 
@@ -34,6 +35,7 @@ def main() -> int:
     ap.add_argument("--compare", type=Path, help="compare the lock_* tables with an --export directory")
     ap.add_argument("--cprofile", type=Path, help="write a cProfile of the parent process here")
     ap.add_argument("--keep", action="store_true", help="keep the copy of the database")
+    ap.add_argument("--verbose", action="store_true", help="print the pass's progress lines (rounds)")
     a = ap.parse_args()
     if not a.db.is_file():
         print(f"lock_pass_profile: {a.db}: no such database", file=sys.stderr)
@@ -46,15 +48,15 @@ def main() -> int:
         prof = cProfile.Profile() if a.cprofile else None
         if prof:
             prof.enable()
-        counts = lock_pass.run(con, None, timings)
+        counts = lock_pass.run(con, Console(stderr=True) if a.verbose else None, timings)
         if prof:
             prof.disable()
             prof.dump_stats(str(a.cprofile))
-        print(f"{'phase':<26}{'wall s':>9}{'CPU s':>9}")
+        print(f"{'phase':<32}{'wall s':>9}{'CPU s':>9}")
         for name, (wall, cpu) in timings.items():
-            print(f"{name:<26}{wall:9.2f}{cpu:9.2f}")
-        print(f"{'total':<26}{sum(w for w, _ in timings.values()):9.2f}"
-              f"{sum(c for _, c in timings.values()):9.2f}")
+            print(f"{name:<32}{wall:9.2f}{cpu:9.2f}")
+        main = [v for k, v in timings.items() if not k.startswith(" ")]   # indented: parts of the one above
+        print(f"{'total':<32}{sum(w for w, _ in main):9.2f}{sum(c for _, c in main):9.2f}")
         print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if k != "seconds"))
         if a.export:
             a.export.mkdir(parents=True, exist_ok=True)
