@@ -453,7 +453,7 @@ COMMENT ON COLUMN trace_runs.source_file IS 'Imported file path';
 COMMENT ON COLUMN trace_runs.source_hash IS 'Content hash of the imported file (refuse a second import)';
 COMMENT ON COLUMN trace_runs.stacks_lost IS 'Events counted without a stack (stack walk failed or stack map full): their lock_events.stack_id is NULL';
 COMMENT ON COLUMN trace_runs.irq_events IS 'Events whose stack shows interrupt context (hardirq, softirq, nmi): dropped unless --keep-irq, then kept with lock_events.context set';
-COMMENT ON COLUMN trace_runs.notes IS 'Warnings about the run, ''; ''-separated (kernel release differs from the indexed source, --events cap reached, ring buffer losses)';
+COMMENT ON COLUMN trace_runs.notes IS 'Warnings and settings of the run, ''; ''-separated (kernel release differs from the indexed source, --events cap reached, ring buffer losses, --mmap-lock with how its stacks were sampled)';
 
 CREATE TABLE IF NOT EXISTS stack_frames (
     run_id    VARCHAR NOT NULL,
@@ -512,10 +512,10 @@ COMMENT ON COLUMN lock_events.cgroup_id IS 'cgroup v2 id';
 COMMENT ON COLUMN lock_events.count IS 'Events aggregated in this row';
 COMMENT ON COLUMN lock_events.wait_ns_total IS 'Total wait (contention backend), ns';
 COMMENT ON COLUMN lock_events.wait_ns_max IS 'Longest wait, ns';
-COMMENT ON COLUMN lock_events.event IS 'What was counted: contended (a wait: contention tracepoints, lockdep lock_contended) | acquire (lockdep lock_acquire, a primitive call, an mmap_lock acquisition from mmap_lock:* tracepoints, its wait_ns = time to acquire) | release (lockdep); NULL when an import does not say';
+COMMENT ON COLUMN lock_events.event IS 'What was counted: contended (a wait: contention tracepoints, lockdep lock_contended) | acquire (lockdep lock_acquire, a primitive call, an mmap_lock acquisition from mmap_lock:mmap_lock_acquire_returned with lima-trace --mmap-lock: no wait; runs of earlier versions timed it from start_locking) | release (lockdep); NULL when an import does not say';
 COMMENT ON COLUMN lock_events.context IS 'NULL in task context; hardirq | softirq | nmi when the stack shows interrupt entry frames (kept only with --keep-irq)';
 COMMENT ON COLUMN lock_events.primitive IS 'Lock primitive called (primitives backend: _raw_spin_lock, down_write, ...), else NULL';
-COMMENT ON COLUMN lock_events.flags IS 'Event flags, |-separated: SPIN READ WRITE RT PERCPU MUTEX (contention_begin flags), MMAP_LOCK, TRYLOCK, FAILED (wait ended with an error, or a trylock failed), NOSTART (mmap_lock taken with no start_locking: a trylock or a write->read downgrade)';
+COMMENT ON COLUMN lock_events.flags IS 'Event flags, |-separated: SPIN READ WRITE RT PERCPU MUTEX (contention_begin flags), MMAP_LOCK, TRYLOCK, FAILED (wait ended with an error, or a trylock failed), SAMPLED (an mmap_lock acquisition whose stack was sampled, one in --mmap-lock-stacks N: the other acquisitions of that lock and thread are in a row with no stack, so counts add up exactly and counts per stack are samples), NOSTART (earlier versions: mmap_lock taken with no start_locking, a trylock or a write->read downgrade)';
 
 CREATE TABLE IF NOT EXISTS trace_events (
     run_id      VARCHAR NOT NULL,

@@ -91,9 +91,12 @@ SELECT o.run_id, o.runtime, o.workload, o.run_mode AS mode, o.backend, o.duratio
        o.lock_addr, o.lock_name, o.lock_symbol, o.lock_type, o.mode AS lock_mode, o.stack_id,
        coalesce(o.event, 'acquire') AS event, o.context, o.primitive, o.flags,
        o.pid, o.tgid, o.comm, o.cgroup_id, o.count,
-       -- an mmap_lock acquisition row (contention backend) times the whole acquisition, the contended
-       -- wait included, which the lock's own contended rows already count: no wait here, or every
-       -- aggregation would count that wait twice
+       -- an mmap_lock acquisition row of runs made before lima-trace --mmap-lock counted at
+       -- acquire_returned alone timed the whole acquisition, the contended wait included, which the
+       -- lock's own contended rows already count: no wait here, or every aggregation would count that
+       -- wait twice (newer acquisition rows carry no wait).  With --mmap-lock-stacks N > 1 an
+       -- acquisition is in a row with a sampled stack (flags SAMPLED) or in its lock and thread's row
+       -- without stack, never both: counts add up exactly; counts per site are samples
        CASE WHEN o.event = 'acquire' AND contains(coalesce(o.flags, ''), 'MMAP_LOCK') THEN NULL
             ELSE o.wait_ns_total END AS wait_ns_total,
        CASE WHEN o.event = 'acquire' AND contains(coalesce(o.flags, ''), 'MMAP_LOCK') THEN NULL

@@ -6,7 +6,7 @@ from __future__ import annotations
 from lima.queries import install_views
 from lima.queries.catalog import load_catalog
 from lima.queries.cli import run_query
-from test_query_mapping import build_db
+from test_query_mapping import STACKS, build_db
 
 
 def test_mmap_lock_acquisition_time_is_not_added_to_its_contended_wait(tmp_path):
@@ -26,4 +26,40 @@ def test_mmap_lock_acquisition_time_is_not_added_to_its_contended_wait(tmp_path)
         ("mm_struct.mmap_lock", 14, 3.0, 1500.0)]
     cols, rows = run_query(con, load_catalog()["runtime-summary"], {"runtime": "host"})
     assert dict(zip(cols, rows[0], strict=True))["wait_ms"] == 3.0
+    con.close()
+
+
+def test_mmap_lock_sampled_stacks_keep_exact_counts(tmp_path):
+    """lima-trace --mmap-lock --mmap-lock-stacks N: each acquisition is counted once, either in a row with
+    a sampled stack (flag SAMPLED) or in the row of the same lock and thread with no stack.  The
+    aggregations add them: per object the count is exact; the sites come from the sampled stacks."""
+    con = build_db(tmp_path / "s.duckdb")
+    con.execute("INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, duration_s, source) "
+                "VALUES ('s1', 'host', 'mmap', 'warmup', 'contention', 1, 'lima-trace')")
+    # stack 1: a contended down_write_killable in vm_mmap_pgoff; 12: a sampled acquisition there
+    stacks = {1: STACKS[1], 12: ["__mmap_lock_do_trace_acquire_returned", "vm_mmap_pgoff", "do_syscall_64"]}
+    for sid, frames in stacks.items():
+        for depth, sym in enumerate(frames):
+            con.execute("INSERT INTO stack_frames (run_id, stack_id, depth, symbol) VALUES ('s1', ?, ?, ?)",
+                        [sid, depth, sym])
+    # 1000 write acquisitions by one thread: 16 sampled with the vm_mmap_pgoff stack, 984 without stack;
+    # 5 of them waited (a contended row, 2 ms in all)
+    con.execute("INSERT INTO lock_events (run_id, lock_addr, lock_name, lock_type, mode, stack_id, event, "
+                "flags, pid, comm, count, wait_ns_total, wait_ns_max) VALUES "
+                "('s1', 4096, '&mm->mmap_lock', 'rwsem', 'write', NULL, 'acquire', 'WRITE|MMAP_LOCK', "
+                "1, 'x', 984, NULL, NULL), "
+                "('s1', 4096, '&mm->mmap_lock', 'rwsem', 'write', 12, 'acquire', 'WRITE|MMAP_LOCK|SAMPLED', "
+                "1, 'x', 16, NULL, NULL), "
+                "('s1', 4096, NULL, 'rwsem', 'write', 1, 'contended', 'WRITE', 1, 'x', 5, 2000000, 900000)")
+    install_views(con, force=True)
+    cols, rows = run_query(con, load_catalog()["top-locks"], {"runtime": "host"})
+    top = [dict(zip(cols, r, strict=True)) for r in rows]
+    assert [(r["object"], r["count"], r["wait_ms"], r["top_site"]) for r in top] == [
+        ("mm_struct.mmap_lock", 1005, 2.0, "vm_mmap_pgoff")]
+    cols, rows = run_query(con, load_catalog()["top-locks"], {"runtime": "host", "event": "acquire"})
+    assert [dict(zip(cols, r, strict=True))["count"] for r in rows] == [1000]
+    cols, rows = run_query(con, load_catalog()["lock-objects"], {"runtime": "host", "event": "acquire"})
+    objs = [dict(zip(cols, r, strict=True)) for r in rows]
+    assert {(r["object"], r["site_function"], r["count"]) for r in objs} == {
+        ("mm_struct.mmap_lock", None, 984), ("mm_struct.mmap_lock", "vm_mmap_pgoff", 16)}
     con.close()

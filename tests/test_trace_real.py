@@ -1,6 +1,7 @@
 """lima-trace for real, as root, on this kernel: the contention backend on a workload whose lock
 acquisitions are known (mmap_threads: each thread makes exactly N mmap and N munmap calls, each taking
-mm->mmap_lock for writing once, in vm_mmap_pgoff and __vm_munmap), the refusal of the other backends,
+mm->mmap_lock for writing once, in vm_mmap_pgoff and __vm_munmap), by default (contended waits) and
+with --mmap-lock (every acquisition, stacks of all or of a sample), the refusal of the other backends,
 the end of a run by SIGTERM, and a database held by a reader."""
 
 from __future__ import annotations
@@ -73,6 +74,14 @@ def per_thread(con: duckdb.DuckDBPyConnection, run_id: str, symbol: str, flags: 
         GROUP BY e.pid""", [run_id, flags, run_id, symbol]).fetchall())
 
 
+def writes_per_thread(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[int, int]:
+    """--mmap-lock write acquisitions of mmap_lock per thread, rows with a sampled stack or none summed."""
+    return dict(con.execute("""
+        SELECT pid, sum(count)::BIGINT FROM lock_events
+        WHERE run_id = ? AND event = 'acquire' AND flags IN ('WRITE|MMAP_LOCK', 'WRITE|MMAP_LOCK|SAMPLED')
+        GROUP BY pid""", [run_id]).fetchall())
+
+
 def test_check_explains_this_kernel():
     _require_tracing()
     out = subprocess.run([*LIMA_TRACE, "--check", "--format", "json"], capture_output=True, text=True,
@@ -86,6 +95,10 @@ def test_check_explains_this_kernel():
     assert c["auto"] == order[0]
     for name, why in c["refused"].items():
         assert why, name
+    if c["auto"] == "contention":   # what the default records and costs, and what --mmap-lock adds
+        assert c["default"]["records"].startswith("contended lock waits")
+        assert "bench/tracer_overhead.sh" in c["default"]["cost"]
+        assert checks["mmap_lock tracepoints"]["ok"] == (c["default"]["mmap_lock"] is not None)
     if not checks["lockdep"]["ok"]:
         assert "lockdep" in c["refused"]["lockdep"]
     if not checks["fentry"]["ok"]:          # these VMs: fentry refused with EPERM even as root
@@ -107,7 +120,7 @@ def test_other_backends_compile_then_are_refused_at_load():
         if backend in c.usable:
             continue
         text = cli.bpf_program(backend, btf.functions)
-        flags = cli.bpf_cflags(backend, 4096, 100, True, None, "x", False, btf)
+        flags = cli.bpf_cflags(backend, 4096, 100, True, None, "x", None, btf)
         with pytest.raises(Exception) as e:
             BPF(text=text.encode(), cflags=flags)
         assert "Failed to compile" not in str(e.value), str(e.value)
@@ -118,10 +131,11 @@ def test_other_backends_compile_then_are_refused_at_load():
         assert "Traceback" not in out.stderr
     with pytest.raises(Exception, match="Failed to compile"):
         BPF(text=(cli.bpf_program("contention") + "\nint broken(void) { return undefined_name; }\n").encode(),
-            cflags=cli.bpf_cflags("contention", 4096, 0, False, None, None, False, None))
+            cflags=cli.bpf_cflags("contention", 4096, 0, False, None, None, None, None))
 
 
-def test_mmap_workload_make_n_see_n(mmap_threads, tmp_path):
+def test_default_records_contended_waits_with_stacks(mmap_threads, tmp_path):
+    """The default: contended waits only, each with its wait time and a stack; no mmap_lock acquisition."""
     db = tmp_path / "t.duckdb"
     n, threads = 3000, 4
     out = trace(db, "--runtime", "host", "--mode", "coldstart", "--format", "json", "--run-id", "mm1",
@@ -137,34 +151,87 @@ def test_mmap_workload_make_n_see_n(mmap_threads, tmp_path):
     assert run["kernel_release"] == platform.release() and run["host"] == socket.gethostname()
     assert json.loads(run["filters"])["command"] == [str(mmap_threads), str(threads), str(n)]
     assert run["source"] == "lima-trace" and 0 < run["duration_s"] < 60
-    assert run["events_lost"] == 0
+    assert run["events_lost"] == 0 and run["notes"] is None
     total = con.execute("SELECT sum(count) FROM lock_events").fetchone()[0]
     assert run["events_seen"] == total > 0
-    # make N, see N: each worker took mm->mmap_lock for writing exactly n times in each path
-    for symbol in ("vm_mmap_pgoff", "__vm_munmap"):
-        counts = per_thread(con, "mm1", symbol, "WRITE|MMAP_LOCK")
-        assert {t: counts.get(t) for t in workers} == {t: n for t in workers}, symbol
+    assert con.execute("SELECT DISTINCT event FROM lock_events").fetchall() == [("contended",)]
     # only the command's process (and its pre-exec self) is counted
     assert {r[0] for r in con.execute("SELECT DISTINCT tgid FROM lock_events").fetchall()} == {
         con.execute("SELECT tgid FROM lock_events WHERE pid = ?", [workers[0]]).fetchone()[0]}
-    # contention on the mmap_lock, with wait times, from the two paths, at the lock's address
-    mmap_lock = {r[0] for r in con.execute(
-        "SELECT DISTINCT lock_addr FROM lock_events WHERE flags = 'WRITE|MMAP_LOCK' AND pid = ?",
-        [workers[0]]).fetchall()}
-    assert len(mmap_lock) == 1
+    # contention on the one mm's mmap_lock (an rwsem, written), with wait times, from the two paths
     waits = con.execute("""
         SELECT e.lock_addr, e.lock_type, e.mode, sum(e.count), sum(e.wait_ns_total), max(e.wait_ns_max)
         FROM lock_events e WHERE e.event = 'contended' AND e.lock_type = 'rwsem' AND e.stack_id IN
             (SELECT stack_id FROM stack_frames WHERE symbol IN ('vm_mmap_pgoff', '__vm_munmap'))
         GROUP BY ALL""").fetchall()
     assert waits, "4 threads on 2 CPUs doing mmap/munmap always contend on mmap_lock"
-    for addr, kind, _mode, count, total_ns, max_ns in waits:
-        assert addr in mmap_lock and kind == "rwsem" and count > 0 and total_ns >= max_ns > 0
+    assert len({w[0] for w in waits}) == 1
+    for _addr, kind, _mode, count, total_ns, max_ns in waits:
+        assert kind == "rwsem" and count > 0 and total_ns >= max_ns > 0
     # frames: symbol+offset resolved at capture, raw address kept, innermost first
     frames = con.execute("SELECT symbol, \"offset\", address FROM stack_frames WHERE depth = 0").fetchall()
     assert frames and all(s and o is not None and a > 0xFFFF800000000000 for s, o, a in frames)
     summary = json.loads(out.stdout[out.stdout.index("{"):])
-    assert summary["events"] == total and summary["top"][0]["lock"].startswith("&mm->mmap_lock")
+    assert summary["events"] == total and summary["run"]["notes"] is None
+
+
+def test_mmap_lock_every_stack_make_n_see_n(mmap_threads, tmp_path):
+    """--mmap-lock --mmap-lock-stacks 1: every acquisition with its stack: each worker took the lock for
+    writing exactly n times in each path, at the address its contended waits name."""
+    db = tmp_path / "t.duckdb"
+    n, threads = 3000, 4
+    out = trace(db, "--format", "json", "--run-id", "all", "--mmap-lock", "--mmap-lock-stacks", "1",
+                "--", str(mmap_threads), str(threads), str(n))
+    assert out.returncode == 0, out.stderr
+    workers = tids(out.stdout)
+    con = duckdb.connect(str(db), read_only=True)
+    for symbol in ("vm_mmap_pgoff", "__vm_munmap"):
+        counts = per_thread(con, "all", symbol, "WRITE|MMAP_LOCK")
+        assert {t: counts.get(t) for t in workers} == {t: n for t in workers}, symbol
+    assert con.execute("SELECT count(*) FROM lock_events WHERE flags LIKE '%SAMPLED%' OR "
+                       "(event = 'acquire' AND stack_id IS NULL)").fetchone()[0] == 0
+    writes = writes_per_thread(con, "all")
+    assert {t: writes.get(t) for t in workers} == {t: 2 * n for t in workers}
+    mmap_lock = {r[0] for r in con.execute(
+        "SELECT DISTINCT lock_addr FROM lock_events WHERE flags = 'WRITE|MMAP_LOCK' AND pid = ?",
+        [workers[0]]).fetchall()}
+    waited = {r[0] for r in con.execute(
+        "SELECT DISTINCT lock_addr FROM lock_events WHERE event = 'contended' AND lock_type = 'rwsem' "
+        "AND pid IN (SELECT unnest(?::UBIGINT[]))", [workers]).fetchall()}
+    assert len(mmap_lock) == 1 and waited == mmap_lock
+    notes = con.execute("SELECT notes FROM trace_runs").fetchone()[0]
+    assert notes == "--mmap-lock: every mmap_lock acquisition counted; a stack for each"
+    summary = json.loads(out.stdout[out.stdout.index("{"):])
+    assert summary["top"][0]["lock"].startswith("&mm->mmap_lock")
+
+
+def test_mmap_lock_sampled_stacks_keep_exact_counts(mmap_threads, tmp_path):
+    """--mmap-lock --mmap-lock-stacks 8: every write acquisition counted (2n per worker), about one in 8
+    in rows flagged SAMPLED with a stack through mmap or munmap, the rest in rows without stack."""
+    db = tmp_path / "t.duckdb"
+    n, threads = 3000, 2
+    out = trace(db, "--run-id", "smp", "--mmap-lock", "--mmap-lock-stacks", "8", "--",
+                str(mmap_threads), str(threads), str(n))
+    assert out.returncode == 0, out.stderr
+    workers = tids(out.stdout)
+    con = duckdb.connect(str(db), read_only=True)
+    assert {t: writes_per_thread(con, "smp").get(t) for t in workers} == {t: 2 * n for t in workers}
+    rows = con.execute("""SELECT flags, stack_id IS NOT NULL, sum(count)::BIGINT FROM lock_events
+                          WHERE run_id = 'smp' AND event = 'acquire' AND pid IN (SELECT unnest(?::UBIGINT[]))
+                          GROUP BY ALL""", [workers]).fetchall()
+    by = {(f, has_stack): c for f, has_stack, c in rows}
+    # reads too (page faults, munmap's downgrade), some of them failed trylocks; a stack iff SAMPLED
+    for flags, has_stack in by:
+        assert re.fullmatch(r"(READ|WRITE)\|MMAP_LOCK(\|FAILED)?(\|SAMPLED)?", flags), flags
+        assert has_stack == flags.endswith("|SAMPLED"), flags
+    sampled = by[("WRITE|MMAP_LOCK|SAMPLED", True)]
+    # 4 n writes sampled at 1/8: 1500 expected, sd ~36; the bounds are > 10 sd away
+    assert 1100 < sampled < 1900
+    for symbol in ("vm_mmap_pgoff", "__vm_munmap"):
+        assert sum(per_thread(con, "smp", symbol, "WRITE|MMAP_LOCK|SAMPLED").values()) > 300, symbol
+    notes = con.execute("SELECT notes FROM trace_runs").fetchone()[0]
+    assert "stacks sampled: 1 in 8" in notes and "SAMPLED" in notes
+    assert "notes: --mmap-lock" in out.stdout
 
 
 def test_events_stream_is_bounded(mmap_threads, tmp_path):
@@ -175,7 +242,8 @@ def test_events_stream_is_bounded(mmap_threads, tmp_path):
     con = connect(db)
     set_meta(con, "kernel_version", "6.1.192")
     con.close()
-    out = trace(db, "--events", "200", "--run-id", "ev", "--no-summary", "--", str(mmap_threads), "2", "500")
+    out = trace(db, "--events", "200", "--run-id", "ev", "--no-summary", "--mmap-lock", "--",
+                str(mmap_threads), "2", "500")
     assert out.returncode == 0, out.stderr
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM trace_events").fetchone()[0] == 200
@@ -193,7 +261,7 @@ def test_signal_ends_the_run_and_keeps_it(mmap_threads, tmp_path, sig):
     """A system-wide trace filtered by comm, ended by SIGTERM or Ctrl-C: detached, written, exit 0."""
     db = tmp_path / "t.duckdb"
     p = subprocess.Popen([*LIMA_TRACE, "--db", str(db), "--workload", "mm", "--comm", "mmap_threads",
-                          "--duration", "120", "--run-id", "term", "--no-summary"],
+                          "--duration", "120", "--run-id", "term", "--no-summary", "--mmap-lock"],
                          stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
     try:
         while "tracing with" not in (line := p.stderr.readline()):
@@ -209,8 +277,8 @@ def test_signal_ends_the_run_and_keeps_it(mmap_threads, tmp_path, sig):
     con = duckdb.connect(str(db), read_only=True)
     duration, mode = con.execute("SELECT duration_s, mode FROM trace_runs").fetchone()
     assert duration < 120 and mode == "warmup"
-    counts = per_thread(con, "term", "vm_mmap_pgoff", "WRITE|MMAP_LOCK")
-    assert {t: counts.get(t) for t in tids(w.stdout)} == {t: 400 for t in tids(w.stdout)}
+    counts = writes_per_thread(con, "term")
+    assert {t: counts.get(t) for t in tids(w.stdout)} == {t: 2 * 400 for t in tids(w.stdout)}
     assert {r[0] for r in con.execute("SELECT DISTINCT comm FROM lock_events").fetchall()} == {"mmap_threads"}
     # nothing left attached
     tp = Path("/sys/kernel/tracing/events/lock/contention_begin/enable")
@@ -252,7 +320,7 @@ def test_pid_filter_follows_forks(mmap_threads, tmp_path):
     shell = subprocess.Popen(["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.05; done; "
                               f"{mmap_threads} 2 300"], stdout=subprocess.PIPE, text=True)
     p = subprocess.Popen([*LIMA_TRACE, "--db", str(db), "--workload", "mm", "--pid", str(shell.pid),
-                          "--duration", "120", "--run-id", "pid", "--no-summary"],
+                          "--duration", "120", "--run-id", "pid", "--no-summary", "--mmap-lock"],
                          stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
     try:
         while "tracing with" not in (line := p.stderr.readline()):
@@ -268,8 +336,8 @@ def test_pid_filter_follows_forks(mmap_threads, tmp_path):
             if proc.poll() is None:
                 proc.kill()
     con = duckdb.connect(str(db), read_only=True)
-    counts = per_thread(con, "pid", "vm_mmap_pgoff", "WRITE|MMAP_LOCK")
-    assert {t: counts.get(t) for t in tids(out)} == {t: 300 for t in tids(out)}
+    counts = writes_per_thread(con, "pid")
+    assert {t: counts.get(t) for t in tids(out)} == {t: 2 * 300 for t in tids(out)}
     assert not set(tids(other_out)) & set(counts)
     assert con.execute("SELECT count(*) FROM lock_events WHERE tgid = ?", [other.pid]).fetchone()[0] == 0
     assert json.loads(con.execute("SELECT filters FROM trace_runs").fetchone()[0])["pid"] == [shell.pid]
@@ -290,7 +358,7 @@ def test_cgroup_filter_counts_descendant_cgroups(mmap_threads, tmp_path):
                                   f"while [ ! -e {go} ]; do sleep 0.05; done; exec {mmap_threads} 2 300"],
                                  stdout=subprocess.PIPE, text=True)
         p = subprocess.Popen([*LIMA_TRACE, "--db", str(db), "--workload", "mm", "--cgroup", parent.name,
-                              "--duration", "120", "--run-id", "cg", "--no-summary"],
+                              "--duration", "120", "--run-id", "cg", "--no-summary", "--mmap-lock"],
                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
         while "tracing with" not in (line := p.stderr.readline()):
             assert line, "lima-trace ended before tracing"
@@ -307,8 +375,8 @@ def test_cgroup_filter_counts_descendant_cgroups(mmap_threads, tmp_path):
         inner.rmdir()
         parent.rmdir()
     con = duckdb.connect(str(db), read_only=True)
-    counts = per_thread(con, "cg", "vm_mmap_pgoff", "WRITE|MMAP_LOCK")
-    assert {t: counts.get(t) for t in tids(out)} == {t: 300 for t in tids(out)}
+    counts = writes_per_thread(con, "cg")
+    assert {t: counts.get(t) for t in tids(out)} == {t: 2 * 300 for t in tids(out)}
     assert not set(tids(other.stdout)) & set(counts)
     filters = json.loads(con.execute("SELECT filters FROM trace_runs").fetchone()[0])
     assert filters["cgroup_id"] == parent_id and filters["cgroup"] == str(parent)

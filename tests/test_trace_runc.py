@@ -1,6 +1,6 @@
 """lima-trace on a real runc container (Debian's runc, a busybox-static rootfs): traced by --container,
 which finds the container's cgroup v2, only the container's processes are counted, not a host process
-doing the same work at the same time."""
+doing the same work at the same time (lima-trace --mmap-lock: every mmap_lock acquisition counted)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import ROOT, require_real
-from test_trace_real import LIMA_TRACE, mmap_threads, per_thread, tids  # noqa: F401  (fixture)
+from test_trace_real import LIMA_TRACE, mmap_threads, tids, writes_per_thread  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.root
 N = 1500
@@ -68,7 +68,8 @@ def test_runc_container_only_its_processes(mmap_threads, tmp_path):  # noqa: F81
             subprocess.run(["runc", "run", "-d", "--bundle", str(bundle), cid], check=True, timeout=30,
                            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         tracer = subprocess.Popen([*LIMA_TRACE, "--db", str(db), "--runtime", "runc", "--workload", "mmap",
-                                   "--container", cid, "--duration", "60", "--run-id", "rc", "--no-summary"],
+                                   "--container", cid, "--duration", "60", "--run-id", "rc", "--no-summary",
+                                   "--mmap-lock"],
                                   stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
         while "tracing with" not in (line := tracer.stderr.readline()):
             assert line, "lima-trace ended before tracing"
@@ -90,10 +91,10 @@ def test_runc_container_only_its_processes(mmap_threads, tmp_path):  # noqa: F81
     # every counted event ran in the container's cgroup
     assert {r[0] for r in con.execute("SELECT DISTINCT cgroup_id FROM lock_events").fetchall()} == {
         filters["cgroup_id"]}
-    # the container's two workers, each exactly N write acquisitions of mmap_lock in vm_mmap_pgoff ...
-    counts = per_thread(con, "rc", "vm_mmap_pgoff", "WRITE|MMAP_LOCK")
-    workers = {pid: n for pid, n in counts.items() if n >= N}
-    assert sorted(workers.values()) == [N, N]
+    # the container's two workers, each exactly N mmap and N munmap write acquisitions of mmap_lock ...
+    counts = writes_per_thread(con, "rc")
+    workers = {pid: n for pid, n in counts.items() if n >= 2 * N}
+    assert sorted(workers.values()) == [2 * N, 2 * N]
     assert len(re.findall(r"^tid \d+$", (go / "out").read_text(), re.M)) == 2
     # ... and none of the host process doing the same thing at the same time
     host_tids = set(tids(host_out))

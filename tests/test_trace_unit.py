@@ -313,12 +313,15 @@ def test_primitives_program_attaches_only_present_functions():
 def test_cflags_filters():
     class Cg:
         id, level = 4242, 2
-    flags = cli.bpf_cflags("contention", 4096, 0, True, Cg(), "tar", True, None)
+    flags = cli.bpf_cflags("contention", 4096, 0, True, Cg(), "tar", 64, None)
     assert "-DFILTER_PID" in flags and "-DCGROUP_ID=4242ULL" in flags and "-DCGROUP_LEVEL=2" in flags
     assert ["-DCOMM_0=116", "-DCOMM_1=97", "-DCOMM_2=114", "-DCOMM_3=0"] == [f for f in flags if f.startswith(
         "-DCOMM_")][:4]
     assert "-DMMAP_LOCK_OFFSET=-1" in flags and not any(f.startswith("-DWITH_EVENTS") for f in flags)
-    ev = cli.bpf_cflags("lockdep", 4096, 1000, False, None, None, False, None)
+    assert "-DWITH_MMAP_LOCK" in flags and "-DMMAP_LOCK_STACKS=64" in flags
+    default = cli.bpf_cflags("contention", 4096, 0, True, None, None, None, None)
+    assert not any("MMAP_LOCK" in f for f in default)
+    ev = cli.bpf_cflags("lockdep", 4096, 1000, False, None, None, None, None)
     assert "-DEVENTS_MAX=1000" in ev and "-DLOCKDEP_NAME_OFFSET=24" in ev and "-DFILTER_PID" not in ev
 
 
@@ -430,6 +433,8 @@ def test_not_root_is_a_clear_error(monkeypatch, capsys):
     (["--duration", "1"], "--workload LABEL is required"),
     (["--workload", "w", "--pid", "999999999", "--duration", "1"], "no such process"),
     (["--workload", "w", "--runtime", " ", "--duration", "1"], "--runtime must not be empty"),
+    (["--workload", "w", "--duration", "1", "--mmap-lock-stacks", "8"], "goes with --mmap-lock"),
+    (["--workload", "w", "--duration", "1", "--mmap-lock", "--mmap-lock-stacks", "-1"], "must be >= 0"),
 ])
 def test_bad_input_exit_2(monkeypatch, capsys, args, message):
     monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
@@ -490,3 +495,7 @@ def test_help_mentions_every_backend(capsys):
     out = capsys.readouterr().out
     for word in ("lockdep", "primitives", "contention", "--container", "--keep-irq", "--events", "--merge"):
         assert word in out
+    # what the default records and costs, and what --mmap-lock costs, with the bench that measured it
+    flat = " ".join(out.split())
+    assert f"the default records {cli.DEFAULT_RECORDS}" in flat and cli.DEFAULT_COST in flat
+    assert cli.MMAP_LOCK_COST in flat and "bench/tracer_overhead.sh" in cli.DEFAULT_COST

@@ -18,7 +18,7 @@ __all__ = ["Check", "run_checks", "tracefs_root", "mount_tracefs", "TRACEFS_ROOT
 
 TRACEFS_ROOTS = (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing"))
 CONTENTION_TPS = ("lock:contention_begin", "lock:contention_end")
-MMAP_LOCK_TPS = ("mmap_lock:mmap_lock_start_locking", "mmap_lock:mmap_lock_acquire_returned")
+MMAP_LOCK_TPS = ("mmap_lock:mmap_lock_acquire_returned",)   # lima-trace --mmap-lock
 LOCKDEP_FUNCS = ("lock_acquire", "lock_release", "lock_contended")
 # a tiny fentry program, loaded and attached for real to learn whether fentry is allowed here
 FENTRY_PROBE = "KFUNC_PROBE(vfs_read, void *file) { return 0; }"
@@ -140,8 +140,9 @@ def run_checks(try_fentry: bool | str = True) -> Check:
     c.add("contention tracepoints", tps, "lock:contention_begin/end present" if tps
           else "no lock:contention_begin/end (kernel < 5.19, or tracefs missing or unreadable)")
     c.mmap_lock = all(tracepoint_exists(tfs, t) for t in MMAP_LOCK_TPS)
-    c.add("mmap_lock tracepoints", c.mmap_lock, "mmap_lock:* present: every mmap_lock acquisition"
-          if c.mmap_lock else "no mmap_lock:* tracepoints (optional)")
+    c.add("mmap_lock tracepoints", c.mmap_lock,
+          "mmap_lock:mmap_lock_acquire_returned present: --mmap-lock counts every mmap_lock acquisition"
+          if c.mmap_lock else "no mmap_lock:mmap_lock_acquire_returned tracepoint (--mmap-lock needs it)")
     base = [n for n, ok in (("root", root), ("bcc", has_bcc), ("headers", headers)) if not ok]
     base_why = f"missing: {', '.join(base)}" if base else ""
 
@@ -158,7 +159,8 @@ def run_checks(try_fentry: bool | str = True) -> Check:
                        (fentry_ok, f"fentry refused: {fentry_why}")],
            "every acquisition with its lockdep class name")
     decide("contention", [(tps, "no lock:contention_begin/end tracepoints")],
-           "contended locks with wait times" + (" and every mmap_lock acquisition" if c.mmap_lock else ""))
+           "contended lock waits with wait times and stacks"
+           + ("; every mmap_lock acquisition with --mmap-lock" if c.mmap_lock else ""))
     decide("primitives", [(btf is not None, "no kernel BTF"), (fentry_ok, f"fentry refused: {fentry_why}")],
            "every call of a lock primitive (no names)")
     for name in ("lockdep", "contention", "primitives"):

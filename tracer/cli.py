@@ -35,6 +35,18 @@ HERE = Path(__file__).resolve().parent
 BACKENDS = ("lockdep", "primitives", "contention")
 KNOWN_RUNTIMES = ("runc", "runsc-kvm", "runsc-kvm-overlay-off", "fc", "host")
 
+# What the default records and what it costs, and what --mmap-lock costs: bench/tracer_overhead.sh on
+# this project's 2-CPU VM (bench/README.md has the table).
+DEFAULT_RECORDS = ("contended lock waits (lock:contention_begin/end: spinlocks, rwlocks, mutexes, rwsems "
+                   "incl. mmap_lock, semaphores...) with wait times and kernel stacks, per thread, process "
+                   "and cgroup")
+DEFAULT_COST = ("Cost measured by bench/tracer_overhead.sh: 1.02x the untraced run time on a worst-case "
+                "mmap/munmap loop, 1.00x on an untar.")
+MMAP_LOCK_COST = ("Costs 1.22x the untraced run time on a worst-case mmap/munmap loop (1.97x with "
+                  "--mmap-lock-stacks 1, 1.24x with 0), nothing measurable on an untar "
+                  "(bench/tracer_overhead.sh).")
+MMAP_LOCK_STACKS = 64   # --mmap-lock-stacks default
+
 EXAMPLES = """examples:
   lima-trace --check                              what this kernel allows, which backend auto picks
   lima-trace --runtime host --workload untar --mode coldstart -- tar xf linux.tar.xz
@@ -44,6 +56,7 @@ EXAMPLES = """examples:
   lima-trace --workload build --cgroup /system.slice/build.service --duration 10 --events 100000
                                                   a cgroup, with a per-event stream (at most 100000)
   lima-trace --workload app --pid 4242 --duration 30  a process and what it forks from now on
+  lima-trace --mmap-lock --workload mm -- ./app     also every mmap_lock acquisition (stacks sampled)
   lima-trace --merge lima.duckdb.RUN.pending.duckdb   add a run written aside while the db was busy
 """
 
@@ -56,16 +69,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="lima-trace",
         description="Trace kernel lock events (with kernel stacks, per thread, process and cgroup) of a "
-                    "workload into the LIMA database. Needs root. In-kernel aggregation by default; the "
-                    "rows are written at the end of the run in one transaction.",
+                    "workload into the LIMA database. Needs root. In-kernel aggregation; the rows are "
+                    "written at the end of the run in one transaction. On stock kernels (contention "
+                    f"backend) the default records {DEFAULT_RECORDS}. {DEFAULT_COST}",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--check", action="store_true", help="print what this kernel allows and exit")
     p.add_argument("--merge", metavar="SIDE",
                    help="merge a side file (written while the db was busy) and exit")
     p.add_argument("--backend", choices=("auto",) + BACKENDS, default="auto",
                    help="lockdep (fentry on lock_acquire/..., CONFIG_LOCKDEP), primitives (fentry on "
-                        "_raw_spin_lock*, mutex_lock*, ...), contention (lock:contention_* and "
-                        "mmap_lock:* tracepoints), auto: the first usable of those (default)")
+                        "_raw_spin_lock*, mutex_lock*, ...), contention (lock:contention_* tracepoints: "
+                        "contended waits; every mmap_lock acquisition with --mmap-lock), auto: the first "
+                        "usable of those (default)")
     p.add_argument("--runtime", default="host",
                    help=f"runtime label, free text; known: {', '.join(KNOWN_RUNTIMES)} (default host)")
     p.add_argument("--workload", help="workload label (default: the command's name)")
@@ -93,9 +108,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also record each event with a timestamp, at most MAX (default 100000)")
     o.add_argument("--map-size", type=int, default=65536, metavar="N",
                    help="entries of the in-kernel maps (counts, stacks); overflow is counted as lost")
-    o.add_argument("--no-mmap-lock", action="store_true",
-                   help="contention backend: skip the mmap_lock:* tracepoints (every mmap_lock "
-                        "acquisition), count only contended waits: less overhead")
+    o.add_argument("--mmap-lock", action="store_true",
+                   help="contention backend: also count every mmap_lock acquisition (read/write, per "
+                        f"lock, thread, cgroup) from mmap_lock:mmap_lock_acquire_returned. {MMAP_LOCK_COST}")
+    o.add_argument("--mmap-lock-stacks", type=int, metavar="N",
+                   help="with --mmap-lock: the kernel stack of one acquisition in N, picked at random "
+                        "(rows flagged SAMPLED; the others are counted in rows without stack, so counts "
+                        f"stay exact); 1 = every acquisition, 0 = none (default {MMAP_LOCK_STACKS})")
     o.add_argument("--vmlinux", type=Path, help="vmlinux with DWARF: add file:line to stack frames")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="summary format (default table)")
@@ -128,8 +147,9 @@ def bpf_program(backend: str, btf_functions: set[str] | None = None) -> str:
 
 
 def bpf_cflags(backend: str, map_size: int, events: int, tgids: bool, cgroup, comm: str | None,
-               mmap_lock: bool, btf) -> list[str]:
-    """-D parameters of lima_trace.h and the backend file."""
+               mmap_lock_stacks: int | None, btf) -> list[str]:
+    """-D parameters of lima_trace.h and the backend file.  mmap_lock_stacks: None = no mmap_lock
+    acquisitions, else count them all with the stack of one in N (0: no stack, 1: every one)."""
     flags = [f"-I{HERE}", f"-DMAX_KEYS={map_size}", f"-DMAX_STACKS={map_size}",
              f"-DMAX_PENDING={map_size}", "-DMAX_TGIDS=16384", "-DMAX_NAMES=16384"]
     if events:
@@ -144,9 +164,10 @@ def bpf_cflags(backend: str, map_size: int, events: int, tgids: bool, cgroup, co
         raw = comm.encode()[:15].ljust(16, b"\0")
         flags.append("-DFILTER_COMM")
         flags += [f"-DCOMM_{i}={b}" for i, b in enumerate(raw)]
-    if backend == "contention" and mmap_lock:
+    if backend == "contention" and mmap_lock_stacks is not None:
         off = btf.member_offset("mm_struct", "mmap_lock") if btf else None
-        flags += ["-DWITH_MMAP_LOCK", f"-DMMAP_LOCK_OFFSET={-1 if off is None else off}"]
+        flags += ["-DWITH_MMAP_LOCK", f"-DMMAP_LOCK_OFFSET={-1 if off is None else off}",
+                  f"-DMMAP_LOCK_STACKS={mmap_lock_stacks}"]
     if backend == "lockdep":
         off = btf.member_offset("lockdep_map", "name") if btf else None
         flags.append(f"-DLOCKDEP_NAME_OFFSET={24 if off is None else off}")
@@ -269,8 +290,13 @@ def run(a: argparse.Namespace) -> int:
     # --check: what this kernel allows
     if a.check:
         c = run_checks()
+        default = None
+        if c.auto == "contention":
+            default = {"records": DEFAULT_RECORDS, "cost": DEFAULT_COST,
+                       "mmap_lock": ("--mmap-lock adds every mmap_lock acquisition, stacks sampled. "
+                                     + MMAP_LOCK_COST) if c.mmap_lock else None}
         if a.format == "json":
-            print(json.dumps(c.as_dict(), indent=1))
+            print(json.dumps({**c.as_dict(), "default": default}, indent=1))
         else:
             for name, ok, detail in c.items:
                 print(f"{'ok ' if ok else 'NO '} {name:24} {detail}")
@@ -278,6 +304,10 @@ def run(a: argparse.Namespace) -> int:
                 why = c.usable.get(name) or c.refused.get(name)
                 print(f"backend {name:11} {'usable ' if name in c.usable else 'refused'}  {why}")
             print(f"auto picks: {c.auto or 'nothing (no backend usable here)'}")
+            if default:
+                print(f"default records: {default['records']}. {default['cost']}")
+                if default["mmap_lock"]:
+                    print(default["mmap_lock"])
         return 0 if c.auto else 1
 
     db = a.db or default_db_path()
@@ -306,6 +336,13 @@ def run(a: argparse.Namespace) -> int:
         raise UsageError("--map-size must be between 1024 and 4194304")
     if a.events < 0:
         raise UsageError("--events MAX must be >= 0")
+    if a.mmap_lock_stacks is not None and not a.mmap_lock:
+        raise UsageError("--mmap-lock-stacks goes with --mmap-lock (the default traces no mmap_lock "
+                         "acquisition, only contended waits)")
+    if a.mmap_lock_stacks is None:
+        a.mmap_lock_stacks = MMAP_LOCK_STACKS
+    if a.mmap_lock_stacks < 0:
+        raise UsageError("--mmap-lock-stacks N must be >= 0 (0: no stacks, 1: every acquisition)")
     for pid in a.pid:
         if not Path(f"/proc/{pid}").exists():
             raise UsageError(f"--pid {pid}: no such process")
@@ -330,6 +367,12 @@ def run(a: argparse.Namespace) -> int:
                          "; ".join(f"{n}: {w}" for n, w in checks.refused.items()))
     if backend in checks.refused:
         raise UsageError(f"backend {backend} is not usable here: {checks.refused[backend]}")
+    if a.mmap_lock and backend != "contention":
+        say(f"[yellow]lima-trace: --mmap-lock ignored: the {backend} backend records every acquisition of "
+            "every lock, mmap_lock included[/]")
+        a.mmap_lock = False
+    if a.mmap_lock and not checks.mmap_lock:
+        raise UsageError("--mmap-lock: this kernel has no mmap_lock:mmap_lock_acquire_returned tracepoint")
     mount_tracefs()
     try:
         btf = load_vmlinux_btf()
@@ -347,6 +390,11 @@ def run(a: argparse.Namespace) -> int:
                                  "comm": a.comm, "command": a.command or None,
                                  "keep_irq": a.keep_irq or None}.items() if v}
     notes = []
+    if a.mmap_lock:
+        notes.append("--mmap-lock: every mmap_lock acquisition counted; " + (
+            "no stacks" if a.mmap_lock_stacks == 0 else "a stack for each" if a.mmap_lock_stacks == 1 else
+            f"stacks sampled: 1 in {a.mmap_lock_stacks} at random (rows flagged SAMPLED), the rest "
+            "counted in rows without stack"))
     indexed = indexed_kernel_version(db)
     if indexed and version_tuple(indexed) != version_tuple(release):
         notes.append(f"kernel {release} differs from the indexed source {indexed}")
@@ -370,7 +418,7 @@ def run(a: argparse.Namespace) -> int:
         # compile and attach
         text = bpf_program(backend, btf.functions if btf else None)
         cflags = bpf_cflags(backend, a.map_size, a.events, bool(a.pid or child), cgroup, a.comm,
-                            checks.mmap_lock and not a.no_mmap_lock, btf)
+                            a.mmap_lock_stacks if a.mmap_lock else None, btf)
         with console.status(f"compiling and attaching the {backend} BPF program"):
             try:
                 b = BPF(text=text.encode(), cflags=cflags)

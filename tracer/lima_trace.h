@@ -17,7 +17,7 @@
 #define LIMA_TRACE_H
 
 /* What was counted (lock_key.event) */
-#define EV_ACQUIRE   1   /* an acquisition (lockdep lock_acquire, primitive call, mmap_lock acquire) */
+#define EV_ACQUIRE   1   /* an acquisition (lockdep lock_acquire, primitive call, mmap_lock acquire_returned) */
 #define EV_CONTENDED 2   /* a wait: contention_begin..contention_end, lockdep lock_contended */
 #define EV_RELEASE   3   /* a release (lockdep lock_release) */
 
@@ -32,7 +32,11 @@
 #define LF_MMAP_LOCK (1U << 8)   /* from the mmap_lock:* tracepoints: the lock is mm->mmap_lock */
 #define LF_TRYLOCK   (1U << 9)   /* a trylock (lockdep trylock argument, *_trylock primitive) */
 #define LF_FAILED    (1U << 10)  /* contention_end ret != 0, or mmap_lock acquire_returned !success */
-#define LF_NOSTART   (1U << 11)  /* mmap_lock acquired with no start_locking: a trylock or a downgrade */
+#define LF_NOSTART   (1U << 11)  /* no longer set (runs before --mmap-lock sampling: mmap_lock taken with no
+                                  * start_locking); kept so that recorded captures still decode */
+#define LF_SAMPLED   (1U << 12)  /* mmap_lock acquisition whose stack was sampled (one in MMAP_LOCK_STACKS):
+                                  * the other acquisitions of the same lock and thread are in a row with no
+                                  * stack */
 
 /* Indices of the `stats` array */
 #define STAT_SEEN          0   /* events that passed the filters */

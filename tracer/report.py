@@ -1,6 +1,7 @@
 """The end-of-run summary: events, distinct locks, and the top 10 locks with the top frames of their
 busiest stack (lock implementation frames skipped, so the frames say who took the lock).  Wait is the
-time spent in contended waits (event = contended) only."""
+time spent in contended waits (event = contended) only.  The run's notes say when stacks were sampled
+(lima-trace --mmap-lock: stack counts are then samples, lock counts stay exact)."""
 
 from __future__ import annotations
 
@@ -69,8 +70,9 @@ def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console
     # a terminal sets the width; piped output gets wide lines rather than cut cells
     console = console or (Console() if sys.stdout.isatty() else Console(width=200))
     if fmt == "json":
-        print(json.dumps({"run": {k: run[k] for k in ("run_id", "backend", "events_seen", "events_lost",
-                                                       "stacks_lost", "irq_events", "duration_s")},
+        print(json.dumps({"run": {k: run.get(k) for k in ("run_id", "backend", "events_seen", "events_lost",
+                                                           "stacks_lost", "irq_events", "duration_s",
+                                                           "notes")},
                           **summary}, indent=1, default=str))
         return
     if fmt == "csv":
@@ -85,6 +87,8 @@ def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console
                   f"events {summary['events']}  distinct locks {summary['distinct_locks']}  "
                   f"lost {run['events_lost']}  without stack {run['stacks_lost']}  "
                   f"interrupt context {run['irq_events']}")
+    if run.get("notes"):
+        console.print(f"notes: {run['notes']}")
     t = Table(title="Top locks")
     for col, just in (("lock", "left"), ("type", "left"), ("events", "left"), ("count", "right"),
                       ("contended wait µs", "right"), ("stacks", "right"),

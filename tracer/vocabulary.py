@@ -16,7 +16,7 @@ EVENTS = {1: "acquire", 2: "contended", 3: "release"}
 # lock_key.flags bits (lima_trace.h LF_*)
 FLAGS = {
     "SPIN": 1 << 0, "READ": 1 << 1, "WRITE": 1 << 2, "RT": 1 << 3, "PERCPU": 1 << 4, "MUTEX": 1 << 5,
-    "MMAP_LOCK": 1 << 8, "TRYLOCK": 1 << 9, "FAILED": 1 << 10, "NOSTART": 1 << 11,
+    "MMAP_LOCK": 1 << 8, "TRYLOCK": 1 << 9, "FAILED": 1 << 10, "NOSTART": 1 << 11, "SAMPLED": 1 << 12,
 }
 
 # stats array indices (lima_trace.h STAT_*), in order
