@@ -9,6 +9,7 @@ they produce.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -316,6 +317,10 @@ class _Pass:
             sc.values = self._values_fn(f)
             self._scopes[f] = sc
 
+    def calls_to(self, names) -> pa.Array:
+        """Mask of the direct calls (self._calls) to one of names."""
+        return pc.is_in(self._calls["callee"], value_set=_names(names))
+
     def scope_of(self, function_id: int) -> Scope:
         """The scope of a function (params and locals), built on first use."""
         if function_id not in self._scopes:
@@ -560,7 +565,7 @@ class _Pass:
             for r in roots or {None}:
                 groups[(ident, r)] = [e for e in evs if e.obj.root_param in (r, None)]
         rows = []
-        sc = self._scopes.get(function_id)
+        sc = self.scope_of(function_id)
         balance: dict[str, int] = defaultdict(int)
         for e in events:
             p = _PRIMS.get(e.prim)
@@ -617,6 +622,7 @@ class _Pass:
         cids = list(byf)
         n = min(_workers(), len(cids) // _MIN_PER_WORKER)
         if n <= 1:
+            self.preload_scopes(cids)
             for cid in cids:
                 yield cid, *self.analyze(cid, byf[cid], names[cid]), True
             return
@@ -627,6 +633,7 @@ class _Pass:
         try:
             with multiprocessing.get_context("fork").Pool(len(chunks) - 1, initializer=_worker_init) as pool:
                 later = pool.map_async(_analyze_chunk, chunks[1:])
+                self.preload_scopes(chunks[0])
                 for cid in chunks[0]:
                     yield cid, *self.analyze(cid, byf[cid], names[cid]), True
                 for part in later.get():
@@ -651,20 +658,19 @@ class _Pass:
             self._seen_macros = set(self.lock_macros)
             todo_names = new_names | new_macros
             calls = self._calls
-            found = _arrow_rows(calls.filter(pc.is_in(calls["callee"], _names(todo_names)))
+            found = _arrow_rows(calls.filter(self.calls_to(todo_names))
                                 .group_by(["caller_id", "caller"]).aggregate([]).sort_by("caller_id"))
             if not found:
                 break
             callers = [r[0] for r in found]
             rows = _arrow_rows(calls.filter(pc.and_(pc.is_in(calls["caller_id"], _ids(callers)),
-                                                    pc.is_in(calls["callee"], _names(self.relevant))))
+                                                    self.calls_to(self.relevant)))
                                .select(["caller_id", "caller", "callee", "args", "line"]))
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
             for cid, caller, callee, args, line in rows:
                 byf[cid].append((callee, args, line))
                 names[cid] = caller
-            self.preload_scopes(list(byf))
             t1 = time.perf_counter()
             new_names = set()
             changed: set[int] = set()   # functions whose wrapper rows changed in this round so far
@@ -737,7 +743,7 @@ class _Pass:
             return
         names = {self._funcs_by_id[f].name for f in need if f in self._funcs_by_id}
         calls = self._calls
-        rows = _arrow_rows(calls.filter(pc.is_in(calls["callee"], _names(names)))
+        rows = _arrow_rows(calls.filter(self.calls_to(names))
                            .select(["caller_id", "callee", "args", "line", "file_id"]))
         by_callee: dict[str, list] = defaultdict(list)
         for r in rows:
@@ -747,7 +753,7 @@ class _Pass:
             fd = self._funcs_by_id.get(fid)
             if fd is None:
                 continue
-            sc_f = self._scopes.get(fid)
+            sc_f = self.scope_of(fid)
             for pname in params:
                 pidx = next((v.param_index for v in (sc_f.vars.get(pname, []) if sc_f else [])
                              if v.scope == "param"), None)
@@ -1117,6 +1123,7 @@ def _worker_init() -> None:
 
 def _analyze_chunk(cids: list[int]) -> list[tuple]:
     p, byf, names = _ROUND
+    p.preload_scopes(cids)
     return [(cid, *p.analyze(cid, byf[cid], names[cid])) for cid in cids]
 
 
@@ -1347,9 +1354,15 @@ def run(con: duckdb.DuckDBPyConnection, console=None,
     t0 = time.perf_counter()
     tm = _Timer()
     p = _Pass(con, console)
+    # millions of long-lived objects and no reference cycles worth collecting: the cyclic collector would
+    # rescan them all again and again (seconds per full collection)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         return _run(p, tm, timings, t0)
     finally:
+        if gc_was_enabled:
+            gc.enable()
         for name in p.registered:
             con.unregister(name)
 
