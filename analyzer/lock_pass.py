@@ -9,7 +9,9 @@ they produce.
 
 from __future__ import annotations
 
+import functools
 import gc
+import itertools
 import multiprocessing
 import os
 import re
@@ -231,12 +233,7 @@ class _Pass:
                                  self.paths.get(fid, "")))
         self.macros = MacroTable(defs)
         # macros used as statements that declare their first argument (XA_STATE(xas, ...), DEFINE_WAIT(w))
-        decl_res: dict[str, re.Pattern] = {}   # one pattern per parameter name (re's cache is too small)
-        for d in defs:
-            if d.params and d.params[0] not in decl_res:
-                decl_res[d.params[0]] = re.compile(r"\s*(?:static\s+)?(?:const\s+)?(?:struct\s+|union\s+)?\w+"
-                                                   r"[\s*]+" + re.escape(d.params[0]) + r"\b")
-        self.declaring = {d.name for d in defs if d.params and decl_res[d.params[0]].match(d.body or "")}
+        self.declaring = {d.name for d in defs if d.params and _declares_first_param(d)}
         self.resolver = Resolver(m, returns=self.returns_of, macro_expand=self.expand_for_type)
         self.stats.update(structs=len(structs), macros=len(defs))
         # held as Arrow tables and filtered in memory each round (one DuckDB scan instead of one per round);
@@ -247,6 +244,9 @@ class _Pass:
         self._vars = con.execute(
             "SELECT function_id, file_id, name, scope, base_type, pointer_depth, array_dims, initializer, "
             "line FROM variables WHERE function_id IS NOT NULL ORDER BY function_id, rowid").to_arrow_table()
+        callee = self._calls["callee"].combine_chunks().dictionary_encode()   # each name as a small integer
+        self._callee_codes = callee.indices
+        self._callee_code = {n: i for i, n in enumerate(callee.dictionary.to_pylist())}
         runs = pc.run_end_encode(self._vars["function_id"].combine_chunks())
         ends = runs.run_ends.to_pylist()
         self._var_runs = {f: (s, e - s) for f, s, e in zip(runs.values.to_pylist(), [0] + ends[:-1], ends,
@@ -319,7 +319,8 @@ class _Pass:
 
     def calls_to(self, names) -> pa.Array:
         """Mask of the direct calls (self._calls) to one of names."""
-        return pc.is_in(self._calls["callee"], value_set=_names(names))
+        codes = [c for c in map(self._callee_code.get, names) if c is not None]
+        return pc.is_in(self._callee_codes, value_set=pa.array(codes, self._callee_codes.type))
 
     def scope_of(self, function_id: int) -> Scope:
         """The scope of a function (params and locals), built on first use."""
@@ -663,8 +664,8 @@ class _Pass:
             if not found:
                 break
             callers = [r[0] for r in found]
-            rows = _arrow_rows(calls.filter(pc.and_(pc.is_in(calls["caller_id"], _ids(callers)),
-                                                    self.calls_to(self.relevant)))
+            rows = _arrow_rows(calls.filter(pc.and_(self.calls_to(self.relevant),
+                                                    pc.is_in(calls["caller_id"], _ids(callers))))
                                .select(["caller_id", "caller", "callee", "args", "line"]))
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
@@ -868,6 +869,7 @@ class _Pass:
             inits.append((fid, caller, line, macro, sym, sym, None, "global", None, None, sym, 1.0, None))
         # variables of a lock type with static storage, and struct variables whose initializer sets locks
         static_macros = self.static_macros
+        init_names = static_macros | set(STATIC_INITIALIZERS)
         fnames = {f.function_id: f.name for f in self._funcs_by_id.values()}
         for fid, fn_id, name, _scope, is_static, base, ptr, init, macro, line in self._static_var_rows:
             kind = r.lock_kind(Type(base))
@@ -886,6 +888,8 @@ class _Pass:
                                   string_value(m.group(1) or m.group(2)), None, "pseudo", None, None, name,
                                   1.0, None))
                 continue
+            if init_names.isdisjoint(_CALLED_NAME.findall(init)):
+                continue   # calls no initializer macro (most initializers): nothing to expand or find
             text = init
             for _ in range(4):
                 calls = [c for c in find_calls(text, static_macros) if c[0] not in STATIC_INITIALIZERS]
@@ -1034,12 +1038,31 @@ class _Pass:
                 round(o.confidence, 3), list(o.candidates) or None, o.reason)
 
 
+_CALLED_NAME = re.compile(r"(?<![\w.>$])([A-Za-z_]\w*)\s*\(")   # NAME( as find_calls reads it
 _MAP_NAME = re.compile(r'STATIC_LOCKDEP_MAP_INIT\s*\(\s*("(?:[^"\\]|\\.)*")|\.name\s*=\s*("(?:[^"\\]|\\.)*")')
 _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)\s+([A-Za-z_]\w*)\s*=\s*\{")
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
 _NOT_TYPES = frozenset({"return", "goto", "else", "do", "break", "continue", "case", "typeof", "sizeof"})
+
+
+_WORD = re.compile(r"\w+")
+
+
+@functools.cache
+def _declaration_of(name: str) -> re.Pattern:
+    return re.compile(r"\s*(?:static\s+)?(?:const\s+)?(?:struct\s+|union\s+)?\w+[\s*]+" + re.escape(name)
+                      + r"\b")
+
+
+def _declares_first_param(d: MacroDef) -> bool:
+    """The body starts by declaring the first parameter (`struct xa_state name = ...`)."""
+    p0 = d.params[0]
+    # at most static, const, struct and the type come before the name: it is the 2nd to 5th word
+    if _WORD.fullmatch(p0) and p0 not in [w.group() for w in itertools.islice(_WORD.finditer(d.body), 5)][1:]:
+        return False
+    return _declaration_of(p0).match(d.body) is not None
 
 
 def _declarations(text: str) -> list[tuple[str, Type, str | None]]:
