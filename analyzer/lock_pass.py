@@ -9,6 +9,7 @@ they produce.
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import itertools
@@ -329,7 +330,9 @@ class _Pass:
         return self._scopes[function_id]
 
     def scope(self, function_id: int, line: int) -> Scope:
-        return replace(self.scope_of(function_id), line=line)
+        sc = copy.copy(self.scope_of(function_id))   # as dataclasses.replace, several times faster
+        sc.line = line
+        return sc
 
     def lines(self, file_id: int) -> list[str]:
         got = self._file_lines.get(file_id)

@@ -19,6 +19,7 @@ import cProfile
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -48,7 +49,9 @@ def main() -> int:
         prof = cProfile.Profile() if a.cprofile else None
         if prof:
             prof.enable()
+        t0 = time.perf_counter()
         counts = lock_pass.run(con, Console(stderr=True) if a.verbose else None, timings)
+        run_wall = time.perf_counter() - t0
         if prof:
             prof.disable()
             prof.dump_stats(str(a.cprofile))
@@ -57,6 +60,7 @@ def main() -> int:
             print(f"{name:<32}{wall:9.2f}{cpu:9.2f}")
         main = [v for k, v in timings.items() if not k.startswith(" ")]   # indented: parts of the one above
         print(f"{'total':<32}{sum(w for w, _ in main):9.2f}{sum(c for _, c in main):9.2f}")
+        print(f"{'run() returned after':<32}{run_wall:9.2f}   (the phases, plus freeing the pass's objects)")
         print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if k != "seconds"))
         if a.export:
             a.export.mkdir(parents=True, exist_ok=True)
