@@ -19,7 +19,7 @@
 #   mmap-lock-stacks-0    lima-trace --mmap-lock --mmap-lock-stacks 0: no stack at all (the floor of
 #                         counting every acquisition)
 # Figures: elapsed seconds, slowdown ratio (traced / untraced), events counted, events per second of
-# workload time.  The runs are stored in $DB (trace_runs: events_seen, duration_s); a TSV line per
+# workload time, and the fastest..slowest run (other work on the machine shows there first).  The runs are stored in $DB (trace_runs: events_seen, duration_s); a TSV line per
 # variant is appended to .cache/bench/tracer_overhead.tsv.  Target: ratio < 1.05 for the default.
 #
 # Usage (root): bash bench/tracer_overhead.sh [THREADS] [ITERATIONS] [REPS]
@@ -73,7 +73,8 @@ VARIANTS=("untraced|" "default|" "default+events|--events 1000000" "mmap-lock|--
           "mmap-lock-stacks-1|--mmap-lock --mmap-lock-stacks 1" "mmap-lock-stacks-0|--mmap-lock --mmap-lock-stacks 0")
 echo "kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at start," \
      "median of $REPS interleaved rounds; mmap = mmap_threads $THREADS x $ITER"
-printf '%-8s %-26s %10s %8s %12s %14s\n' workload variant elapsed_s ratio events events_per_s
+printf '%-8s %-20s %10s %8s %12s %14s %17s\n' workload variant elapsed_s ratio events events_per_s \
+  "min..max_s"
 for workload in mmap untar; do
   if [ "$workload" = mmap ]; then cmd=("${MMAP[@]}"); else cmd=("${UNTAR[@]}"); fi
   "${cmd[@]}" > /dev/null   # warm-up: page cache, binary
@@ -93,8 +94,10 @@ for workload in mmap untar; do
     ev=$(tr ' ' '\n' <<<"${EV[$name]}" | sed '/^$/d' | median)
     ratio=$(awk -v a="$el" -v b="$base" 'BEGIN {printf "%.3f", a / b}')
     rate=$(awk -v e="$ev" -v s="$el" 'BEGIN {printf "%.0f", e / s}')
+    spread=$(tr ' ' '\n' <<<"${EL[$name]}" | sed '/^$/d' | sort -g | awk 'NR == 1 {a = $1} {b = $1}
+             END {printf "%.3f..%.3f", a, b}')
     [ "$name" = untraced ] && { ev=-; rate=-; }
-    printf '%-8s %-26s %10.3f %8s %12s %14s\n' "$workload" "$name" "$el" "$ratio" "$ev" "$rate"
+    printf '%-8s %-20s %10.3f %8s %12s %14s %17s\n' "$workload" "$name" "$el" "$ratio" "$ev" "$rate" "$spread"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$(uname -r)" "$workload" \
       "$name" "$base" "$el" "$ratio" "$ev" "$rate" >> "$OUT/tracer_overhead.tsv"
   done
