@@ -113,20 +113,22 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str | None, file) -> None:
     """A rich table; columns empty in every row are left out, cells never wrap (long ones end in ...)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     keep = [i for i in range(len(columns)) if not rows or any(r[i] not in (None, "", []) for r in rows)]
-    t = Table(title=title, show_lines=False, header_style="bold", caption=f"{len(rows)} rows")
+    t = Table(title=escape(title) if title else None, show_lines=False, header_style="bold",
+              caption=f"{len(rows)} rows")
     total = 0
     for i in keep:
         numeric = bool(rows) and all(isinstance(r[i], int | float | decimal.Decimal) or r[i] is None
                                      for r in rows)
         longest = max([len(columns[i])] + [len(_cell(r[i])) for r in rows[:200]])
         total += min(longest, 60) + 3
-        t.add_column(columns[i], justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis",
-                     min_width=min(longest, 6 if numeric else 10), max_width=60)
+        t.add_column(escape(columns[i]), justify="right" if numeric else "left", no_wrap=True,
+                     overflow="ellipsis", min_width=min(longest, 6 if numeric else 10), max_width=60)
     for r in rows:
-        t.add_row(*[_cell(r[i]) for i in keep])
+        t.add_row(*[escape(_cell(r[i])) for i in keep])   # '[i]' in a name is text, not rich markup
     tty = file is None and sys.stdout.isatty()
     console = Console(file=file, width=None if tty else max(80, total + 1), soft_wrap=False)
     if tty and total + 1 > console.width:

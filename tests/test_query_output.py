@@ -39,3 +39,16 @@ def test_narrow_terminal_switches_to_one_block_per_row(monkeypatch):
     lines = [line.rstrip() for line in text.splitlines()]
     assert "count          41003" in lines and "top_site_line  4123" in lines
     assert "top_site_file  kernel/sched/core.c" in lines
+
+
+def test_square_brackets_in_cells_are_text_not_markup(monkeypatch):
+    """Lockdep names hold indexes (&obj_hash[i].lock): rich must not read them as markup and drop them."""
+    out = _Tty()
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setenv("COLUMNS", "200")
+    rows = [("&obj_hash[i].lock", ["&default_group_class[depth - 1]"], "[bold]x[/bold]")]
+    output.emit(["class_name", "init_names", "n[1]"], rows, "table", None, title="lock-name [x]")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    for v in ("&obj_hash[i].lock", "&default_group_class[depth - 1]", "[bold]x[/bold]", "n[1]",
+              "lock-name [x]"):
+        assert v in text
