@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ from lima.analyzer.indexer import BadInput, Indexer, IndexStats, run_lock_pass
 from lima.db import LimaDbError, connect, default_db_path
 from lima.queries import install_views
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -32,7 +34,9 @@ EPILOG = """\
 examples:
   lima-index .cache/linux-source-6.1                  index the whole tree into ./lima.duckdb
   lima-index SRC --db /tmp/k.duckdb --jobs 2          choose the database and the number of workers
-  lima-index SRC --only kernel --only mm              index (or refresh) just these subfolders
+  lima-index SRC --only kernel --only mm --only include --only arch/x86/include
+                                                      index (or refresh) just these subfolders (struct
+                                                      and lock answers need the headers too)
   lima-index SRC --only include/linux/mm_types.h      ... or just this file
   lima-index SRC --force                              re-parse every file even if unchanged
   lima-index SRC --no-lock-pass                       code facts only (skip the lock analysis)
@@ -84,7 +88,7 @@ def _fail(msg: str) -> int:
     return 2
 
 
-def _summary(con, stats: IndexStats, console: Console) -> None:
+def _summary(con, stats: IndexStats, console: Console, total_seconds: float) -> None:
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("files", "functions", "calls", "fptr_assignments", "structs", "fields", "typedefs",
                         "enum_constants", "variables", "macros", "macro_uses")}
@@ -106,10 +110,26 @@ def _summary(con, stats: IndexStats, console: Console) -> None:
     skipped = sum(stats.skipped.values())
     t.add_row("files skipped", "", ", ".join(f"{k} {v}" for k, v in stats.skipped.items()) or "0"
               if skipped else "0")
-    t.add_row("lock pass", "", stats.lock_pass)
     mbs = stats.bytes_to_parse / 1e6
-    t.add_row("wall time", "", f"{stats.seconds:.1f} s ({mbs:,.0f} MB read)")
+    t.add_row("code facts", "", f"{stats.seconds:.1f} s ({mbs:,.0f} MB read)")
+    t.add_row("lock pass", "", escape(stats.lock_pass))
+    t.add_row("wall time", "", f"{total_seconds:.1f} s")
     console.print(t)
+
+
+def _missing_headers(con) -> str | None:
+    """A warning when the database holds no kernel headers: structs, their lock members and the lock
+    wrappers of include/linux/*.h are then unknown, so struct and lock answers come back empty."""
+    have = dict(con.execute(
+        "SELECT 'include' AS d, count(*) FILTER (path LIKE 'include/linux/%') FROM files UNION ALL "
+        "SELECT 'arch/x86/include', count(*) FILTER (path LIKE 'arch/x86/include/%') FROM files").fetchall())
+    missing = [d for d, n in have.items() if n == 0]
+    if not missing or not con.execute("SELECT count(*) FROM files").fetchone()[0]:
+        return None
+    dirs = " and no ".join(m + "/" for m in missing)
+    return (f"the database holds no {dirs} headers: structs, lock members and lock wrappers defined there "
+            "are unknown, so struct and lock answers may be empty; index them too ("
+            + " ".join(f"--only {m}" for m in missing) + ")")
 
 
 def _interrupted(indexer: Indexer | None, signum: int) -> int:
@@ -146,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     indexer = None
     db_path = Path(args.db or default_db_path())
     created = not db_path.exists()
+    t_start = time.perf_counter()
     try:
         con = connect(db_path)
         con.execute("SET preserve_insertion_order = false")
@@ -181,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         install_views(con)
         con.execute("RESET threads")   # the final checkpoint may use every core
         con.execute("CHECKPOINT")
-        _summary(con, stats, console)
+        _summary(con, stats, console, time.perf_counter() - t_start)
+        headers = _missing_headers(con)
+        if headers:
+            print(f"{PROG}: warning: {headers}", file=sys.stderr)
         for line in stats.problems[:20]:
             print(f"{PROG}: warning: {line}", file=sys.stderr)
         if len(stats.problems) > 20:

@@ -260,3 +260,25 @@ def test_interrupted_run_keeps_whole_batches_and_resumes(tmp_path, sig, code):
     assert f"{files - kept:,} parsed, {kept:,} unchanged" in p.stderr
     assert q(db, "SELECT count(*) FROM functions")[0][0] == files * per_file
     assert q(db, "SELECT count(*) FROM calls")[0][0] == files * per_file * 3
+
+
+def test_index_without_headers_warns_and_summary_times_both_passes(tmp_path):
+    """A tree indexed without include/ gets a warning naming what to add (struct and lock answers need the
+    headers); the summary shows the code-facts time, the lock pass and the whole wall time apart."""
+    src = make_src(tmp_path)
+    db = tmp_path / "lima.duckdb"
+    p = run(str(src), "--db", str(db), lock_pass=True)
+    assert p.returncode == 0, p.stderr
+    warning = [x for x in p.stderr.splitlines() if x.startswith("lima-index: warning: the database holds no")]
+    assert len(warning) == 1 and "--only include --only arch/x86/include" in warning[0], p.stderr
+    for row in ("code facts", "lock pass", "wall time"):
+        assert any(x.startswith(f"│ {row}") for x in p.stderr.splitlines()), (row, p.stderr)
+    # with the headers in the tree and in the index, no warning
+    (src / "include" / "linux").mkdir(parents=True)
+    (src / "include" / "linux" / "spinlock_types.h").write_text("typedef struct { int x; } spinlock_t;\n")
+    asm = src / "arch" / "x86" / "include" / "asm"
+    asm.mkdir(parents=True)
+    (asm / "mmu.h").write_text("typedef struct { int id; } mm_context_t;\n")
+    p = run(str(src), "--db", str(db), lock_pass=True)
+    assert p.returncode == 0, p.stderr
+    assert "the database holds no" not in p.stderr, p.stderr
