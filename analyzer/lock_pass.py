@@ -250,7 +250,7 @@ class _Pass:
         self._callee_code = {n: i for i, n in enumerate(callee.dictionary.to_pylist())}
         runs = pc.run_end_encode(self._vars["function_id"].combine_chunks())
         ends = runs.run_ends.to_pylist()
-        self._var_runs = {f: (s, e - s) for f, s, e in zip(runs.values.to_pylist(), [0] + ends[:-1], ends,
+        self._var_runs = {f: (s, e - s) for f, s, e in zip(runs.values.to_pylist(), [0, *ends][:-1], ends,
                                                           strict=True)}
         self._declaring_calls: dict[int, list[tuple]] = defaultdict(list)
         for row in _fetch(con, "SELECT caller_id, file_id, callee, args, line FROM calls "
@@ -1143,8 +1143,11 @@ def _run_background():
 
 
 def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it (and ends the pool), workers ignore it
+    # Ctrl-C reaches the whole process group: the parent handles it (and ends the pool), workers ignore it.
+    # SIGTERM (how the parent's pool ends them) must kill at once: a handler inherited from lima-index
+    # would raise inside the pool's loop, which then blocks resending the result nobody reads.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _analyze_chunk(cids: list[int]) -> list[tuple]:
@@ -1384,9 +1387,13 @@ def run(con: duckdb.DuckDBPyConnection, console=None,
     # rescan them all again and again (seconds per full collection)
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    # rows in table order where a query has no ORDER BY (lima-index turns this off for its bulk inserts)
+    keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = true")
     try:
         return _run(p, tm, timings, t0)
     finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
         if gc_was_enabled:
             gc.enable()
         for name in p.registered:
