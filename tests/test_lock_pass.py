@@ -99,3 +99,16 @@ def test_function_static_definer_is_one_global_lock_of_its_function(con):
     # ... and visible only inside its function: no global of that name for other functions to resolve to
     assert con.execute("SELECT object_kind, symbol FROM lock_sites WHERE function = 'once' "
                        "AND op = 'acquire'").fetchall() == [("global", "once_lock")]
+
+
+@pytest.mark.parametrize("text", ["int f(void){return 0;}\n", "int x;\n", "#define A 1\n", ""])
+def test_tiny_trees_without_locals_calls_or_functions_pass(tmp_path, text):
+    # a function with no local variable left the run-end list of locals empty (ValueError from zip)
+    (tmp_path / "a.c").write_text(text)
+    c = build(tmp_path / "t.duckdb", tmp_path, ["a.c"])
+    try:
+        out = lock_pass.run(c, None)
+        assert out["lock_sites"] == 0 and out["lock_fields"] == 0
+        assert c.execute("SELECT count(*) FROM lock_types").fetchone()[0] > 0
+    finally:
+        c.close()
