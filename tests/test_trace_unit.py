@@ -356,6 +356,21 @@ def test_write_run_is_one_transaction(tmp_path):
     con.close()
 
 
+def test_a_broken_query_file_does_not_lose_the_run(tmp_path, monkeypatch):
+    """Mapping the new run (installing the query views) fails on a query catalog that is being edited
+    (queries/install.py raises ValueError on a circular reference): the run stays written, with a warning."""
+    import lima.queries
+
+    def broken(_con, **_kw):
+        raise ValueError("queries: circular reference a -> b -> a")
+    monkeypatch.setattr(lima.queries, "install_views", broken)
+    db, said = tmp_path / "t.duckdb", []
+    assert write_with_fallback(db, _run("r1"), [ROW], [FRAME], [], wait_s=1, say=said.append) == db
+    assert "run stored, but mapping it to objects failed (queries: circular reference" in said[-1]
+    con = connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM lock_events WHERE run_id='r1'").fetchone()[0] == 1
+
+
 HOLDER = """
 import sys, time, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)

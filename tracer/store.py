@@ -133,7 +133,7 @@ def map_new_runs(con: duckdb.DuckDBPyConnection, say: Callable[[str], None] = pr
 
     try:
         install_views(con)
-    except (duckdb.Error, LimaDbError) as e:
+    except Exception as e:   # a broken query file too: the run is stored, lima-query retries
         say(f"lima-trace: warning: run stored, but mapping it to objects failed ({str(e).splitlines()[0]}); "
             "lima-query will retry")
 
