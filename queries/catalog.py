@@ -3,7 +3,8 @@
 Header format (documented in queries/README.md), one `--` comment line each, before the SQL:
 
     -- name: top-locks
-    -- kind: query                      (optional: query | view; view = parameterless mapping layer)
+    -- kind: query                      (optional: query | view | layer; view = parameterless mapping layer,
+                                         layer = internal table macro other files call, with parameters)
     -- description: One line saying what the query answers
     -- param: runtime VARCHAR null  Only this runtime
     -- param: limit INTEGER 100  Rows at most
@@ -33,6 +34,10 @@ __all__ = ["Param", "QueryFile", "CatalogError", "load_catalog", "parse_query_fi
 
 #: Types a parameter may declare, with the Python conversion of a command-line value.
 PARAM_TYPES = {"VARCHAR": str, "INTEGER": int, "BIGINT": int, "DOUBLE": float, "BOOLEAN": None}
+
+#: Kinds of file: query (a user question), view (parameterless mapping layer), layer (internal table macro
+#: with parameters that other files call; listed apart from the queries, like the views).
+KINDS = ("query", "view", "layer")
 
 #: Range of the integer types (DuckDB INTEGER is 32-bit, BIGINT 64-bit).
 _INT_RANGE = {"INTEGER": (-2**31, 2**31 - 1), "BIGINT": (-2**63, 2**63 - 1)}
@@ -162,6 +167,11 @@ class QueryFile:
     empty: str | None = None
 
     @property
+    def internal(self) -> bool:
+        """True for the layers other files build on (kind view or layer), False for user queries."""
+        return self.kind != "query"
+
+    @property
     def sql_name(self) -> str:
         """Name of the installed view/macro (dashes become underscores)."""
         return self.name.replace("-", "_")
@@ -210,8 +220,8 @@ def parse_query_file(text: str, path: str) -> QueryFile:
     if "name" not in meta or "description" not in meta:
         raise CatalogError(f"{path}: header needs '-- name:' and '-- description:' lines")
     kind = meta.get("kind", "query")
-    if kind not in ("query", "view"):
-        raise CatalogError(f"{path}: kind must be query or view, not {kind!r}")
+    if kind not in KINDS:
+        raise CatalogError(f"{path}: kind must be query, view or layer, not {kind!r}")
     if not sql:
         raise CatalogError(f"{path}: no SQL after the header")
     used = set(_DOLLAR.findall(_strip_sql_comments_and_strings(sql)))

@@ -1,8 +1,8 @@
 """Install the query catalogue in a database as views and table macros, so the duckdb shell answers alone.
 
 - kind view (mapping layers, no parameters): `CREATE OR REPLACE VIEW name AS <sql>`.
-- kind query: a table macro `name(p := default, ...)` whose body is the SQL with each `$p` turned into the
-  macro parameter `"p"`; and, unless a parameter is required, a view `name` = the macro with every
+- kind query or layer: a table macro `name(p := default, ...)` whose body is the SQL with each `$p` turned
+  into the macro parameter `"p"`; and, unless a parameter is required, a view `name` = the macro with every
   parameter NULL (no filter, no limit), so `SELECT * FROM top_locks WHERE runtime = 'fc'` works.
 
 The catalogue fingerprint is kept in meta('queries_fingerprint'); installing again is skipped while it
@@ -46,7 +46,11 @@ def macro_sql(q: QueryFile) -> str:
 def ordered(catalog: dict[str, QueryFile]) -> list[QueryFile]:
     """Query files in an order where every view is created after the views it names."""
     names = {q.sql_name: q for q in catalog.values()}
-    deps = {n: {m for m in names if m != n and re.search(rf"\b{m}\b", q.sql)} for n, q in names.items()}
+    # A view is named as a word, a macro as a call (`lock_name(`), so a column lock_name is no dependency;
+    # comments do not count.
+    texts = {n: re.sub(r"--[^\n]*", "", q.sql) for n, q in names.items()}
+    pattern = {m: rf"\b{m}\b" if q.kind == "view" else rf"\b{m}\s*\(" for m, q in names.items()}
+    deps = {n: {m for m in names if m != n and re.search(pattern[m], texts[n])} for n in names}
     out: list[QueryFile] = []
     done: set[str] = set()
 

@@ -1,5 +1,5 @@
 -- name: lock_event_objects
--- kind: query
+-- kind: layer
 -- description: Every lock_events row with its run labels, its acquisition site and the kernel object it locks (the base of every aggregation)
 -- param: uncached BOOLEAN null  Only runs not yet in the lock_object_counts cache (what refresh_mappings adds)
 --

@@ -1,5 +1,5 @@
 -- name: lock_object_counts_filtered
--- kind: query
+-- kind: layer
 -- description: The rows of lock_object_counts_current the aggregations start from: one runtime, workload, mode and event kind (every kind but release unless --event picks one)
 -- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload

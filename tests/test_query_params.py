@@ -133,3 +133,14 @@ def test_the_event_filter_is_written_once():
     filt = catalog["lock_object_counts_filtered"]
     assert [p.name for p in filt.params] == ["runtime", "workload", "mode", "event"]
     assert "x.event <> 'release'" in filt.sql
+
+
+def test_install_order_reads_a_macro_name_only_as_a_call():
+    """A view's column lock_name is not the macro lock_name (lock-name.sql), nor is a name in a comment."""
+    from lima.queries.install import ordered
+
+    macro = parse_query_file("-- name: lock-name\n-- description: d\n-- param: n VARCHAR null  n\n"
+                             "-- built on map_x\nSELECT * FROM map_x WHERE $n IS NULL", "lock-name.sql")
+    view = parse_query_file("-- name: map_x\n-- kind: view\n-- description: d\nSELECT 1 AS lock_name",
+                            "map_x.sql")
+    assert [q.name for q in ordered({"lock-name": macro, "map_x": view})] == ["map_x", "lock-name"]

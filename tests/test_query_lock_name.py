@@ -1,0 +1,69 @@
+"""lock-name on a name several objects produce: core code first (map_file_ranks), confidence 1/N.
+
+The rows stand for what the lock pass writes for `&pool->lock` and `&sem->wait_lock` in v6.1 (file and
+line as in the tree: kernel/workqueue.c:3461 init_worker_pool, drivers/gpu/drm/i915/gt/
+intel_gt_buffer_pool.c:223, drivers/tty/tty_ldsem.c:69 __init_ldsem, kernel/locking/rwsem.c:327
+__init_rwsem), plus made-up copies under tools/ and arch/s390 to pin the other ranks.
+"""
+
+from __future__ import annotations
+
+import pytest
+from lima.db import connect
+from lima.queries import install_views
+from lima.queries.catalog import load_catalog
+from lima.queries.cli import run_query
+
+FILES = [(1, "drivers/gpu/drm/i915/gt/intel_gt_buffer_pool.c"), (2, "kernel/workqueue.c"),
+         (3, "arch/s390/kernel/pool.c"), (4, "tools/lib/pool.c"), (5, "arch/x86/kernel/pool.c"),
+         (6, "fs/ext4/pool.c"), (7, "fs/pool.c"),
+         (10, "drivers/tty/tty_ldsem.c"), (11, "kernel/locking/rwsem.c")]
+
+# file_id, function, line, macro, class_name, struct
+INITS = [(1, "intel_gt_init_buffer_pool", 223, "spin_lock_init", "&pool->lock", "intel_gt_buffer_pool"),
+         (2, "init_worker_pool", 3461, "raw_spin_lock_init", "&pool->lock", "worker_pool"),
+         (3, "s390_pool_init", 10, "spin_lock_init", "&pool->lock", "s390_pool"),
+         (4, "tools_pool_init", 10, "spin_lock_init", "&pool->lock", "tools_pool"),
+         (5, "x86_pool_init", 10, "spin_lock_init", "&pool->lock", "x86_pool"),
+         (6, "ext4_pool_init", 10, "spin_lock_init", "&pool->lock", "ext4_pool"),
+         (7, "vfs_pool_init", 10, "spin_lock_init", "&pool->lock", "vfs_pool"),
+         (10, "__init_ldsem", 69, "raw_spin_lock_init", "&sem->wait_lock", "ld_semaphore"),
+         (11, "__init_rwsem", 327, "raw_spin_lock_init", "&sem->wait_lock", "rw_semaphore")]
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    c = connect(tmp_path_factory.mktemp("ln") / "ln.duckdb")
+    c.executemany("INSERT INTO files (file_id, path, status) VALUES (?, ?, 'ok')", FILES)
+    c.executemany("INSERT INTO lock_inits (file_id, function, line, macro, arg_text, class_name, "
+                  "object_kind, struct_name, field_path, confidence) "
+                  "VALUES (?, ?, ?, ?, 'x', ?, 'field', ?, 'lock', 1.0)",
+                  [(f, fn, ln, m, cls, st) for f, fn, ln, m, cls, st in INITS])
+    install_views(c)
+    yield c
+    c.close()
+
+
+def lock_name(con, **params):
+    cols, rows = run_query(con, load_catalog()["lock-name"], params)
+    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def test_core_code_comes_first_and_tools_last(con):
+    rows = lock_name(con, name="&pool->lock/1")
+    assert [r["struct"] for r in rows] == ["worker_pool", "vfs_pool", "x86_pool", "ext4_pool",
+                                           "intel_gt_buffer_pool", "s390_pool", "tools_pool"]
+    assert [r["path_rank"] for r in rows] == [1, 1, 2, 4, 5, 6, 9]
+
+
+def test_confidence_is_shared_among_the_objects_a_name_maps_to(con):
+    rows = lock_name(con, name="&pool->lock")
+    assert {(r["n_objects"], r["confidence"]) for r in rows} == {(7, round(1 / 7, 3))}
+    rows = lock_name(con, name="&sem->wait_lock")
+    assert [(r["struct"], r["confidence"]) for r in rows] == [("rw_semaphore", 0.5), ("ld_semaphore", 0.5)]
+
+
+def test_arch_picks_which_arch_tree_ranks_with_generic_code(con):
+    rows = lock_name(con, name="&pool->lock", arch="s390")
+    assert [r["struct"] for r in rows][:3] == ["worker_pool", "vfs_pool", "s390_pool"]
+    assert {r["struct"]: r["path_rank"] for r in rows}["x86_pool"] == 6
