@@ -1,8 +1,10 @@
 -- name: struct-locks
 -- kind: query
 -- description: The locks of a struct, those of the structs it embeds included: every lock member with its type, the embedded member it comes through, its init sites (and the lockdep names they give) and how many sites take it
--- param: struct VARCHAR required  Struct/union tag (mm_struct) or typedef name of an anonymous struct
+-- param: struct VARCHAR required  Struct/union tag (mm_struct; a leading 'struct '/'union ' is dropped) or typedef name of an anonymous struct
 -- param: limit INTEGER >=1 200  Rows at most
+-- param: arch VARCHAR alpha|arc|arm|arm64|csky|hexagon|ia64|loongarch|m68k|microblaze|mips|nios2|openrisc|parisc|powerpc|riscv|s390|sh|sparc|um|x86|xtensa x86  Architecture whose definitions are read (arch/ARCH/ ranks with the generic code)
+-- param: all_definitions BOOLEAN false  Merge the locks of every definition of each struct name (every arch, tools/ copies) instead of the best-ranked one
 -- empty: no struct/union of that name has a lock member in the index, directly or in a struct it embeds
 --
 -- field is the member path from the struct (inode: i_lock, i_data.i_pages.xa_lock). A lock of an
@@ -10,8 +12,7 @@
 -- itself) is listed with via = the embedded member path it comes through (i_data.i_pages) and
 -- declared_in = the struct whose member it is (xarray); via is NULL and declared_in the struct itself for
 -- its own members (inline nested and anonymous members are its own, as in lock_fields). Embedding is
--- followed 4 levels deep at most. A struct name with several definitions in the tree contributes the
--- locks of each. is_array: the member or an embedded member on its path is an array.
+-- followed 4 levels deep at most. is_array: the member or an embedded member on its path is an array.
 -- acquire_sites / release_sites count lock_sites resolved to struct.field (field path equal, or the
 -- member below it: sites on d_lockref.lock count for d_lockref), i.e. written through the struct itself
 -- (inode->i_data.private_lock). via_acquire_sites (NULL for its own members) counts the acquire sites
@@ -19,26 +20,58 @@
 -- lock of an address_space elsewhere; a struct name defined several times in the tree counts the sites
 -- of every definition). init_sites / init_names / init_at: the lock_inits written through the struct
 -- itself; via_init_sites / via_init_names: those written on a struct of the via path (an embedded lock is
--- usually set up by its own struct's init function: __init_swait_queue_head for completion.wait.lock).
--- init_names and via_init_names list the distinct lockdep class names the init sites produce. A lock
--- the struct's own lock_fields already lists (a typedef'd struct member the lock pass expands) is not
--- repeated.
+-- usually set up by its own struct's init function: __init_swait_queue_head for completion.wait.lock;
+-- an init site of a named global or per-cpu instance of that struct (INIT_WORK(&some_global_work)) is
+-- another object and is not counted).
+-- init_names and via_init_names list the distinct lockdep class names the init sites produce.
+--
+-- Several definitions of one name (thread_struct in every arch/, mm_context_t per arch, a copy of
+-- task_struct under tools/, the #ifdef CONFIG_SMP and !SMP cpu_stop_work): the struct and each embedded
+-- member's type are read from ONE definition, the best by map_file_ranks (core code, then arch/--arch/,
+-- other headers, fs/ and net/, drivers/, other arches, tools/ last; in one file the first, as the lock
+-- pass picks config alternatives), so task_struct.thread is x86's thread_struct and mm_struct.context
+-- x86's mm_context_t. --all_definitions true merges every definition (the rows of all arches). file/line
+-- are those of the member's declaration in declared_in's definition (mm_struct.context.lock:
+-- arch/x86/include/asm/mmu.h:47); a lock the lock pass lists for the struct itself through an embedded
+-- member (its expansion of mm_context_t) is shown as the walk through that member finds it. Sites and
+-- init sites in other arches' code (arch/s390/include/asm/mmu_context.h for mm->context.lock) and under
+-- tools/ are not counted either, unless --all_definitions.
 WITH RECURSIVE
-roots AS (  -- the definitions of the struct: by tag, or the anonymous struct a typedef names
-    SELECT s.struct_id FROM structs s WHERE s.name = $struct
+arg AS (SELECT regexp_replace(trim($struct), '^(struct|union)\s+', '') AS name,
+               coalesce($all_definitions, false) AS all_defs),
+ranks AS MATERIALIZED (SELECT * FROM map_file_ranks(arch := $arch)),
+root_defs AS (  -- the definitions of the struct: by tag, or the anonymous struct a typedef names
+    SELECT s.struct_id, s.file_id, s.start_line FROM structs s, arg WHERE s.name = arg.name
     UNION
-    SELECT t.struct_id FROM typedefs t WHERE t.name = $struct AND t.struct_id IS NOT NULL AND t.pointer_depth = 0
+    SELECT t.struct_id, s.file_id, s.start_line
+    FROM typedefs t JOIN structs s ON s.struct_id = t.struct_id, arg
+    WHERE t.name = arg.name AND t.pointer_depth = 0
 ),
-targets AS (  -- name -> definitions, for the embedded members' types; owner: the name lock_sites use
-    SELECT s.name, s.struct_id, s.name AS owner FROM structs s WHERE s.name IS NOT NULL
+roots AS (  -- the best-ranked one (every one with --all_definitions)
+    SELECT d.struct_id FROM root_defs d JOIN ranks r ON r.file_id = d.file_id, arg
+    QUALIFY arg.all_defs
+         OR row_number() OVER (ORDER BY r.path_rank, r.rule_order, r.path, d.start_line, d.struct_id) = 1
+),
+target_defs AS (  -- name -> definitions, for the embedded members' types; owner: the name lock_sites use
+    SELECT s.name, s.struct_id, s.name AS owner, s.file_id, s.start_line FROM structs s WHERE s.name IS NOT NULL
     UNION ALL
-    SELECT t.name, t.struct_id, coalesce(s.name, t.name) FROM typedefs t JOIN structs s ON s.struct_id = t.struct_id
+    SELECT t.name, t.struct_id, coalesce(s.name, t.name), s.file_id, s.start_line
+    FROM typedefs t JOIN structs s ON s.struct_id = t.struct_id
     WHERE t.pointer_depth = 0
 ),
-typedef_of AS MATERIALIZED (  -- typedef name -> its type (one definition per name, the inline one first)
+targets AS MATERIALIZED (  -- ... the best-ranked definition of each name (every one with --all_definitions)
+    SELECT d.name, d.struct_id, d.owner FROM target_defs d JOIN ranks r ON r.file_id = d.file_id, arg
+    QUALIFY arg.all_defs
+         OR row_number() OVER (PARTITION BY d.name
+                               ORDER BY r.path_rank, r.rule_order, r.path, d.start_line, d.struct_id) = 1
+),
+typedef_of AS MATERIALIZED (  -- typedef name -> its type (one definition per name: the best-ranked, the inline one first)
     SELECT DISTINCT ON (t.name) t.name, t.base_type, t.struct_id
-    FROM typedefs t WHERE t.pointer_depth = 0
-    ORDER BY t.name, t.struct_id NULLS LAST, t.base_type
+    FROM typedefs t JOIN ranks r ON r.file_id = t.file_id, arg
+    WHERE t.pointer_depth = 0
+    ORDER BY t.name, CASE WHEN arg.all_defs THEN 0 ELSE r.path_rank END,
+             CASE WHEN arg.all_defs THEN 0 ELSE r.rule_order END, t.struct_id NULLS LAST, r.path, t.line,
+             t.base_type
 ),
 member_types AS (  -- members held inline whose type is a named struct/union or a typedef of one
     SELECT f.struct_id, f.name AS member, f.array_dims IS NOT NULL AS is_array, f.base_type,
@@ -71,7 +104,7 @@ edges AS MATERIALIZED (  -- from a struct to an inline nested member's struct (s
 -- struct's definition, whose lock_fields rows are locks of the struct. owners/offsets: the named structs
 -- on the path and the length of the prefix where each starts (for matching sites on any of them).
 walk(struct_id, prefix, is_array, level, named, owners, offsets, steps) AS (
-    SELECT r.struct_id, '', false, 0, false, [$struct], [0], 0 FROM roots r
+    SELECT r.struct_id, '', false, 0, false, [arg.name], [0], 0 FROM roots r, arg
     UNION
     SELECT e.next_id, w.prefix || e.step, w.is_array OR e.is_array, w.level + e.embeds::INTEGER, e.embeds,
            CASE WHEN e.embeds THEN list_append(w.owners, e.type_name) ELSE w.owners END,
@@ -80,18 +113,27 @@ walk(struct_id, prefix, is_array, level, named, owners, offsets, steps) AS (
     FROM walk w JOIN edges e ON e.struct_id = w.struct_id
     WHERE (NOT e.embeds OR w.level < 4) AND w.steps < 24
 ),
-fl AS (
-    SELECT DISTINCT $struct AS struct_name, lf.field_path, NULL::VARCHAR AS via, $struct AS declared_in,
-           lf.lock_type, lf.lock_kind, lf.is_array, lf.is_pointer, lf.file_id, lf.line,
-           [$struct] AS owners, [0] AS offsets
-    FROM lock_fields lf WHERE lf.struct_name = $struct
-    UNION
-    SELECT DISTINCT $struct, w.prefix || lf.field_path, rtrim(w.prefix, '.'), lf.struct_name,
-           lf.lock_type, lf.lock_kind, lf.is_array OR w.is_array, lf.is_pointer, lf.file_id, lf.line,
-           w.owners, w.offsets
-    FROM walk w JOIN lock_fields lf ON lf.struct_id = w.struct_id
+walked AS (
+    SELECT DISTINCT arg.name AS struct_name, w.prefix || lf.field_path AS field_path, rtrim(w.prefix, '.') AS via,
+           lf.struct_name AS declared_in, lf.lock_type, lf.lock_kind, lf.is_array OR w.is_array AS is_array,
+           lf.is_pointer, lf.file_id, lf.line, w.owners, w.offsets
+    FROM walk w JOIN lock_fields lf ON lf.struct_id = w.struct_id, arg
     WHERE w.named
-      AND w.prefix || lf.field_path NOT IN (SELECT d.field_path FROM lock_fields d WHERE d.struct_name = $struct)
+),
+fl AS (
+    SELECT DISTINCT arg.name AS struct_name, lf.field_path, NULL::VARCHAR AS via, arg.name AS declared_in,
+           lf.lock_type, lf.lock_kind, lf.is_array, lf.is_pointer, lf.file_id, lf.line,
+           [arg.name] AS owners, [0] AS offsets
+    FROM lock_fields lf, arg
+    WHERE lf.struct_id IN (SELECT struct_id FROM roots)
+      -- the lock pass's own expansion of an embedded typedef'd struct (mm_struct.context.lock) comes from
+      -- the walk instead, which reads the member's file and line in the definition that declares it
+      AND lf.field_path NOT IN (SELECT wd.field_path FROM walked wd)
+      AND NOT (contains(lf.field_path, '.')
+               AND split_part(lf.field_path, '.', 1) IN (SELECT e.member FROM embedded e
+                                                        WHERE e.struct_id = lf.struct_id))
+    UNION
+    SELECT * FROM walked
 ),
 owned AS (  -- each lock as seen from every named struct on its path: (struct, member path from it, level)
     SELECT DISTINCT fl.field_path, u.owner, substr(fl.field_path, u.offset + 1) AS owner_path, u.level
@@ -106,6 +148,8 @@ sites AS (
     FROM owned o JOIN lock_sites s
       ON s.object_kind = 'field' AND s.struct_name = o.owner
      AND (s.field_path = o.owner_path OR starts_with(s.field_path, o.owner_path || '.'))
+    JOIN ranks rk ON rk.file_id = s.file_id, arg
+    WHERE arg.all_defs OR rk.path_rank NOT IN (6, 9)  -- code of other arches and tools/ is not this kernel
     GROUP BY o.field_path
 ),
 inits AS (
@@ -121,7 +165,9 @@ inits AS (
     FROM owned o JOIN lock_inits i
       ON i.struct_name = o.owner
      AND (i.field_path = o.owner_path OR starts_with(i.field_path, o.owner_path || '.'))
-    LEFT JOIN files fi ON fi.file_id = i.file_id
+     AND (o.level = 0 OR i.symbol IS NULL)  -- a named global instance of the via struct is another object
+    JOIN ranks fi ON fi.file_id = i.file_id, arg
+    WHERE arg.all_defs OR fi.path_rank NOT IN (6, 9)
     GROUP BY o.field_path
 )
 SELECT fl.struct_name AS struct, fl.field_path AS field, fl.via, fl.declared_in, fl.lock_type, fl.lock_kind,

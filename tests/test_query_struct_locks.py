@@ -123,3 +123,121 @@ def test_sites_on_a_typedefd_struct_count_under_its_tag(fixture_db):
     (row,) = struct_locks(fixture_db, "holder2")
     assert (row["field"], row["via"], row["declared_in"], row["acquire_sites"], row["via_acquire_sites"]) == \
         ("t.tlk", "t", "tagged", 0, 1)
+
+
+@pytest.fixture(scope="module")
+def arch_db(tmp_path_factory):
+    """tests/fixtures/embed_arch: task_struct, mm_struct, rq and work_struct with definitions in several
+    arches, include/asm-generic and tools/ (shaped after v6.1: include/linux/sched.h task_struct.thread,
+    arch/s390/include/asm/debug.h debug_info.lock, arch/x86/include/asm/mmu.h mm_context_t.lock a mutex,
+    include/linux/stop_machine.h cpu_stop_work with a work member only when !CONFIG_SMP)."""
+    path = tmp_path_factory.mktemp("embed_arch") / "arch.duckdb"
+    cmd = [str(Path(sys.executable).parent / "lima-index"),
+           str(Path(__file__).parent / "fixtures" / "embed_arch"), "--db", str(path), "--quiet"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+    return path
+
+
+def _rows(db: Path, **params) -> list[tuple]:
+    con = connect(db, read_only=True)
+    try:
+        cols, rows = run_query(con, load_catalog()["struct-locks"], params)
+    finally:
+        con.close()
+    return [(r["field"], r["via"], r["declared_in"], r["file"], r["line"])
+            for r in (dict(zip(cols, row, strict=True)) for row in rows)]
+
+
+def test_embedded_members_are_read_from_the_x86_definition(arch_db):
+    # x86's thread_struct has no lock: s390's debug_info.lock is not a member of this task_struct
+    assert _rows(arch_db, struct="task_struct") == [
+        ("alloc_lock", None, "task_struct", "include/linux/sched.h", 3)]
+    assert _rows(arch_db, struct="task_struct", arch="s390")[1] == (
+        "thread.debug.lock", "thread.debug", "debug_info", "arch/s390/include/asm/processor.h", 2)
+
+
+def test_member_file_and_line_are_those_of_the_declaring_definition(arch_db):
+    # mm_context_t: x86's (a mutex at arch/x86/include/asm/mmu.h:3), not s390's, asm-generic's or tools/'
+    assert _rows(arch_db, struct="mm_struct") == [
+        ("page_table_lock", None, "mm_struct", "include/linux/mm_types.h", 3),
+        ("async_put_work.lockdep_map", "async_put_work", "work_struct", "include/linux/workqueue.h", 2),
+        ("context.lock", "context", "mm_context_t", "arch/x86/include/asm/mmu.h", 3)]
+
+
+def test_sites_in_other_arches_are_not_counted(arch_db):
+    con = connect(arch_db, read_only=True)
+    try:
+        cols, rows = run_query(con, load_catalog()["struct-locks"], {"struct": "mm_struct"})
+    finally:
+        con.close()
+    by = {r[cols.index("field")]: dict(zip(cols, r, strict=True)) for r in rows}
+    # kernel/fork.c:5 mutex_init and :9 mutex_lock; arch/s390/kernel/mmu_context.c:4 is another arch
+    assert (by["context.lock"]["init_at"], by["context.lock"]["acquire_sites"]) == (["kernel/fork.c:5"], 1)
+
+
+def test_config_alternatives_in_one_file_take_the_first(arch_db):
+    # CONFIG_SMP's cpu_stop_work (first in stop_machine.h) has no work member: rq has no push_work lock
+    assert _rows(arch_db, struct="rq") == [("__lock", None, "rq", "kernel/sched/sched.h", 2)]
+
+
+def test_tools_copies_only_when_nothing_else_defines_the_struct(arch_db):
+    assert _rows(arch_db, struct="only_in_tools") == [
+        ("tl", None, "only_in_tools", "tools/testing/x/workqueues.h", 9)]
+    merged = _rows(arch_db, struct="struct mm_struct", all_definitions=True)
+    assert ("tools_copy_lock", None, "mm_struct", "tools/testing/x/workqueues.h", 6) in merged
+    assert ("context.s390_only_lock", "context", "mm_context_t", "arch/s390/include/asm/mmu.h", 3) in merged
+
+
+def test_a_leading_struct_word_is_accepted(arch_db):
+    assert _rows(arch_db, struct="struct rq") == _rows(arch_db, struct="rq")
+    assert _rows(arch_db, struct="  union rq") == _rows(arch_db, struct="rq")
+
+
+REAL_ARCH_FILES = ["include/linux/mm_types.h", "arch/x86/include/asm/mmu.h", "arch/s390/include/asm/mmu.h",
+                   "include/asm-generic/mmu.h", "arch/x86/include/asm/mmu_context.h",
+                   "arch/s390/include/asm/mmu_context.h", "include/linux/sched.h",
+                   "arch/x86/include/asm/processor.h", "arch/s390/include/asm/processor.h",
+                   "arch/s390/include/asm/debug.h", "arch/arm64/include/asm/processor.h"]
+
+
+@pytest.fixture(scope="module")
+def real_arch_db(kernel_src, tmp_path_factory):
+    path = tmp_path_factory.mktemp("realarch") / "ra.duckdb"
+    cmd = [str(Path(sys.executable).parent / "lima-index"), str(kernel_src), "--db", str(path), "--quiet"]
+    for f in REAL_ARCH_FILES:
+        cmd += ["--only", f]
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
+    return path
+
+
+def test_real_mm_struct_context_is_x86s_mm_context_t(real_arch_db):
+    """v6.1: include/linux/mm_types.h:644 `mm_context_t context;`; x86's mm_context_t holds
+    `struct rw_semaphore ldt_usr_sem` (arch/x86/include/asm/mmu.h:39) and `struct mutex lock` (:47),
+    initialised at arch/x86/include/asm/mmu_context.h:64 and :105; s390's `spinlock_t lock`
+    (arch/s390/include/asm/mmu.h:10, spin_lock_init at arch/s390/include/asm/mmu_context.h:24) is not
+    x86's."""
+    rows = {r[0]: r for r in _rows(real_arch_db, struct="mm_struct")}
+    assert rows["context.lock"] == ("context.lock", "context", "mm_context_t",
+                                    "arch/x86/include/asm/mmu.h", 47)
+    assert rows["context.ldt_usr_sem"][3:] == ("arch/x86/include/asm/mmu.h", 39)
+    assert rows["mmap_lock"][3:] == ("include/linux/mm_types.h", 597)
+    con = connect(real_arch_db, read_only=True)
+    try:
+        cols, got = run_query(con, load_catalog()["struct-locks"], {"struct": "mm_struct"})
+    finally:
+        con.close()
+    by = {r[cols.index("field")]: r[cols.index("init_at")] for r in got}
+    assert by["context.lock"] == ["arch/x86/include/asm/mmu_context.h:105"]
+
+
+def test_real_task_struct_has_no_s390_debug_lock(real_arch_db):
+    """include/linux/sched.h:1551 `struct thread_struct thread;`: x86's thread_struct
+    (arch/x86/include/asm/processor.h:471) has no lock. arm64's (:147) embeds `struct debug_info debug`
+    (:169), arm64's debug_info (:106) has no lock; s390's struct debug_info (arch/s390/include/asm/debug.h:44,
+    `spinlock_t lock` at :48) is another struct of that name, matched only when every definition is merged."""
+    fields = [r[0] for r in _rows(real_arch_db, struct="task_struct")]
+    assert "alloc_lock" in fields and not any(f.startswith("thread.") for f in fields)
+    arm64 = [r[0] for r in _rows(real_arch_db, struct="task_struct", arch="arm64")]
+    assert "alloc_lock" in arm64 and not any(f.startswith("thread.") for f in arm64)
+    merged = _rows(real_arch_db, struct="task_struct", all_definitions=True)
+    assert ("thread.debug.lock", "thread.debug", "debug_info", "arch/s390/include/asm/debug.h", 48) in merged
