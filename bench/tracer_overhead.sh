@@ -19,7 +19,9 @@
 #   mmap-lock-stacks-0    lima-trace --mmap-lock --mmap-lock-stacks 0: no stack at all (the floor of
 #                         counting every acquisition)
 # Figures: elapsed seconds, slowdown ratio (traced / untraced), events counted, events per second of
-# workload time, and the fastest..slowest run (other work on the machine shows there first).  The runs are stored in $DB (trace_runs: events_seen, duration_s); a TSV line per
+# workload time, the fastest..slowest run (other work on the machine shows there first), and the ratio
+# of the fastest runs (traced / untraced: the least disturbed run of each, a steadier figure when the
+# machine is shared).  The runs are stored in $DB (trace_runs: events_seen, duration_s); a TSV line per
 # variant is appended to .cache/bench/tracer_overhead.tsv.  Target: ratio < 1.05 for the default.
 #
 # Usage (root): bash bench/tracer_overhead.sh [THREADS] [ITERATIONS] [REPS]
@@ -73,8 +75,8 @@ VARIANTS=("untraced|" "default|" "default+events|--events 1000000" "mmap-lock|--
           "mmap-lock-stacks-1|--mmap-lock --mmap-lock-stacks 1" "mmap-lock-stacks-0|--mmap-lock --mmap-lock-stacks 0")
 echo "kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at start," \
      "median of $REPS interleaved rounds; mmap = mmap_threads $THREADS x $ITER"
-printf '%-8s %-20s %10s %8s %12s %14s %17s\n' workload variant elapsed_s ratio events events_per_s \
-  "min..max_s"
+printf '%-8s %-20s %10s %8s %12s %14s %17s %10s\n' workload variant elapsed_s ratio events events_per_s \
+  "min..max_s" best_ratio
 for workload in mmap untar; do
   if [ "$workload" = mmap ]; then cmd=("${MMAP[@]}"); else cmd=("${UNTAR[@]}"); fi
   "${cmd[@]}" > /dev/null   # warm-up: page cache, binary
@@ -88,6 +90,7 @@ for workload in mmap untar; do
     done
   done
   base=$(tr ' ' '\n' <<<"${EL[untraced]}" | sed '/^$/d' | median)
+  best_base=$(tr ' ' '\n' <<<"${EL[untraced]}" | sed '/^$/d' | sort -g | head -1)
   for spec in "${VARIANTS[@]}"; do
     name=${spec%%|*}
     el=$(tr ' ' '\n' <<<"${EL[$name]}" | sed '/^$/d' | median)
@@ -96,8 +99,11 @@ for workload in mmap untar; do
     rate=$(awk -v e="$ev" -v s="$el" 'BEGIN {printf "%.0f", e / s}')
     spread=$(tr ' ' '\n' <<<"${EL[$name]}" | sed '/^$/d' | sort -g | awk 'NR == 1 {a = $1} {b = $1}
              END {printf "%.3f..%.3f", a, b}')
+    best=$(tr ' ' '\n' <<<"${EL[$name]}" | sed '/^$/d' | sort -g | head -1 |
+           awk -v b="$best_base" '{printf "%.3f", $1 / b}')
     [ "$name" = untraced ] && { ev=-; rate=-; }
-    printf '%-8s %-20s %10.3f %8s %12s %14s %17s\n' "$workload" "$name" "$el" "$ratio" "$ev" "$rate" "$spread"
+    printf '%-8s %-20s %10.3f %8s %12s %14s %17s %10s\n' "$workload" "$name" "$el" "$ratio" "$ev" "$rate" \
+      "$spread" "$best"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$(uname -r)" "$workload" \
       "$name" "$base" "$el" "$ratio" "$ev" "$rate" >> "$OUT/tracer_overhead.tsv"
   done
