@@ -40,6 +40,7 @@ from .lock_catalogue import (
 )
 from .lock_expr import fold_ws, parse_type
 from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, string_value
+from .lock_paths import ACQUIRE, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, return_states
 from .lock_resolve import (
     FieldDef,
     FuncDef,
@@ -56,7 +57,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "11"
+VERSION = "13"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -562,13 +563,15 @@ class _Pass:
             if o.kind in ("param", "field", "global", "percpu"):
                 by_ident[o.ident()].append(e)
         groups: dict[tuple, list[Event]] = {}
+        paths_only: set[tuple] = set()   # a member of an object the function finds itself (rq, sighand)
         for ident, evs in by_ident.items():
             roots = {e.obj.root_param for e in evs if e.obj.root_param}
             if not roots and ident[0] == "field":
-                continue
+                paths_only.add((ident, None))
             for r in roots or {None}:
                 groups[(ident, r)] = [e for e in evs if e.obj.root_param in (r, None)]
         rows = []
+        pending: dict[tuple, list[Event]] = {}   # groups whose paths decide (_held_at_return)
         sc = self.scope_of(function_id)
         balance: dict[str, int] = defaultdict(int)
         for e in events:
@@ -585,6 +588,10 @@ class _Pass:
             n_rel = len(evs) - n_acq
             kind_balance = balance[evs[0].lock_kind]
             guard = None
+            if (_ident, root) in paths_only:
+                if n_acq and not long_body and self._returned_or_fixed(fd, sc, evs):
+                    pending[(_ident, root)] = evs
+                continue
             if n_acq > n_rel and kind_balance > 0 and not long_body:
                 acq = [e for e in evs if e.op != "release"]
                 last = acq[-1]
@@ -595,6 +602,13 @@ class _Pass:
                     not long_body or all(e.via is None for e in evs)):
                 last = evs[-1]
             else:
+                # counting says nothing here: a retry loop locks and unlocks, then returns with the lock
+                # held; a long function drops its caller's lock through helpers on every path; the paths
+                # to the returns decide (below)
+                if n_acq and not long_body and (n_acq > n_rel or self._exits_between(fd, evs)):
+                    pending[(_ident, root)] = evs
+                elif root is not None and n_rel > n_acq and evs[0].op == "release" and kind_balance < 0:
+                    pending[(_ident, root)] = evs
                 continue
             pname = root
             pidx = None
@@ -610,7 +624,99 @@ class _Pass:
                                    last.obj, ">".join([sc_name] + (last.via.split(">")[1:] if last.via
                                                                    else [last.prim])), guard,
                                    substitute=not (last.via and last.lock_expr is None)))
+        void = fd.ret is None or (fd.ret.base == "void" and not fd.ret.ptr)
+        for (_ident, root), held in self._held_at_return(fd, events, pending).items():
+            pidx = next((v.param_index for v in (sc.vars.get(root, []) if sc and root else [])
+                         if v.scope == "param"), None)
+            if root is not None and pidx is None:
+                continue
+            if max(held) < 0:
+                op, how = "release", "released on every return"
+                last = pending[(_ident, root)][-1]
+            elif min(held) >= 0 and max(held) > 0:
+                # held on some returns only: a function that returns the locked object or NULL
+                # (lock_task_sighand) tries; any other may have returned early on a failed try
+                op = "acquire" if min(held) > 0 else "try" if not void and fd.ret.ptr else None
+                if op is None:
+                    continue
+                how = "held on every return" if min(held) > 0 else "held on some returns"
+                last = [e for e in pending[(_ident, root)] if e.op != "release"][-1]
+            else:
+                continue
+            via = ">".join([sc_name, *(last.via.split(">")[1:] if last.via else [last.prim])])
+            rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line, pidx, root, last.prim, op,
+                                   last.mode, last.lock_kind, last.lock_expr or last.arg_text,
+                                   replace(last.obj, reason=f"{how} of {sc_name}: {last.obj.reason}"),
+                                   via, None, substitute=not (last.via and last.lock_expr is None)))
         return _dedup(rows, key=lambda w: (w.param_index, w.op, w.mode, w.obj.ident()))
+
+    def _returned_or_fixed(self, fd: FuncDef, sc: Scope | None, evs: list[Event]) -> bool:
+        """The lock of a group reached from no parameter is in the object the function returns (`return
+        rq;` after locking rq's lock), or is reached from no local at all (current->sighand->siglock)."""
+        acq = [e for e in evs if e.op != "release"][-1]
+        n = self.resolver.parse(acq.lock_expr or acq.arg_text)
+        for _ in range(30):
+            if n[0] in ("paren", "member", "index"):
+                n = n[1]
+            elif n[0] in ("unary", "postfix", "cast"):
+                n = n[2]
+            elif n[0] == "call" and n[2]:
+                n = n[2][0][0]
+            else:
+                break
+        if n[0] != "id":
+            return False
+        scopes = {v.scope for v in sc.vars.get(n[1], [])} if sc is not None else set()
+        if "param" in scopes:
+            return False   # then the object has a root parameter: a known wrapper (lock_sock)
+        if "local" not in scopes:
+            return True
+        text = _strip_comments("\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]))
+        return re.search(r"\breturn\s*\(?\s*" + re.escape(n[1]) + r"\s*\)?\s*;", text) is not None
+
+    def _exits_between(self, fd: FuncDef, evs: list[Event]) -> bool:
+        """A return, break or goto written between the first acquire and the last release of a group
+        (else a balanced group is balanced on every path and needs no path walk)."""
+        first = min(e.line for e in evs if e.op != "release")
+        last = max((e.line for e in evs if e.op == "release"), default=first)
+        text = "\n".join(self.lines(fd.file_id)[first - 1:last])
+        return _EXIT_WORD.search(_strip_comments(text)) is not None
+
+    def _held_at_return(self, fd: FuncDef, events: list[Event], pending: dict[tuple, list[Event]]
+                        ) -> dict[tuple, list[int]]:
+        """Lock counts of each pending group at each return of a function (none when its paths cannot be
+        followed): lock_paths walks them."""
+        if not pending:
+            return {}
+        ops: dict[int, list] = defaultdict(list)
+        first: dict[int, Event] = {}
+        for e in events:
+            first.setdefault(e.order, e)
+        kinds = {evs[0].lock_kind for evs in pending.values()}
+        held_kind = [e for e in events if e.lock_kind in kinds and (
+            _PRIMS.get(e.prim) is None or _PRIMS[e.prim].variant not in _NOT_HELD)]
+        for key, evs in [*pending.items(), *((("kind", k), [e for e in held_kind if e.lock_kind == k])
+                                             for k in kinds)]:
+            for e in evs:
+                p = _PRIMS.get(e.prim)
+                ops[e.order].append((key, RELEASE if e.op == "release" else HELD_IF_TRUE if e.op == "try"
+                                     else HELD_IF_ZERO if p is not None and p.variant in _IF_ZERO
+                                     else ACQUIRE))
+        calls = [(e.line, e.called, ops.get(o, [])) for o, e in sorted(first.items())]
+        text = "\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line])
+        states = return_states(text, fd.start_line, calls)
+        if not states:
+            return {}
+        # counted per kind too (as kind_balance does): a lock taken as one object and dropped as another
+        # (two spellings the resolver reads apart) is no lock held
+        out = {}
+        for key, evs in pending.items():
+            kind = ("kind", evs[0].lock_kind)
+            held = [s.get(key, 0) for s in states]
+            if all(s.get(kind, 0) > 0 for s in states if s.get(key, 0) > 0) and \
+                    all(s.get(kind, 0) < 0 for s in states if s.get(key, 0) < 0):
+                out[key] = held
+        return out
 
     def analyze(self, cid: int, calls: list, name: str) -> tuple[list[Event], list[WrapperRow], set[int]]:
         """Events and wrapper rows of one function, and the functions whose wrapper rows were looked up."""
@@ -1047,6 +1153,8 @@ _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
+_IF_ZERO = frozenset({"interruptible", "killable"})   # acquire variants that fail with a nonzero result
+_EXIT_WORD = re.compile(r"\b(?:return|break|goto)\b")
 _NOT_TYPES = frozenset({"return", "goto", "else", "do", "break", "continue", "case", "typeof", "sizeof"})
 
 

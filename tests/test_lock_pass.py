@@ -62,12 +62,15 @@ def test_fields_globals_and_init_names(con):
 
 
 def test_lock_name_query_normalises_names(con):
+    from lima.queries.install import install_views
+
+    install_views(con)   # the macros lock-name calls (map_file_ranks)
     sql = (FIXTURES.parent.parent / "queries" / "lock-name.sql").read_text()
     for name in ("&f->lock", "&f->lock#3", "&f->lock/1", "(&f->lock){+.+.}-{2:2}", "&(&f->lock)->rlock"):
-        rows = con.execute(sql, {"name": name, "limit": 10}).fetchall()
+        rows = con.execute(sql, {"name": name, "limit": 10, "arch": "x86"}).fetchall()
         assert [(r[2], r[3], r[4]) for r in rows] == [("field", "foo", "lock")], name
-    assert con.execute(sql, {"name": "no_such_lock", "limit": 10}).fetchall() == []
-    rows = con.execute(sql, {"name": "(wq_completion)events", "limit": 10}).fetchall()
+    assert con.execute(sql, {"name": "no_such_lock", "limit": 10, "arch": "x86"}).fetchall() == []
+    rows = con.execute(sql, {"name": "(wq_completion)events", "limit": 10, "arch": "x86"}).fetchall()
     assert [(r[2], r[3], r[4]) for r in rows] == [("pseudo", "workqueue_struct", "lockdep_map")]
 
 
@@ -112,3 +115,28 @@ def test_tiny_trees_without_locals_calls_or_functions_pass(tmp_path, text):
         assert c.execute("SELECT count(*) FROM lock_types").fetchone()[0] > 0
     finally:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def retry(tmp_path_factory):
+    c = build(tmp_path_factory.mktemp("retry") / "r.duckdb", FIXTURES / "locks", ["retry.c"])
+    lock_pass.run(c, None)
+    yield c
+    c.close()
+
+
+def test_functions_that_return_with_a_lock_held_are_wrappers(retry):
+    # task_rq_lock locks, checks, unlocks and retries; its returning path holds p->pi_lock and rq->__lock
+    w = set(retry.execute("SELECT name, op, param_index, struct_name, field_path "
+                          "FROM lock_wrappers").fetchall())
+    assert ("task_rq_lock", "acquire", 0, "task", "pi_lock") in w
+    assert ("task_rq_lock", "acquire", None, "rq", "__lock") in w
+    # lock_sighand returns the locked sighand, or NULL without a lock: a try
+    assert ("lock_sighand", "try", None, "sighand_struct", "siglock") in w
+    # a failed killable lock returns early without it; a balanced function with an early exit holds nothing
+    assert not {r for r in w if r[0] in ("add_area", "check_rq")}
+    sites = set(retry.execute("SELECT line, primitive, op, struct_name, field_path FROM lock_sites "
+                              "WHERE function = 'set_affinity' AND op <> 'release'").fetchall())
+    assert sites == {(80, "task_rq_lock", "acquire", "rq", "__lock"),
+                     (80, "task_rq_lock", "acquire", "task", "pi_lock"),
+                     (84, "lock_sighand", "try", "sighand_struct", "siglock")}

@@ -1,0 +1,329 @@
+"""Which locks a function still holds where it returns, path by path.
+
+A function like task_rq_lock (kernel/sched/core.c) locks, checks, unlocks and retries in a loop, and
+returns from inside the loop with the lock held: counting its lock and unlock calls says "balanced",
+following its paths says "held on return". `return_states` walks the function's statements (tree-sitter
+parse of its text) with the lock operations of its calls and answers with the lock counts at every
+return (and at the end of the body): if/else and switch branches, loops (exit by condition or break),
+break/continue, forward gotos to labels. A backward goto (`goto retry`) ends its path, as the repeated
+part of a retry loop does. A conditional operation (a trylock, held when the call returns true; an
+interruptible or killable lock, held when it returns 0) splits the paths where its result is tested:
+`if (trylock(..))`, `if (mutex_lock_killable(..)) return -EINTR;`, or `ret = down_read_killable(..);
+if (ret) return ret;` (either outcome on both branches when the test says more than that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import tree_sitter_c
+from tree_sitter import Language, Node, Parser
+
+from .kernel_annotations import blank_annotations, rewrite_loop_macros
+
+__all__ = ["Op", "return_states", "ACQUIRE", "RELEASE", "HELD_IF_TRUE", "HELD_IF_ZERO"]
+
+#: One lock operation of a call: (group key, ACQUIRE | RELEASE | HELD_IF_TRUE | HELD_IF_ZERO).
+Op = tuple[Hashable, int]
+ACQUIRE, RELEASE, HELD_IF_TRUE, HELD_IF_ZERO = 1, -1, 0, 2
+State = frozenset   # of (group key, count) with count != 0
+
+_MAX_STATES = 64
+_LOOP_ROUNDS = 4
+_PARSER: Parser | None = None
+_INFINITE = {"1", "true", "(1)", "(true)"}
+
+
+class _GiveUp(Exception):
+    """Too many states, or a call the walker cannot find in the text."""
+
+
+def _parser() -> Parser:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = Parser(Language(tree_sitter_c.language()))
+    return _PARSER
+
+
+def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[Op]]]
+                  ) -> list[dict[Hashable, int]] | None:
+    """Lock counts (group key -> held count) at each return of a function, and at the end of its body
+    when control reaches it. `text` is the function's source from its first line (`first_line` in its
+    file); `calls` are its calls in order of line: (line, name written, lock operations). None when the
+    text cannot be read as one function, a call with lock operations is not found in it, or the paths
+    are too many to follow."""
+    src, _loops = rewrite_loop_macros(blank_annotations(text.encode("utf-8", "replace")))
+    tree = _parser().parse(src)
+    body = next((c.child_by_field_name("body") for c in tree.root_node.named_children
+                 if c.type == "function_definition"), None)
+    if body is None:
+        return None
+    nodes: dict[tuple[int, str], list[Node]] = {}
+    stack = [body]
+    found: list[Node] = []
+    while stack:
+        n = stack.pop()
+        if n.type == "call_expression":
+            found.append(n)
+        stack.extend(reversed(n.children))
+    for n in sorted(found, key=lambda n: n.start_byte):
+        fn = n.child_by_field_name("function")
+        if fn is not None and fn.type == "identifier":
+            key = (n.start_point[0] + first_line, fn.text.decode("utf-8", "replace"))
+            nodes.setdefault(key, []).append(n)
+    ops: dict[int, list[Op]] = {}
+    taken: dict[tuple[int, str], int] = {}
+    for line, name, cops in calls:
+        k = (line, name)
+        i = taken.get(k, 0)
+        taken[k] = i + 1
+        if not cops:
+            continue
+        lst = nodes.get(k, [])
+        if i >= len(lst):
+            return None
+        ops.setdefault(lst[i].start_byte, []).extend(cops)
+    w = _Walker(ops)
+    try:
+        end = w.stmt(body, {frozenset()})
+    except (_GiveUp, RecursionError):
+        return None
+    return [{k: v for k, v in s if not (isinstance(k, tuple) and k[:1] == (_MARK,))} for s in w.returns | end]
+
+
+class _Walker:
+    def __init__(self, ops: dict[int, list[Op]]):
+        self.ops = ops
+        self.returns: set[State] = set()
+        self.gotos: dict[str, set[State]] = {}
+        self.frames: list[tuple[set[State], set[State]]] = []   # (breaks, continues) of enclosing loops
+        self.tracked: set[str] = set()   # variables assigned the result of a conditional lock call
+
+    # -- expressions --------------------------------------------------------------------------------
+
+    def expr(self, n: Node | None, states: set[State], result: bool | None = None) -> set[State]:
+        """States after evaluating n: the calls in it in text order. A conditional operation takes the
+        outcome `result` says (the call's result is true), both when None; `v = call(..)` marks each
+        outcome with v, for a later test of v (cond)."""
+        if n is None or not states:
+            return states
+        stack = [n]
+        calls = []
+        while stack:
+            c = stack.pop()
+            if c.start_byte in self.ops and c.type == "call_expression":
+                calls.append(c)
+            stack.extend(c.children)
+        for c in sorted(calls, key=lambda c: c.start_byte):
+            ops = self.ops[c.start_byte]
+            var = _assigned_var(c) if result is None and any(d in (0, 2) for _k, d in ops) else None
+            if var is not None:
+                self.tracked.add(var)
+                mark = (_MARK, var)
+                states = {_add(_drop(s, mark), mark, 1) for s in states} | {_drop(s, mark) for s in states}
+            for key, delta in ops:
+                if delta in (ACQUIRE, RELEASE):
+                    states = {_add(s, key, delta) for s in states}
+                    continue
+                want = delta == HELD_IF_TRUE   # the result for which the lock is held
+                if var is not None:
+                    states = {_add(s, key, 1) if ((_MARK, var), 1) in s and want
+                              or ((_MARK, var), 1) not in s and not want else s for s in states}
+                elif result is None:
+                    states = states | {_add(s, key, 1) for s in states}
+                elif result == want:
+                    states = {_add(s, key, 1) for s in states}
+            if len(states) > _MAX_STATES:
+                raise _GiveUp
+        return states
+
+    def cond(self, n: Node | None, states: set[State]) -> tuple[set[State], set[State]]:
+        """(states when n is true, states when false)."""
+        inner, negated = _try_test(n, self.ops)
+        if inner is None:
+            s = self.expr(n, states)
+            return s, s
+        if inner.type == "identifier":
+            if inner.text.decode() not in self.tracked:
+                s = self.expr(n, states)
+                return s, s
+            mark = ((_MARK, inner.text.decode()), 1)
+            yes = {s for s in states if mark in s}
+            no = states - yes
+        else:
+            yes, no = self.expr(n, states, True), self.expr(n, states, False)
+        return (no, yes) if negated else (yes, no)
+
+    # -- statements ---------------------------------------------------------------------------------
+
+    def stmt(self, n: Node | None, states: set[State]) -> set[State]:
+        """States after n completes normally (returns, gotos, breaks and continues are recorded)."""
+        if n is None:
+            return states
+        t = n.type
+        if t in ("compound_statement", "ERROR", "translation_unit"):
+            return self.seq(n.named_children, states)
+        if t == "if_statement":
+            yes, no = self.cond(n.child_by_field_name("condition"), states)
+            out = self.stmt(n.child_by_field_name("consequence"), yes)
+            alt = n.child_by_field_name("alternative")
+            return out | (self.stmt(alt, no) if alt is not None else no)
+        if t == "else_clause":
+            return self.seq(n.named_children, states)
+        if t in ("while_statement", "for_statement", "do_statement"):
+            return self.loop(n, states)
+        if t == "switch_statement":
+            head = self.expr(n.child_by_field_name("condition"), states)
+            self.frames.append((set(), set()))
+            out: set[State] = set()
+            default = False
+            for c in n.child_by_field_name("body").named_children if n.child_by_field_name("body") else []:
+                if c.type == "case_statement":
+                    default |= c.child_by_field_name("value") is None
+                    out = self.seq([x for x in c.named_children if x != c.child_by_field_name("value")],
+                                   out | head)
+                else:
+                    out = self.stmt(c, out)
+            breaks, conts = self.frames.pop()
+            if self.frames:
+                self.frames[-1][1].update(conts)
+            return out | breaks | (set() if default else head)
+        if t == "return_statement":
+            self.returns |= self.expr(n, states)
+            return set()
+        if t in ("break_statement", "continue_statement"):
+            if self.frames:
+                self.frames[-1][0 if t == "break_statement" else 1].update(states)
+            return set()
+        if t == "goto_statement":
+            label = n.child_by_field_name("label")
+            if label is not None:
+                self.gotos.setdefault(label.text.decode(), set()).update(states)
+            return set()
+        if t == "labeled_statement":
+            label = n.child_by_field_name("label")
+            states = states | self.gotos.pop(label.text.decode(), set()) if label is not None else states
+            return self.seq([c for c in n.named_children if c != label], states)
+        if t.startswith("preproc_if") or t == "preproc_ifdef":
+            # #if / #else: the branches are alternatives
+            alt = n.child_by_field_name("alternative")
+            own = [c for c in n.named_children if c != alt and c != n.child_by_field_name("condition")
+                   and c != n.child_by_field_name("name")]
+            out = self.seq(own, states)
+            return out | (self.stmt(alt, states) if alt is not None else states)
+        if t in ("preproc_else", "preproc_elif", "preproc_elifdef"):
+            alt = n.child_by_field_name("alternative")
+            own = [c for c in n.named_children if c != alt and c != n.child_by_field_name("condition")
+                   and c != n.child_by_field_name("name")]
+            out = self.seq(own, states)
+            return out | (self.stmt(alt, states) if alt is not None else set())
+        if t in ("comment", "preproc_call", "preproc_def", "preproc_function_def", "preproc_include"):
+            return states
+        return self.expr(n, states)
+
+    def seq(self, nodes: list[Node], states: set[State]) -> set[State]:
+        for c in nodes:
+            if c.type == "labeled_statement":
+                states = self.stmt(c, states)
+            elif states:
+                states = self.stmt(c, states)
+        return states
+
+    def loop(self, n: Node, states: set[State]) -> set[State]:
+        t = n.type
+        cond = n.child_by_field_name("condition")
+        body = n.child_by_field_name("body")
+        infinite = cond is None or cond.text.decode().replace(" ", "") in _INFINITE
+        if t == "for_statement":
+            init = n.child_by_field_name("initializer")
+            states = self.stmt(init, states) if init is not None and init.type == "declaration" \
+                else self.expr(init, states)
+        self.frames.append((set(), set()))
+        exits: set[State] = set()
+        head = states
+        seen: set[State] = set()
+        for _ in range(_LOOP_ROUNDS):
+            if t == "do_statement":
+                after = self.stmt(body, head) | self.frames[-1][1]
+                yes, no = self.cond(cond, after)
+            else:
+                yes, no = self.cond(cond, head)
+                after = self.stmt(body, yes) | self.frames[-1][1]
+                if t == "for_statement":
+                    after = self.expr(n.child_by_field_name("update"), after)
+                yes = after
+            if not infinite:
+                exits |= no
+            new = yes - seen
+            if not new:
+                break
+            seen |= new
+            head = new
+        breaks, _conts = self.frames.pop()
+        return exits | breaks
+
+
+_MARK = "result of"   # marker key (_MARK, v): v holds a true result of a conditional lock call
+
+
+def _drop(s: State, key: Hashable) -> State:
+    return frozenset(kv for kv in s if kv[0] != key)
+
+
+def _assigned_var(call: Node) -> str | None:
+    """v for `v = call(..)` or `int v = call(..)` (through parentheses)."""
+    n = call
+    while n.parent is not None and n.parent.type == "parenthesized_expression":
+        n = n.parent
+    p = n.parent
+    if p is not None and p.type in ("assignment_expression", "init_declarator"):
+        left = p.child_by_field_name("left" if p.type == "assignment_expression" else "declarator")
+        if left is not None and left.type == "identifier" and p.child_by_field_name(
+                "right" if p.type == "assignment_expression" else "value") == n:
+            return left.text.decode()
+    return None
+
+
+def _add(s: State, key: Hashable, delta: int) -> State:
+    d = dict(s)
+    v = d.get(key, 0) + delta
+    if v:
+        d[key] = v
+    else:
+        d.pop(key, None)
+    return frozenset(d.items())
+
+
+_WRAPPING = {"likely", "unlikely", "__builtin_expect", "WARN_ON", "WARN_ON_ONCE"}
+
+
+def _try_test(n: Node | None, ops: dict[int, list[Op]]) -> tuple[Node | None, bool]:
+    """The conditional lock call, or the variable holding its result, that a condition tests (through
+    parentheses, !, likely(), `< 0`, `!= 0`, `== 0`), and whether the test is negated."""
+    negated = False
+    while n is not None:
+        if n.type == "parenthesized_expression" and n.named_child_count == 1:
+            n = n.named_children[0]
+        elif n.type == "unary_expression" and n.child(0) is not None and n.child(0).type == "!":
+            negated = not negated
+            n = n.named_children[0] if n.named_children else None
+        elif n.type == "identifier":
+            return n, negated
+        elif n.type == "binary_expression" and n.child_by_field_name("right") is not None \
+                and n.child_by_field_name("right").text == b"0" \
+                and n.child_by_field_name("operator").type in ("<", "!=", "=="):
+            negated ^= n.child_by_field_name("operator").type == "=="
+            n = n.child_by_field_name("left")
+        elif n.type == "call_expression":
+            fn = n.child_by_field_name("function")
+            args = n.child_by_field_name("arguments")
+            if n.start_byte in ops:
+                return (n, negated) if any(d in (0, 2) for _k, d in ops[n.start_byte]) else (None, False)
+            if fn is not None and fn.text.decode() in _WRAPPING and args is not None \
+                    and args.named_child_count >= 1:
+                n = args.named_children[0]
+            else:
+                return None, False
+        else:
+            return None, False
+    return None, False
