@@ -5,6 +5,10 @@
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
 -- param: min_share DOUBLE >=0 <=1 0.05  Keep objects with at least this share (0..1) of events or of wait time
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+--
+-- events = acquisitions (acquire events) + contentions (contended events, waits) of the kinds --event
+-- keeps; event_share is the object's share of its group's events: pick --event contended to rank by
+-- waits alone when some runs also count acquisitions (lima-trace --mmap-lock, lock_stat imports).
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
                                               event := $event) x
@@ -12,6 +16,8 @@ WITH e AS (
 g AS (
     SELECT e.runtime, e.workload, e.mode, e.object_key, any_value(e.status) AS status,
            sum(e.count) AS count, coalesce(sum(e.wait_ns_total), 0) AS wait_ns,
+           coalesce(sum(e.count) FILTER (WHERE e.event = 'acquire'), 0)::BIGINT AS acquisitions,
+           coalesce(sum(e.count) FILTER (WHERE e.event = 'contended'), 0)::BIGINT AS contentions,
            max(e.wait_ns_max) AS wait_ns_max
     FROM e GROUP BY e.runtime, e.workload, e.mode, e.object_key
 ),
@@ -24,7 +30,7 @@ s AS (
     FROM g
     WINDOW p AS (PARTITION BY g.runtime, g.workload, g.mode)
 )
-SELECT s.runtime, s.workload, s.mode, s.object_key AS object, s.status, s.count::BIGINT AS count,
+SELECT s.runtime, s.workload, s.mode, s.object_key AS object, s.status, s.count::BIGINT AS events, s.acquisitions, s.contentions,
        round(s.event_share, 4) AS event_share, round(s.cumulative_event_share, 4) AS cumulative_event_share,
        round(s.wait_ns / 1e6, 3) AS wait_ms, round(s.wait_share, 4) AS wait_share,
        round(s.wait_ns / s.count / 1e3, 2) AS mean_wait_us, round(s.wait_ns_max / 1e3, 1) AS max_wait_us

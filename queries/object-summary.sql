@@ -16,7 +16,10 @@ WITH e AS (
 )
 SELECT e.runtime, e.struct_type, count(DISTINCT e.object_key) AS objects,
        list_sort(list_distinct(list(coalesce(e.field, e.symbol)))) AS fields_or_symbols,
-       sum(e.count)::BIGINT AS events, round(coalesce(sum(e.wait_ns_total), 0) / 1e6, 3) AS wait_ms,
+       sum(e.count)::BIGINT AS events,
+       coalesce(sum(e.count) FILTER (WHERE e.event = 'acquire'), 0)::BIGINT AS acquisitions,
+       coalesce(sum(e.count) FILTER (WHERE e.event = 'contended'), 0)::BIGINT AS contentions,
+       round(coalesce(sum(e.wait_ns_total), 0) / 1e6, 3) AS wait_ms,
        count(DISTINCT e.run_id) AS runs, list_sort(list_distinct(list(e.workload))) AS workloads
 FROM e
 GROUP BY e.runtime, e.struct_type

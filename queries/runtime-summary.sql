@@ -8,6 +8,7 @@
 -- lock_addrs = distinct lock addresses (lock instances; NULL when no event records an address),
 -- lock_classes = distinct lockdep class names (NULL when no event names a class), objects = distinct
 -- object_key values (struct.field or global symbol, ambiguous and unresolved labels included).
+-- events = acquisitions (acquire events) + contentions (contended events) of the kinds --event keeps.
 WITH runs AS (
     SELECT r.* FROM trace_runs r
     WHERE ($runtime IS NULL OR r.runtime = $runtime)
@@ -23,6 +24,8 @@ rg AS (
 eg AS (
     SELECT e.runtime, e.workload, e.mode,
            sum(e.count)::BIGINT AS events,
+           coalesce(sum(e.count) FILTER (WHERE e.event = 'acquire'), 0)::BIGINT AS acquisitions,
+           coalesce(sum(e.count) FILTER (WHERE e.event = 'contended'), 0)::BIGINT AS contentions,
            sum(e.count) FILTER (WHERE e.status = 'resolved')::BIGINT AS resolved_events,
            count(DISTINCT e.object_key) AS objects,
            count(DISTINCT e.object_key) FILTER (WHERE e.status = 'resolved') AS resolved_objects,
@@ -36,7 +39,8 @@ eg AS (
     GROUP BY e.runtime, e.workload, e.mode
 )
 SELECT rg.runtime, rg.workload, rg.mode, rg.runs, rg.backends,
-       coalesce(eg.events, 0) AS events,
+       coalesce(eg.events, 0) AS events, coalesce(eg.acquisitions, 0) AS acquisitions,
+       coalesce(eg.contentions, 0) AS contentions,
        CASE WHEN rg.seconds > 0 THEN round(coalesce(eg.events, 0) / rg.seconds, 2) END AS events_per_s,
        eg.lock_addrs, eg.lock_classes, coalesce(eg.objects, 0) AS objects,
        coalesce(eg.resolved_objects, 0) AS resolved_objects, coalesce(eg.structs, 0) AS structs,

@@ -8,13 +8,29 @@
 --
 -- An object is a struct.field (the same kind of object, not necessarily the same instance) or a global
 -- symbol (one instance). shared_instances counts lock addresses seen under more than one runtime
--- (meaningful for runs traced on one boot of one host).
+-- (meaningful for runs traced on one boot of one host). events = acquisitions (acquire events) +
+-- contentions (contended events, waits) of the kinds --event keeps; events_by_runtime splits events.
+-- trace_setups lists, per runtime, how its runs were recorded: trace_runs.backend (contention, lockdep,
+-- import-lock-stat, ...) plus +mmap-lock (lima-trace --mmap-lock: every mmap_lock acquisition counted,
+-- the notes say so) and +keep-irq (filters.keep_irq: interrupt-context events kept). setup_warning says
+-- when the runtimes of a row were recorded differently: their counts then measure different things (a
+-- --mmap-lock run counts acquisitions the others do not see); compare contentions, or pick --event.
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := NULL, workload := $workload, mode := $mode,
                                               event := $event) x
 ),
+setup AS (  -- how each run was recorded
+    SELECT r.run_id,
+           r.backend || CASE WHEN contains(coalesce(r.notes, ''), '--mmap-lock') THEN '+mmap-lock' ELSE '' END
+                     || CASE WHEN coalesce(try_cast(json_extract(r.filters, '$.keep_irq') AS BOOLEAN), false)
+                             THEN '+keep-irq' ELSE '' END AS setup
+    FROM trace_runs r
+),
 per_rt AS (
-    SELECT e.object_key, e.runtime, sum(e.count) AS n FROM e GROUP BY e.object_key, e.runtime
+    SELECT e.object_key, e.runtime, sum(e.count) AS n,
+           list_sort(list_distinct(list(st.setup))) AS setups
+    FROM e JOIN setup st ON st.run_id = e.run_id
+    GROUP BY e.object_key, e.runtime
 ),
 tenants AS (
     SELECT t.object_key, max(t.n_cg) AS max_tenants
@@ -30,13 +46,17 @@ inst AS (
 ),
 obj AS (
     SELECT e.object_key, any_value(e.object_kind) AS object_kind, any_value(e."struct") AS "struct",
-           any_value(e.status) AS status
+           any_value(e.status) AS status,
+           coalesce(sum(e.count) FILTER (WHERE e.event = 'acquire'), 0)::BIGINT AS acquisitions,
+           coalesce(sum(e.count) FILTER (WHERE e.event = 'contended'), 0)::BIGINT AS contentions
     FROM e GROUP BY e.object_key
 ),
 agg AS (
     SELECT p.object_key, count(*) AS n_runtimes, list_sort(list(p.runtime)) AS runtimes,
-           sum(p.n)::BIGINT AS count,
-           string_agg(p.runtime || ':' || p.n, ', ' ORDER BY p.n DESC, p.runtime) AS count_by_runtime
+           sum(p.n)::BIGINT AS events,
+           string_agg(p.runtime || ':' || p.n, ', ' ORDER BY p.n DESC, p.runtime) AS events_by_runtime,
+           string_agg(p.runtime || ':' || array_to_string(p.setups, '|'), ', ' ORDER BY p.runtime) AS trace_setups,
+           count(DISTINCT array_to_string(p.setups, '|')) > 1 OR max(len(p.setups)) > 1 AS mixed
     FROM per_rt p GROUP BY p.object_key
 )
 SELECT a.object_key AS object, o.object_kind, o."struct", o.status,
@@ -44,12 +64,14 @@ SELECT a.object_key AS object, o.object_kind, o."struct", o.status,
        CASE WHEN a.n_runtimes > 1 AND t.max_tenants > 1 THEN 'runtimes+tenants'
             WHEN a.n_runtimes > 1 THEN 'runtimes' ELSE 'tenants' END AS shared_by,
        coalesce(i.shared_instances, 0) AS shared_instances,
-       a.count, a.count_by_runtime
+       a.events, o.acquisitions, o.contentions, a.events_by_runtime, a.trace_setups,
+       CASE WHEN a.mixed THEN 'runs recorded with different backends/options: counts not comparable' END
+           AS setup_warning
 FROM agg a
 JOIN obj o ON o.object_key = a.object_key
 LEFT JOIN tenants t ON t.object_key = a.object_key
 LEFT JOIN inst i ON i.object_key = a.object_key
 WHERE (a.n_runtimes > 1 OR t.max_tenants > 1)
   AND ($runtime IS NULL OR list_contains(a.runtimes, $runtime))
-ORDER BY a.n_runtimes DESC, a.count DESC, object
+ORDER BY a.n_runtimes DESC, a.events DESC, object
 LIMIT $limit

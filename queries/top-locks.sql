@@ -3,7 +3,7 @@
 -- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
--- param: by VARCHAR count|wait count  Rank by count (acquisitions/contentions) or wait (total wait time)
+-- param: by VARCHAR events|acquisitions|contentions|wait events  Rank by events (acquisitions + contentions), acquisitions, contentions or wait (total wait time)
 -- param: limit INTEGER >=1 20  Rows at most per runtime x workload x mode
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 --
@@ -12,7 +12,11 @@
 -- lock_addrs = distinct lock addresses, i.e. lock instances (mm_struct.mmap_lock: how many mm_structs;
 -- NULL when no event of the row records an address, as lock_stat-style class-name sources do);
 -- lock_classes = distinct lockdep class names (NULL when no event names a class: stack-only sources).
--- top_site = the acquisition site with the most events.
+-- top_site = the acquisition site with the most events. events = the events of the kinds --event keeps
+-- (acquisitions + contentions by default); acquisitions counts acquire events (lockdep lock_acquire, a
+-- primitive call, every mmap_lock acquisition with lima-trace --mmap-lock, lock_stat acquisitions),
+-- contentions counts contended events (a wait: contention tracepoints, lock_stat contentions). A run
+-- traced with --mmap-lock adds every mmap_lock acquisition to acquisitions, never to contentions.
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
                                               event := $event) x
@@ -22,7 +26,9 @@ g AS (
            any_value(e.object_kind) AS object_kind, any_value(e."struct") AS "struct",
            any_value(e.field) AS field, any_value(e.symbol) AS symbol,
            any_value(e.status) AS status, max(e.confidence) AS confidence,
-           sum(e.count)::BIGINT AS count,
+           sum(e.count)::BIGINT AS events,
+           coalesce(sum(e.count) FILTER (WHERE e.event = 'acquire'), 0)::BIGINT AS acquisitions,
+           coalesce(sum(e.count) FILTER (WHERE e.event = 'contended'), 0)::BIGINT AS contentions,
            round(coalesce(sum(e.wait_ns_total), 0) / 1e6, 3) AS wait_ms,
            round(max(e.wait_ns_max) / 1e3, 1) AS max_wait_us,
            count(DISTINCT e.run_id) AS runs,
@@ -36,15 +42,18 @@ g AS (
     GROUP BY e.runtime, e.workload, e.mode, e.object_key
 )
 SELECT row_number() OVER w AS rank, g.runtime, g.workload, g.mode, g.object_key AS object, g.object_kind,
-       g."struct", g.field, g.symbol, g.count, g.wait_ms, g.max_wait_us, g.runs, g.lock_addrs, g.lock_classes,
+       g."struct", g.field, g.symbol, g.events, g.acquisitions, g.contentions, g.wait_ms, g.max_wait_us, g.runs, g.lock_addrs, g.lock_classes,
        g.lock_types,
        g.top_site, g.top_site_file, g.top_site_line, g.status, g.confidence
 FROM g
 WINDOW w AS (PARTITION BY g.runtime, g.workload, g.mode
-             ORDER BY CASE coalesce($by, 'count')
-                          WHEN 'count' THEN g.count
+             ORDER BY CASE coalesce($by, 'events')
+                          WHEN 'events' THEN g.events
+                          WHEN 'acquisitions' THEN g.acquisitions
+                          WHEN 'contentions' THEN g.contentions
                           WHEN 'wait' THEN g.wait_ms
-                          ELSE error('top-locks: --by must be count or wait, not ' || $by) END DESC,
-                      g.count DESC, g.object_key)
+                          ELSE error('top-locks: --by must be events, acquisitions, contentions or wait, not '
+                                     || $by) END DESC,
+                      g.events DESC, g.object_key)
 QUALIFY $limit IS NULL OR row_number() OVER w <= $limit
 ORDER BY g.runtime, g.workload, g.mode, rank

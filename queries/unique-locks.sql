@@ -5,6 +5,8 @@
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
 -- param: limit INTEGER >=1 50  Rows at most per runtime (most events first)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+--
+-- events = acquisitions (acquire events) + contentions (contended events, waits) of the kinds --event keeps.
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := NULL, workload := $workload, mode := $mode,
                                               event := $event) x
@@ -14,7 +16,10 @@ only_one AS (
 )
 SELECT e.runtime, e.object_key AS object, any_value(e.object_kind) AS object_kind,
        any_value(e."struct") AS "struct", any_value(e.status) AS status,
-       sum(e.count)::BIGINT AS count, count(DISTINCT e.run_id) AS runs,
+       sum(e.count)::BIGINT AS events,
+       coalesce(sum(e.count) FILTER (WHERE e.event = 'acquire'), 0)::BIGINT AS acquisitions,
+       coalesce(sum(e.count) FILTER (WHERE e.event = 'contended'), 0)::BIGINT AS contentions,
+       count(DISTINCT e.run_id) AS runs,
        list_sort(list_distinct(list(e.workload))) AS workloads,
        arg_max(e.site_function, e.count) AS top_site
 FROM e
@@ -23,4 +28,4 @@ WHERE $runtime IS NULL OR e.runtime = $runtime
 GROUP BY e.runtime, e.object_key
 QUALIFY $limit IS NULL
      OR row_number() OVER (PARTITION BY e.runtime ORDER BY sum(e.count) DESC, e.object_key) <= $limit
-ORDER BY e.runtime, count DESC, object
+ORDER BY e.runtime, events DESC, object

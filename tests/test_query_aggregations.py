@@ -45,9 +45,9 @@ def q(con, name, **params):
     return [dict(zip(cols, r, strict=True)) for r in rows]
 
 
-def test_top_locks_by_count(con):
+def test_top_locks_by_events(con):
     rows = q(con, "top-locks", runtime="fc", mode="coldstart")
-    assert [(r["object"], r["count"]) for r in rows] == [
+    assert [(r["object"], r["events"]) for r in rows] == [
         ("mm_struct.mmap_lock", 38), ("dentry.d_lockref.lock", 7), ("wait_queue_head.lock", 6),
         ("ambiguous(init_mm.mmap_lock | init_mm.page_table_lock)", 5), ("x_lock", 4), ("rtnl_mutex", 3),
         ("ambiguous(bar.lock | foo.lock)", 2), ("ambiguous(rq.lock | task_struct.pi_lock)", 2),
@@ -75,17 +75,18 @@ def test_top_locks_by_wait_and_limit(con):
     assert [(r["object"], r["wait_ms"]) for r in rows] == [
         ("rtnl_mutex", 9.0), ("mm_struct.mmap_lock", 3.5), ("dentry.d_lockref.lock", 0.07)]
     rows = q(con, "top-locks", limit=2)
-    assert [(r["runtime"], r["mode"], r["object"], r["count"]) for r in rows] == [
+    assert [(r["runtime"], r["mode"], r["object"], r["events"]) for r in rows] == [
         ("fc", "coldstart", "mm_struct.mmap_lock", 38), ("fc", "coldstart", "dentry.d_lockref.lock", 7),
         ("fc", "warmup", "mm_struct.mmap_lock", 2),
         ("runc", "coldstart", "mm_struct.mmap_lock", 8), ("runc", "coldstart", "rtnl_mutex", 1)]
 
 
 def test_top_locks_rejects_bad_by(con):
-    with pytest.raises(CatalogError, match=r"^top-locks: --by must be one of count, wait, not 'size'$"):
+    with pytest.raises(CatalogError, match=r"^top-locks: --by must be one of events, acquisitions, "
+                                           r"contentions, wait, not 'size'$"):
         q(con, "top-locks", by="size")
     # the installed macro (duckdb shell, no lima-query to check the header) refuses it in SQL
-    with pytest.raises(duckdb.Error, match="--by must be count or wait"):
+    with pytest.raises(duckdb.Error, match="--by must be events, acquisitions, contentions or wait"):
         con.execute("SELECT * FROM top_locks(by := 'size')").fetchall()
 
 
@@ -103,14 +104,14 @@ def test_lock_rates_mean_and_median_over_runs(con):
 
 def test_shared_and_unique(con):
     rows = q(con, "shared-locks")
-    assert [(r["object"], r["runtimes"], r["max_tenants_in_a_run"], r["shared_by"], r["count"],
-             r["count_by_runtime"]) for r in rows] == [
+    assert [(r["object"], r["runtimes"], r["max_tenants_in_a_run"], r["shared_by"], r["events"],
+             r["events_by_runtime"]) for r in rows] == [
         ("mm_struct.mmap_lock", ["fc", "runc"], 2, "runtimes+tenants", 48, "fc:40, runc:8"),
         ("rtnl_mutex", ["fc", "runc"], 1, "runtimes", 4, "fc:3, runc:1")]
     assert q(con, "shared-locks", mode="warmup") == []
     assert q(con, "unique-locks", runtime="runc") == []
     fc = q(con, "unique-locks", runtime="fc", limit=2)
-    assert [(r["object"], r["count"]) for r in fc] == [("dentry.d_lockref.lock", 7),
+    assert [(r["object"], r["events"]) for r in fc] == [("dentry.d_lockref.lock", 7),
                                                       ("wait_queue_head.lock", 6)]
 
 
@@ -222,9 +223,9 @@ def test_duckdb_shell_answers_without_lima(db):
     shell = shutil.which("duckdb", path=str(__import__("pathlib").Path(sys.executable).parent))
     assert shell, "the duckdb shell (duckdb-cli, pinned in pyproject) is missing from the venv"
     out = subprocess.run([shell, "-readonly", "-csv", str(db), "-c",
-                          "SELECT object, count FROM top_locks WHERE runtime = 'fc' AND mode = 'coldstart' "
-                          "ORDER BY count DESC LIMIT 2"], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines() == ["object,count", "mm_struct.mmap_lock,38", "dentry.d_lockref.lock,7"]
+                          "SELECT object, events FROM top_locks WHERE runtime = 'fc' AND mode = 'coldstart' "
+                          "ORDER BY events DESC LIMIT 2"], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["object,events", "mm_struct.mmap_lock,38", "dentry.d_lockref.lock,7"]
 
 
 def test_list_help_and_errors(db, capsys):
@@ -242,7 +243,8 @@ def test_list_help_and_errors(db, capsys):
     assert main(["top-locks", "--limit", "ten", "--db", str(db)]) == 2
     assert capsys.readouterr().err == "lima-query: top-locks: --limit must be an INTEGER >= 1, not 'ten'\n"
     assert main(["top-locks", "--by", "size", "--db", str(db)]) == 2
-    assert capsys.readouterr().err == "lima-query: top-locks: --by must be one of count, wait, not 'size'\n"
+    assert capsys.readouterr().err == ("lima-query: top-locks: --by must be one of events, acquisitions, "
+                                       "contentions, wait, not 'size'\n")
 
 
 def test_output_formats(tmp_path, capsys):

@@ -65,4 +65,4 @@ def test_lima_query_refreshes_before_answering(built, capsys):
     assert main(["top-locks", "--runtime", "runc", "--db", str(path), "--format", "json",
                  "--limit", "1"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [(r["object"], r["count"]) for r in rows] == [("mm_struct_renamed.mmap_lock", 8)]
+    assert [(r["object"], r["events"]) for r in rows] == [("mm_struct_renamed.mmap_lock", 8)]

@@ -187,11 +187,12 @@ def test_lock_objects_query_rows(con):
     q = load_catalog()["lock-objects"]
     cols, rows = run_query(con, q, {"runtime": "fc", "mode": "coldstart"})
     for need in ("runtime", "workload", "mode", "lock", "lock_type", "site_function", "site_file",
-                 "site_line", "object_kind", "struct", "field", "symbol", "confidence", "count"):
+                 "site_line", "object_kind", "struct", "field", "symbol", "confidence", "events",
+                 "acquisitions", "contentions"):
         assert need in cols
     recs = [dict(zip(cols, r, strict=True)) for r in rows]
     mm = [r for r in recs if r["object"] == "mm_struct.mmap_lock" and r["site_function"] == "vm_mmap_pgoff"]
     # r1 holds stack 1 at two lock addresses (rows 0, 1), r4 at one: counts 10, 5 and 20
-    assert sorted(r["count"] for r in mm) == [5, 10, 20]
+    assert sorted(r["events"] for r in mm) == [5, 10, 20]
     assert all(r["struct"] == "mm_struct" and r["field"] == "mmap_lock" and r["site_file"] == "mm/util.c"
                for r in mm)

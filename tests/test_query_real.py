@@ -70,7 +70,7 @@ def test_class_names_map_to_real_init_sites(real_db):
 
 def test_top_locks_and_shared_on_the_real_index(real_db):
     cols, rows = run_query(real_db, load_catalog()["top-locks"], {"runtime": "host"})
-    got = [(r[cols.index("object")], r[cols.index("count")], r[cols.index("wait_ms")]) for r in rows]
+    got = [(r[cols.index("object")], r[cols.index("events")], r[cols.index("wait_ms")]) for r in rows]
     assert got[0] == ("mm_struct.mmap_lock", 2, 0.012)
     cols, rows = run_query(real_db, load_catalog()["shared-locks"])
     assert sorted(r[cols.index("object")] for r in rows) == ["mm_struct.mmap_lock", "rtnl_mutex"]

@@ -22,8 +22,8 @@ def test_mmap_lock_acquisition_time_is_not_added_to_its_contended_wait(tmp_path)
     install_views(con, force=True)
     cols, rows = run_query(con, load_catalog()["top-locks"], {"runtime": "host"})
     top = [dict(zip(cols, r, strict=True)) for r in rows]
-    assert [(r["object"], r["count"], r["wait_ms"], r["max_wait_us"]) for r in top] == [
-        ("mm_struct.mmap_lock", 14, 3.0, 1500.0)]
+    assert [(r["object"], r["events"], r["acquisitions"], r["contentions"], r["wait_ms"], r["max_wait_us"])
+            for r in top] == [("mm_struct.mmap_lock", 14, 10, 4, 3.0, 1500.0)]
     cols, rows = run_query(con, load_catalog()["runtime-summary"], {"runtime": "host"})
     assert dict(zip(cols, rows[0], strict=True))["wait_ms"] == 3.0
     con.close()
@@ -54,12 +54,38 @@ def test_mmap_lock_sampled_stacks_keep_exact_counts(tmp_path):
     install_views(con, force=True)
     cols, rows = run_query(con, load_catalog()["top-locks"], {"runtime": "host"})
     top = [dict(zip(cols, r, strict=True)) for r in rows]
-    assert [(r["object"], r["count"], r["wait_ms"], r["top_site"]) for r in top] == [
-        ("mm_struct.mmap_lock", 1005, 2.0, "vm_mmap_pgoff")]
+    assert [(r["object"], r["events"], r["acquisitions"], r["contentions"], r["wait_ms"], r["top_site"])
+            for r in top] == [("mm_struct.mmap_lock", 1005, 1000, 5, 2.0, "vm_mmap_pgoff")]
     cols, rows = run_query(con, load_catalog()["top-locks"], {"runtime": "host", "event": "acquire"})
-    assert [dict(zip(cols, r, strict=True))["count"] for r in rows] == [1000]
+    assert [dict(zip(cols, r, strict=True))["events"] for r in rows] == [1000]
     cols, rows = run_query(con, load_catalog()["lock-objects"], {"runtime": "host", "event": "acquire"})
     objs = [dict(zip(cols, r, strict=True)) for r in rows]
-    assert {(r["object"], r["site_function"], r["count"]) for r in objs} == {
+    assert {(r["object"], r["site_function"], r["events"]) for r in objs} == {
         ("mm_struct.mmap_lock", None, 984), ("mm_struct.mmap_lock", "vm_mmap_pgoff", 16)}
+    con.close()
+
+
+def test_shared_locks_says_when_runs_were_recorded_differently(tmp_path):
+    """A --mmap-lock run counts every mmap_lock acquisition; the contention runs of test_query_mapping
+    count waits only: the row of mm_struct.mmap_lock says the counts are not comparable, and splits
+    acquisitions from contentions. rtnl_mutex (fc and runc, both plain contention runs) does not."""
+    con = build_db(tmp_path / "m.duckdb")
+    con.execute("UPDATE lock_events SET event = 'contended'")  # contention runs record waits
+    con.execute("DELETE FROM lock_object_counts; DELETE FROM stack_objects")  # cached before the UPDATE
+    con.execute("INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, duration_s, source, "
+                "notes) VALUES ('m1', 'host', 'mmap', 'coldstart', 'contention', 1, 'lima-trace', "
+                "'--mmap-lock: every mmap_lock acquisition counted; stacks sampled: 1 in 64')")
+    con.execute("INSERT INTO lock_events (run_id, lock_addr, lock_name, lock_type, event, flags, pid, comm, "
+                "count) VALUES ('m1', 4096, '&mm->mmap_lock', 'rwsem', 'acquire', 'WRITE|MMAP_LOCK', 1, 'x', "
+                "100)")
+    install_views(con, force=True)
+    cols, rows = run_query(con, load_catalog()["shared-locks"], {"mode": "coldstart"})
+    by = {r["object"]: r for r in (dict(zip(cols, row, strict=True)) for row in rows)}
+    mm = by["mm_struct.mmap_lock"]
+    # fc r1 15 + r4 20 + 3 (class name), runc 8: all contended; host 100 acquisitions
+    assert (mm["events"], mm["acquisitions"], mm["contentions"]) == (146, 100, 46)
+    assert mm["trace_setups"] == "fc:contention, host:contention+mmap-lock, runc:contention"
+    assert mm["setup_warning"].startswith("runs recorded with different backends/options")
+    assert by["rtnl_mutex"]["setup_warning"] is None
+    assert by["rtnl_mutex"]["trace_setups"] == "fc:contention, runc:contention"
     con.close()
