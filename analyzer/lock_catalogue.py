@@ -44,6 +44,8 @@ class Initializer(NamedTuple):
     name_from: how the class name is formed: 'stringify' (#arg of name_arg), 'literal' (string value
     of name_arg), 'ww_class' (the class variable named by name_arg + "_mutex"), 'runtime'.
     Macros in the tree that forward to these (seqlock_init, INIT_WORK, ...) are derived by the lock pass.
+    member: the lock is this member of the object lock_arg points to (__init_swait_queue_head(q, ...)
+    initialises q->lock), else lock_arg points to the lock itself.
     """
     name: str
     lock_kind: str
@@ -51,14 +53,21 @@ class Initializer(NamedTuple):
     name_from: str
     name_arg: int | None
     key_arg: int | None = None
+    member: str | None = None
 
 
 class StaticDefiner(NamedTuple):
-    """A file-scope definer macro: DEFINE_MUTEX(x) declares x of lock_type named #x."""
+    """A file-scope definer macro: DEFINE_MUTEX(x) declares x of lock_type named #x.
+
+    own_class: the object has a lockdep map of its own named #x (a semaphore and a wait queue head have
+    none: their .lock member is the class, named by the static initializer the macro expands to, e.g.
+    "(console_sem).lock" from __SEMAPHORE_INITIALIZER's __RAW_SPIN_LOCK_UNLOCKED((name).lock)). The lock
+    pass expands every definer to find such member classes (mutex and rwsem x.wait_lock too)."""
     name: str
     lock_type: str
     symbol_arg: int
     is_percpu: bool = False
+    own_class: bool = True
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -306,8 +315,8 @@ PRIMITIVES: list[Primitive] = [
 # ---------------------------------------------------------------------------------------------------
 
 def _i(names: str, kind: str, lock_arg: int = 0, name_from: str = "stringify", name_arg: int | None = 0,
-       key_arg: int | None = None) -> list[Initializer]:
-    return [Initializer(n, kind, lock_arg, name_from, name_arg, key_arg) for n in names.split()]
+       key_arg: int | None = None, member: str | None = None) -> list[Initializer]:
+    return [Initializer(n, kind, lock_arg, name_from, name_arg, key_arg, member) for n in names.split()]
 
 
 INITIALIZERS: list[Initializer] = [
@@ -334,6 +343,9 @@ INITIALIZERS: list[Initializer] = [
     *_i("local_lock_init", "local_lock"),
     *_i("init_waitqueue_head", "waitqueue"),
     *_i("__init_waitqueue_head", "waitqueue", name_from="literal", name_arg=1, key_arg=2),
+    # kernel/sched/swait.c: raw_spin_lock_init(&q->lock); lockdep_set_class_and_name(&q->lock, key, name)
+    # with name #q from init_swait_queue_head(q) (swait.h:72); init_completion(x) passes &x->wait
+    *_i("__init_swait_queue_head", "raw_spinlock", name_from="literal", name_arg=1, key_arg=2, member="lock"),
     *_i("lockdep_set_class", "lockdep_map", name_arg=1, key_arg=1),
     *_i("lockdep_set_class_and_subclass", "lockdep_map", name_arg=1, key_arg=1),
     *_i("lockdep_set_class_and_name", "lockdep_map", name_from="literal", name_arg=2, key_arg=1),
@@ -366,11 +378,11 @@ STATIC_DEFINERS: list[StaticDefiner] = [
     StaticDefiner("DEFINE_RWLOCK", "rwlock_t", 0),
     StaticDefiner("DEFINE_MUTEX", "struct mutex", 0),
     StaticDefiner("DECLARE_RWSEM", "struct rw_semaphore", 0),
-    StaticDefiner("DEFINE_SEMAPHORE", "struct semaphore", 0),
+    StaticDefiner("DEFINE_SEMAPHORE", "struct semaphore", 0, own_class=False),   # semaphore.h:21-29
     StaticDefiner("DEFINE_SEQLOCK", "seqlock_t", 0),
     StaticDefiner("DEFINE_RT_MUTEX", "struct rt_mutex", 0),
     StaticDefiner("DEFINE_WW_MUTEX", "struct ww_mutex", 0),
-    StaticDefiner("DECLARE_WAIT_QUEUE_HEAD", "wait_queue_head_t", 0),
+    StaticDefiner("DECLARE_WAIT_QUEUE_HEAD", "wait_queue_head_t", 0, own_class=False),   # wait.h .lock
     StaticDefiner("DEFINE_STATIC_PERCPU_RWSEM", "struct percpu_rw_semaphore", 0),
     StaticDefiner("DEFINE_PERCPU_RWSEM", "struct percpu_rw_semaphore", 0),
 ]

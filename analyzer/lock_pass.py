@@ -57,7 +57,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "13"
+VERSION = "14"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -221,13 +221,21 @@ class _Pass:
         for _fid, name, body in sorted(_fetch(con,
                 "SELECT file_id, name, body FROM macros WHERE NOT is_function_like AND body IS NOT NULL "
                 "AND regexp_full_match(trim(body), "
-                    "'[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?')"
+                    "'\\(?[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+\\)?|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?')"
                 ), key=lambda r: self._path_rank(r[0])):
             body = body.strip()
-            if "." in body:
+            # `#define d_lock d_lockref.lock` names a member; `#define futex_queues (__futex_data.queues)`
+            # (kernel/futex/core.c), in parentheses, an object
+            if "." in body and not body.startswith("("):
                 m.member_alias.setdefault(name, body)
             elif body.strip("()") != name:
                 m.object_macros.setdefault(name, body)
+        # object-like macros that are a string list: static const char *buf[] = RCU_NODE_NAME_INIT
+        self._brace_macros: dict[str, list[str]] = defaultdict(list)
+        for name, body in _fetch(con,
+                "SELECT name, trim(body) FROM macros WHERE NOT is_function_like AND trim(body) LIKE '{%\"%}' "
+                "ORDER BY file_id, line"):
+            self._brace_macros[name].append(body)
         defs = []
         for fid, name, params, body, line in _fetch(con,
                 "SELECT file_id, name, params, body, line FROM macros WHERE is_function_like"):
@@ -915,8 +923,10 @@ class _Pass:
                     kind = r.lock_kind(Type(f.type.base))
                     is_arr = arr or f.type.arr > 0
                     if kind is not None and f.type.ptr <= 1:
+                        # file and line of the struct that declares the member (mm_struct's context.lock is
+                        # in arch/x86/include/asm/mmu.h, not include/linux/mm_types.h)
                         out.append((d.struct_id, d.label, ".".join(path + (name,)), f.type.base, kind, is_arr,
-                                    f.type.ptr == 1, d.file_id, f.line))
+                                    f.type.ptr == 1, cur.file_id, f.line))
                     elif t.base.startswith("#") and not t.ptr and depth < 6:
                         for nd in self.model.structs.get(t.base, []):
                             stack.append((nd, path + (name,), is_arr, depth + 1))
@@ -975,7 +985,21 @@ class _Pass:
             sym = args[d.symbol_arg].strip()
             globals_out.append((sym, fid, line, d.lock_type, _LOCK_TYPES[d.lock_type].lock_kind, None, macro,
                                 bool(is_static), d.is_percpu and caller is None, caller))
-            inits.append((fid, caller, line, macro, sym, sym, None, "global", None, None, sym, 1.0, None))
+            if d.own_class:
+                inits.append((fid, caller, line, macro, sym, sym, None, "global", None, None, sym, 1.0, None))
+            # the lock members the definer's initializer names: (console_sem).lock, rtnl_mutex.wait_lock
+            st = r.canon(Type(d.lock_type))
+            for path, iname, iargs in _static_inits(self._definer_text(macro, list(args), fid)):
+                path = _arg_path(iargs[0], sym) or path if iargs else path
+                if not iargs or not path:
+                    continue
+                member = ".".join(path)
+                lk = STATIC_INITIALIZERS[iname]
+                globals_out.append((sym, fid, line, self._member_type(st.base, path, fid) or lk, lk, member,
+                                    macro, bool(is_static), d.is_percpu and caller is None, caller))
+                inits.append((fid, caller, line, iname, iargs[0], fold_ws(iargs[0]), None,
+                              "percpu" if d.is_percpu else "global", struct_label(self.model, st.base),
+                              member, sym, 1.0, None))
         # variables of a lock type with static storage, and struct variables whose initializer sets locks
         static_macros = self.static_macros
         init_names = static_macros | set(STATIC_INITIALIZERS)
@@ -1008,6 +1032,7 @@ class _Pass:
             for path, iname, args in _static_inits(text):
                 if not args:
                     continue
+                path = _arg_path(args[0], name) or path
                 cname = fold_ws(args[0])
                 lk = STATIC_INITIALIZERS[iname]
                 member = ".".join(path) or None
@@ -1031,6 +1056,7 @@ class _Pass:
                 body = text[m.end() - 1:_brace_end(text, m.end() - 1)]
                 st = r.canon(Type(vtype))
                 for path, iname, iargs in _static_inits(body):
+                    path = _arg_path(iargs[0], name) or path if iargs else path
                     if not iargs or not path:
                         continue
                     lk = STATIC_INITIALIZERS[iname]
@@ -1041,6 +1067,19 @@ class _Pass:
                     inits.append((fid, None, line, iname, iargs[0], fold_ws(iargs[0]), None, "global",
                                   struct_label(self.model, st.base), member, name, 1.0, None))
         return _dedup(globals_out, key=lambda g: (g[0], g[1], g[5], g[9])), inits
+
+    def _definer_text(self, macro: str, args: list[str], fid: int) -> str:
+        """A definer call expanded down to its lock initializers: DEFINE_SEMAPHORE(s) -> struct semaphore
+        s = { .lock = __RAW_SPIN_LOCK_UNLOCKED((s).lock), ... } (initializers of a whole lock object,
+        __SEMAPHORE_INITIALIZER, __MUTEX_INITIALIZER, are expanded; those of a spinlock are leaves)."""
+        text = self.macros.expand(macro, args, fid) or ""
+        names = self.static_macros | {n for n, k in STATIC_INITIALIZERS.items() if k in _CONTAINER_KINDS}
+        for _ in range(4):
+            calls = find_calls(text, names)
+            if not calls:
+                break
+            text = _expand_inline(text, calls, self.macros, fid)
+        return text
 
     def _member_type(self, key: str, path: tuple[str, ...], fid: int) -> str | None:
         t = None
@@ -1086,7 +1125,9 @@ class _Pass:
     def _array_names(self, ini, args: list[str], sc: Scope) -> list[str]:
         """Names taken from a static array of string literals: sb_writers_name[i] in fs/super.c, and
         af_family_slock_key_strings[sk->sk_family] in net/core/sock.c, whose items a macro writes
-        ({ _sock_locks("slock-") } -> "slock-" "AF_UNSPEC", "slock-" "AF_UNIX", ...)."""
+        ({ _sock_locks("slock-") } -> "slock-" "AF_UNSPEC", "slock-" "AF_UNIX", ...), or that an
+        object-like macro holds (buf[] = RCU_NODE_NAME_INIT in kernel/rcu/tree.c: every #if alternative of
+        include/linux/rcu_node_tree.h, "rcu_node_0" to "rcu_node_3")."""
         if ini is None or ini.name_from != "literal" or ini.name_arg is None or ini.name_arg >= len(args):
             return []
         m = re.fullmatch(r"[\s(]*([A-Za-z_]\w*)\s*\[[^\]]*\][\s)]*", args[ini.name_arg])
@@ -1096,14 +1137,18 @@ class _Pass:
         if v is None or not v.initializer:
             return []
         body = v.initializer.strip()
-        if not (body.startswith("{") and body.endswith("}")):
-            return []
-        items: list[str] = []
-        for x in _split_top(body[1:-1]):
-            call = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*", x, re.S)
-            text = self.macros.expand(call.group(1), _split_top(call.group(2)), v.file_id) if call else None
-            items += _split_top(text) if text is not None else [x]
-        names = [string_value(x) for x in items if x.strip()]
+        bodies = self._brace_macros.get(body, [body])
+        names: list[str | None] = []
+        for body in bodies:
+            if not (body.startswith("{") and body.endswith("}")):
+                return []
+            items: list[str] = []
+            for x in _split_top(body[1:-1]):
+                call = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*", x, re.S)
+                text = self.macros.expand(call.group(1), _split_top(call.group(2)), v.file_id) \
+                    if call else None
+                items += _split_top(text) if text is not None else [x]
+            names += [n for n in (string_value(x) for x in items if x.strip()) if n not in names]
         return names if names and all(names) else []
 
     def _init_row(self, fid: int, caller: str, line: int, prim: str, args: list[str], sc: Scope,
@@ -1125,7 +1170,9 @@ class _Pass:
                 m = re.fullmatch(r"\s*&?\s*\(?\s*([A-Za-z_]\w*)\s*\)?\s*", args[ini.name_arg])
                 cname = m.group(1) + "_mutex" if m else None
         key = args[ini.key_arg] if ini.key_arg is not None and ini.key_arg < len(args) else None
-        obj = self.resolver.lock_object(lock_arg, sc, "pointer") if lock_arg else Obj("unknown", confidence=0)
+        lock_text = f"&({lock_arg})->{ini.member}" if ini.member and lock_arg else lock_arg
+        obj = self.resolver.lock_object(lock_text, sc, "pointer") if lock_arg else \
+            Obj("unknown", confidence=0)
         kind = obj.kind
         if ini.lock_kind == "lockdep_map" and not prim.startswith("lockdep_set_class"):
             if kind in ("field", "global", "percpu", "local", "param"):
@@ -1154,6 +1201,8 @@ _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
 _IF_ZERO = frozenset({"interruptible", "killable"})   # acquire variants that fail with a nonzero result
+#: Lock types whose static initializer sets lock members (semaphore.h, mutex.h, rwsem.h, wait.h, rtmutex.h).
+_CONTAINER_KINDS = frozenset({"semaphore", "mutex", "rwsem", "waitqueue", "rt_mutex"})
 _EXIT_WORD = re.compile(r"\b(?:return|break|goto)\b")
 _NOT_TYPES = frozenset({"return", "goto", "else", "do", "break", "continue", "case", "typeof", "sizeof"})
 
@@ -1357,6 +1406,14 @@ def _call_end(text: str, off: int) -> int:
 
 
 _DESIG = re.compile(r"\s*((?:\.\s*[A-Za-z_]\w*|\[[^\]]*\])(?:\s*\.\s*[A-Za-z_]\w*|\s*\[[^\]]*\])*)\s*=(?!=)")
+
+
+def _arg_path(arg: str, name: str) -> tuple[str, ...]:
+    """Member path an initializer argument names in variable `name`: `(work).wait.lock` -> (wait, lock).
+    (A positional initializer, { 0, __SWAIT_QUEUE_HEAD_INITIALIZER((work).wait) } in completion.h, has
+    no designator to read the path from.)"""
+    m = re.fullmatch(r"\(?\s*" + re.escape(name) + r"\s*\)?((?:\s*\.\s*[A-Za-z_]\w*)+)", arg.strip())
+    return tuple(re.findall(r"[A-Za-z_]\w*", m.group(1))) if m else ()
 
 
 def _static_inits(text: str) -> list[tuple[tuple[str, ...], str, list[str]]]:

@@ -140,3 +140,36 @@ def test_functions_that_return_with_a_lock_held_are_wrappers(retry):
     assert sites == {(80, "task_rq_lock", "acquire", "rq", "__lock"),
                      (80, "task_rq_lock", "acquire", "task", "pi_lock"),
                      (84, "lock_sighand", "try", "sighand_struct", "siglock")}
+
+
+@pytest.fixture(scope="module")
+def names(tmp_path_factory):
+    c = build(tmp_path_factory.mktemp("names") / "n.duckdb", FIXTURES / "locks" / "names",
+              ["names.c", "ctx.h"])
+    lock_pass.run(c, None)
+    yield c
+    c.close()
+
+
+def test_class_names_of_initializer_macros(names):
+    inits = {}
+    for r in names.execute("SELECT class_name, object_kind, struct_name, field_path, symbol FROM lock_inits "
+                           "WHERE class_name IS NOT NULL").fetchall():
+        inits.setdefault(r[0], set()).add(r[1:])
+    # the semaphore's .lock is the class, named by the stringified (name).lock; the semaphore has no map
+    assert inits["(console_sem).lock"] == {("global", "semaphore", "lock", "console_sem")}
+    assert "console_sem" not in inits
+    # init_swait_queue_head(&x->wait) names the .lock member of its argument
+    assert inits["&x->wait"] == {("field", "completion", "wait.lock", None)}
+    # a positional initializer: the path comes from the argument (done).wait.lock
+    assert inits["(done).wait.lock"] == {("global", "completion", "wait.lock", "done")}
+    # names from a string list an object-like macro holds, every #if alternative
+    assert inits["rn_0"] == inits["rn_1"] == {("field", "rnode", "lock", None)}
+    # an object-like macro whose body is a member path in parentheses is followed
+    assert inits["&hb_queues[i].lock"] == {("field", "hb", "lock", None)}
+
+
+def test_lock_field_of_an_embedded_struct_is_where_its_struct_declares_it(names):
+    rows = names.execute("SELECT f.path, l.line FROM lock_fields l JOIN files f USING (file_id) "
+                         "WHERE struct_name = 'mm' AND field_path = 'context.lock'").fetchall()
+    assert rows == [("ctx.h", 7)]
