@@ -102,3 +102,40 @@ def test_lock_names_read_in_source(con):
     # with sb_writers_name = {"sb_writers", "sb_pagefaults", "sb_internal"}
     assert ("field", "super_block", "s_writers.rw_sem", None, "fs/super.c") in ask("sb_writers#3")
     assert ask("no_lock_has_this_name") == set()
+
+
+def test_functions_returning_with_the_lock_held(con):
+    """task_rq_lock (kernel/sched/core.c:642-679) locks p->pi_lock and rq->__lock, checks, unlocks and
+    retries; it returns rq with both held. lock_timer_base (kernel/time/timer.c:982-1005) returns base with
+    base->lock held; __lock_task_sighand (kernel/signal.c:1394) returns sighand locked, or NULL."""
+    w = set(con.execute("SELECT name, op, param_index, struct_name, field_path "
+                        "FROM lock_wrappers").fetchall())
+    assert {("task_rq_lock", "acquire", 0, "task_struct", "pi_lock"),
+            ("task_rq_lock", "acquire", None, "rq", "__lock"),
+            ("__task_rq_lock", "acquire", None, "rq", "__lock"),
+            ("lock_timer_base", "acquire", None, "timer_base", "lock"),
+            ("__lock_task_sighand", "try", None, "sighand_struct", "siglock"),
+            ("lock_task_sighand", "try", None, "sighand_struct", "siglock")} <= w
+
+    def site(path: str, line: int) -> set[tuple]:
+        return set(con.execute(
+            "SELECT s.primitive, s.op, s.struct_name, s.field_path FROM lock_sites s JOIN files f USING "
+            "(file_id) WHERE f.path = ? AND s.line = ? AND s.op <> 'release'", [path, line]).fetchall())
+
+    # kernel/sched/core.c:2981 in __set_cpus_allowed_ptr: rq = task_rq_lock(p, &rf);
+    assert site("kernel/sched/core.c", 2981) == {("task_rq_lock", "acquire", "rq", "__lock"),
+                                                 ("task_rq_lock", "acquire", "task_struct", "pi_lock")}
+    # kernel/time/timer.c:1274 in add_timer_on: base = lock_timer_base(timer, &flags);
+    assert site("kernel/time/timer.c", 1274) == {("lock_timer_base", "acquire", "timer_base", "lock")}
+    # kernel/signal.c:1304: if (lock_task_sighand(p, &flags)) {
+    assert site("kernel/signal.c", 1304) == {("lock_task_sighand", "try", "sighand_struct", "siglock")}
+
+
+def test_lock_field_of_an_embedded_struct_names_its_declaring_header(con):
+    # mm_struct embeds mm_context_t context (include/linux/mm_types.h); its ldt_usr_sem and lock are
+    # declared in arch/x86/include/asm/mmu.h:39 and :47
+    rows = set(con.execute(
+        "SELECT l.field_path, f.path, l.line FROM lock_fields l JOIN files f USING (file_id) "
+        "WHERE l.struct_name = 'mm_struct' AND l.field_path LIKE 'context.%'").fetchall())
+    assert rows == {("context.ldt_usr_sem", "arch/x86/include/asm/mmu.h", 39),
+                    ("context.lock", "arch/x86/include/asm/mmu.h", 47)}
