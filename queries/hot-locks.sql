@@ -1,5 +1,6 @@
 -- name: hot-locks
 -- description: Locks that carry a large share of the events or of the wait time of their runtime x workload x mode, with cumulative shares
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id
 -- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
@@ -11,7 +12,7 @@
 -- waits alone when some runs also count acquisitions (lima-trace --mmap-lock, lock_stat imports).
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
-                                              event := $event) x
+                                              event := $event, run := $run) x
 ),
 g AS (
     SELECT e.runtime, e.workload, e.mode, e.object_key, any_value(e.status) AS status,

@@ -1,5 +1,6 @@
 -- name: lock-objects
 -- description: Each traced lock with its acquisition site and the kernel object it locks (struct.field or global), a confidence, or why it is unresolved
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id
 -- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
@@ -13,7 +14,7 @@
 -- contentions (contended events, waits).
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
-                                              event := $event) x
+                                              event := $event, run := $run) x
     WHERE $status IS NULL OR x.status = $status
 )
 SELECT e.runtime, e.workload, e.mode AS mode, e.lock, e.lock_type, e.object,

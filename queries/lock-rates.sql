@@ -1,5 +1,6 @@
 -- name: lock-rates
 -- description: Lock events per second for each object, averaged and medianed over the repeated runs of a runtime x workload x mode
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id
 -- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
@@ -14,6 +15,7 @@ WITH runs AS (
     FROM trace_runs r
     WHERE r.duration_s > 0
       AND ($runtime IS NULL OR r.runtime = $runtime)
+      AND ($run IS NULL OR r.run_id = $run)
       AND ($workload IS NULL OR r.workload = $workload)
       AND ($mode IS NULL OR r.mode = $mode)
 ),
@@ -26,7 +28,7 @@ per_run AS (
            sum(e.count) / any_value(runs.duration_s) AS rate,
            any_value(e.status) AS status
     FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
-                                     event := $event) e
+                                     event := $event, run := $run) e
     JOIN runs ON runs.run_id = e.run_id
     GROUP BY e.runtime, e.workload, e.mode, e.object_key, e.run_id
 ),

@@ -1,5 +1,6 @@
 -- name: object-summary
 -- description: Lock traffic rolled up per kernel object type (struct; globals, ambiguous and unresolved in their own rows): which kernel objects each runtime touches
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id
 -- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
@@ -12,7 +13,7 @@ WITH e AS (
                 WHEN x.status = 'ambiguous' AND x."struct" IS NOT NULL THEN x."struct"
                 ELSE '(' || x.status || ')' END AS struct_type
     FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
-                                     event := $event) x
+                                     event := $event, run := $run) x
 )
 SELECT e.runtime, e.struct_type, count(DISTINCT e.object_key) AS objects,
        list_sort(list_distinct(list(coalesce(e.field, e.symbol)))) AS fields_or_symbols,

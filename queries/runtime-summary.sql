@@ -1,5 +1,6 @@
 -- name: runtime-summary
 -- description: One row per runtime x workload x mode: runs, events, events per second, distinct objects and structs, how much was resolved, wait time, lost events
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id
 -- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
@@ -12,6 +13,7 @@
 WITH runs AS (
     SELECT r.* FROM trace_runs r
     WHERE ($runtime IS NULL OR r.runtime = $runtime)
+      AND ($run IS NULL OR r.run_id = $run)
       AND ($workload IS NULL OR r.workload = $workload)
       AND ($mode IS NULL OR r.mode = $mode)
 ),
@@ -34,7 +36,7 @@ eg AS (
            nullif(count(DISTINCT e.lock_name), 0) AS lock_classes,
            coalesce(sum(e.wait_ns_total), 0) AS wait_ns
     FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
-                                     event := $event) e
+                                     event := $event, run := $run) e
     JOIN runs ON runs.run_id = e.run_id
     GROUP BY e.runtime, e.workload, e.mode
 )

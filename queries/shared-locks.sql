@@ -1,5 +1,6 @@
 -- name: shared-locks
 -- description: Kernel objects locked by more than one runtime, or by more than one tenant (cgroup) in a run: the interference surface
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id (objects its tenants share)
 -- param: runtime VARCHAR @trace_runs.runtime null  Only objects this runtime takes part in
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
@@ -17,7 +18,7 @@
 -- --mmap-lock run counts acquisitions the others do not see); compare contentions, or pick --event.
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := NULL, workload := $workload, mode := $mode,
-                                              event := $event) x
+                                              event := $event, run := $run) x
 ),
 setup AS (  -- how each run was recorded
     SELECT r.run_id,

@@ -1,5 +1,6 @@
 -- name: top-locks
 -- description: The most taken (or most waited-for) locks per runtime, workload and mode, with the kernel objects they protect
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id
 -- param: runtime VARCHAR @trace_runs.runtime null  Only this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
@@ -19,7 +20,7 @@
 -- traced with --mmap-lock adds every mmap_lock acquisition to acquisitions, never to contentions.
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
-                                              event := $event) x
+                                              event := $event, run := $run) x
 ),
 g AS (
     SELECT e.runtime, e.workload, e.mode, e.object_key,

@@ -1,5 +1,6 @@
 -- name: unique-locks
 -- description: Kernel objects locked under one runtime only (within the workload/mode filters): what sets a runtime apart
+-- param: run VARCHAR @trace_runs.run_id null  Only this run id
 -- param: runtime VARCHAR @trace_runs.runtime null  Only the objects unique to this runtime
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
@@ -9,7 +10,7 @@
 -- events = acquisitions (acquire events) + contentions (contended events, waits) of the kinds --event keeps.
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := NULL, workload := $workload, mode := $mode,
-                                              event := $event) x
+                                              event := $event, run := $run) x
 ),
 only_one AS (
     SELECT e.object_key FROM e GROUP BY e.object_key HAVING count(DISTINCT e.runtime) = 1

@@ -132,7 +132,7 @@ def test_the_event_filter_is_written_once():
         assert "lock_object_counts_filtered(" in sql, name
         assert "'release'" not in sql and "lock_object_counts_current" not in sql, name
     filt = catalog["lock_object_counts_filtered"]
-    assert [p.name for p in filt.params] == ["runtime", "workload", "mode", "event"]
+    assert [p.name for p in filt.params] == ["run", "runtime", "workload", "mode", "event"]
     assert "x.event <> 'release'" in filt.sql
 
 
@@ -145,3 +145,24 @@ def test_install_order_reads_a_macro_name_only_as_a_call():
     view = parse_query_file("-- name: map_x\n-- kind: view\n-- description: d\nSELECT 1 AS lock_name",
                             "map_x.sql")
     assert [q.name for q in ordered({"lock-name": macro, "map_x": view})] == ["map_x", "lock-name"]
+
+
+def test_run_filters_the_aggregations_and_is_checked(db, capsys):
+    """r1 and r4 are both fc/mmap/coldstart: --run r4 keeps r4's events only (mm_struct.mmap_lock: 20 from
+    stack 1 and 3 under class &mm->mmap_lock#2)."""
+    import json
+
+    for name in ("top-locks", "lock-objects", "shared-locks", "hot-locks", "unique-locks", "object-summary",
+                 "runtime-summary", "lock-rates"):
+        assert main([name, "--run", "r4", "--db", str(db), "--format", "json"]) == 0, name
+        capsys.readouterr()
+    assert main(["top-locks", "--run", "r4", "--db", str(db), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["runs"] for r in rows} == {1}
+    assert [r["events"] for r in rows if r["object"] == "mm_struct.mmap_lock"] == [23]
+    assert main(["lock-objects", "--run", "r2", "--db", str(db), "--format", "json"]) == 0
+    assert {r["runtime"] for r in json.loads(capsys.readouterr().out)} == {"runc"}
+    assert main(["top-locks", "--run", "r9", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lima-query: top-locks: --run must be a value of trace_runs.run_id in this "
+                          "database (r1, r2, r3, r4), not 'r9'")
