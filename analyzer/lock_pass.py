@@ -65,6 +65,7 @@ _LOCK_TYPES = lock_type_map()
 _DEFINERS = {d.name: d for d in STATIC_DEFINERS}
 _MEMBER_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 _MAX_ROUNDS = 40
+_FILES_KEPT = 2000   # source files kept split in lines (Pass.lines)
 #: A function is taken for a wrapper only when its body is this short (mmap_write_lock, inode_lock,
 #: raw_spin_rq_lock_nested are 3-25 lines); long functions that return with a lock held are sites only.
 _WRAPPER_MAX_LINES = 40
@@ -344,7 +345,9 @@ class _Pass:
         return sc
 
     def lines(self, file_id: int) -> list[str]:
-        got = self._file_lines.get(file_id)
+        """Lines of a source file; the most recently used files stay read (headers are read again and
+        again: their inline functions' bodies and returns)."""
+        got = self._file_lines.pop(file_id, None)
         if got is None:
             got = []
             if self.root is not None and file_id in self.paths:
@@ -352,9 +355,9 @@ class _Pass:
                     got = (self.root / self.paths[file_id]).read_text("utf-8", "replace").split("\n")
                 except OSError:
                     got = []
-            if len(self._file_lines) > 400:
-                self._file_lines.clear()
-            self._file_lines[file_id] = got
+            if len(self._file_lines) >= _FILES_KEPT:
+                del self._file_lines[next(iter(self._file_lines))]   # the least recently used
+        self._file_lines[file_id] = got
         return got
 
     def body(self, function_id: int) -> str:
