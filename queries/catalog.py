@@ -9,6 +9,9 @@ Header format (documented in queries/README.md), one `--` comment line each, bef
     -- param: runtime VARCHAR null  Only this runtime
     -- param: limit INTEGER 100  Rows at most
     -- empty: What an empty answer means   (optional: printed on stderr when the query returns no rows)
+    -- empty-when: SQL | message           (optional, repeatable: evaluated in order when the query returns
+                                            no rows; the first SQL condition that is true gives the message,
+                                            else `empty:`. SQL may use the $parameters, message {parameter})
 
 A `param:` line is `NAME TYPE [CHECK ...] DEFAULT  DESCRIPTION`, DEFAULT being a literal, `null` or
 `required`. A CHECK token says which values are allowed (lima-query refuses others, exit 2):
@@ -42,7 +45,7 @@ KINDS = ("query", "view", "layer")
 #: Range of the integer types (DuckDB INTEGER is 32-bit, BIGINT 64-bit).
 _INT_RANGE = {"INTEGER": (-2**31, 2**31 - 1), "BIGINT": (-2**63, 2**63 - 1)}
 
-_HEADER = re.compile(r"^--\s*(name|kind|description|param|empty):\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(name|kind|description|param|empty|empty-when):\s*(.*?)\s*$")
 _PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+([A-Z]+)\s+(.*)$")
 _BOUND = re.compile(r"^(>=|<=|>|<)(-?[0-9]+(?:\.[0-9]+)?)$")
 _CHOICES = re.compile(r"^[A-Za-z0-9_.-]+(?:\|[A-Za-z0-9_.-]+)+$")
@@ -165,6 +168,7 @@ class QueryFile:
     path: str
     extra: dict[str, str] = field(default_factory=dict)
     empty: str | None = None
+    empty_when: tuple[tuple[str, str], ...] = ()  # (SQL condition, message), tried in order
 
     @property
     def internal(self) -> bool:
@@ -198,6 +202,7 @@ def parse_query_file(text: str, path: str) -> QueryFile:
     """Parse the header and body of one query file; CatalogError with the file and line when malformed."""
     meta: dict[str, str] = {}
     params: list[Param] = []
+    empty_when: list[tuple[str, str]] = []
     body_start = 0
     lines = text.splitlines()
     for i, line in enumerate(lines):
@@ -212,6 +217,11 @@ def parse_query_file(text: str, path: str) -> QueryFile:
         key, value = m.groups()
         if key == "param":
             params.append(_parse_param(value, f"{path}:{i + 1}"))
+        elif key == "empty-when":
+            cond, sep, message = value.partition(" | ")
+            if not sep or not cond.strip() or not message.strip():
+                raise CatalogError(f"{path}:{i + 1}: empty-when line must be 'SQL condition | message'")
+            empty_when.append((cond.strip(), message.strip()))
         else:
             meta[key] = value
     else:
@@ -231,10 +241,16 @@ def parse_query_file(text: str, path: str) -> QueryFile:
         raise CatalogError(f"{path}: uses undeclared parameter(s) {names}")
     if declared - used:
         raise CatalogError(f"{path}: declares unused parameter(s) {', '.join(sorted(declared - used))}")
+    for cond, message in [*empty_when, ("", meta.get("empty", ""))]:
+        unknown = (set(_DOLLAR.findall(_strip_sql_comments_and_strings(cond)))
+                   | set(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", message))) - declared
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            raise CatalogError(f"{path}: empty-when uses undeclared parameter(s) {names}")
     if kind == "view" and params:
         raise CatalogError(f"{path}: a view takes no parameters")
     return QueryFile(meta["name"], kind, meta["description"], tuple(params), sql, path,
-                     empty=meta.get("empty"))
+                     empty=meta.get("empty"), empty_when=tuple(empty_when))
 
 
 def _parse_param(value: str, where: str) -> Param:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import textwrap
 
@@ -12,7 +13,7 @@ from lima.queries.catalog import CatalogError, QueryFile, find_query, load_catal
 from lima.queries.install import install_views, mappings_stale, needs_install, use_caches
 from lima.queries.output import FORMATS, OutputError, emit
 
-__all__ = ["main", "run_query"]
+__all__ = ["main", "run_query", "bind_params", "empty_message"]
 
 USAGE = """\
 lima-query NAME [--PARAM VALUE ...] [--db PATH] [--format FMT] [--output FILE]
@@ -41,6 +42,18 @@ def run_query(con: duckdb.DuckDBPyConnection, q: QueryFile,
     Given values are checked against the header (type, bounds, choices, database set): CatalogError
     '<query>: --<param> must be ..., not ...' when one is not allowed.
     """
+    bound = bind_params(con, q, values)
+    cur = con.execute(q.sql, bound) if bound else con.execute(q.sql)
+    columns = [d[0] for d in cur.description]
+    return columns, cur.fetchall()
+
+
+def bind_params(con: duckdb.DuckDBPyConnection, q: QueryFile,
+                values: dict[str, object] | None = None) -> dict[str, object]:
+    """Every parameter of Q with its checked value (the given one, else the default).
+
+    CatalogError when a value is refused, a required one is missing or a name is unknown.
+    """
     values = dict(values or {})
     bound: dict[str, object] = {}
     for p in q.params:
@@ -58,9 +71,29 @@ def run_query(con: duckdb.DuckDBPyConnection, q: QueryFile,
             bound[p.name] = p.default_value()
     for extra in values:
         q.param(extra)  # raises with close matches
-    cur = con.execute(q.sql, bound) if bound else con.execute(q.sql)
-    columns = [d[0] for d in cur.description]
-    return columns, cur.fetchall()
+    return bound
+
+
+def empty_message(con: duckdb.DuckDBPyConnection, q: QueryFile, bound: dict[str, object]) -> str | None:
+    """Why Q returned no rows: the message of the first `empty-when` condition that holds, else `empty:`.
+
+    Each condition is run as `SELECT (condition)` with the parameters it names; {name} in the message
+    (and in `empty:`) is replaced by the parameter's value.
+    """
+    chosen = q.empty
+    for cond, message in q.empty_when:
+        names = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", cond))
+        args = {n: bound.get(n) for n in names}
+        if con.execute(f"SELECT ({cond})", args).fetchone()[0]:
+            chosen = message
+            break
+    if chosen is None:
+        return None
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: _shown(bound.get(m.group(1))), chosen)
+
+
+def _shown(value: object) -> str:
+    return "NULL" if value is None else str(value)
 
 
 def _list(catalog: dict[str, QueryFile], fmt: str, output: str | None) -> None:
@@ -149,17 +182,22 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         values = _parse_params(rest, q)
         con = _open(args.db)
+        why = None
         try:
             if q.kind == "view":
                 cur = con.execute(f"SELECT * FROM {q.sql_name}")
                 columns, rows = [d[0] for d in cur.description], cur.fetchall()
+                why = None if rows else q.empty
             else:
-                columns, rows = run_query(con, q, values)
+                bound = bind_params(con, q, values)
+                cur = con.execute(q.sql, bound) if bound else con.execute(q.sql)
+                columns, rows = [d[0] for d in cur.description], cur.fetchall()
+                why = None if rows else empty_message(con, q, bound)
         finally:
             con.close()
         emit(columns, rows, args.format, args.output, title=q.name)
-        if not rows and q.empty:
-            print(f"lima-query: {q.name}: {q.empty}", file=sys.stderr)
+        if why:
+            print(f"lima-query: {q.name}: {why}", file=sys.stderr)
         return 0
     except (CatalogError, LimaDbError, OutputError) as e:
         print(f"lima-query: {e}", file=sys.stderr)

@@ -7,6 +7,10 @@
 -- param: status VARCHAR resolved|ambiguous|unresolved null  Only resolved, ambiguous or unresolved rows
 -- param: limit INTEGER >=1 200  Rows at most (most events first)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
+-- empty-when: NOT EXISTS (SELECT 1 FROM lock_events) | the trace runs of this database recorded no lock event
+-- empty-when: NOT EXISTS (SELECT 1 FROM lock_object_counts_filtered(run := $run, runtime := $runtime, workload := $workload, mode := $mode, event := $event)) | no lock event in the runs these filters select (run {run}, runtime {runtime}, workload {workload}, mode {mode}) of the kind asked (event {event}; NULL: every kind but release)
+-- empty: no lock event of status {status} with these filters (lima-query lock-objects without --status shows every status)
 --
 -- One row per (runtime, workload, mode, lock, lock type, site, object), summed over runs. lock is the
 -- lockdep class name, else the global symbol at the address, else the address. events = the events of

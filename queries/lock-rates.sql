@@ -6,6 +6,7 @@
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
 -- param: limit INTEGER >=1 20  Rows at most per runtime x workload x mode (highest mean rate first)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
 --
 -- rate of a run = events of the object in the run / trace_runs.duration_s. A run of the group where the
 -- object does not appear counts as rate 0 in the mean and the median. Runs without a duration are

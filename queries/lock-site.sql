@@ -5,7 +5,11 @@
 -- param: file VARCHAR null  Only in files whose path contains this text (static functions share names)
 -- param: op VARCHAR acquire|try|release null  Only acquire, try or release
 -- param: limit INTEGER >=1 500  Rows at most
--- empty: no lock site in a function of that name (is its file indexed? static functions may be in files you left out)
+-- empty-when: $file IS NOT NULL AND NOT EXISTS (SELECT 1 FROM files f WHERE contains(f.path, $file)) | no indexed file's path contains '{file}' (lima-index --only PATH adds a file)
+-- empty-when: NOT EXISTS (SELECT 1 FROM functions fn WHERE fn.name = $function) AND NOT EXISTS (SELECT 1 FROM macros m WHERE m.name = $function) | no function or macro named {function} in the index: check the name, or index the file that defines it (a static function lives in one file only)
+-- empty-when: $file IS NOT NULL AND NOT EXISTS (SELECT 1 FROM functions fn JOIN files f ON f.file_id = fn.file_id WHERE fn.name = $function AND contains(f.path, $file)) AND NOT EXISTS (SELECT 1 FROM macros m JOIN files f ON f.file_id = m.file_id WHERE m.name = $function AND contains(f.path, $file)) | {function} is indexed, but not in a file whose path contains '{file}' (lima-query lock-site --function {function} without --file lists every file)
+-- empty-when: $op IS NOT NULL AND EXISTS (SELECT 1 FROM lock_sites s JOIN files f ON f.file_id = s.file_id WHERE s.function = $function AND ($file IS NULL OR contains(f.path, $file))) | {function} has lock sites, but none with --op {op}
+-- empty: {function} is indexed but takes no lock itself: no lock primitive or lock wrapper is called in its body (locks taken by the functions it calls are theirs: run lock-site on those)
 --
 -- via shows the wrapper chain when the call reaches the primitive through wrappers
 -- (mmap_write_lock>down_write). object_kind: field (struct + member path), global / percpu (symbol),

@@ -6,6 +6,7 @@
 -- param: mode_b VARCHAR @trace_runs.mode warmup  Second mode
 -- param: limit INTEGER >=1 30  Rows at most per runtime x workload (largest difference first)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
 --
 -- per_run_a = events of the object in mode A / runs of mode A of that runtime x workload (0 when absent);
 -- ratio = per_run_a / per_run_b (NULL when B is 0).

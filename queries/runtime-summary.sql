@@ -5,6 +5,7 @@
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
 --
 -- lock_addrs = distinct lock addresses (lock instances; NULL when no event records an address),
 -- lock_classes = distinct lockdep class names (NULL when no event names a class), objects = distinct

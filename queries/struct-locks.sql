@@ -5,7 +5,9 @@
 -- param: limit INTEGER >=1 200  Rows at most
 -- param: arch VARCHAR alpha|arc|arm|arm64|csky|hexagon|ia64|loongarch|m68k|microblaze|mips|nios2|openrisc|parisc|powerpc|riscv|s390|sh|sparc|um|x86|xtensa x86  Architecture whose definitions are read (arch/ARCH/ ranks with the generic code)
 -- param: all_definitions BOOLEAN false  Merge the locks of every definition of each struct name (every arch, tools/ copies) instead of the best-ranked one
--- empty: no struct/union of that name has a lock member in the index, directly or in a struct it embeds
+-- empty-when: NOT EXISTS (SELECT 1 FROM structs s WHERE s.name = regexp_replace(trim($struct), '^(struct|union)\s+', '')) AND NOT EXISTS (SELECT 1 FROM typedefs t WHERE t.name = regexp_replace(trim($struct), '^(struct|union)\s+', '')) | no struct, union or typedef named '{struct}' in the index (a tag without 'struct ', as in mm_struct; is the header that defines it indexed?)
+-- empty-when: NOT coalesce($all_definitions, false) AND EXISTS (SELECT 1 FROM lock_fields lf WHERE lf.struct_name = regexp_replace(trim($struct), '^(struct|union)\s+', '')) | the definition of {struct} read for --arch {arch} has no lock member, nor embeds a struct with one; other definitions of that name do (--all_definitions true lists them)
+-- empty: {struct} is indexed but has no lock member, nor embeds a struct with one (a lock reached through a pointer member belongs to the struct pointed to: run struct-locks on that one)
 --
 -- field is the member path from the struct (inode: i_lock, i_data.i_pages.xa_lock). A lock of an
 -- embedded named struct (a member of type struct X or a typedef of it, not a pointer, not a lock type

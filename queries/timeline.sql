@@ -5,6 +5,8 @@
 -- param: workload VARCHAR @trace_runs.workload null  Only this workload
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
 -- param: interval_ms INTEGER >=1 1000  Interval length in milliseconds
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_events) | no run of this database streamed timed events (lima-trace --events N, or an import whose records carry a timestamp)
 --
 -- t_s is the interval start in seconds from the first event of the run. The object of an event is
 -- decided as in lock_event_objects (class name, then global symbol, then the stack's site).

@@ -7,6 +7,9 @@
 -- param: by VARCHAR events|acquisitions|contentions|wait events  Rank by events (acquisitions + contentions), acquisitions, contentions or wait (total wait time)
 -- param: limit INTEGER >=1 20  Rows at most per runtime x workload x mode
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
+-- empty-when: NOT EXISTS (SELECT 1 FROM lock_events) | the trace runs of this database recorded no lock event
+-- empty-when: NOT EXISTS (SELECT 1 FROM lock_object_counts_filtered(run := $run, runtime := $runtime, workload := $workload, mode := $mode, event := $event)) | no lock event in the runs these filters select (run {run}, runtime {runtime}, workload {workload}, mode {mode}) of the kind asked (event {event}; NULL: every kind but release)
 --
 -- A lock here is an object (object_key of lock_event_objects: struct.field or global symbol; an
 -- unresolved lock keeps its class name or site). How many locks are behind it, counted two ways:

@@ -6,6 +6,10 @@
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
 -- param: limit INTEGER >=1 50  Rows at most per runtime (most events first)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
+-- empty-when: NOT EXISTS (SELECT 1 FROM lock_events) | the trace runs of this database recorded no lock event
+-- empty-when: NOT EXISTS (SELECT 1 FROM lock_object_counts_filtered(run := $run, runtime := NULL, workload := $workload, mode := $mode, event := $event)) | no lock event in the runs these filters select (run {run}, runtime {runtime}, workload {workload}, mode {mode}) of the kind asked (event {event}; NULL: every kind but release)
+-- empty: no object is locked under one runtime only (with these filters; --runtime {runtime})
 --
 -- events = acquisitions (acquire events) + contentions (contended events, waits) of the kinds --event keeps.
 WITH e AS (

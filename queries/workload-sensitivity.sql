@@ -4,6 +4,7 @@
 -- param: mode VARCHAR @trace_runs.mode null  Only this run mode (coldstart, warmup)
 -- param: limit INTEGER >=1 30  Rows at most per runtime x mode (most workload-sensitive first)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
 --
 -- per_run(w) = events of the object in workload w / runs of w (0 when the object is absent from w), over
 -- the workloads the runtime ran in that mode. cv = stddev_pop / mean of per_run over those workloads.
