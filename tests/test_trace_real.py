@@ -135,9 +135,10 @@ def test_other_backends_compile_then_are_refused_at_load():
 
 
 def test_default_records_contended_waits_with_stacks(mmap_threads, tmp_path):
-    """The default: contended waits only, each with its wait time and a stack; no mmap_lock acquisition."""
+    """The default: contended waits only, each with its wait time and a stack; no mmap_lock acquisition.
+    4 threads x 10000 rounds: 18-300 waits at 3000 rounds, 200-2000 at 10000 (5 runs each, measured)."""
     db = tmp_path / "t.duckdb"
-    n, threads = 3000, 4
+    n, threads = 10000, 4
     out = trace(db, "--runtime", "host", "--mode", "coldstart", "--format", "json", "--run-id", "mm1",
                 "--", str(mmap_threads), str(threads), str(n))
     assert out.returncode == 0, out.stderr
@@ -177,9 +178,10 @@ def test_default_records_contended_waits_with_stacks(mmap_threads, tmp_path):
 
 def test_mmap_lock_every_stack_make_n_see_n(mmap_threads, tmp_path):
     """--mmap-lock --mmap-lock-stacks 1: every acquisition with its stack: each worker took the lock for
-    writing exactly n times in each path, at the address its contended waits name."""
+    writing exactly n times in each path, at the address its contended waits name (4 x 10000 rounds:
+    waits for sure, see the test above)."""
     db = tmp_path / "t.duckdb"
-    n, threads = 3000, 4
+    n, threads = 10000, 4
     out = trace(db, "--format", "json", "--run-id", "all", "--mmap-lock", "--mmap-lock-stacks", "1",
                 "--", str(mmap_threads), str(threads), str(n))
     assert out.returncode == 0, out.stderr
@@ -198,7 +200,7 @@ def test_mmap_lock_every_stack_make_n_see_n(mmap_threads, tmp_path):
     waited = {r[0] for r in con.execute(
         "SELECT DISTINCT lock_addr FROM lock_events WHERE event = 'contended' AND lock_type = 'rwsem' "
         "AND pid IN (SELECT unnest(?::UBIGINT[]))", [workers]).fetchall()}
-    assert len(mmap_lock) == 1 and waited == mmap_lock
+    assert len(mmap_lock) == 1 and mmap_lock <= waited   # waited: also an anon_vma rwsem, at times
     notes = con.execute("SELECT notes FROM trace_runs").fetchone()[0]
     assert notes == "--mmap-lock: every mmap_lock acquisition counted; a stack for each"
     summary = json.loads(out.stdout[out.stdout.index("{"):])
@@ -295,7 +297,8 @@ def test_database_held_by_a_reader(mmap_threads, tmp_path):
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ok"
-        out = trace(db, "--db-wait", "1", "--run-id", "busy", "--no-summary", "--",
+        # --mmap-lock: rows for sure (100 rounds of 2 threads may not contend at all)
+        out = trace(db, "--db-wait", "1", "--run-id", "busy", "--no-summary", "--mmap-lock", "--",
                     str(mmap_threads), "2", "100")
     finally:
         holder.kill()
