@@ -7,9 +7,12 @@
 -- param: limit INTEGER >=1 30  Rows at most per runtime x workload (largest difference first)
 -- param: event VARCHAR contended|acquire|release null  Only this event kind (contended, acquire, release); default every kind but release
 -- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
+-- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs a JOIN trace_runs b ON a.runtime = b.runtime AND a.workload = b.workload WHERE a.mode = coalesce($mode_a, 'coldstart') AND b.mode = coalesce($mode_b, 'warmup') AND ($runtime IS NULL OR a.runtime = $runtime) AND ($workload IS NULL OR a.workload = $workload)) | no runtime x workload (of --runtime {runtime}, --workload {workload}) has runs in both modes {mode_a} and {mode_b}: nothing to compare
 --
 -- per_run_a = events of the object in mode A / runs of mode A of that runtime x workload (0 when absent);
--- ratio = per_run_a / per_run_b (NULL when B is 0).
+-- ratio = per_run_a / per_run_b (NULL when B is 0). A runtime x workload without runs of both modes (runc
+-- traced in coldstart only) is left out: with no run of a mode there is nothing to compare (no row with
+-- NULL or 0 runs); the stderr note of an empty answer says when no group has both.
 WITH m AS (SELECT coalesce($mode_a, 'coldstart') AS a, coalesce($mode_b, 'warmup') AS b),
 runs AS (
     SELECT r.runtime, r.workload, r.mode, count(*) AS n
@@ -32,8 +35,8 @@ j AS (
     SELECT ev.*, m.a AS mode_a, m.b AS mode_b, ra.n AS runs_a, rb.n AS runs_b,
            coalesce(ev.n_a, 0) / ra.n AS per_run_a, coalesce(ev.n_b, 0) / rb.n AS per_run_b
     FROM ev CROSS JOIN m
-    LEFT JOIN runs ra ON ra.runtime = ev.runtime AND ra.workload = ev.workload AND ra.mode = m.a
-    LEFT JOIN runs rb ON rb.runtime = ev.runtime AND rb.workload = ev.workload AND rb.mode = m.b
+    JOIN runs ra ON ra.runtime = ev.runtime AND ra.workload = ev.workload AND ra.mode = m.a
+    JOIN runs rb ON rb.runtime = ev.runtime AND rb.workload = ev.workload AND rb.mode = m.b
 )
 SELECT j.runtime, j.workload, j.object_key AS object, j.status, j.mode_a, j.mode_b,
        j.runs_a, j.runs_b, round(j.per_run_a, 3) AS per_run_a, round(j.per_run_b, 3) AS per_run_b,

@@ -261,3 +261,13 @@ def test_output_formats(tmp_path, capsys):
     emit(cols, rows, "parquet", tmp_path / "o.parquet")
     back = duckdb.sql(f"SELECT * FROM '{tmp_path / 'o.parquet'}'").fetchall()
     assert back == [("a_b", 3, ["x", "y"]), ("c|d", None, None)]
+
+
+def test_mode_compare_leaves_out_a_group_missing_a_mode(db, capsys):
+    """runc ran mmap in coldstart only (r2): no runc row, rather than runs_b/per_run_b/difference NULL."""
+    assert main(["mode-compare", "--db", str(db), "--format", "json"]) == 0
+    assert {r["runtime"] for r in json.loads(capsys.readouterr().out)} == {"fc"}
+    assert main(["mode-compare", "--runtime", "runc", "--db", str(db), "--format", "csv"]) == 0
+    assert capsys.readouterr().err == (
+        "lima-query: mode-compare: no runtime x workload (of --runtime runc, --workload NULL) has runs in "
+        "both modes coldstart and warmup: nothing to compare\n")
