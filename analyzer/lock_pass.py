@@ -57,7 +57,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "14"
+VERSION = "15"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -583,6 +583,7 @@ class _Pass:
                 groups[(ident, r)] = [e for e in evs if e.obj.root_param in (r, None)]
         rows = []
         pending: dict[tuple, list[Event]] = {}   # groups whose paths decide (_held_at_return)
+        releasing: set[tuple] = set()            # ... of a function declared to release a lock
         sc = self.scope_of(function_id)
         balance: dict[str, int] = defaultdict(int)
         for e in events:
@@ -618,8 +619,13 @@ class _Pass:
                 # to the returns decide (below)
                 if n_acq and not long_body and (n_acq > n_rel or self._exits_between(fd, evs)):
                     pending[(_ident, root)] = evs
-                elif root is not None and n_rel > n_acq and evs[0].op == "release" and kind_balance < 0:
+                elif root is not None and n_rel > n_acq and evs[0].op == "release" and kind_balance < 0 \
+                        and self._annotated_releases(fd):
+                    # a long function declared `__releases(rq->lock)` (__set_cpus_allowed_ptr_locked):
+                    # without the annotation, a long function that commits what a long one began
+                    # (nilfs_transaction_begin/commit) would pass for a release wrapper
                     pending[(_ident, root)] = evs
+                    releasing.add((_ident, root))
                 continue
             pname = root
             pidx = None
@@ -641,14 +647,14 @@ class _Pass:
                          if v.scope == "param"), None)
             if root is not None and pidx is None:
                 continue
-            if max(held) < 0:
-                op, how = "release", "released on every return"
+            if max(held) < 0 or ((_ident, root) in releasing and min(held) < 0 and max(held) <= 0):
+                op, how = "release", f"released on {'every return' if max(held) < 0 else 'some returns'}"
                 last = pending[(_ident, root)][-1]
             elif min(held) >= 0 and max(held) > 0:
                 # held on some returns only: a function that returns the locked object or NULL
                 # (lock_task_sighand) tries; any other may have returned early on a failed try
                 op = "acquire" if min(held) > 0 else "try" if not void and fd.ret.ptr else None
-                if op is None:
+                if op is None or op == "try" and not self._returns_locked(fd, pending[(_ident, root)]):
                     continue
                 how = "held on every return" if min(held) > 0 else "held on some returns"
                 last = [e for e in pending[(_ident, root)] if e.op != "release"][-1]
@@ -664,6 +670,16 @@ class _Pass:
     def _returned_or_fixed(self, fd: FuncDef, sc: Scope | None, evs: list[Event]) -> bool:
         """The lock of a group reached from no parameter is in the object the function returns (`return
         rq;` after locking rq's lock), or is reached from no local at all (current->sighand->siglock)."""
+        name = self._lock_root(evs)
+        if name is None:
+            return False
+        scopes = {v.scope for v in sc.vars.get(name, [])} if sc is not None else set()
+        if "param" in scopes:
+            return False   # then the object has a root parameter: a known wrapper (lock_sock)
+        return "local" not in scopes or self._returns(fd, name)
+
+    def _lock_root(self, evs: list[Event]) -> str | None:
+        """The variable the last acquisition's lock expression starts from (rq in &rq->__lock)."""
         acq = [e for e in evs if e.op != "release"][-1]
         n = self.resolver.parse(acq.lock_expr or acq.arg_text)
         for _ in range(30):
@@ -675,15 +691,30 @@ class _Pass:
                 n = n[2][0][0]
             else:
                 break
-        if n[0] != "id":
-            return False
-        scopes = {v.scope for v in sc.vars.get(n[1], [])} if sc is not None else set()
-        if "param" in scopes:
-            return False   # then the object has a root parameter: a known wrapper (lock_sock)
-        if "local" not in scopes:
+        return n[1] if n[0] == "id" else None
+
+    def _returns_locked(self, fd: FuncDef, evs: list[Event]) -> bool:
+        """The function returns the object it locked: `return sighand;` after spin_lock(&sighand->siglock),
+        or the result of a call that returns it locked (`ret = __lock_task_sighand(..); return ret;`)."""
+        name = self._lock_root(evs)
+        if name is not None and self._returns(fd, name):
             return True
+        called = [e for e in evs if e.op != "release"][-1].called
         text = _strip_comments("\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]))
-        return re.search(r"\breturn\s*\(?\s*" + re.escape(n[1]) + r"\s*\)?\s*;", text) is not None
+        if re.search(r"\breturn\s*\(?\s*" + re.escape(called) + r"\s*\(", text):
+            return True
+        return any(self._returns(fd, m.group(1))
+                   for m in re.finditer(r"\b([A-Za-z_]\w*)\s*=\s*" + re.escape(called) + r"\s*\(", text))
+
+    def _returns(self, fd: FuncDef, name: str) -> bool:
+        """`return name;` is written in the function."""
+        text = _strip_comments("\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]))
+        return re.search(r"\breturn\s*\(?\s*" + re.escape(name) + r"\s*\)?\s*;", text) is not None
+
+    def _annotated_releases(self, fd: FuncDef) -> bool:
+        """The function's head (before its body) has a sparse `__releases(...)` annotation."""
+        head = "\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]).split("{", 1)[0]
+        return "__releases(" in head
 
     def _exits_between(self, fd: FuncDef, evs: list[Event]) -> bool:
         """A return, break or goto written between the first acquire and the last release of a group
