@@ -17,7 +17,7 @@ __all__ = ["main", "run_query", "bind_params", "empty_message"]
 
 USAGE = """\
 lima-query NAME [--PARAM VALUE ...] [--db PATH] [--format FMT] [--output FILE]
-       lima-query --list
+       lima-query --list [--all]
        lima-query NAME --help
        lima-query --install [--db PATH]"""
 
@@ -96,13 +96,21 @@ def _shown(value: object) -> str:
     return "NULL" if value is None else str(value)
 
 
-def _list(catalog: dict[str, QueryFile], fmt: str, output: str | None) -> None:
+def _list(catalog: dict[str, QueryFile], fmt: str, output: str | None, everything: bool) -> None:
+    """The user queries (kind query), then with EVERYTHING the internal layers (views and layer macros)."""
     rows = []
-    for name in sorted(catalog):
-        q = catalog[name]
+    for q in sorted(catalog.values(), key=lambda q: (q.internal, q.name)):
+        if q.internal and not everything:
+            continue
         params = " ".join(f"--{p.name}" + (" (required)" if p.required else "") for p in q.params)
-        rows.append((name, q.kind, q.description, params))
-    emit(["query", "kind", "description", "parameters"], rows, fmt, output, title="LIMA queries")
+        rows.append((q.name, "internal " + q.kind if q.internal else q.kind, q.description, params))
+    title = "LIMA queries and internal layers" if everything else "LIMA queries"
+    emit(["query", "kind", "description", "parameters"], rows, fmt, output, title=title,
+         wrap=("description", "parameters"))
+    hidden = sum(q.internal for q in catalog.values())
+    if not everything and fmt == "table" and output is None:
+        print(f"lima-query: {hidden} internal layers (views and table macros the queries build on) not "
+              "listed: lima-query --list --all", file=sys.stderr)
 
 
 def _query_help(q: QueryFile) -> str:
@@ -151,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Answer questions about kernel locks with queries/*.sql.",
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("name", nargs="?", help="query to run (lima-query --list shows them)")
-    ap.add_argument("--list", action="store_true", help="list every query, its description and parameters")
+    ap.add_argument("--list", action="store_true", help="list the queries, their descriptions and parameters")
+    ap.add_argument("--all", action="store_true",
+                    help="with --list: also the internal layers (map_* views, lock_event_objects, ...)")
     ap.add_argument("--install", action="store_true", help="(re)install the views and macros in the database")
     ap.add_argument("--db", default=None, help=f"database (default $LIMA_DB or {default_db_path()})")
     ap.add_argument("--format", default="table", choices=FORMATS, help="output format (default table)")
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.print_help()
             return 0
         if args.list:
-            _list(catalog, args.format, args.output)
+            _list(catalog, args.format, args.output, args.all)
             return 0
         if args.install and not args.name:
             con = connect(args.db, create=False)

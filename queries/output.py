@@ -110,8 +110,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str | None, file) -> None:
-    """A rich table; columns empty in every row are left out, cells never wrap (long ones end in ...)."""
+def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str | None, file,
+           wrap: Sequence[str] = ()) -> None:
+    """A rich table; columns empty in every row are left out, cells never wrap (long ones end in ...) but
+    those of the WRAP columns, which fold onto several lines."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -119,18 +121,21 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str 
     keep = [i for i in range(len(columns)) if not rows or any(r[i] not in (None, "", []) for r in rows)]
     t = Table(title=escape(title) if title else None, show_lines=False, header_style="bold",
               caption=f"{len(rows)} rows")
-    total = 0
+    total = natural = 0   # width needed at least (folding columns narrow) and at ease
     for i in keep:
         numeric = bool(rows) and all(isinstance(r[i], int | float | decimal.Decimal) or r[i] is None
                                      for r in rows)
         longest = max([len(columns[i])] + [len(_cell(r[i])) for r in rows[:200]])
-        total += min(longest, 60) + 3
-        t.add_column(escape(columns[i]), justify="right" if numeric else "left", no_wrap=True,
-                     overflow="ellipsis", min_width=min(longest, 6 if numeric else 10), max_width=60)
+        folds = columns[i] in wrap
+        total += min(longest, 30 if folds else 60) + 3   # a folding column can be narrow
+        natural += min(longest, 60) + 3
+        t.add_column(escape(columns[i]), justify="right" if numeric else "left", no_wrap=not folds,
+                     overflow="fold" if folds else "ellipsis", min_width=min(longest, 6 if numeric else 10),
+                     max_width=60)
     for r in rows:
         t.add_row(*[escape(_cell(r[i])) for i in keep])   # '[i]' in a name is text, not rich markup
     tty = file is None and sys.stdout.isatty()
-    console = Console(file=file, width=None if tty else max(80, total + 1), soft_wrap=False)
+    console = Console(file=file, width=None if tty else max(80, natural + 1), soft_wrap=False)
     if tty and total + 1 > console.width:
         _records(columns, rows, keep, title, console)   # too wide: squeezing would hide columns
         return
@@ -156,8 +161,12 @@ def _records(columns: Sequence[str], rows: Sequence[Sequence[object]], keep: lis
 
 
 def emit(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str = "table",
-         output: str | os.PathLike[str] | None = None, title: str | None = None) -> None:
-    """Print the rows to stdout, or write them to OUTPUT, in FMT (one of FORMATS)."""
+         output: str | os.PathLike[str] | None = None, title: str | None = None,
+         wrap: Sequence[str] = ()) -> None:
+    """Print the rows to stdout, or write them to OUTPUT, in FMT (one of FORMATS).
+
+    WRAP names columns whose long cells a table folds onto several lines instead of cutting them short.
+    """
     columns = list(columns)
     if fmt not in FORMATS:
         raise OutputError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
@@ -176,10 +185,10 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str = "t
         return
     if fmt == "table":
         if output is None:
-            _table(columns, rows, title, None)
+            _table(columns, rows, title, None, wrap)
             return
         buf = io.StringIO()
-        _table(columns, rows, title, buf)
+        _table(columns, rows, title, buf, wrap)
         _write_atomic(Path(output), buf.getvalue().encode())
         return
     text = render_text(columns, rows, fmt, title)

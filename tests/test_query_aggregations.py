@@ -229,7 +229,7 @@ def test_duckdb_shell_answers_without_lima(db):
 
 
 def test_list_help_and_errors(db, capsys):
-    assert main(["--list", "--format", "csv"]) == 0
+    assert main(["--list", "--all", "--format", "csv"]) == 0
     listed = capsys.readouterr().out
     for name in load_catalog():
         assert f"\n{name}," in listed
@@ -271,3 +271,24 @@ def test_mode_compare_leaves_out_a_group_missing_a_mode(db, capsys):
     assert capsys.readouterr().err == (
         "lima-query: mode-compare: no runtime x workload (of --runtime runc, --workload NULL) has runs in "
         "both modes coldstart and warmup: nothing to compare\n")
+
+
+def test_list_shows_user_queries_first_and_internal_layers_only_with_all(capsys, monkeypatch):
+    catalog = load_catalog()
+    assert main(["--list", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [r["query"] for r in listed] == sorted(n for n, q in catalog.items() if q.kind == "query")
+    assert "map_stacks" not in {r["query"] for r in listed} and "top-locks" in {r["query"] for r in listed}
+    assert main(["--list", "--all", "--format", "json"]) == 0
+    kinds = [r["kind"] for r in json.loads(capsys.readouterr().out)]
+    first_internal = next(i for i, k in enumerate(kinds) if k != "query")
+    assert set(kinds[:first_internal]) == {"query"}
+    assert set(kinds[first_internal:]) == {"internal view", "internal layer"}
+    # the table folds descriptions instead of cutting them short
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["--list"]) == 0
+    out = capsys.readouterr()
+    assert "..." not in out.out and "…" not in out.out
+    words = " ".join(line.split("│")[3].strip() for line in out.out.splitlines() if line.count("│") == 5)
+    assert catalog["struct-locks"].description in " ".join(words.split())
+    assert "internal layers" in out.err and "--list --all" in out.err
