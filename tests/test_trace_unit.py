@@ -113,6 +113,8 @@ def test_contention_flags(flags, expected):
 
 def test_flag_names():
     assert flag_names(0x104) == ["WRITE", "MMAP_LOCK"]
+    assert flag_names(0x1502) == ["READ", "MMAP_LOCK", "FAILED", "SAMPLED"]   # --mmap-lock, stack sampled
+    assert lock_type_mode(0x1502) == ("rwsem", "read")
     assert flag_names(0) == []
 
 
