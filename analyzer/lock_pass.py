@@ -815,8 +815,8 @@ class _Pass:
             if not found:
                 break
             callers = [r[0] for r in found]
-            rows = _arrow_rows(calls.filter(pc.and_(self.calls_to(self.relevant),
-                                                    pc.is_in(calls["caller_id"], _ids(callers))))
+            mine = calls.filter(pc.is_in(calls["caller_id"], _ids(callers)))   # then the few relevant ones
+            rows = _arrow_rows(mine.filter(pc.is_in(mine["callee"], _names(self.relevant)))
                                .select(["caller_id", "caller", "callee", "args", "line"]))
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
