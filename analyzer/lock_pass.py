@@ -57,7 +57,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "15"
+VERSION = "16"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1024,7 +1024,7 @@ class _Pass:
             # the lock members the definer's initializer names: (console_sem).lock, rtnl_mutex.wait_lock
             st = r.canon(Type(d.lock_type))
             for path, iname, iargs in _static_inits(self._definer_text(macro, list(args), fid)):
-                path = _arg_path(iargs[0], sym) or path if iargs else path
+                path = _member_path(path, iargs[0], sym) if iargs else path
                 if not iargs or not path:
                     continue
                 member = ".".join(path)
@@ -1066,7 +1066,7 @@ class _Pass:
             for path, iname, args in _static_inits(text):
                 if not args:
                     continue
-                path = _arg_path(args[0], name) or path
+                path = _member_path(path, args[0], name)
                 cname = fold_ws(args[0])
                 lk = STATIC_INITIALIZERS[iname]
                 member = ".".join(path) or None
@@ -1084,13 +1084,15 @@ class _Pass:
                 inits.append((fid, fname, line, iname, args[0], cname, None, okind, struct, member, name, 1.0,
                               None))
         for fid, macro, args, is_static, line in self._static_macro_rows:
-            text = self.macros.expand(macro, list(args or []), fid)
+            # expanded down to the lock initializers: DECLARE_COMPLETION(x) -> struct completion x =
+            # COMPLETION_INITIALIZER(x) -> { 0, { .lock = __RAW_SPIN_LOCK_UNLOCKED((x).wait.lock), ... } }
+            text = self._definer_text(macro, list(args or []), fid, containers=False)
             for m in _VAR_INIT.finditer(text or ""):
                 vtype, name = m.group(1), m.group(2)
                 body = text[m.end() - 1:_brace_end(text, m.end() - 1)]
                 st = r.canon(Type(vtype))
                 for path, iname, iargs in _static_inits(body):
-                    path = _arg_path(iargs[0], name) or path if iargs else path
+                    path = _member_path(path, iargs[0], name) if iargs else path
                     if not iargs or not path:
                         continue
                     lk = STATIC_INITIALIZERS[iname]
@@ -1102,12 +1104,14 @@ class _Pass:
                                   struct_label(self.model, st.base), member, name, 1.0, None))
         return _dedup(globals_out, key=lambda g: (g[0], g[1], g[5], g[9])), inits
 
-    def _definer_text(self, macro: str, args: list[str], fid: int) -> str:
+    def _definer_text(self, macro: str, args: list[str], fid: int, containers: bool = True) -> str:
         """A definer call expanded down to its lock initializers: DEFINE_SEMAPHORE(s) -> struct semaphore
-        s = { .lock = __RAW_SPIN_LOCK_UNLOCKED((s).lock), ... } (initializers of a whole lock object,
-        __SEMAPHORE_INITIALIZER, __MUTEX_INITIALIZER, are expanded; those of a spinlock are leaves)."""
+        s = { .lock = __RAW_SPIN_LOCK_UNLOCKED((s).lock), ... } (with `containers`, the initializers of a
+        whole lock object, __SEMAPHORE_INITIALIZER, __MUTEX_INITIALIZER, are expanded too; those of a
+        spinlock are always leaves)."""
         text = self.macros.expand(macro, args, fid) or ""
-        names = self.static_macros | {n for n, k in STATIC_INITIALIZERS.items() if k in _CONTAINER_KINDS}
+        names = self.static_macros | ({n for n, k in STATIC_INITIALIZERS.items() if k in _CONTAINER_KINDS}
+                                      if containers else set())
         for _ in range(4):
             calls = find_calls(text, names)
             if not calls:
@@ -1442,12 +1446,17 @@ def _call_end(text: str, off: int) -> int:
 _DESIG = re.compile(r"\s*((?:\.\s*[A-Za-z_]\w*|\[[^\]]*\])(?:\s*\.\s*[A-Za-z_]\w*|\s*\[[^\]]*\])*)\s*=(?!=)")
 
 
-def _arg_path(arg: str, name: str) -> tuple[str, ...]:
-    """Member path an initializer argument names in variable `name`: `(work).wait.lock` -> (wait, lock).
-    (A positional initializer, { 0, __SWAIT_QUEUE_HEAD_INITIALIZER((work).wait) } in completion.h, has
-    no designator to read the path from.)"""
+def _member_path(designated: tuple[str, ...], arg: str, name: str) -> tuple[str, ...]:
+    """Member path of a static lock initializer in variable `name`: its designators, completed by the
+    argument when a positional element hid the outer members ({ 0, __SWAIT_QUEUE_HEAD_INITIALIZER((work).
+    wait) } in completion.h gives .lock = __RAW_SPIN_LOCK_UNLOCKED((work).wait.lock): designators (lock),
+    argument (wait, lock)). The argument alone is no path: IDR_INIT(name) names its idr_rt.xa_lock
+    name.xa_lock."""
     m = re.fullmatch(r"\(?\s*" + re.escape(name) + r"\s*\)?((?:\s*\.\s*[A-Za-z_]\w*)+)", arg.strip())
-    return tuple(re.findall(r"[A-Za-z_]\w*", m.group(1))) if m else ()
+    given = tuple(re.findall(r"[A-Za-z_]\w*", m.group(1))) if m else ()
+    if len(given) > len(designated) and given[len(given) - len(designated):] == designated:
+        return given
+    return designated
 
 
 def _static_inits(text: str) -> list[tuple[tuple[str, ...], str, list[str]]]:

@@ -163,6 +163,9 @@ def test_class_names_of_initializer_macros(names):
     assert inits["&x->wait"] == {("field", "completion", "wait.lock", None)}
     # a positional initializer: the path comes from the argument (done).wait.lock
     assert inits["(done).wait.lock"] == {("global", "completion", "wait.lock", "done")}
+    assert inits["(started).wait.lock"] == {("global", "completion", "wait.lock", "started")}
+    # ... but not when the argument names less than the designators: IDR_INIT(name) -> name.xa_lock
+    assert inits["ids.xa_lock"] == {("global", "idr", "idr_rt.xa_lock", "ids")}
     # names from a string list an object-like macro holds, every #if alternative
     assert inits["rn_0"] == inits["rn_1"] == {("field", "rnode", "lock", None)}
     # an object-like macro whose body is a member path in parentheses is followed

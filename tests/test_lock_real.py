@@ -147,3 +147,22 @@ def test_lock_field_of_an_embedded_struct_names_its_declaring_header(con):
         "WHERE l.struct_name = 'mm_struct' AND l.field_path LIKE 'context.%'").fetchall())
     assert rows == {("context.ldt_usr_sem", "arch/x86/include/asm/mmu.h", 39),
                     ("context.lock", "arch/x86/include/asm/mmu.h", 47)}
+
+
+def test_static_initializer_member_paths(con):
+    def inits(name: str) -> set[tuple]:
+        return set(con.execute("SELECT object_kind, struct_name, field_path, symbol FROM lock_inits "
+                               "WHERE class_name = ?", [name]).fetchall())
+
+    # kernel/backtracetest.c:24 static DECLARE_COMPLETION(backtrace_work): completion.h COMPLETION_INITIALIZER
+    # { 0, __SWAIT_QUEUE_HEAD_INITIALIZER((work).wait) } -> .lock = __RAW_SPIN_LOCK_UNLOCKED(name.lock)
+    assert inits("(backtrace_work).wait.lock") == {("global", "completion", "wait.lock", "backtrace_work")}
+    # kernel/pid.c:77 .idr = IDR_INIT(init_pid_ns.idr): idr.h:36 .idr_rt = RADIX_TREE_INIT(name, ..) ->
+    # xarray.h:304 .xa_lock = __SPIN_LOCK_UNLOCKED(name.xa_lock): the name says idr.xa_lock, the member is
+    # idr.idr_rt.xa_lock
+    assert inits("init_pid_ns.idr.xa_lock") == {
+        ("global", "pid_namespace", "idr.idr_rt.xa_lock", "init_pid_ns")}
+    # kernel/printk/printk.c:86 DEFINE_SEMAPHORE(console_sem): semaphore.h:23 .lock =
+    # __RAW_SPIN_LOCK_UNLOCKED((name).lock)
+    assert inits("(console_sem).lock") == {("global", "semaphore", "lock", "console_sem")}
+    assert inits("console_sem") == set()
