@@ -11,6 +11,8 @@
 -- rate of a run = events of the object in the run / trace_runs.duration_s. A run of the group where the
 -- object does not appear counts as rate 0 in the mean and the median. Runs without a duration are
 -- left out (n_runs counts the runs with one).
+-- event_kinds lists the event kinds counted for the object (acquire, contended): a rate that adds
+-- acquisitions (lima-trace --mmap-lock, lock_stat imports) to contentions says so; --event picks one.
 WITH runs AS (
     SELECT r.run_id, r.runtime, r.workload, r.mode, r.duration_s
     FROM trace_runs r
@@ -27,7 +29,7 @@ groups AS (
 per_run AS (
     SELECT e.runtime, e.workload, e.mode, e.object_key, e.run_id,
            sum(e.count) / any_value(runs.duration_s) AS rate,
-           any_value(e.status) AS status
+           any_value(e.status) AS status, list_distinct(list(e.event)) AS kinds
     FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := $mode,
                                      event := $event, run := $run) e
     JOIN runs ON runs.run_id = e.run_id
@@ -35,12 +37,13 @@ per_run AS (
 ),
 agg AS (
     SELECT p.runtime, p.workload, p.mode, p.object_key, any_value(p.status) AS status,
+           list_sort(list_distinct(flatten(list(p.kinds)))) AS event_kinds,
            count(*) AS runs_seen, sum(p.rate) AS rate_sum, list(p.rate) AS rates,
            max(p.rate) AS max_rate
     FROM per_run p
     GROUP BY p.runtime, p.workload, p.mode, p.object_key
 )
-SELECT a.runtime, a.workload, a.mode, a.object_key AS object, a.status,
+SELECT a.runtime, a.workload, a.mode, a.object_key AS object, a.status, a.event_kinds,
        g.n_runs, a.runs_seen,
        round(a.rate_sum / g.n_runs, 3) AS mean_per_s,
        round(list_aggregate(list_resize(a.rates, g.n_runs, 0.0), 'median'), 3) AS median_per_s,

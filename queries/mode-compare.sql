@@ -13,6 +13,8 @@
 -- ratio = per_run_a / per_run_b (NULL when B is 0). A runtime x workload without runs of both modes (runc
 -- traced in coldstart only) is left out: with no run of a mode there is nothing to compare (no row with
 -- NULL or 0 runs); the stderr note of an empty answer says when no group has both.
+-- event_kinds lists the event kinds counted for the object (acquire, contended): a rate that adds
+-- acquisitions (lima-trace --mmap-lock, lock_stat imports) to contentions says so; --event picks one.
 WITH m AS (SELECT coalesce($mode_a, 'coldstart') AS a, coalesce($mode_b, 'warmup') AS b),
 runs AS (
     SELECT r.runtime, r.workload, r.mode, count(*) AS n
@@ -24,6 +26,7 @@ runs AS (
 ),
 ev AS (
     SELECT e.runtime, e.workload, e.object_key, any_value(e.status) AS status,
+           list_sort(list_distinct(list(e.event))) AS event_kinds,
            sum(e.count) FILTER (WHERE e.mode = m.a) AS n_a,
            sum(e.count) FILTER (WHERE e.mode = m.b) AS n_b
     FROM lock_object_counts_filtered(runtime := $runtime, workload := $workload, mode := NULL,
@@ -38,7 +41,7 @@ j AS (
     JOIN runs ra ON ra.runtime = ev.runtime AND ra.workload = ev.workload AND ra.mode = m.a
     JOIN runs rb ON rb.runtime = ev.runtime AND rb.workload = ev.workload AND rb.mode = m.b
 )
-SELECT j.runtime, j.workload, j.object_key AS object, j.status, j.mode_a, j.mode_b,
+SELECT j.runtime, j.workload, j.object_key AS object, j.status, j.event_kinds, j.mode_a, j.mode_b,
        j.runs_a, j.runs_b, round(j.per_run_a, 3) AS per_run_a, round(j.per_run_b, 3) AS per_run_b,
        round(j.per_run_a - j.per_run_b, 3) AS difference,
        CASE WHEN j.per_run_b > 0 THEN round(j.per_run_a / j.per_run_b, 3) END AS ratio

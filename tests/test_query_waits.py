@@ -89,3 +89,32 @@ def test_shared_locks_says_when_runs_were_recorded_differently(tmp_path):
     assert by["rtnl_mutex"]["setup_warning"] is None
     assert by["rtnl_mutex"]["trace_setups"] == "fc:contention, runc:contention"
     con.close()
+
+
+def test_rates_and_comparisons_name_the_event_kinds_they_add(tmp_path):
+    """A run counting mmap_lock acquisitions and waits: lock-rates, mode-compare and workload-sensitivity
+    say their per-run figures add both kinds (event_kinds), and --event contended keeps the waits only."""
+    con = build_db(tmp_path / "k.duckdb")
+    con.execute("INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, duration_s, source) "
+                "VALUES ('k1', 'host', 'mmap', 'coldstart', 'contention', 1, 'lima-trace'), "
+                "('k2', 'host', 'mmap', 'warmup', 'contention', 1, 'lima-trace')")
+    con.execute("INSERT INTO lock_events (run_id, lock_addr, lock_name, lock_type, event, flags, pid, comm, "
+                "count) VALUES "
+                "('k1', 4096, '&mm->mmap_lock', 'rwsem', 'acquire', 'WRITE|MMAP_LOCK', 1, 'x', 10), "
+                "('k1', 4096, '&mm->mmap_lock', 'rwsem', 'contended', 'WRITE', 1, 'x', 4), "
+                "('k2', 4096, '&mm->mmap_lock', 'rwsem', 'contended', 'WRITE', 1, 'x', 1)")
+    install_views(con, force=True)
+
+    def rows(name, **params):
+        cols, got = run_query(con, load_catalog()[name], {"runtime": "host", **params})
+        return [dict(zip(cols, r, strict=True)) for r in got]
+
+    (rate,) = [r for r in rows("lock-rates", mode="coldstart") if r["object"] == "mm_struct.mmap_lock"]
+    assert (rate["event_kinds"], rate["mean_per_s"]) == (["acquire", "contended"], 14.0)
+    (rate,) = rows("lock-rates", mode="coldstart", event="contended")
+    assert (rate["event_kinds"], rate["mean_per_s"]) == (["contended"], 4.0)
+    (cmp,) = rows("mode-compare")
+    assert (cmp["event_kinds"], cmp["per_run_a"], cmp["per_run_b"]) == (["acquire", "contended"], 14.0, 1.0)
+    sens = [r for r in rows("workload-sensitivity", mode="coldstart") if r["object"] == "mm_struct.mmap_lock"]
+    assert [r["event_kinds"] for r in sens] == [["acquire", "contended"]]
+    con.close()
