@@ -73,7 +73,7 @@ def test_json_lines_and_tenants(con):
     got = {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
     # mmap_lock: fc 2 events, runc 2 (cgroups 7001 and 7002); rtnl_mutex: fc 1, runc 1
     assert set(got) == {"mm_struct.mmap_lock", "rtnl_mutex"}
-    assert got["mm_struct.mmap_lock"]["count_by_runtime"] in ("fc:2, runc:2", "runc:2, fc:2")
+    assert got["mm_struct.mmap_lock"]["events_by_runtime"] in ("fc:2, runc:2", "runc:2, fc:2")
     assert got["mm_struct.mmap_lock"]["max_tenants_in_a_run"] == 2
     assert got["mm_struct.mmap_lock"]["shared_by"] == "runtimes+tenants"
     assert got["rtnl_mutex"]["shared_by"] == "runtimes"
@@ -141,7 +141,7 @@ def test_lock_stat(con):
     ]
     install_views(con)
     cols, got = run_query(con, load_catalog()["top-locks"], {"event": "acquire"})
-    assert [(x[cols.index("object")], x[cols.index("count")]) for x in got] == [
+    assert [(x[cols.index("object")], x[cols.index("events")]) for x in got] == [
         ("mm_struct.mmap_lock", 27093), ("rtnl_mutex", 150), ("ambiguous(bar.lock | foo.lock)", 64)]
     cols, got = run_query(con, load_catalog()["lock-rates"], {"event": "contended"})
     assert [(x[cols.index("object")], x[cols.index("mean_per_s")]) for x in got] == [
