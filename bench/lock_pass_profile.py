@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
+import resource
 import shutil
 import sys
 import time
@@ -61,6 +62,9 @@ def main() -> int:
         main = [v for k, v in timings.items() if not k.startswith(" ")]   # indented: parts of the one above
         print(f"{'total':<32}{sum(w for w, _ in main):9.2f}{sum(c for _, c in main):9.2f}")
         print(f"{'run() returned after':<32}{run_wall:9.2f}   (the phases, plus freeing the pass's objects)")
+        own, kids = (resource.getrusage(w).ru_maxrss / 2**20 for w in (resource.RUSAGE_SELF,
+                                                                         resource.RUSAGE_CHILDREN))
+        print(f"peak memory: {own:.1f} GB in this process, {kids:.1f} GB in the largest worker")
         print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if k != "seconds"))
         if a.export:
             a.export.mkdir(parents=True, exist_ok=True)
