@@ -11,8 +11,9 @@
 #   4. lima-index SRC again, nothing changed (with --no-lock-pass unless LOCK_PASS=1, when it also checks
 #      that the lock tables are current): the no-change re-run
 # and prints wall time, CPU time (user+sys, children included) and peak RSS of each, the lima/cscope
-# ratios and the database size. Peak RSS is the largest sum of RSS over the process tree (lima-index runs
-# worker processes), sampled every 0.2 s; GNU time's own figure (largest single process) is shown too.
+# ratios and the database size. Peak memory is the largest sum of PSS over the process tree (lima-index runs
+# worker processes that share pages), sampled every 0.3 s; GNU time's own figure (largest single process's
+# RSS) is shown too.
 # Targets on the 2-core benchmark machine: step 2 wall <= cscope wall, peak RSS < 4 GB, step 4 < 10 s.
 # Everything is written under .cache/bench/index_vs_cscope/. Other work on the machine skews the figures:
 # check the load average printed at the start.
@@ -30,17 +31,18 @@ command -v cscope >/dev/null || { echo "index_vs_cscope: error: cscope not insta
 [ -x "$LIMA_INDEX" ] || { echo "index_vs_cscope: error: $LIMA_INDEX missing (bash run.sh setup)" >&2; exit 2; }
 mkdir -p "$OUT"
 
-# peak_rss PID: largest sum of VmRSS (kB) of PID and all its descendants until PID exits
+# peak_rss PID: largest sum of Pss (kB) of PID and all its descendants until PID exits. Pss, not VmRSS:
+# the lock pass forks workers that share the parent's pages, and a sum of RSS would count those twice.
 peak_rss() {
   local pid=$1 peak=0 sum p
   while kill -0 "$pid" 2>/dev/null; do
     sum=0
     for p in $(pgrep -g "$(ps -o pgid= -p "$pid" | tr -d ' ')" 2>/dev/null); do
-      v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+      v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true)
       sum=$((sum + ${v:-0}))
     done
     ((sum > peak)) && peak=$sum
-    sleep 0.2
+    sleep 0.3
   done
   echo "$peak"
 }
@@ -89,7 +91,7 @@ row() {  # row LABEL NAME
 field() { awk -v i="$2" '{print $i}' "$OUT/$1.time"; }
 
 echo
-printf '%-36s %9s %9s %11s %11s\n' "run" "wall s" "CPU s" "maxRSS MB" "treeRSS MB"
+printf '%-36s %9s %9s %11s %11s\n' "run" "wall s" "CPU s" "maxRSS MB" "treePSS MB"
 row "cscope -bqk" cscope
 row "lima-index (code facts)" lima
 [ "${LOCK_PASS:-0}" = 1 ] && row "lima-index (lock pass, facts same)" lockpass
@@ -98,6 +100,12 @@ echo
 cw=$(field cscope 1); lw=$(field lima 1)
 cc=$(echo "$(field cscope 2) + $(field cscope 3)" | bc); lc=$(echo "$(field lima 2) + $(field lima 3)" | bc)
 printf 'ratio lima/cscope: wall %.2f, CPU %.2f\n' "$(echo "$lw / $cw" | bc -l)" "$(echo "$lc / $cc" | bc -l)"
+if [ "${LOCK_PASS:-0}" = 1 ]; then   # a whole lima-index run = code facts + lock pass
+  tw=$(echo "$lw + $(field lockpass 1)" | bc -l)
+  tc=$(echo "$lc + $(field lockpass 2) + $(field lockpass 3)" | bc -l)
+  printf 'ratio lima (code facts + lock pass)/cscope: wall %.2f (%.1f s), CPU %.2f\n' \
+    "$(echo "$tw / $cw" | bc -l)" "$tw" "$(echo "$tc / $cc" | bc -l)"
+fi
 printf 'sizes: lima.duckdb %s MB, cscope.out* %s MB\n' \
   "$(du -cm "$DB"* | tail -1 | cut -f1)" "$(du -cm "$OUT"/cscope.out* | tail -1 | cut -f1)"
 echo "rows:"
