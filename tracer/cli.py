@@ -40,10 +40,10 @@ KNOWN_RUNTIMES = ("runc", "runsc-kvm", "runsc-kvm-overlay-off", "fc", "host")
 DEFAULT_RECORDS = ("contended lock waits (lock:contention_begin/end: spinlocks, rwlocks, mutexes, rwsems "
                    "incl. mmap_lock, semaphores...) with wait times and kernel stacks, per thread, process "
                    "and cgroup")
-DEFAULT_COST = ("Cost measured by bench/tracer_overhead.sh: 1.02x the untraced run time on a worst-case "
-                "mmap/munmap loop, 1.00x on an untar.")
-MMAP_LOCK_COST = ("Costs 1.22x the untraced run time on a worst-case mmap/munmap loop (1.97x with "
-                  "--mmap-lock-stacks 1, 1.24x with 0), nothing measurable on an untar "
+DEFAULT_COST = ("Cost measured by bench/tracer_overhead.sh: 1.02-1.03x the untraced run time on a "
+                "worst-case mmap/munmap loop, 0.99-1.00x on an untar; about 2.5 us per contended wait.")
+MMAP_LOCK_COST = ("Costs 1.22-1.31x the untraced run time on a worst-case mmap/munmap loop (1.65-1.97x "
+                  "with --mmap-lock-stacks 1, 1.07-1.24x with 0), nothing measurable on an untar "
                   "(bench/tracer_overhead.sh).")
 MMAP_LOCK_STACKS = 64   # --mmap-lock-stacks default
 
