@@ -1296,11 +1296,16 @@ _ROUND: tuple | None = None   # (pass, calls by caller, caller names) of the rou
 
 
 def _workers() -> int:
-    """Processes for the analysis of a round: $LIMA_LOCK_WORKERS, else one per core."""
+    """Processes for the analysis of a round: $LIMA_LOCK_WORKERS, else 1.
+
+    One by default: measured on the full 6.1 tree on 2 cores (bench/lock_pass_profile.py), 2 processes
+    finish the pass in 23 s instead of 26 s but the forked workers copy ~1.2 GB of the parent's pages as
+    they touch its objects, which takes lima-index over its 4 GB memory budget (4.8 GB PSS in all).
+    """
     try:
-        return max(1, int(os.environ.get("LIMA_LOCK_WORKERS") or os.cpu_count() or 1))
+        return max(1, int(os.environ.get("LIMA_LOCK_WORKERS") or 1))
     except ValueError:
-        return os.cpu_count() or 1
+        return 1
 
 
 class _Background:

@@ -176,3 +176,22 @@ def test_lock_field_of_an_embedded_struct_is_where_its_struct_declares_it(names)
     rows = names.execute("SELECT f.path, l.line FROM lock_fields l JOIN files f USING (file_id) "
                          "WHERE struct_name = 'mm' AND field_path = 'context.lock'").fetchall()
     assert rows == [("ctx.h", 7)]
+
+
+def test_forked_wrapper_rounds_give_the_serial_tables(tmp_path, monkeypatch):
+    """LIMA_LOCK_WORKERS=2 (wrapper rounds analysed by forked workers, static facts in a background process)
+    writes exactly the rows of the default one-process pass."""
+    tables = ("lock_fields", "global_locks", "lock_inits", "lock_sites", "lock_wrappers")
+    got = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("LIMA_LOCK_WORKERS", workers)
+        monkeypatch.setattr(lock_pass, "_MIN_PER_WORKER", 1)   # fork even for the fixture's small rounds
+        c = build(tmp_path / f"w{workers}.duckdb", FIXTURES / "locks", ["locks.c", "retry.c"])
+        try:
+            lock_pass.run(c, None)
+            got[workers] = {t: c.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+        finally:
+            c.close()
+    assert got["1"]["lock_sites"], "the fixture gives lock sites"
+    for t in tables:
+        assert got["2"][t] == got["1"][t], t
