@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -93,10 +94,10 @@ def test_bad_frame_and_bad_json(con, tmp_path):
     f.write_text('{"locks": ["a"], "kernel_stack": ["ok+0x1/0x2 [kernel]"]}\n'
                  '{"locks": ["a"], "kernel_stack": ["not a frame at all"]}\n')
     with pytest.raises(ImportErrorAt, match=r"t.jsonl:2: kernel_stack frame 'not a frame at all'"):
-        import_file(con, f, runtime="fc", workload="w", mode="m")
+        import_file(con, f, runtime="fc", workload="w", mode="warmup")
     f.write_text('{"locks": ["a"], "kernel_stack": []}\n{"locks": ["a"], \n')
     with pytest.raises(ImportErrorAt, match=r"t.jsonl:2: not valid JSON"):
-        import_file(con, f, runtime="fc", workload="w", mode="m")
+        import_file(con, f, runtime="fc", workload="w", mode="warmup")
     assert counts(con) == (0, 0, 0, 0)
 
 
@@ -105,11 +106,11 @@ def test_negative_numbers_and_bad_durations_are_refused(con, tmp_path):
     f.write_text('{"locks": ["a"], "kernel_stack": [], "wait_ns": 5}\n'
                  '{"locks": ["a"], "kernel_stack": [], "wait_ns": -4}\n')
     with pytest.raises(ImportErrorAt, match=r"t.jsonl:2: wait_ns must be a non-negative integer, not -4"):
-        import_file(con, f, runtime="fc", workload="w", mode="m")
+        import_file(con, f, runtime="fc", workload="w", mode="warmup")
     f.write_text('{"locks": ["a"], "kernel_stack": []}\n')
     for bad in (-5.0, 0.0, float("nan")):
         with pytest.raises(ImportErrorAt, match="--duration must be a number of seconds > 0"):
-            import_file(con, f, runtime="fc", workload="w", mode="m", duration_s=bad)
+            import_file(con, f, runtime="fc", workload="w", mode="warmup", duration_s=bad)
     assert counts(con) == (0, 0, 0, 0)
 
 
@@ -153,19 +154,47 @@ def test_lock_stat_bad_line(con, tmp_path):
     f = tmp_path / "ls.txt"
     f.write_text(text)
     with pytest.raises(ImportErrorAt, match=r"ls.txt:13: not a lock_stat line"):
-        import_file(con, f, runtime="host", workload="w", mode="m")
+        import_file(con, f, runtime="host", workload="w", mode="warmup")
     assert counts(con) == (0, 0, 0, 0)
 
 
 def test_cli_exit_codes(tmp_path, capsys):
     db = str(tmp_path / "c.duckdb")
-    assert main([str(tmp_path / "missing.json"), "--runtime", "fc", "--workload", "w", "--mode", "m",
+    assert main([str(tmp_path / "missing.json"), "--runtime", "fc", "--workload", "w", "--mode", "warmup",
                  "--db", db]) == 2
     assert "missing.json: no such file" in capsys.readouterr().err
     assert not (tmp_path / "c.duckdb").exists()
-    assert main([str(TRACES / "bad_line3.jsonl"), "--runtime", "fc", "--workload", "w", "--mode", "m",
+    assert main([str(TRACES / "bad_line3.jsonl"), "--runtime", "fc", "--workload", "w", "--mode", "warmup",
                  "--db", db]) == 2
     assert "bad_line3.jsonl:3:" in capsys.readouterr().err
-    assert main([str(TRACES / "runc_mmap.jsonl"), "--runtime", "runc", "--workload", "w", "--mode", "m",
+    assert main([str(TRACES / "runc_mmap.jsonl"), "--runtime", "runc", "--workload", "w", "--mode", "warmup",
                  "--db", db, "--run-id", "x"]) == 0
     assert "as run x (lima-json): 3 records, 3 events" in capsys.readouterr().out
+
+
+def test_cli_refuses_a_directory_and_an_unknown_mode(tmp_path, capsys):
+    db = str(tmp_path / "c.duckdb")
+    assert main([str(tmp_path), "--runtime", "fc", "--workload", "w", "--mode", "warmup", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err == f"lima-import: {tmp_path}: is a directory, not a trace file\n"
+    assert main([str(TRACES / "runc_mmap.jsonl"), "--runtime", "runc", "--workload", "w", "--mode", "weird",
+                 "--db", db]) == 2
+    assert capsys.readouterr().err == "lima-import: --mode 'weird': must be coldstart or warmup\n"
+    assert not (tmp_path / "c.duckdb").exists()
+
+
+def test_import_file_refuses_an_unknown_mode(con):
+    with pytest.raises(ImportErrorAt, match="--mode 'hot': must be coldstart or warmup"):
+        import_file(con, TRACES / "runc_mmap.jsonl", runtime="runc", workload="w", mode="hot")
+    assert counts(con) == (0, 0, 0, 0)
+
+
+def test_help_lists_every_key_the_importer_reads(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    # every key of the fixtures' records is described (fc_mmap.json: pid, comm, cgroup_id, timestamp...)
+    for key in ("locks", "kernel_stack", "pid", "tid", "tgid", "comm", "cgroup_id", "cpu", "lock_type",
+                "mode", "wait_ns", "event", "timestamp", "ts_ns"):
+        assert re.search(rf"(?<![\w-]){key}(?![\w-])", out.split("keys of a lima-json record:")[1]), key
+    assert "--mode coldstart|warmup" in out

@@ -450,6 +450,7 @@ def test_not_root_is_a_clear_error(monkeypatch, capsys):
     (["--duration", "1"], "--workload LABEL is required"),
     (["--workload", "w", "--pid", "999999999", "--duration", "1"], "no such process"),
     (["--workload", "w", "--runtime", " ", "--duration", "1"], "--runtime must not be empty"),
+    (["--workload", "w", "--mode", "weird", "--duration", "1"], "must be coldstart or warmup"),
     (["--workload", "w", "--duration", "1", "--mmap-lock-stacks", "8"], "goes with --mmap-lock"),
     (["--workload", "w", "--duration", "1", "--mmap-lock", "--mmap-lock-stacks", "-1"], "must be >= 0"),
 ])

@@ -28,7 +28,7 @@ from lima.tracer.dwarf import DwarfError, kaslr_offset, source_lines
 from lima.tracer.kallsyms import Kallsyms, KallsymsError
 from lima.tracer.report import print_summary, summarize
 from lima.tracer.store import merge_side_file, write_with_fallback
-from lima.tracer.vocabulary import PRIMITIVES, STATS
+from lima.tracer.vocabulary import PRIMITIVES, RUN_MODES, STATS
 from rich.console import Console
 
 HERE = Path(__file__).resolve().parent
@@ -84,7 +84,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runtime", default="host",
                    help=f"runtime label, free text; known: {', '.join(KNOWN_RUNTIMES)} (default host)")
     p.add_argument("--workload", help="workload label (default: the command's name)")
-    p.add_argument("--mode", help="coldstart | warmup (default: coldstart with a command, else warmup)")
+    p.add_argument("--mode", metavar="|".join(RUN_MODES),
+                   help="coldstart (traced from the workload's start) or warmup (once warm); default: "
+                        "coldstart with a command, else warmup")
     p.add_argument("--run-id", help="run id (default: WORKLOAD-RUNTIME-MODE-TIME)")
     p.add_argument("--db", type=Path, help="database (default $LIMA_DB or ./lima.duckdb)")
     p.add_argument("--db-wait", type=float, default=30.0, metavar="S",
@@ -317,6 +319,8 @@ def run(a: argparse.Namespace) -> int:
         return 0
 
     # validate before anything is started
+    if a.mode is not None and a.mode not in RUN_MODES:
+        raise UsageError(f"--mode {a.mode!r}: must be {' or '.join(RUN_MODES)}")
     if os.geteuid() != 0:
         raise UsageError("must run as root (BPF programs and tracepoints need it); try sudo lima-trace ...")
     if not a.command and a.duration is None and not (a.pid or a.cgroup or a.container or a.comm):

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 from lima.db import LimaDbError, connect, default_db_path
+from lima.tracer.vocabulary import RUN_MODES
 
 __all__ = ["ImportErrorAt", "ImportResult", "import_file", "parse_lima_json", "parse_lock_stat", "main"]
 
@@ -41,8 +42,10 @@ _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{8,16}$")
 _NUM = r"([0-9]+(?:\.[0-9]+)?)"
 _LOCKSTAT_CLASS = re.compile(r"^\s*(?P<name>\S.*?)(?:-(?P<rw>[RW]))?:" + (r"\s+" + _NUM) * 12 + r"\s*$")
 _LOCKSTAT_POINT = re.compile(r"^\s*\S.*\s+[0-9]+\s+\[<[0-9a-fA-Fx]+>\]\s+\S+\s*$")
-_KNOWN_KEYS = {"locks", "kernel_stack", "pid", "tid", "tgid", "comm", "cgroup_id", "cgroup", "cpu",
-               "lock_type", "mode", "wait_ns", "event", "timestamp", "ts_ns"}
+# optional keys of a lima-json record, as --help lists them (others are ignored, named in the run's notes)
+OPTIONAL_KEYS = ("pid", "tid", "tgid", "comm", "cgroup_id", "cgroup", "cpu", "lock_type", "mode", "wait_ns",
+                 "event", "timestamp", "ts_ns")
+_KNOWN_KEYS = {"locks", "kernel_stack", *OPTIONAL_KEYS}
 
 
 class ImportErrorAt(Exception):
@@ -248,6 +251,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
     for label, value in (("--runtime", runtime), ("--workload", workload), ("--mode", mode)):
         if not value or not value.strip():
             raise ImportErrorAt(f"{label} must not be empty")
+    if mode not in RUN_MODES:
+        raise ImportErrorAt(f"--mode {mode!r}: must be {' or '.join(RUN_MODES)}")
     prev = con.execute("SELECT run_id FROM trace_runs WHERE source_hash = ?", [digest]).fetchone()
     if prev and not force:
         raise ImportErrorAt(f"{p}: already imported as run {prev[0]} (same content); "
@@ -309,12 +314,26 @@ def main(argv: list[str] | None = None) -> int:
         epilog="examples:\n"
                "  lima-import trace.json --runtime fc --workload nginx --mode coldstart\n"
                "  lima-import lock_stat.txt --runtime runc --workload fio --mode warmup --duration 60\n"
-               "then: lima-query top-locks --runtime fc",
+               "then: lima-query top-locks --runtime fc\n\n"
+               "keys of a lima-json record:\n"
+               "  locks          required: list of lockdep class names or hex addresses (0xffff...)\n"
+               "  kernel_stack   required: list of frames 'symbol+0xoff [module]', innermost first\n"
+               "  pid (or tid), tgid, comm, cgroup_id (or cgroup), cpu\n"
+               "                 optional: who took the lock (cgroup_id: the tenant)\n"
+               "  lock_type, mode  optional: spinlock/mutex/rwsem..., read/write\n"
+               "  wait_ns        optional: contended wait in nanoseconds\n"
+               "  event          optional: acquire (default) | contended | release\n"
+               "  timestamp (or ts_ns)  optional: integer ns or float seconds; timed records also go to\n"
+               "                 trace_events (lima-query timeline)\n"
+               f"  ({', '.join(OPTIONAL_KEYS)} are read;\n"
+               "   other keys are ignored and named in the run's notes)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("file", help="trace: JSON array or JSON lines of {locks, kernel_stack}, or lock_stat")
+    ap.add_argument("file", help="trace: a JSON array or JSON lines of records (keys below), or a "
+                                 "/proc/lock_stat dump")
     ap.add_argument("--runtime", required=True, help="runtime label (runc, runsc-kvm, fc, host, ...)")
     ap.add_argument("--workload", required=True, help="workload label")
-    ap.add_argument("--mode", required=True, help="run mode (coldstart, warmup)")
+    ap.add_argument("--mode", required=True, metavar="|".join(RUN_MODES),
+                    help="run mode: coldstart (traced from the workload's start) or warmup (once warm)")
     ap.add_argument("--run-id", default=None, help="run id (default RUNTIME-WORKLOAD-MODE-HASH8)")
     ap.add_argument("--format", default="auto", choices=("auto", "lima-json", "lock-stat"),
                     help="input format (default: detected)")
@@ -323,7 +342,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="import a file whose content was imported before")
     ap.add_argument("--db", default=None, help=f"database (default $LIMA_DB or {default_db_path()})")
     args = ap.parse_args(argv)
-    if not Path(args.file).is_file():   # before the database is opened (or created)
+    # before the database is opened (or created)
+    if args.mode not in RUN_MODES:
+        print(f"lima-import: --mode {args.mode!r}: must be {' or '.join(RUN_MODES)}", file=sys.stderr)
+        return 2
+    if Path(args.file).is_dir():
+        print(f"lima-import: {args.file}: is a directory, not a trace file", file=sys.stderr)
+        return 2
+    if not Path(args.file).is_file():
         print(f"lima-import: {args.file}: no such file", file=sys.stderr)
         return 2
     try:

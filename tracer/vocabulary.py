@@ -7,8 +7,11 @@ from __future__ import annotations
 
 __all__ = [
     "EVENTS", "FLAGS", "STATS", "CONTENTION_KINDS", "PRIMITIVES", "IRQ_FRAMES",
-    "lock_type_mode", "flag_names", "frame_context",
+    "lock_type_mode", "flag_names", "frame_context", "RUN_MODES",
 ]
+
+# trace_runs.mode: how the workload was traced (from its start, or once warm); the runtime label is free text
+RUN_MODES = ("coldstart", "warmup")
 
 # lock_key.event (lima_trace.h EV_*)
 EVENTS = {1: "acquire", 2: "contended", 3: "release"}
