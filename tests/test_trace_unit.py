@@ -203,6 +203,24 @@ def test_kallsyms_code_and_data():
     assert k.data_symbols == 3
 
 
+def test_kallsyms_labels_data_only_inside_a_variable():
+    """This VM's kallsyms (no CONFIG_KALLSYMS_ALL) lists section markers as its only data symbols: a lock
+    at 0xffffffff83009a40 was labelled __start_init_stack+0x9a40."""
+    k = Kallsyms("ffffffff81000000 T _text\n"
+                 "ffffffff83000000 D __start_init_stack\n"
+                 "ffffffff83229a48 D __start_once\n"
+                 "ffffffff83300000 D jiffies_lock\n"
+                 "ffffffff83300040 T a_text_symbol\n"
+                 "ffffffff83300100 D big_table\n")
+    assert k.data(0xFFFFFFFF83009A40) is None                          # markers are no variables
+    assert k.data(0xFFFFFFFF83229A48) is None
+    assert k.data_symbols == 2
+    assert (k.data(0xFFFFFFFF83300008).name, k.data(0xFFFFFFFF83300008).offset) == ("jiffies_lock", 8)
+    assert k.data(0xFFFFFFFF83300048) is None                          # past the next (text) symbol
+    assert k.data(0xFFFFFFFF83300100 + 0xFF0).name == "big_table"      # few variables: 4 KiB at most
+    assert k.data(0xFFFFFFFF83300100 + 0x1000) is None
+
+
 def test_kallsyms_hidden_addresses():
     with pytest.raises(KallsymsError):
         Kallsyms("0000000000000000 T _text\n0000000000000000 T foo\n")

@@ -2,7 +2,11 @@
 symbol+offset [module] (stack frames), data addresses to the global variable that holds them (locks).
 
 /proc/kallsyms lists data symbols (types d D b B r R) only on kernels built with CONFIG_KALLSYMS_ALL;
-elsewhere a lock address stays unnamed.  Addresses read as 0 when kptr_restrict hides them (not root).
+elsewhere it lists only section markers (__start_init_stack, __stop___bug_table, __init_begin...), which
+are no variables: a lock address then stays unnamed.  kallsyms has no sizes, so an address is labelled
+with a data symbol only below the next symbol of any kind (text included) and at most MAX_DATA_SPAN bytes
+past it, SMALL_DATA_SPAN when the table is sparse (then the next symbol says little about the size).
+Addresses read as 0 when kptr_restrict hides them (not root).
 """
 
 from __future__ import annotations
@@ -16,8 +20,19 @@ __all__ = ["Kallsyms", "Symbol", "KallsymsError"]
 KALLSYMS = Path("/proc/kallsyms")
 TEXT_TYPES = frozenset("tTwW")
 DATA_TYPES = frozenset("dDbBrRvV")
-# the largest gap accepted between a data symbol and an address inside it (kallsyms has no sizes)
+# the largest offset accepted between a data symbol and an address inside it (kallsyms has no sizes)
 MAX_DATA_SPAN = 1 << 16
+# ... when kallsyms lists fewer than DENSE_DATA_SYMBOLS variables (no CONFIG_KALLSYMS_ALL)
+SMALL_DATA_SPAN = 1 << 12
+DENSE_DATA_SYMBOLS = 1000
+# linker-script markers of section boundaries: never a variable that holds a lock
+_MARKER_PREFIXES = ("__start_", "__stop_", "__end_", "__init_", "__bss_", "__per_cpu_", "__nosave_")
+_MARKERS = frozenset({"_text", "_stext", "_etext", "_sdata", "_edata", "_sinittext", "_einittext", "_end",
+                      "__bss_start", "__bss_stop", "__brk_base", "__brk_limit", "_brk_start", "_brk_end"})
+
+
+def _is_marker(name: str) -> bool:
+    return name in _MARKERS or name.startswith(_MARKER_PREFIXES)
 
 
 class KallsymsError(Exception):
@@ -61,6 +76,7 @@ class Kallsyms:
     def __init__(self, text: str):
         code: list[tuple[int, str, str | None]] = []
         data: list[tuple[int, str, str | None]] = []
+        starts: list[int] = []   # every symbol's address (markers, text and data): where a variable ends
         nonzero = False
         for line in text.splitlines():
             parts = line.split()
@@ -73,13 +89,17 @@ class Kallsyms:
                 nonzero = True
             if kind in TEXT_TYPES:
                 code.append((addr, name, module))
-            elif kind in DATA_TYPES:
+            elif kind in DATA_TYPES and not _is_marker(name):
                 data.append((addr, name, module))
+            if kind in TEXT_TYPES or kind in DATA_TYPES:
+                starts.append(addr)
         if (code or data) and not nonzero:
             raise KallsymsError("kallsyms shows every address as 0 (run as root, or lower kptr_restrict)")
         self._code = _Table(code)
         self._data = _Table(data)
         self.data_symbols = len(data)
+        self._starts = sorted(set(starts))
+        self._data_span = MAX_DATA_SPAN if len(data) >= DENSE_DATA_SYMBOLS else SMALL_DATA_SPAN
         self._by_name = {name: addr for addr, name, mod in code + data if mod is None}
 
     @classmethod
@@ -110,5 +130,14 @@ class Kallsyms:
         return "\n".join(line for _, line in sorted(lines)) + "\n"
 
     def data(self, addr: int) -> Symbol | None:
-        """The global variable holding a data address (a lock inside it), within MAX_DATA_SPAN bytes."""
-        return self._data.lookup(addr, MAX_DATA_SPAN)
+        """The global variable holding a data address (a lock inside it): a data symbol (never a text
+        symbol or a section marker) with no other symbol between it and the address, at most
+        MAX_DATA_SPAN bytes before it (SMALL_DATA_SPAN when kallsyms lists few variables)."""
+        sym = self._data.lookup(addr, self._data_span)
+        if sym is None:
+            return None
+        # the next symbol of any kind after the variable's start ends it
+        nxt = bisect.bisect_right(self._starts, addr - sym.offset)
+        if nxt < len(self._starts) and self._starts[nxt] <= addr:
+            return None
+        return sym
