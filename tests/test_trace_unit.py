@@ -391,6 +391,31 @@ def test_a_broken_query_file_does_not_lose_the_run(tmp_path, monkeypatch):
     assert con.execute("SELECT count(*) FROM lock_events WHERE run_id='r1'").fetchone()[0] == 1
 
 
+def test_summary_names_objects_as_the_queries_do(tmp_path):
+    """The summary row of a lock known by address only shows the object lima-query maps it to, read
+    from the database once the run is stored; without an index it says so."""
+    from lima.tracer.report import lock_objects
+    index = (Path(__file__).parent / "fixtures" / "traces" / "index_rows.sql").read_text()
+    addr = 0xFFFF888627C2BA80
+    # dget_parent > lockref_get_not_zero > _raw_spin_lock: dentry.d_lockref.lock (index_rows.sql sites 3, 4)
+    frames = [{"stack_id": 1, "depth": d, "address": 0xFFFFFFFF81000000 + d, "symbol": sym, "offset": 0x10}
+              for d, sym in enumerate(("_raw_spin_lock", "lockref_get_not_zero", "dget_parent"))]
+    row = {**ROW, "lock_addr": addr, "lock_type": "spinlock"}
+    got = {}
+    for name, sql in (("indexed", index), ("bare", None)):
+        db = tmp_path / f"{name}.duckdb"
+        con = connect(db)
+        if sql:
+            con.execute(sql)
+        con.close()
+        write_with_fallback(db, _run("r"), [row], frames, [], wait_s=1,
+                            after=lambda c, n=name: got.__setitem__(n, lock_objects(c, "r")))
+    assert got == {"indexed": {addr: "dentry.d_lockref.lock"}, "bare": None}
+    top = summarize([row], frames, objects=got["indexed"])["top"][0]
+    assert (top["lock"], top["object"]) == (f"{addr:#x}", "dentry.d_lockref.lock")
+    assert summarize([row], frames, objects=None)["top"][0]["object"] == "no index"
+
+
 HOLDER = """
 import sys, time, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)

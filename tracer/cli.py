@@ -18,6 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 from lima.db import LimaDbError, connect, default_db_path, get_meta
 from lima.tracer.abi import decode_event
 from lima.tracer.btf import BtfError, load_vmlinux_btf
@@ -26,7 +27,7 @@ from lima.tracer.cgroups import CgroupError, cgroup_of_container, cgroup_of_path
 from lima.tracer.check import mount_tracefs, run_checks
 from lima.tracer.dwarf import DwarfError, kaslr_offset, source_lines
 from lima.tracer.kallsyms import Kallsyms, KallsymsError
-from lima.tracer.report import print_summary, summarize
+from lima.tracer.report import lock_objects, print_summary, summarize
 from lima.tracer.store import merge_side_file, write_with_fallback
 from lima.tracer.vocabulary import PRIMITIVES, RUN_MODES, STATS
 from rich.console import Console
@@ -538,12 +539,22 @@ def run(a: argparse.Namespace) -> int:
            "duration_s": round(duration, 3), "events_seen": rows.events_seen, "events_lost": lost,
            "source": "lima-trace", "stacks_lost": stats["lost_stacks"], "irq_events": rows.irq_events,
            "notes": "; ".join(notes) or None}
+    objects: dict = {"map": None, "why": "not mapped: run in a side file"}
+
+    def read_objects(con) -> None:   # the summary names objects as lima-query does
+        try:
+            objects["map"] = lock_objects(con, run_id)
+            objects["why"] = "no index"
+        except duckdb.Error as e:
+            objects["why"] = "not mapped"
+            say(f"[yellow]lima-trace: warning: objects not read ({str(e).splitlines()[0]})[/]")
     written = write_with_fallback(db, run, rows.lock_events, rows.stack_frames, rows.trace_events,
-                                  a.db_wait, say=lambda m: say(f"[yellow]{m}[/]"))
+                                  a.db_wait, say=lambda m: say(f"[yellow]{m}[/]"), after=read_objects)
     if lost:
         say(f"[yellow]lima-trace: {lost} events lost (full maps); raise --map-size[/]")
     if not a.no_summary:
-        print_summary(run, summarize(rows.lock_events, rows.stack_frames), a.format)
+        print_summary(run, summarize(rows.lock_events, rows.stack_frames, objects=objects["map"],
+                                     no_objects=objects["why"]), a.format)
     say(f"lima-trace: run {run_id} ({stop['why']}) written to {written}")
     return 0
 

@@ -1,5 +1,6 @@
 """The end-of-run summary: events, distinct locks, and the top 10 locks with the top frames of their
-busiest stack (lock implementation frames skipped, so the frames say who took the lock).  Wait is the
+busiest stack (lock implementation frames skipped, so the frames say who took the lock), and the
+object each lock locks as lima-query names it (read from the database once the run is stored).  Wait is the
 time spent in contended waits (event = contended) only.  The run's notes say when stacks were sampled
 (lima-trace --mmap-lock: stack counts are then samples, lock counts stay exact)."""
 
@@ -11,10 +12,11 @@ import json
 import sys
 from collections import defaultdict
 
+import duckdb
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["summarize", "print_summary", "LOCK_INTERNAL_PREFIXES"]
+__all__ = ["summarize", "print_summary", "lock_objects", "LOCK_INTERNAL_PREFIXES"]
 
 # frames that belong to the lock implementation or to the tracing itself, skipped in "taken at"
 LOCK_INTERNAL_PREFIXES = (
@@ -33,17 +35,37 @@ def _lock_label(row: dict) -> str:
     return f"{row['lock_addr']:#x}" if row.get("lock_addr") else "?"
 
 
-def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10) -> dict:
-    """Totals and the top locks by count, each with the caller frames of its busiest stack."""
+def _ident(row: dict) -> object:
+    """One lock of the summary: its address, else its class name."""
+    return row["lock_addr"] if row.get("lock_addr") else ("name", row.get("lock_name"))
+
+
+def lock_objects(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[object, str] | None:
+    """The object each lock of a stored run locks, named as lima-query names it (object_key of the
+    installed view lock_event_objects: struct.field, global symbol, ambiguous(...), unresolved ...),
+    the one with the most events when a lock's rows map to several; None when the database holds no
+    index (no lock_sites row)."""
+    if not con.execute("SELECT count(*) FROM lock_sites").fetchone()[0]:
+        return None
+    rows = con.execute("SELECT lock_addr, lock_name, object_key, sum(count) AS n FROM lock_event_objects "
+                       "WHERE run_id = ? GROUP BY ALL ORDER BY n, object_key DESC", [run_id]).fetchall()
+    # ascending: the busiest object of a lock is written last
+    return {_ident({"lock_addr": a, "lock_name": name}): obj for a, name, obj, _n in rows}
+
+
+def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10,
+              objects: dict[object, str] | None = None, no_objects: str = "no index") -> dict:
+    """Totals and the top locks by count, each with the caller frames of its busiest stack and the
+    object it locks (objects: from lock_objects; None: each says no_objects)."""
     frames: dict[int, list[str]] = defaultdict(list)
     for f in sorted(stack_frames, key=lambda f: (f["stack_id"], f["depth"])):
         frames[f["stack_id"]].append(f["symbol"] or f"{f['address']:#x}")
     locks: dict[object, dict] = {}
     for r in lock_events:
         # one lock = one address (rows of one lock may differ in what names it: contention vs mmap_lock)
-        ident = r["lock_addr"] if r.get("lock_addr") else ("name", r.get("lock_name"))
-        d = locks.setdefault(ident, {"lock": _lock_label(r), "type": r.get("lock_type") or "", "count": 0,
-                                     "wait_ns": 0, "stacks": defaultdict(int), "events": set()})
+        ident = _ident(r)
+        d = locks.setdefault(ident, {"ident": ident, "lock": _lock_label(r), "type": r.get("lock_type") or "",
+                                     "count": 0, "wait_ns": 0, "stacks": defaultdict(int), "events": set()})
         if r.get("lock_name") or r.get("lock_symbol"):
             d["lock"] = _lock_label(r)
         d["count"] += r["count"]
@@ -59,7 +81,9 @@ def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10) 
         if d["stacks"]:
             best = max(d["stacks"].items(), key=lambda kv: kv[1])[0]
             taken_at = [s for s in frames.get(best, []) if not s.startswith(LOCK_INTERNAL_PREFIXES)][:3]
-        out.append({"lock": d["lock"], "type": d["type"], "events": ",".join(sorted(d["events"])),
+        obj = no_objects if objects is None else objects.get(d["ident"], "not mapped")
+        out.append({"lock": d["lock"], "object": obj, "type": d["type"],
+                    "events": ",".join(sorted(d["events"])),
                     "count": d["count"], "wait_us": round(d["wait_ns"] / 1000, 1),
                     "stacks": len(d["stacks"]), "taken_at": " < ".join(taken_at)})
     return {"events": sum(r["count"] for r in lock_events), "distinct_locks": len(locks), "top": out}
@@ -77,7 +101,7 @@ def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console
         return
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=["lock", "type", "events", "count", "wait_us", "stacks",
+        w = csv.DictWriter(buf, fieldnames=["lock", "object", "type", "events", "count", "wait_us", "stacks",
                                             "taken_at"])
         w.writeheader()
         w.writerows(summary["top"])
@@ -90,11 +114,12 @@ def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console
     if run.get("notes"):
         console.print(f"notes: {run['notes']}")
     t = Table(title="Top locks")
-    for col, just in (("lock", "left"), ("type", "left"), ("events", "left"), ("count", "right"),
+    for col, just in (("lock", "left"), ("object (lima-query)", "left"), ("type", "left"), ("events", "left"),
+                      ("count", "right"),
                       ("contended wait µs", "right"), ("stacks", "right"),
                       ("taken at (busiest stack)", "left")):
         t.add_column(col, justify=just)
     for d in summary["top"]:
-        t.add_row(d["lock"], d["type"], d["events"], str(d["count"]), f"{d['wait_us']:.1f}",
+        t.add_row(d["lock"], d["object"], d["type"], d["events"], str(d["count"]), f"{d['wait_us']:.1f}",
                   str(d["stacks"]), d["taken_at"])
     console.print(t)

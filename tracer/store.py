@@ -94,9 +94,11 @@ def side_file_for(db: Path, run_id: str) -> Path:
 
 def write_with_fallback(db: Path, run: dict, lock_events: list[dict], stack_frames: list[dict],
                         trace_events: list[dict], wait_s: float,
-                        say: Callable[[str], None] = print) -> Path:
+                        say: Callable[[str], None] = print,
+                        after: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
     """Write into db, retrying while another process holds it for up to wait_s seconds; then into a
-    side file.  Returns the file written."""
+    side file.  Returns the file written.  after(con) runs on db once the run is stored and mapped
+    (not on a side file)."""
     deadline = time.monotonic() + wait_s
     told = False
     while True:
@@ -121,6 +123,8 @@ def write_with_fallback(db: Path, run: dict, lock_events: list[dict], stack_fram
     try:
         write_run(con, run, lock_events, stack_frames, trace_events)
         map_new_runs(con, say)
+        if after is not None:
+            after(con)
     finally:
         con.close()
     return db
