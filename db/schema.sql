@@ -546,6 +546,16 @@ COMMENT ON COLUMN trace_events.context IS 'NULL in task context, else hardirq | 
 COMMENT ON COLUMN trace_events.primitive IS 'Primitive called (primitives backend), as lock_events.primitive';
 COMMENT ON COLUMN trace_events.flags IS 'Event flags, as lock_events.flags';
 
+CREATE TABLE IF NOT EXISTS trace_cgroups (
+    run_id    VARCHAR NOT NULL,
+    cgroup_id UBIGINT NOT NULL,
+    path      VARCHAR NOT NULL
+);
+COMMENT ON TABLE trace_cgroups IS 'Path of each cgroup (tenant) a lima-trace run saw, found at the end of the run; a cgroup removed before then has no row';
+COMMENT ON COLUMN trace_cgroups.run_id IS 'trace_runs.run_id';
+COMMENT ON COLUMN trace_cgroups.cgroup_id IS 'cgroup v2 id, as lock_events.cgroup_id (the inode number of the cgroup directory)';
+COMMENT ON COLUMN trace_cgroups.path IS 'Path of the cgroup under the cgroup v2 mount (/ for the root, /system.slice/docker-ID.scope)';
+
 -- ---------------------------------------------------------------------------------------------------
 -- 4. Answers: queries/*.sql installed as views/macros by lima-query (lima.queries.install_views); the
 --    one table below caches the costliest mapping so that queries over millions of events stay fast.

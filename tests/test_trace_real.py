@@ -387,3 +387,6 @@ def test_cgroup_filter_counts_descendant_cgroups(mmap_threads, tmp_path):
     assert filters["cgroup_id"] == parent_id and filters["cgroup"] == str(parent)
     # every counted task ran in the inner cgroup (the parent holds no task)
     assert {r[0] for r in con.execute("SELECT DISTINCT cgroup_id FROM lock_events").fetchall()} == {inner_id}
+    # the tenant's path, found at the end of the run while the cgroup still existed
+    assert con.execute("SELECT run_id, cgroup_id, path FROM trace_cgroups").fetchall() == [
+        ("cg", inner_id, f"/{parent.name}/inner")]

@@ -5,6 +5,7 @@ file:line resolution, CLI validation."""
 from __future__ import annotations
 
 import ctypes as ct
+import os
 import re
 import shutil
 import struct
@@ -414,6 +415,40 @@ def test_summary_names_objects_as_the_queries_do(tmp_path):
     top = summarize([row], frames, objects=got["indexed"])["top"][0]
     assert (top["lock"], top["object"]) == (f"{addr:#x}", "dentry.d_lockref.lock")
     assert summarize([row], frames, objects=None)["top"][0]["object"] == "no index"
+
+
+def test_cgroup_ids_get_their_paths(tmp_path):
+    """A cgroup v2 id is the inode of its directory: the root and this process's cgroup are found in
+    one walk; the paths go to trace_cgroups and the summary shows them instead of the number."""
+    from lima.tracer.cgroups import cgroup2_mount, cgroup_of_pid, cgroup_paths
+    try:
+        root = cgroup2_mount()
+    except Exception:
+        pytest.skip("no cgroup v2 mount here")
+    mine = cgroup_of_pid(os.getpid())
+    found = cgroup_paths({os.stat(root).st_ino, mine.id, 1 << 60})
+    rel = mine.path.relative_to(root)
+    assert found == {os.stat(root).st_ino: "/", mine.id: "/" if str(rel) == "." else f"/{rel}"}
+    cap = Capture(backend="contention", counts=[(_key(cgroup_id=7, stack_id=-1), (4, 0, 0)),
+                                                (_key(cgroup_id=8, stack_id=-1), (1, 0, 0))],
+                  cgroups={7: "/system.slice/docker-3f2a.scope", 99: "/unused"})
+    rows = build_rows(cap, _ksyms_for_hand_samples())
+    assert rows.cgroups == [{"cgroup_id": 7, "path": "/system.slice/docker-3f2a.scope"}]
+    db = tmp_path / "t.duckdb"
+    con = connect(db)
+    write_run(con, _run("c"), rows.lock_events, [], [], rows.cgroups)
+    assert con.execute("SELECT run_id, cgroup_id, path FROM trace_cgroups").fetchall() == [
+        ("c", 7, "/system.slice/docker-3f2a.scope")]
+    con.close()
+    top = summarize(rows.lock_events, [], cgroups=cap.cgroups)["top"][0]
+    assert top["cgroup"] == "/system.slice/docker-3f2a.scope (+1)"
+    assert Capture.from_json(_roundtrip(cap, tmp_path)).cgroups == cap.cgroups
+
+
+def _roundtrip(cap: Capture, tmp_path: Path) -> Path:
+    f = tmp_path / "cap.json"
+    f.write_text(cap.to_json())
+    return f
 
 
 HOLDER = """

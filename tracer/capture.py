@@ -30,6 +30,7 @@ class Capture:
     stats: dict[str, int] = field(default_factory=dict)
     events_capped: int = 0
     kallsyms: str = ""   # kallsyms lines of the frames, when saved as a sample
+    cgroups: dict[int, str] = field(default_factory=dict)   # cgroup id -> path, read at the end of the run
 
     def to_json(self) -> str:
         """Serialize (to record sample data for tests)."""
@@ -38,6 +39,7 @@ class Capture:
             "stacks": {str(k): v for k, v in self.stacks.items()},
             "names": {str(k): v for k, v in self.names.items()},
             "events": self.events, "stats": self.stats, "events_capped": self.events_capped,
+            "cgroups": {str(k): v for k, v in self.cgroups.items()},
         }, indent=1)
 
     @classmethod
@@ -48,16 +50,19 @@ class Capture:
                    stacks={int(k): v for k, v in d["stacks"].items()},
                    names={int(k): v for k, v in d["names"].items()},
                    events=d["events"], stats=d["stats"], events_capped=d.get("events_capped", 0),
-                   kallsyms=d.get("kallsyms", ""))
+                   kallsyms=d.get("kallsyms", ""),
+                   cgroups={int(k): v for k, v in d.get("cgroups", {}).items()})
 
 
 @dataclass
 class Rows:
-    """Rows for lock_events, stack_frames and trace_events (without run_id), and what was dropped."""
+    """Rows for lock_events, stack_frames, trace_events and trace_cgroups (without run_id), and what
+    was dropped."""
 
     lock_events: list[dict] = field(default_factory=list)
     stack_frames: list[dict] = field(default_factory=list)
     trace_events: list[dict] = field(default_factory=list)
+    cgroups: list[dict] = field(default_factory=list)
     events_seen: int = 0
     irq_events: int = 0
 
@@ -129,6 +134,8 @@ def build_rows(cap: Capture, ksyms: Kallsyms, keep_irq: bool = False) -> Rows:
         rows.trace_events.append(row)
         if row["stack_id"] is not None:
             used.add(row["stack_id"])
+    seen = {r["cgroup_id"] for r in rows.lock_events + rows.trace_events}
+    rows.cgroups = [{"cgroup_id": c, "path": cap.cgroups[c]} for c in sorted(seen) if c in cap.cgroups]
     for sid in sorted(used):
         for depth, addr in enumerate(cap.stacks.get(sid, [])):
             sym = ksyms.code(addr)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["CgroupError", "Cgroup", "cgroup2_mount", "cgroup_of_path", "cgroup_of_pid",
-           "cgroup_of_container"]
+           "cgroup_of_container", "cgroup_paths"]
 
 
 class CgroupError(Exception):
@@ -110,3 +110,25 @@ def cgroup_of_container(container: str) -> Cgroup:
         raise CgroupError(f"container {container}: no cgroup named after it under {root} and no runtime "
                           "(runc, runsc, crun) knows it; give --cgroup PATH or --pid")
     return cgroup_of_pid(pid)
+
+
+def cgroup_paths(ids: set[int]) -> dict[int, str]:
+    """Path under the cgroup v2 mount ('/' for the root) of each of these cgroup ids that still exists,
+    found in one walk of the mount (stopped once every id is found)."""
+    try:
+        root = cgroup2_mount()
+    except (CgroupError, OSError):
+        return {}
+    todo, out = set(ids), {}
+    for dirpath, _dirnames, _ in os.walk(root):
+        try:
+            ino = os.stat(dirpath).st_ino
+        except OSError:   # removed during the walk
+            continue
+        if ino in todo:
+            rel = Path(dirpath).relative_to(root)
+            out[ino] = "/" if str(rel) == "." else f"/{rel}"
+            todo.discard(ino)
+            if not todo:
+                break
+    return out

@@ -23,7 +23,7 @@ from lima.db import LimaDbError, connect, default_db_path, get_meta
 from lima.tracer.abi import decode_event
 from lima.tracer.btf import BtfError, load_vmlinux_btf
 from lima.tracer.capture import KEY_FIELDS, Capture, build_rows
-from lima.tracer.cgroups import CgroupError, cgroup_of_container, cgroup_of_path
+from lima.tracer.cgroups import CgroupError, cgroup_of_container, cgroup_of_path, cgroup_paths
 from lima.tracer.check import mount_tracefs, run_checks
 from lima.tracer.dwarf import DwarfError, kaslr_offset, source_lines
 from lima.tracer.kallsyms import Kallsyms, KallsymsError
@@ -496,6 +496,9 @@ def run(a: argparse.Namespace) -> int:
                     cap.stacks[sid] = list(st.walk(sid))
                 except KeyError:
                     pass
+        # the tenants: path of every cgroup seen, while the traced command's cgroups still exist
+        cap.cgroups = cgroup_paths({k["cgroup_id"] for k, _ in cap.counts}
+                                   | {e["cgroup_id"] for e in cap.events})
         if backend == "lockdep":
             for k, v in b["names"].items():
                 cap.names[k.value] = bytes(v.name).split(b"\0", 1)[0].decode("utf-8", "replace")
@@ -549,12 +552,13 @@ def run(a: argparse.Namespace) -> int:
             objects["why"] = "not mapped"
             say(f"[yellow]lima-trace: warning: objects not read ({str(e).splitlines()[0]})[/]")
     written = write_with_fallback(db, run, rows.lock_events, rows.stack_frames, rows.trace_events,
-                                  a.db_wait, say=lambda m: say(f"[yellow]{m}[/]"), after=read_objects)
+                                  a.db_wait, say=lambda m: say(f"[yellow]{m}[/]"), after=read_objects,
+                                  cgroups=rows.cgroups)
     if lost:
         say(f"[yellow]lima-trace: {lost} events lost (full maps); raise --map-size[/]")
     if not a.no_summary:
         print_summary(run, summarize(rows.lock_events, rows.stack_frames, objects=objects["map"],
-                                     no_objects=objects["why"]), a.format)
+                                     no_objects=objects["why"], cgroups=cap.cgroups), a.format)
     say(f"lima-trace: run {run_id} ({stop['why']}) written to {written}")
     return 0
 

@@ -1,6 +1,7 @@
 """The end-of-run summary: events, distinct locks, and the top 10 locks with the top frames of their
 busiest stack (lock implementation frames skipped, so the frames say who took the lock), and the
-object each lock locks as lima-query names it (read from the database once the run is stored).  Wait is the
+object each lock locks as lima-query names it (read from the database once the run is stored), and
+the cgroup (tenant) that took it most, by path.  Wait is the
 time spent in contended waits (event = contended) only.  The run's notes say when stacks were sampled
 (lima-trace --mmap-lock: stack counts are then samples, lock counts stay exact)."""
 
@@ -54,9 +55,11 @@ def lock_objects(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[object, st
 
 
 def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10,
-              objects: dict[object, str] | None = None, no_objects: str = "no index") -> dict:
-    """Totals and the top locks by count, each with the caller frames of its busiest stack and the
-    object it locks (objects: from lock_objects; None: each says no_objects)."""
+              objects: dict[object, str] | None = None, no_objects: str = "no index",
+              cgroups: dict[int, str] | None = None) -> dict:
+    """Totals and the top locks by count, each with the caller frames of its busiest stack, the
+    object it locks (objects: from lock_objects; None: each says no_objects) and the cgroup (tenant)
+    that took it most, by path (cgroups: id -> path; an id without path stays a number)."""
     frames: dict[int, list[str]] = defaultdict(list)
     for f in sorted(stack_frames, key=lambda f: (f["stack_id"], f["depth"])):
         frames[f["stack_id"]].append(f["symbol"] or f"{f['address']:#x}")
@@ -65,7 +68,8 @@ def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10,
         # one lock = one address (rows of one lock may differ in what names it: contention vs mmap_lock)
         ident = _ident(r)
         d = locks.setdefault(ident, {"ident": ident, "lock": _lock_label(r), "type": r.get("lock_type") or "",
-                                     "count": 0, "wait_ns": 0, "stacks": defaultdict(int), "events": set()})
+                                     "count": 0, "wait_ns": 0, "stacks": defaultdict(int), "events": set(),
+                                     "cgroups": defaultdict(int)})
         if r.get("lock_name") or r.get("lock_symbol"):
             d["lock"] = _lock_label(r)
         d["count"] += r["count"]
@@ -74,6 +78,8 @@ def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10,
         d["events"].add(r.get("event") or "")
         if r.get("stack_id") is not None:
             d["stacks"][r["stack_id"]] += r["count"]
+        if r.get("cgroup_id") is not None:
+            d["cgroups"][r["cgroup_id"]] += r["count"]
     ranked = sorted(locks.values(), key=lambda d: -d["count"])[:top]
     out = []
     for d in ranked:
@@ -82,10 +88,16 @@ def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10,
             best = max(d["stacks"].items(), key=lambda kv: kv[1])[0]
             taken_at = [s for s in frames.get(best, []) if not s.startswith(LOCK_INTERNAL_PREFIXES)][:3]
         obj = no_objects if objects is None else objects.get(d["ident"], "not mapped")
+        tenant = ""
+        if d["cgroups"]:
+            cg = max(d["cgroups"].items(), key=lambda kv: (kv[1], -kv[0]))[0]
+            tenant = (cgroups or {}).get(cg) or f"cgroup {cg}"
+            if len(d["cgroups"]) > 1:
+                tenant += f" (+{len(d['cgroups']) - 1})"
         out.append({"lock": d["lock"], "object": obj, "type": d["type"],
                     "events": ",".join(sorted(d["events"])),
                     "count": d["count"], "wait_us": round(d["wait_ns"] / 1000, 1),
-                    "stacks": len(d["stacks"]), "taken_at": " < ".join(taken_at)})
+                    "stacks": len(d["stacks"]), "cgroup": tenant, "taken_at": " < ".join(taken_at)})
     return {"events": sum(r["count"] for r in lock_events), "distinct_locks": len(locks), "top": out}
 
 
@@ -102,7 +114,7 @@ def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=["lock", "object", "type", "events", "count", "wait_us", "stacks",
-                                            "taken_at"])
+                                            "cgroup", "taken_at"])
         w.writeheader()
         w.writerows(summary["top"])
         print(buf.getvalue(), end="")
@@ -116,10 +128,10 @@ def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console
     t = Table(title="Top locks")
     for col, just in (("lock", "left"), ("object (lima-query)", "left"), ("type", "left"), ("events", "left"),
                       ("count", "right"),
-                      ("contended wait µs", "right"), ("stacks", "right"),
+                      ("contended wait µs", "right"), ("stacks", "right"), ("cgroup (busiest)", "left"),
                       ("taken at (busiest stack)", "left")):
         t.add_column(col, justify=just)
     for d in summary["top"]:
         t.add_row(d["lock"], d["object"], d["type"], d["events"], str(d["count"]), f"{d['wait_us']:.1f}",
-                  str(d["stacks"]), d["taken_at"])
+                  str(d["stacks"]), d["cgroup"], d["taken_at"])
     console.print(t)

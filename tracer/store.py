@@ -31,8 +31,10 @@ FRAME_COLUMNS = ("run_id", "stack_id", "depth", "address", "symbol", "offset", "
 TRACE_EVENT_COLUMNS = ("run_id", "ts_ns", "cpu", "lock_addr", "lock_name", "lock_symbol", "lock_type",
                        "mode", "stack_id", "pid", "tgid", "comm", "cgroup_id", "wait_ns", "event",
                        "context", "primitive", "flags")
+CGROUP_COLUMNS = ("run_id", "cgroup_id", "path")
 TABLES = (("trace_runs", RUN_COLUMNS), ("lock_events", LOCK_EVENT_COLUMNS),
-          ("stack_frames", FRAME_COLUMNS), ("trace_events", TRACE_EVENT_COLUMNS))
+          ("stack_frames", FRAME_COLUMNS), ("trace_events", TRACE_EVENT_COLUMNS),
+          ("trace_cgroups", CGROUP_COLUMNS))
 
 
 class DbBusy(Exception):
@@ -61,8 +63,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]
 
 
 def write_run(con: duckdb.DuckDBPyConnection, run: dict, lock_events: list[dict],
-              stack_frames: list[dict], trace_events: list[dict]) -> None:
-    """Insert one run and its rows in a single transaction (all or nothing)."""
+              stack_frames: list[dict], trace_events: list[dict], cgroups: list[dict] | None = None) -> None:
+    """Insert one run and its rows (cgroups: trace_cgroups rows) in a single transaction (all or
+    nothing)."""
     run_id = run["run_id"]
     con.execute("BEGIN TRANSACTION")
     try:
@@ -72,6 +75,7 @@ def write_run(con: duckdb.DuckDBPyConnection, run: dict, lock_events: list[dict]
         _insert(con, "lock_events", LOCK_EVENT_COLUMNS, lock_events, run_id)
         _insert(con, "stack_frames", FRAME_COLUMNS, stack_frames, run_id)
         _insert(con, "trace_events", TRACE_EVENT_COLUMNS, trace_events, run_id)
+        _insert(con, "trace_cgroups", CGROUP_COLUMNS, cgroups or [], run_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -95,7 +99,8 @@ def side_file_for(db: Path, run_id: str) -> Path:
 def write_with_fallback(db: Path, run: dict, lock_events: list[dict], stack_frames: list[dict],
                         trace_events: list[dict], wait_s: float,
                         say: Callable[[str], None] = print,
-                        after: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
+                        after: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                        cgroups: list[dict] | None = None) -> Path:
     """Write into db, retrying while another process holds it for up to wait_s seconds; then into a
     side file.  Returns the file written.  after(con) runs on db once the run is stored and mapped
     (not on a side file)."""
@@ -112,7 +117,7 @@ def write_with_fallback(db: Path, run: dict, lock_events: list[dict], stack_fram
                     f"add it later with: lima-trace --merge {side} --db {db}")
                 con = connect(side)
                 try:
-                    write_run(con, run, lock_events, stack_frames, trace_events)
+                    write_run(con, run, lock_events, stack_frames, trace_events, cgroups)
                 finally:
                     con.close()
                 return side
@@ -121,7 +126,7 @@ def write_with_fallback(db: Path, run: dict, lock_events: list[dict], stack_fram
                 told = True
             time.sleep(0.5)
     try:
-        write_run(con, run, lock_events, stack_frames, trace_events)
+        write_run(con, run, lock_events, stack_frames, trace_events, cgroups)
         map_new_runs(con, say)
         if after is not None:
             after(con)
@@ -158,7 +163,10 @@ def merge_side_file(db: Path, side: Path) -> list[str]:
         if not runs:
             raise LimaDbError(f"{side}: holds no run; nothing merged, file kept")
         data = {}
+        present = {r[0] for r in src.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         for t, cols in TABLES:
+            if t not in present:   # a side file written before the table existed (trace_cgroups)
+                continue
             names = ", ".join(f'"{c}"' for c in cols)
             data[t] = src.execute(f"SELECT {names} FROM {t}").to_arrow_table()
     finally:
@@ -171,6 +179,8 @@ def merge_side_file(db: Path, side: Path) -> list[str]:
                 if con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [rid]).fetchone()[0]:
                     raise LimaDbError(f"{side}: run {rid!r} is already in {db}")
             for t, cols in TABLES:
+                if t not in data:
+                    continue
                 names = ", ".join(f'"{c}"' for c in cols)
                 con.register("lima_side", data[t])
                 try:
