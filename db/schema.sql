@@ -439,7 +439,7 @@ COMMENT ON TABLE trace_runs IS 'One traced (or imported) run of a workload under
 COMMENT ON COLUMN trace_runs.run_id IS 'Run id (given, or generated)';
 COMMENT ON COLUMN trace_runs.runtime IS 'Runtime label: runc, runsc-kvm, runsc-kvm-overlay-off, fc, host, or free text';
 COMMENT ON COLUMN trace_runs.workload IS 'Workload label';
-COMMENT ON COLUMN trace_runs.mode IS 'coldstart | warmup (free text allowed)';
+COMMENT ON COLUMN trace_runs.mode IS 'coldstart | warmup (lima-trace and lima-import refuse anything else)';
 COMMENT ON COLUMN trace_runs.backend IS 'lockdep | primitives | contention | import-lima-json | import-lock-stat';
 COMMENT ON COLUMN trace_runs.filters IS 'JSON of the filters used (lima-trace keys: pid [list], cgroup [path], cgroup_id, container, comm, command [argv list], keep_irq; absent keys were not used)';
 COMMENT ON COLUMN trace_runs.kernel_release IS 'uname -r of the traced kernel';
