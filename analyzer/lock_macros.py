@@ -17,7 +17,7 @@ __all__ = ["MacroDef", "MacroTable", "find_calls", "path_rank", "string_value"]
 _IDENT = re.compile(r"[A-Za-z_]\w*$")
 
 
-@dataclass
+@dataclass(slots=True)
 class MacroDef:
     name: str
     params: tuple[str, ...]

@@ -77,7 +77,7 @@ _C_KEYWORDS = frozenset("void if else while for do switch case return sizeof typ
 _MACRO_DEPTH = 5
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One primitive operation reached from a call site."""
     line: int
@@ -94,7 +94,7 @@ class Event:
     guard: tuple[str, frozenset[str]] | None = None   # flag guard forwarded from a wrapper row
 
 
-@dataclass
+@dataclass(slots=True)
 class WrapperRow:
     name: str
     kind: str              # function | macro

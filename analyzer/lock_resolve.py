@@ -23,7 +23,7 @@ _LOCK_TYPES = lock_type_map()
 _IDENT = re.compile(r"[A-Za-z_]\w*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Type:
     """A C type: base ('struct foo', 'spinlock_t', '#123' for an inline struct), pointers and array dims."""
     base: str
@@ -41,14 +41,14 @@ class Type:
         return Type(self.base, self.ptr + 1, max(self.arr - 1, 0))
 
 
-@dataclass
+@dataclass(slots=True)
 class FieldDef:
     name: str | None
     type: Type
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class StructDef:
     key: str                 # 'struct foo' or '#<struct_id>'
     struct_id: int
@@ -58,7 +58,7 @@ class StructDef:
     anon: list[str] = field(default_factory=list)   # keys of anonymous members reached directly
 
 
-@dataclass
+@dataclass(slots=True)
 class VarDef:
     name: str
     type: Type
@@ -72,7 +72,7 @@ class VarDef:
     function: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class FuncDef:
     name: str
     file_id: int
@@ -125,7 +125,7 @@ class Scope:
         return best or cands[0]
 
 
-@dataclass
+@dataclass(slots=True)
 class Obj:
     """What a lock expression denotes."""
     kind: str                          # field | global | percpu | param | local | ambiguous | unknown
