@@ -20,6 +20,9 @@
 -- the notes say so) and +keep-irq (filters.keep_irq: interrupt-context events kept). setup_warning says
 -- when the runtimes of a row were recorded differently: their counts then measure different things (a
 -- --mmap-lock run counts acquisitions the others do not see); compare contentions, or pick --event.
+-- tenants names the cgroups that locked the object, busiest first (at most 8), as runtime:path with the
+-- path lima-trace recorded in trace_cgroups (for that run, else for another run: cgroup ids are
+-- directory inode numbers, stable while the cgroup lives), else runtime:cgroup ID (imports, cgroups gone).
 WITH e AS (
     SELECT * FROM lock_object_counts_filtered(runtime := NULL, workload := $workload, mode := $mode,
                                               event := $event, run := $run) x
@@ -43,6 +46,18 @@ tenants AS (
           GROUP BY e.object_key, e.run_id) t
     GROUP BY t.object_key
 ),
+tenant_names AS (
+    SELECT x.object_key, array_to_string(list(x.label ORDER BY x.n DESC, x.label)[1:8], ', ') AS tenants
+    FROM (SELECT e.object_key,
+                 e.runtime || ':' || coalesce(c.path, ca.path, 'cgroup ' || e.cgroup_id) AS label,
+                 sum(e.count) AS n
+          FROM e LEFT JOIN trace_cgroups c ON c.run_id = e.run_id AND c.cgroup_id = e.cgroup_id
+                 LEFT JOIN (SELECT cgroup_id, min(path) AS path FROM trace_cgroups GROUP BY cgroup_id) ca
+                        ON ca.cgroup_id = e.cgroup_id
+          WHERE e.cgroup_id IS NOT NULL
+          GROUP BY 1, 2) x
+    GROUP BY x.object_key
+),
 inst AS (
     SELECT i.object_key, count(*) AS shared_instances
     FROM (SELECT e.object_key, e.lock_addr FROM e WHERE e.lock_addr IS NOT NULL
@@ -65,7 +80,7 @@ agg AS (
     FROM per_rt p GROUP BY p.object_key
 )
 SELECT a.object_key AS object, o.object_kind, o."struct", o.status,
-       a.n_runtimes, a.runtimes, coalesce(t.max_tenants, 0) AS max_tenants_in_a_run,
+       a.n_runtimes, a.runtimes, coalesce(t.max_tenants, 0) AS max_tenants_in_a_run, tn.tenants,
        CASE WHEN a.n_runtimes > 1 AND t.max_tenants > 1 THEN 'runtimes+tenants'
             WHEN a.n_runtimes > 1 THEN 'runtimes' ELSE 'tenants' END AS shared_by,
        coalesce(i.shared_instances, 0) AS shared_instances,
@@ -75,6 +90,7 @@ SELECT a.object_key AS object, o.object_kind, o."struct", o.status,
 FROM agg a
 JOIN obj o ON o.object_key = a.object_key
 LEFT JOIN tenants t ON t.object_key = a.object_key
+LEFT JOIN tenant_names tn ON tn.object_key = a.object_key
 LEFT JOIN inst i ON i.object_key = a.object_key
 WHERE (a.n_runtimes > 1 OR t.max_tenants > 1)
   AND ($runtime IS NULL OR list_contains(a.runtimes, $runtime))

@@ -292,3 +292,17 @@ def test_list_shows_user_queries_first_and_internal_layers_only_with_all(capsys,
     words = " ".join(line.split("│")[3].strip() for line in out.out.splitlines() if line.count("│") == 5)
     assert catalog["struct-locks"].description in " ".join(words.split())
     assert "internal layers" in out.err and "--list --all" in out.err
+
+
+def test_shared_locks_names_tenants_by_cgroup_path(con):
+    """tenants lists the cgroups that locked an object, busiest first, by the path lima-trace recorded in
+    trace_cgroups (r1: cgroup 100 took mm_struct.mmap_lock 10 times, cgroup 200 5 times) or by id."""
+    con.execute("INSERT INTO trace_cgroups VALUES ('r1', 100, '/tenant-a')")
+    try:
+        rows = {r["object"]: r for r in q(con, "shared-locks")}
+    finally:
+        con.execute("DELETE FROM trace_cgroups")
+    tenants = rows["mm_struct.mmap_lock"]["tenants"].split(", ")
+    assert tenants[0] == "fc:/tenant-a", tenants
+    assert "fc:cgroup 200" in tenants, tenants
+    assert tenants.index("fc:/tenant-a") < tenants.index("fc:cgroup 200")
