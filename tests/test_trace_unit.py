@@ -253,7 +253,7 @@ def test_recorded_contention_capture():
     assert {e["stack_id"] for e in rows.trace_events} <= set(frames)
     # the summary ranks the mm's mmap_lock first
     top = summarize(rows.lock_events, rows.stack_frames)["top"][0]
-    assert top["lock"].startswith("&mm->mmap_lock @") and top["count"] == max(
+    assert top["lock"].startswith("&mm->mmap_lock @") and top["events"] == max(
         sum(r["count"] for r in rows.lock_events if r["lock_addr"] == a)
         for a in {r["lock_addr"] for r in rows.lock_events})
 
@@ -595,3 +595,24 @@ def test_help_mentions_every_backend(capsys):
     flat = " ".join(out.split())
     assert f"the default records {cli.DEFAULT_RECORDS}" in flat and cli.DEFAULT_COST in flat
     assert cli.MMAP_LOCK_COST in flat and "bench/tracer_overhead.sh" in cli.DEFAULT_COST
+
+
+def test_summary_names_columns_as_the_queries_and_keeps_brackets():
+    """The summary's columns read as lima-query's (events is a number, event_kinds the kinds, wait_ms), and
+    a class name with brackets (&obj_hash[i].lock, kernel/debugobjects.c) is printed, not read as markup."""
+    import io as _io
+
+    from lima.tracer.report import print_summary, summarize
+    from rich.console import Console
+    row = {"lock_addr": 0x10, "lock_name": "&obj_hash[i].lock", "stack_id": None, "count": 4,
+           "event": "contended", "wait_ns_total": 2_500_000, "lock_type": "spinlock", "cgroup_id": None}
+    summary = summarize([row], [])
+    top = summary["top"][0]
+    assert (top["events"], top["event_kinds"], top["wait_ms"]) == (4, "contended", 2.5)
+    buf = _io.StringIO()
+    run = {"run_id": "r[1]", "backend": "contention", "duration_s": 1.0, "events_lost": 0, "stacks_lost": 0,
+           "irq_events": 0, "notes": None}
+    print_summary(run, summary, console=Console(file=buf, width=250))
+    out = buf.getvalue()
+    assert "&obj_hash[i].lock @0x10" in out and "run r[1]" in out, out
+    assert "event kinds" in out and "contended wait ms" in out and "2.500" in out, out

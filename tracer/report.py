@@ -15,6 +15,7 @@ from collections import defaultdict
 
 import duckdb
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["summarize", "print_summary", "lock_objects", "LOCK_INTERNAL_PREFIXES"]
@@ -57,7 +58,7 @@ def lock_objects(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[object, st
 def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10,
               objects: dict[object, str] | None = None, no_objects: str = "no index",
               cgroups: dict[int, str] | None = None) -> dict:
-    """Totals and the top locks by count, each with the caller frames of its busiest stack, the
+    """Totals and the top locks by events, each with the caller frames of its busiest stack, the
     object it locks (objects: from lock_objects; None: each says no_objects) and the cgroup (tenant)
     that took it most, by path (cgroups: id -> path; an id without path stays a number)."""
     frames: dict[int, list[str]] = defaultdict(list)
@@ -94,9 +95,10 @@ def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10,
             tenant = (cgroups or {}).get(cg) or f"cgroup {cg}"
             if len(d["cgroups"]) > 1:
                 tenant += f" (+{len(d['cgroups']) - 1})"
+        # named as lima-query names them: event_kinds, events (a number), wait_ms
         out.append({"lock": d["lock"], "object": obj, "type": d["type"],
-                    "events": ",".join(sorted(d["events"])),
-                    "count": d["count"], "wait_us": round(d["wait_ns"] / 1000, 1),
+                    "event_kinds": ",".join(sorted(d["events"])),
+                    "events": d["count"], "wait_ms": round(d["wait_ns"] / 1e6, 3),
                     "stacks": len(d["stacks"]), "cgroup": tenant, "taken_at": " < ".join(taken_at)})
     return {"events": sum(r["count"] for r in lock_events), "distinct_locks": len(locks), "top": out}
 
@@ -113,25 +115,27 @@ def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console
         return
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=["lock", "object", "type", "events", "count", "wait_us", "stacks",
-                                            "cgroup", "taken_at"])
+        w = csv.DictWriter(buf, fieldnames=["lock", "object", "type", "event_kinds", "events", "wait_ms",
+                                            "stacks", "cgroup", "taken_at"])
         w.writeheader()
         w.writerows(summary["top"])
         print(buf.getvalue(), end="")
         return
-    console.print(f"[bold]run {run['run_id']}[/]  backend {run['backend']}  {run['duration_s']:.1f}s  "
+    console.print(f"[bold]run {escape(run['run_id'])}[/]  backend {escape(run['backend'])}  "
+                  f"{run['duration_s']:.1f}s  "
                   f"events {summary['events']}  distinct locks {summary['distinct_locks']}  "
                   f"lost {run['events_lost']}  without stack {run['stacks_lost']}  "
                   f"interrupt context {run['irq_events']}")
     if run.get("notes"):
-        console.print(f"notes: {run['notes']}")
+        console.print(f"notes: {escape(run['notes'])}")
     t = Table(title="Top locks")
-    for col, just in (("lock", "left"), ("object (lima-query)", "left"), ("type", "left"), ("events", "left"),
-                      ("count", "right"),
-                      ("contended wait µs", "right"), ("stacks", "right"), ("cgroup (busiest)", "left"),
+    for col, just in (("lock", "left"), ("object (lima-query)", "left"), ("type", "left"),
+                      ("event kinds", "left"), ("events", "right"),
+                      ("contended wait ms", "right"), ("stacks", "right"), ("cgroup (busiest)", "left"),
                       ("taken at (busiest stack)", "left")):
         t.add_column(col, justify=just)
     for d in summary["top"]:
-        t.add_row(d["lock"], d["object"], d["type"], d["events"], str(d["count"]), f"{d['wait_us']:.1f}",
-                  str(d["stacks"]), d["cgroup"], d["taken_at"])
+        # cells are text, not rich markup: a class name such as &obj_hash[i].lock keeps its [i]
+        t.add_row(*(escape(str(x)) for x in (d["lock"], d["object"], d["type"], d["event_kinds"], d["events"],
+                                             f"{d['wait_ms']:.3f}", d["stacks"], d["cgroup"], d["taken_at"])))
     console.print(t)
