@@ -141,7 +141,8 @@ def _substitute(body: str, sub: dict[str, str]) -> str:
     return re.sub(r"\s*##\s*", "", text)
 
 
-def _skip_literal(text: str, i: int) -> int:
+def skip_literal(text: str, i: int) -> int:
+    """Index just after the string or char literal whose opening quote is at text[i]."""
     q = text[i]
     j = i + 1
     while j < len(text) and text[j] != q:
@@ -164,7 +165,7 @@ def find_calls(text: str, names: set[str] | dict) -> list[tuple[str, list[str], 
         while i < n and depth:
             c = text[i]
             if c in "\"'":
-                i = _skip_literal(text, i)
+                i = skip_literal(text, i)
                 continue
             if c in "([{":
                 depth += 1

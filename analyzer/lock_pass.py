@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .extract import split_args
 from .lock_catalogue import (
     KNOWN_WRAPPERS,
     LOCK_TYPES,
@@ -39,7 +40,7 @@ from .lock_catalogue import (
     primitive_map,
 )
 from .lock_expr import fold_ws, parse_type
-from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, string_value
+from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, skip_literal, string_value
 from .lock_paths import ACQUIRE, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, return_states
 from .lock_resolve import (
     FieldDef,
@@ -1276,18 +1277,9 @@ def _declarations(text: str) -> list[tuple[str, Type, str | None]]:
 
 
 def _split_top(text: str) -> list[str]:
-    """Split argument text on top-level commas."""
-    out, depth, start = [], 0, 0
-    for i, c in enumerate(text):
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == "," and depth == 0:
-            out.append(text[start:i].strip())
-            start = i + 1
-    out.append(text[start:].strip())
-    return out
+    """Split argument text on top-level commas (the indexer's split_args), an empty text giving one empty
+    argument as a call `F()` is written."""
+    return split_args(text) or [""]
 
 
 #: Rounds with fewer callers than this per extra process are analysed in this process only.
@@ -1391,10 +1383,8 @@ def _until_end(text: str, start: int) -> str:
         elif c in ";," and depth == 0:
             break
         elif c in "\"'":
-            q = c
-            i += 1
-            while i < n and text[i] != q:
-                i += 2 if text[i] == "\\" else 1
+            i = skip_literal(text, i)
+            continue
         i += 1
     return fold_ws(text[start:i])
 
@@ -1440,10 +1430,8 @@ def _call_end(text: str, off: int) -> int:
             if depth == 0:
                 return i + 1
         elif c in "\"'":
-            q = c
-            i += 1
-            while i < len(text) and text[i] != q:
-                i += 2 if text[i] == "\\" else 1
+            i = skip_literal(text, i)
+            continue
         i += 1
     return len(text)
 
@@ -1472,7 +1460,6 @@ def _static_inits(text: str) -> list[tuple[tuple[str, ...], str, list[str]]]:
         return out
     # walk the text once, keeping the designator path of each brace level
     stack: list[tuple[str, ...]] = [()]
-    current: tuple[str, ...] = ()
     positions = {off: (name, args) for name, args, off in calls}
     i = 0
     n = len(text)
@@ -1507,13 +1494,9 @@ def _static_inits(text: str) -> list[tuple[tuple[str, ...], str, list[str]]]:
             i = _call_end(text, i)
             continue
         elif c in "\"'":
-            q = c
-            i += 1
-            while i < n and text[i] != q:
-                i += 2 if text[i] == "\\" else 1
-        current = pending
+            i = skip_literal(text, i)
+            continue
         i += 1
-    del current
     return out
 
 
