@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,18 @@ def require_real(reason: str) -> None:
     if os.environ.get("LIMA_REQUIRE_REAL") == "1":
         pytest.fail(f"required real-environment test cannot run: {reason}")
     pytest.skip(reason)
+
+
+def lima_index(src: Path, db: Path, only: Iterable[str] = (), *options: str,
+               timeout: float | None = 600) -> Path:
+    """Run `lima-index SRC --db DB --quiet [--only X ...] [OPTIONS]` and fail the test with its stderr when it
+    fails; returns DB."""
+    cmd = [sys.executable, "-m", "lima.analyzer.cli", str(src), "--db", str(db), "--quiet", *options]
+    for target in only:
+        cmd += ["--only", str(target)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, f"lima-index failed ({r.returncode}): {r.stderr[-2000:]}"
+    return db
 
 
 @pytest.fixture(scope="session")

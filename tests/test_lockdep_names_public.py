@@ -20,12 +20,11 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import lima_index
 
 pytestmark = pytest.mark.kernel
 
@@ -112,13 +111,8 @@ def names_db(kernel_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     reuse = os.environ.get("LIMA_NAMES_DB")
     if reuse:
         return Path(reuse)
-    db = tmp_path_factory.mktemp("names") / "names.duckdb"
-    cmd = [sys.executable, "-m", "lima.analyzer.cli", str(kernel_src), "--db", str(db), "--quiet"]
-    for t in index_targets(kernel_src):
-        cmd += ["--only", t]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, f"lima-index failed ({r.returncode}): {r.stderr[-2000:]}"
-    return db
+    return lima_index(kernel_src, tmp_path_factory.mktemp("names") / "names.duckdb",
+                      index_targets(kernel_src), timeout=None)
 
 
 def lock_name_rows(db: Path, names: list[str]) -> dict[str, list[dict]]:

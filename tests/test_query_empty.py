@@ -8,11 +8,8 @@ the first in stop_machine.h) none; that database holds no trace run.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from conftest import FIXTURES, lima_index
 from lima.queries.catalog import CatalogError, parse_query_file
 from lima.queries.cli import main
 from test_query_mapping import build_db
@@ -27,11 +24,8 @@ def db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def arch_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("empty_arch") / "a.duckdb"
-    subprocess.run([str(Path(sys.executable).parent / "lima-index"),
-                    str(Path(__file__).parent / "fixtures" / "embed_arch"), "--db", str(path), "--quiet"],
-                   check=True, capture_output=True, text=True, timeout=120)
-    return path
+    return lima_index(FIXTURES / "embed_arch", tmp_path_factory.mktemp("empty_arch") / "a.duckdb",
+                      timeout=120)
 
 
 def why(capsys, *argv) -> str:

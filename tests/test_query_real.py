@@ -9,11 +9,10 @@ vm_mmap_pgoff (mm_struct.mmap_lock); net/core/rtnetlink.c:74 `mutex_lock(&rtnl_m
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import lima_index
 from lima.db import connect
 from lima.queries import install_views
 from lima.queries.catalog import load_catalog
@@ -28,11 +27,7 @@ FILES = ["mm/util.c", "include/linux/mmap_lock.h", "include/linux/mm_types.h", "
 
 @pytest.fixture(scope="module")
 def real_db(kernel_src, tmp_path_factory):
-    path = tmp_path_factory.mktemp("real") / "real.duckdb"
-    cmd = [str(Path(sys.executable).parent / "lima-index"), str(kernel_src), "--db", str(path), "--quiet"]
-    for f in FILES:
-        cmd += ["--only", f]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
+    path = lima_index(kernel_src, tmp_path_factory.mktemp("real") / "real.duckdb", FILES)
     con = connect(path)
     import_file(con, TRACES / "host_stacks_6_1.jsonl", runtime="host", workload="mix", mode="warmup",
                 run_id="stacks")

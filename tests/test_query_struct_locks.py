@@ -16,11 +16,10 @@ Read in the v6.1 source:
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, lima_index
 from lima.db import connect
 from lima.queries import install_views
 from lima.queries.catalog import load_catalog
@@ -32,11 +31,7 @@ FILES = ["include/linux/completion.h", "include/linux/swait.h", "kernel/sched/sw
 
 @pytest.fixture(scope="module")
 def db(kernel_src, tmp_path_factory):
-    path = tmp_path_factory.mktemp("structlocks") / "sl.duckdb"
-    cmd = [str(Path(sys.executable).parent / "lima-index"), str(kernel_src), "--db", str(path), "--quiet"]
-    for f in FILES:
-        cmd += ["--only", f]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
+    path = lima_index(kernel_src, tmp_path_factory.mktemp("structlocks") / "sl.duckdb", FILES)
     con = connect(path)
     install_views(con)
     con.close()
@@ -97,11 +92,7 @@ def test_cli_prints_the_embedded_lock(db, capsys):
 
 @pytest.fixture(scope="module")
 def fixture_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("embed") / "embed.duckdb"
-    cmd = [str(Path(sys.executable).parent / "lima-index"), str(Path(__file__).parent / "fixtures" / "embed"),
-           "--db", str(path), "--quiet"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
-    return path
+    return lima_index(FIXTURES / "embed", tmp_path_factory.mktemp("embed") / "embed.duckdb", timeout=120)
 
 
 def test_embedding_is_followed_four_levels_deep(fixture_db):
@@ -131,11 +122,8 @@ def arch_db(tmp_path_factory):
     arches, include/asm-generic and tools/ (shaped after v6.1: include/linux/sched.h task_struct.thread,
     arch/s390/include/asm/debug.h debug_info.lock, arch/x86/include/asm/mmu.h mm_context_t.lock a mutex,
     include/linux/stop_machine.h cpu_stop_work with a work member only when !CONFIG_SMP)."""
-    path = tmp_path_factory.mktemp("embed_arch") / "arch.duckdb"
-    cmd = [str(Path(sys.executable).parent / "lima-index"),
-           str(Path(__file__).parent / "fixtures" / "embed_arch"), "--db", str(path), "--quiet"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
-    return path
+    return lima_index(FIXTURES / "embed_arch", tmp_path_factory.mktemp("embed_arch") / "arch.duckdb",
+                      timeout=120)
 
 
 def _rows(db: Path, **params) -> list[tuple]:
@@ -202,12 +190,7 @@ REAL_ARCH_FILES = ["include/linux/mm_types.h", "arch/x86/include/asm/mmu.h", "ar
 
 @pytest.fixture(scope="module")
 def real_arch_db(kernel_src, tmp_path_factory):
-    path = tmp_path_factory.mktemp("realarch") / "ra.duckdb"
-    cmd = [str(Path(sys.executable).parent / "lima-index"), str(kernel_src), "--db", str(path), "--quiet"]
-    for f in REAL_ARCH_FILES:
-        cmd += ["--only", f]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
-    return path
+    return lima_index(kernel_src, tmp_path_factory.mktemp("realarch") / "ra.duckdb", REAL_ARCH_FILES)
 
 
 def test_real_mm_struct_context_is_x86s_mm_context_t(real_arch_db):
