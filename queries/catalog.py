@@ -71,6 +71,11 @@ class Param:
     choices: tuple[str, ...] = ()  # the value must be one of these words
     db_set: tuple[str, str] | None = None  # (table, column): the value must be in that column
 
+    @property
+    def flag(self) -> str:
+        """The option as users type it: --min-share for the SQL parameter $min_share."""
+        return "--" + self.name.replace("_", "-")
+
     def allowed(self) -> str:
         """What the parameter accepts, in words ('an INTEGER >= 1', 'one of count, wait')."""
         if self.choices:
@@ -83,7 +88,7 @@ class Param:
         return " ".join([text, " and ".join(f"{op} {_num(v)}" for op, v in self.bounds)]).rstrip()
 
     def _refuse(self, value: object) -> CatalogError:
-        return CatalogError(f"--{self.name} must be {self.allowed()}, not {_show(value)}")
+        return CatalogError(f"{self.flag} must be {self.allowed()}, not {_show(value)}")
 
     def convert(self, text: str | None) -> object:
         """The command-line text as a Python value of the declared type, checked (None stays None)."""
@@ -137,7 +142,7 @@ class Param:
         shown = ", ".join(map(str, have[:12])) + (", ..." if len(have) > 12 else "") if have else \
             f"none: {table} is empty"
         hint = close_matches(str(value), [str(h) for h in have])
-        raise CatalogError(f"--{self.name} must be a value of {table}.{column} in this database ({shown}), "
+        raise CatalogError(f"{self.flag} must be a value of {table}.{column} in this database ({shown}), "
                            f"not {_show(value)}{hint}")
 
     def default_value(self) -> object:
@@ -185,17 +190,17 @@ class QueryFile:
         for p in self.params:
             if p.name == name:
                 return p
-        names = [p.name for p in self.params]
-        hint = close_matches(name, names)
-        have = ", ".join(f"--{n}" for n in names) or "none"
-        raise CatalogError(f"{self.name}: unknown parameter --{name}{hint} (parameters: {have})")
+        typed = name.replace("_", "-")
+        hint = close_matches(typed, [p.flag[2:] for p in self.params], prefix="--")
+        raise CatalogError(f"{self.name}: unknown parameter --{typed}{hint} "
+                           f"(parameters: {', '.join(p.flag for p in self.params) or 'none'})")
 
 
-def close_matches(word: str, choices: list[str]) -> str:
-    """'; did you mean a, b?' for the closest choices, or ''."""
+def close_matches(word: str, choices: list[str], prefix: str = "") -> str:
+    """'; did you mean a, b?' for the closest choices (each shown after PREFIX), or ''."""
     near = difflib.get_close_matches(word, choices, n=3, cutoff=0.5)
     near += [c for c in choices if word and word in c and c not in near][:3 - len(near)]
-    return f"; did you mean {', '.join(near)}?" if near else ""
+    return f"; did you mean {', '.join(prefix + n for n in near)}?" if near else ""
 
 
 def parse_query_file(text: str, path: str) -> QueryFile:

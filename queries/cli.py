@@ -65,7 +65,7 @@ def bind_params(con: duckdb.DuckDBPyConnection, q: QueryFile,
             except CatalogError as e:
                 raise CatalogError(f"{q.name}: {e}") from None
         elif p.required:
-            raise CatalogError(f"{q.name}: --{p.name} is required ({p.description})")
+            raise CatalogError(f"{q.name}: {p.flag} is required ({p.description})")
         else:
             values.pop(p.name, None)
             bound[p.name] = p.default_value()
@@ -102,7 +102,7 @@ def _list(catalog: dict[str, QueryFile], fmt: str, output: str | None, everythin
     for q in sorted(catalog.values(), key=lambda q: (q.internal, q.name)):
         if q.internal and not everything:
             continue
-        params = " ".join(f"--{p.name}" + (" (required)" if p.required else "") for p in q.params)
+        params = " ".join(p.flag + (" (required)" if p.required else "") for p in q.params)
         rows.append((q.name, "internal " + q.kind if q.internal else q.kind, q.description, params))
     title = "LIMA queries and internal layers" if everything else "LIMA queries"
     emit(["query", "kind", "description", "parameters"], rows, fmt, output, title=title,
@@ -115,7 +115,7 @@ def _list(catalog: dict[str, QueryFile], fmt: str, output: str | None, everythin
 
 def _query_help(q: QueryFile) -> str:
     lines = [f"usage: lima-query {q.name} " + " ".join(
-        f"--{p.name} {p.type}" if p.required else f"[--{p.name} {p.type}]" for p in q.params)
+        f"{p.flag} {p.type}" if p.required else f"[{p.flag} {p.type}]" for p in q.params)
         + " [--db PATH] [--format FMT] [--output FILE]", "", q.description, ""]
     if q.kind == "view":
         lines.append(f"A mapping layer: installed as the view {q.sql_name}; it takes no parameters.")
@@ -123,7 +123,7 @@ def _query_help(q: QueryFile) -> str:
         lines.append("parameters:")
         for p in q.params:
             default = "required" if p.required else ("NULL (all)" if p.default is None else p.default)
-            lines.append(f"  --{p.name} {p.type:<8} default {default:<12} {p.description}")
+            lines.append(f"  {p.flag} {p.type:<8} default {default:<12} {p.description}")
             if p.bounds or p.choices or p.db_set:
                 lines.append(f"  {'':<{len(p.name) + 2}} {'':<8} allowed: {p.allowed()}")
     lines += ["", f"SQL file: {q.path} (installed as {q.sql_name})",
@@ -142,7 +142,7 @@ def _parse_params(rest: list[str], q: QueryFile) -> dict[str, object]:
         p = q.param(key.replace("-", "_") if key.replace("-", "_") in {x.name for x in q.params} else key)
         if not eq:
             if i + 1 >= len(rest):
-                raise CatalogError(f"{q.name}: --{p.name} needs a value")
+                raise CatalogError(f"{q.name}: {p.flag} needs a value")
             i += 1
             val = rest[i]
         try:

@@ -9,7 +9,7 @@
 -- empty-when: NOT EXISTS (SELECT 1 FROM trace_runs) | no trace runs in this database: record one with lima-trace, or load one with lima-import
 -- empty-when: NOT EXISTS (SELECT 1 FROM lock_events) | the trace runs of this database recorded no lock event
 -- empty-when: NOT EXISTS (SELECT 1 FROM lock_object_counts_filtered(run := $run, runtime := $runtime, workload := $workload, mode := $mode, event := $event)) | no lock event in the runs these filters select (run {run}, runtime {runtime}, workload {workload}, mode {mode}) of the kind asked (event {event}; NULL: every kind but release)
--- empty: no object reaches --min_share {min_share} of the events or of the wait time of its group
+-- empty: no object reaches --min-share {min_share} of the events or of the wait time of its group
 --
 -- events = acquisitions (acquire events) + contentions (contended events, waits) of the kinds --event
 -- keeps; event_share is the object's share of its group's events: pick --event contended to rank by

@@ -6,7 +6,7 @@
 -- param: arch VARCHAR alpha|arc|arm|arm64|csky|hexagon|ia64|loongarch|m68k|microblaze|mips|nios2|openrisc|parisc|powerpc|riscv|s390|sh|sparc|um|x86|xtensa x86  Architecture whose definitions are read (arch/ARCH/ ranks with the generic code)
 -- param: all_definitions BOOLEAN false  Merge the locks of every definition of each struct name (every arch, tools/ copies) instead of the best-ranked one
 -- empty-when: NOT EXISTS (SELECT 1 FROM structs s WHERE s.name = regexp_replace(trim($struct), '^(struct|union)\s+', '')) AND NOT EXISTS (SELECT 1 FROM typedefs t WHERE t.name = regexp_replace(trim($struct), '^(struct|union)\s+', '')) | no struct, union or typedef named '{struct}' in the index (a tag without 'struct ', as in mm_struct; is the header that defines it indexed?)
--- empty-when: NOT coalesce($all_definitions, false) AND EXISTS (SELECT 1 FROM lock_fields lf WHERE lf.struct_name = regexp_replace(trim($struct), '^(struct|union)\s+', '')) | the definition of {struct} read for --arch {arch} has no lock member, nor embeds a struct with one; other definitions of that name do (--all_definitions true lists them)
+-- empty-when: NOT coalesce($all_definitions, false) AND EXISTS (SELECT 1 FROM lock_fields lf WHERE lf.struct_name = regexp_replace(trim($struct), '^(struct|union)\s+', '')) | the definition of {struct} read for --arch {arch} has no lock member, nor embeds a struct with one; other definitions of that name do (--all-definitions true lists them)
 -- empty: {struct} is indexed but has no lock member, nor embeds a struct with one (a lock reached through a pointer member belongs to the struct pointed to: run struct-locks on that one)
 --
 -- field is the member path from the struct (inode: i_lock, i_data.i_pages.xa_lock). A lock of an
@@ -32,12 +32,12 @@
 -- member's type are read from ONE definition, the best by map_file_ranks (core code, then arch/--arch/,
 -- other headers, fs/ and net/, drivers/, other arches, tools/ last; in one file the first, as the lock
 -- pass picks config alternatives), so task_struct.thread is x86's thread_struct and mm_struct.context
--- x86's mm_context_t. --all_definitions true merges every definition (the rows of all arches). file/line
+-- x86's mm_context_t. --all-definitions true merges every definition (the rows of all arches). file/line
 -- are those of the member's declaration in declared_in's definition (mm_struct.context.lock:
 -- arch/x86/include/asm/mmu.h:47); a lock the lock pass lists for the struct itself through an embedded
 -- member (its expansion of mm_context_t) is shown as the walk through that member finds it. Sites and
 -- init sites in other arches' code (arch/s390/include/asm/mmu_context.h for mm->context.lock) and under
--- tools/ are not counted either, unless --all_definitions.
+-- tools/ are not counted either, unless --all-definitions.
 WITH RECURSIVE
 arg AS (SELECT regexp_replace(trim($struct), '^(struct|union)\s+', '') AS name,
                coalesce($all_definitions, false) AS all_defs),
@@ -49,7 +49,7 @@ root_defs AS (  -- the definitions of the struct: by tag, or the anonymous struc
     FROM typedefs t JOIN structs s ON s.struct_id = t.struct_id, arg
     WHERE t.name = arg.name AND t.pointer_depth = 0
 ),
-roots AS (  -- the best-ranked one (every one with --all_definitions)
+roots AS (  -- the best-ranked one (every one with --all-definitions)
     SELECT d.struct_id FROM root_defs d JOIN ranks r ON r.file_id = d.file_id, arg
     QUALIFY arg.all_defs
          OR row_number() OVER (ORDER BY r.path_rank, r.rule_order, r.path, d.start_line, d.struct_id) = 1
@@ -61,7 +61,7 @@ target_defs AS (  -- name -> definitions, for the embedded members' types; owner
     FROM typedefs t JOIN structs s ON s.struct_id = t.struct_id
     WHERE t.pointer_depth = 0
 ),
-targets AS MATERIALIZED (  -- ... the best-ranked definition of each name (every one with --all_definitions)
+targets AS MATERIALIZED (  -- ... the best-ranked definition of each name (every one with --all-definitions)
     SELECT d.name, d.struct_id, d.owner FROM target_defs d JOIN ranks r ON r.file_id = d.file_id, arg
     QUALIFY arg.all_defs
          OR row_number() OVER (PARTITION BY d.name

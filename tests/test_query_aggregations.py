@@ -239,7 +239,7 @@ def test_list_help_and_errors(db, capsys):
     assert main(["top-lock", "--db", str(db)]) == 2
     assert "unknown query 'top-lock'; did you mean top-locks" in capsys.readouterr().err
     assert main(["top-locks", "--runtim", "fc", "--db", str(db)]) == 2
-    assert "unknown parameter --runtim; did you mean runtime, run?" in capsys.readouterr().err
+    assert "unknown parameter --runtim; did you mean --runtime, --run?" in capsys.readouterr().err
     assert main(["top-locks", "--limit", "ten", "--db", str(db)]) == 2
     assert capsys.readouterr().err == "lima-query: top-locks: --limit must be an INTEGER >= 1, not 'ten'\n"
     assert main(["top-locks", "--by", "size", "--db", str(db)]) == 2

@@ -29,10 +29,10 @@ REFUSED = [
      "top-locks: --event must be one of contended, acquire, release, not 'bogus'"),
     (["top-locks", "--by", "size"],
      "top-locks: --by must be one of events, acquisitions, contentions, wait, not 'size'"),
-    (["timeline", "--interval_ms", "0"], "timeline: --interval_ms must be an INTEGER >= 1, not 0"),
-    (["timeline", "--interval_ms", "fast"], "timeline: --interval_ms must be an INTEGER >= 1, not 'fast'"),
-    (["hot-locks", "--min_share", "1.5"], "hot-locks: --min_share must be a DOUBLE >= 0 and <= 1, not 1.5"),
-    (["hot-locks", "--min_share", "nan"], "hot-locks: --min_share must be a DOUBLE >= 0 and <= 1, not 'nan'"),
+    (["timeline", "--interval_ms", "0"], "timeline: --interval-ms must be an INTEGER >= 1, not 0"),
+    (["timeline", "--interval-ms", "fast"], "timeline: --interval-ms must be an INTEGER >= 1, not 'fast'"),
+    (["hot-locks", "--min_share", "1.5"], "hot-locks: --min-share must be a DOUBLE >= 0 and <= 1, not 1.5"),
+    (["hot-locks", "--min-share", "nan"], "hot-locks: --min-share must be a DOUBLE >= 0 and <= 1, not 'nan'"),
     (["lock-objects", "--status", "done"],
      "lock-objects: --status must be one of resolved, ambiguous, unresolved, not 'done'"),
     (["lock-site", "--function", "f", "--op", "lock"],
@@ -44,7 +44,7 @@ REFUSED = [
      "top-locks: --mode must be a value of trace_runs.mode in this database (coldstart, warmup), not 'cold'"
      "; did you mean coldstart?"),
     (["mode-compare", "--mode_b", "hot"],
-     "mode-compare: --mode_b must be a value of trace_runs.mode in this database (coldstart, warmup), "
+     "mode-compare: --mode-b must be a value of trace_runs.mode in this database (coldstart, warmup), "
      "not 'hot'"),
     (["timeline", "--run", "r9"],
      "timeline: --run must be a value of trace_runs.run_id in this database (r1, r2, r3, r4), not 'r9'; "

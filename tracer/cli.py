@@ -88,7 +88,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--mode", metavar="|".join(RUN_MODES),
                    help="coldstart (traced from the workload's start) or warmup (once warm); default: "
                         "coldstart with a command, else warmup")
-    p.add_argument("--run-id", help="run id (default: WORKLOAD-RUNTIME-MODE-TIME)")
+    p.add_argument("--run-id",
+                   help="run id (default: RUNTIME-WORKLOAD-MODE-TIME-XXXX, as lima-import names runs)")
     p.add_argument("--db", type=Path, help="database (default $LIMA_DB or ./lima.duckdb)")
     p.add_argument("--db-wait", type=float, default=30.0, metavar="S",
                    help="seconds to retry while another process holds the db, then write a side file "
@@ -534,7 +535,7 @@ def run(a: argparse.Namespace) -> int:
     if exit_status:
         notes.append(f"command exited with status {exit_status}")
     lost = stats["lost_keys"] + stats["lost_pending"] + stats["lost_tgids"]
-    run_id = a.run_id or (f"{workload}-{a.runtime}-{mode}-{started_at:%Y%m%dT%H%M%S}-"
+    run_id = a.run_id or (f"{a.runtime}-{workload}-{mode}-{started_at:%Y%m%dT%H%M%S}-"
                           f"{uuid.uuid4().hex[:4]}")
     run = {"run_id": run_id, "runtime": a.runtime, "workload": workload, "mode": mode,
            "backend": backend, "filters": json.dumps(filters, sort_keys=True),
