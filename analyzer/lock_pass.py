@@ -76,6 +76,12 @@ _C_KEYWORDS = frozenset("void if else while for do switch case return sizeof typ
                         "continue default struct union enum static extern inline const volatile int char "
                         "long short unsigned signed".split())
 _MACRO_DEPTH = 5
+#: Every read of the code facts is ordered by a key of the rows' own values (DuckDB returns rows in no
+#: promised order: lima-index's writer does not keep insertion order, parallel scans interleave), so
+#: that whatever comes first in a list (the first definition of a name, the first of two calls on a
+#: line, ...) and so the lock tables are the same whatever the order the rows were stored in.
+_CALL_ORDER = "caller_id, line, col, callee, args"
+_VAR_ORDER = "name, scope, is_static, base_type, pointer_depth, array_dims, initializer, macro"
 
 
 @dataclass(slots=True)
@@ -122,7 +128,8 @@ class _Pass:
         row = con.execute("SELECT value FROM meta WHERE key = 'source_root'").fetchone()
         self.root = Path(row[0]) if row and row[0] else None
         self.paths: dict[int, str] = dict(_fetch(con, "SELECT file_id, path FROM files"))
-        self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")})
+        self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")},
+                               dirs={f: p.rpartition("/")[0] for f, p in self.paths.items()})
         self._file_lines: dict[int, list[str]] = {}
         self._scopes: dict[int, Scope] = {}
         self._funcs_by_id: dict[int, FuncDef] = {}
@@ -142,14 +149,15 @@ class _Pass:
         m = self.model
         con = self.con
         typedef_rows = _fetch(con,
-            "SELECT file_id, name, base_type, pointer_depth, struct_id FROM typedefs")
+            "SELECT file_id, name, base_type, pointer_depth, struct_id FROM typedefs "
+            "ORDER BY file_id, line, name, base_type, pointer_depth, struct_id")
         td_label = {}
         for _fid, name, _base, _ptr, sid in typedef_rows:
             if sid is not None:
                 td_label.setdefault(sid, name)
         structs: dict[int, StructDef] = {}
         for sid, fid, name, kind in _fetch(con,
-                "SELECT struct_id, file_id, name, kind FROM structs"):
+                "SELECT struct_id, file_id, name, kind FROM structs ORDER BY struct_id"):
             key = f"{kind} {name}" if name else f"#{sid}"
             d = StructDef(key, sid, fid, name or td_label.get(sid, "anonymous"))
             structs[sid] = d
@@ -158,7 +166,7 @@ class _Pass:
                 m.structs[f"#{sid}"] = [d]
         for sid, name, base, ptr, dims, nested, line in _fetch(con,
                 "SELECT struct_id, name, base_type, pointer_depth, array_dims, nested_struct_id, line "
-                "FROM fields"):
+                "FROM fields ORDER BY struct_id, position, line, name"):
             d = structs.get(sid)
             if d is None:
                 continue
@@ -178,12 +186,12 @@ class _Pass:
             lst.sort(key=lambda x: self._path_rank(x[1]))
         self._anon_by_file: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         for sid, fid, start, end in _fetch(con,
-                "SELECT struct_id, file_id, start_line, end_line FROM structs WHERE parent_struct_id IS NULL"
-                ):
+                "SELECT struct_id, file_id, start_line, end_line FROM structs WHERE parent_struct_id IS NULL "
+                "ORDER BY struct_id"):
             self._anon_by_file[fid].append((start, end, sid))
         for fid, name, scope, is_static, base, ptr, dims, init, macro, line in _fetch(con,
                 "SELECT file_id, name, scope, is_static, base_type, pointer_depth, array_dims, initializer, "
-                "macro, line FROM variables WHERE function_id IS NULL"):
+                "macro, line FROM variables WHERE function_id IS NULL ORDER BY file_id, line, " + _VAR_ORDER):
             base = self.inline_base(base, fid, line)
             percpu = bool(macro) and "PER_CPU" in macro
             m.globals.setdefault(name, []).append(
@@ -192,7 +200,7 @@ class _Pass:
         # file-scope definers only: one inside a function is that function's static local (below)
         for fid, macro, args, is_static, line in _fetch(con,
                 "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE function_id IS NULL "
-                "AND macro IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY rowid"):
+                "AND macro IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY file_id, line, macro, args"):
             d = _DEFINERS[macro]
             if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
@@ -201,7 +209,7 @@ class _Pass:
         for fid, caller_id, caller, macro, args, line in _fetch(con,
                 "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id "
                     "IS NOT NULL "
-                "AND callee IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY rowid"):
+                "AND callee IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY " + _CALL_ORDER):
             d = _DEFINERS[macro]
             if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
@@ -223,8 +231,8 @@ class _Pass:
         for _fid, name, body in sorted(_fetch(con,
                 "SELECT file_id, name, body FROM macros WHERE NOT is_function_like AND body IS NOT NULL "
                 "AND regexp_full_match(trim(body), "
-                    "'\\(?[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+\\)?|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?')"
-                ), key=lambda r: self._path_rank(r[0])):
+                    "'\\(?[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+\\)?|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?') "
+                "ORDER BY file_id, line, name"), key=lambda r: self._path_rank(r[0])):
             body = body.strip()
             # `#define d_lock d_lockref.lock` names a member; `#define futex_queues (__futex_data.queues)`
             # (kernel/futex/core.c), in parentheses, an object
@@ -236,11 +244,12 @@ class _Pass:
         self._brace_macros: dict[str, list[str]] = defaultdict(list)
         for name, body in _fetch(con,
                 "SELECT name, trim(body) FROM macros WHERE NOT is_function_like AND trim(body) LIKE '{%\"%}' "
-                "ORDER BY file_id, line"):
+                "ORDER BY file_id, line, name"):
             self._brace_macros[name].append(body)
         defs = []
         for fid, name, params, body, line in _fetch(con,
-                "SELECT file_id, name, params, body, line FROM macros WHERE is_function_like"):
+                "SELECT file_id, name, params, body, line FROM macros WHERE is_function_like "
+                "ORDER BY file_id, line, name"):
             defs.append(MacroDef(name, tuple(p.strip() for p in (params or [])), body or "", fid, line,
                                  self.paths.get(fid, "")))
         self.macros = MacroTable(defs)
@@ -252,10 +261,11 @@ class _Pass:
         # scopes are then built without DuckDB, also in worker processes
         self._calls = con.execute(
             "SELECT caller_id, caller, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL "
-            "AND kind = 'direct' ORDER BY rowid").to_arrow_table()
+            "AND kind = 'direct' ORDER BY " + _CALL_ORDER).to_arrow_table()
         self._vars = con.execute(
             "SELECT function_id, file_id, name, scope, base_type, pointer_depth, array_dims, initializer, "
-            "line FROM variables WHERE function_id IS NOT NULL ORDER BY function_id, rowid").to_arrow_table()
+            "line FROM variables WHERE function_id IS NOT NULL ORDER BY function_id, line, " + _VAR_ORDER
+            ).to_arrow_table()
         callee = self._calls["callee"].combine_chunks().dictionary_encode()   # each name as a small integer
         self._callee_codes = callee.indices
         self._callee_code = {n: i for i, n in enumerate(callee.dictionary.to_pylist())}
@@ -266,7 +276,7 @@ class _Pass:
         self._declaring_calls: dict[int, list[tuple]] = defaultdict(list)
         for row in _fetch(con, "SELECT caller_id, file_id, callee, args, line FROM calls "
                           "WHERE caller_id IS NOT NULL AND callee IN " + self.names_in("lp_m", self.declaring)
-                          + " ORDER BY rowid"):
+                          + " ORDER BY " + _CALL_ORDER):
             self._declaring_calls[row[0]].append(row)
 
     def names_in(self, name: str, names) -> str:
@@ -299,20 +309,18 @@ class _Pass:
         if not need:
             return
         byf: dict[int, dict[str, list[VarDef]]] = defaultdict(lambda: defaultdict(list))
-        pidx: dict[int, int] = defaultdict(int)
+        params: dict[int, list[tuple[str, int]]] = defaultdict(list)
         if len(need) == 1:
             start, length = self._var_runs.get(need[0], (0, 0))
             rows = _arrow_rows(self._vars.slice(start, length))
         else:
             rows = _arrow_rows(self._vars.filter(pc.is_in(self._vars["function_id"], _ids(need))))
         for fid_, fid, name, scope, base, ptr, dims, init, line in rows:
-            pi = None
             if scope == "param":
-                pi = pidx[fid_]
-                pidx[fid_] += 1
+                params[fid_].append((name, line))
             base = self.inline_base(base, fid, line)
             byf[fid_][name].append(VarDef(name, Type(base, ptr, dims.count("[") if dims else 0), scope, fid,
-                                          line, False, scope == "static_local", init, pi))
+                                          line, False, scope == "static_local", init))
         for fid_, fid, callee, args, line in (r for f in need for r in self._declaring_calls.get(f, ())):
             if args and len(args) == 1 and "," in args[0]:
                 args = _split_top(args[0])
@@ -327,6 +335,7 @@ class _Pass:
             sc = Scope(fd.file_id if fd else 0, fd.start_line if fd else 0, fd.name if fd else None, f,
                        dict(vars_))
             sc.values = self._values_fn(f)
+            sc.params = self._params_fn(f, params.get(f, []))
             self._scopes[f] = sc
 
     def calls_to(self, names) -> pa.Array:
@@ -383,6 +392,36 @@ class _Pass:
                 cache[name] = out
             return cache[name]
         return values
+
+    def _params_fn(self, function_id: int, params: list[tuple[str, int]]):
+        got: list[tuple[str, ...]] = []
+
+        def names() -> tuple[str, ...]:
+            if not got:
+                got.append(self.param_order(function_id, params))
+            return got[0]
+        return names
+
+    def param_order(self, function_id: int, params: list[tuple[str, int]]) -> tuple[str, ...]:
+        """Names of a function's parameters (name, line) in declaration order. The code facts give each
+        parameter's line, not its position (nor is their row order kept): parameters written on one line
+        are put in the order their declarators stand in the source line (by name when the source cannot
+        be read, so the answer never depends on row order)."""
+        lines: dict[str, int] = {}
+        for name, line in params:
+            lines[name] = min(line, lines.get(name, line))
+        if len(set(lines.values())) == len(lines):
+            return tuple(sorted(lines, key=lines.__getitem__))
+        fd = self._funcs_by_id.get(function_id)
+        src = self.lines(fd.file_id) if fd is not None else []
+
+        def where(name: str) -> tuple[int, int, str]:
+            ln = lines[name]
+            text = _strip_comments(src[ln - 1]) if 0 < ln <= len(src) else ""
+            m = re.search(r"(?<![\w$])" + re.escape(name) + r"\s*(?=[\[,)]|$)", text) or \
+                re.search(r"(?<![\w$])" + re.escape(name) + r"\b", text)
+            return ln, m.start() if m else len(text), name
+        return tuple(sorted(lines, key=where))
 
     def returns_of(self, name: str, sc: Scope) -> list[tuple[str, Scope]]:
         f = self.resolver.function(name, sc.file_id)
@@ -496,8 +535,7 @@ class _Pass:
     def _guard_index(self, w: WrapperRow) -> int | None:
         funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
         wsc = self.scope_of(funcs[0].function_id) if funcs else None
-        return next((v.param_index for v in (wsc.vars.get(w.guard[0], []) if wsc and w.guard else [])
-                     if v.scope == "param"), None)
+        return wsc.param_index(w.guard[0]) if wsc is not None and w.guard else None
 
     def forwarded_guard(self, w: WrapperRow, args: list[str], sc: Scope) -> tuple[str, frozenset[str]] | None:
         """A guarded wrapper row called with the caller's own flag parameter keeps its guard on that one."""
@@ -516,8 +554,7 @@ class _Pass:
             return True
         funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
         wsc = self.scope_of(funcs[0].function_id) if funcs else None
-        cands = wsc.vars.get(w.guard[0], []) if wsc else []
-        idx = next((v.param_index for v in cands if v.scope == "param"), None)
+        idx = wsc.param_index(w.guard[0]) if wsc is not None else None
         if idx is None or idx >= len(args):
             return None
         texts = [args[idx]]
@@ -580,7 +617,7 @@ class _Pass:
             roots = {e.obj.root_param for e in evs if e.obj.root_param}
             if not roots and ident[0] == "field":
                 paths_only.add((ident, None))
-            for r in roots or {None}:
+            for r in sorted(roots) or [None]:
                 groups[(ident, r)] = [e for e in evs if e.obj.root_param in (r, None)]
         rows = []
         pending: dict[tuple, list[Event]] = {}   # groups whose paths decide (_held_at_return)
@@ -629,11 +666,7 @@ class _Pass:
                     releasing.add((_ident, root))
                 continue
             pname = root
-            pidx = None
-            if pname is not None and sc is not None:
-                for v in sc.vars.get(pname, []):
-                    if v.scope == "param":
-                        pidx = v.param_index
+            pidx = sc.param_index(pname) if pname is not None and sc is not None else None
             if pname is not None and pidx is None:
                 continue
             rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line,
@@ -644,8 +677,7 @@ class _Pass:
                                    substitute=not (last.via and last.lock_expr is None)))
         void = fd.ret is None or (fd.ret.base == "void" and not fd.ret.ptr)
         for (_ident, root), held in self._held_at_return(fd, events, pending).items():
-            pidx = next((v.param_index for v in (sc.vars.get(root, []) if sc and root else [])
-                         if v.scope == "param"), None)
+            pidx = sc.param_index(root) if sc is not None and root else None
             if root is not None and pidx is None:
                 continue
             if max(held) < 0 or ((_ident, root) in releasing and min(held) < 0 and max(held) <= 0):
@@ -907,9 +939,8 @@ class _Pass:
             if fd is None:
                 continue
             sc_f = self.scope_of(fid)
-            for pname in params:
-                pidx = next((v.param_index for v in (sc_f.vars.get(pname, []) if sc_f else [])
-                             if v.scope == "param"), None)
+            for pname in sorted(params):
+                pidx = sc_f.param_index(pname) if sc_f is not None else None
                 if pidx is None:
                     continue
                 objs = []
@@ -979,23 +1010,26 @@ class _Pass:
         # function (a calls row; its macro_uses row, which has a function_id, would count it twice)
         self._definer_rows = _fetch(con,
                 "SELECT file_id, caller, macro, args, is_static, line FROM ("
-                "SELECT 0 AS part, rowid AS r, file_id, NULL AS caller, macro, args, is_static, line "
+                "SELECT 0 AS part, file_id, NULL AS caller, macro, args, is_static, line, 0 AS col "
                 "FROM macro_uses WHERE function_id IS NULL AND macro IN " + self.names_in("lp_n", _DEFINERS)
                 + " UNION ALL "
-                "SELECT 1, rowid, file_id, caller, callee, args, true, line FROM calls "
-                "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_n)) ORDER BY part, r")
+                "SELECT 1, file_id, caller, callee, args, true, line, col FROM calls "
+                "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_n)) "
+                "ORDER BY part, file_id, line, col, macro, args, caller")
         self._static_var_rows = _fetch(con,
                 "SELECT file_id, function_id, name, scope, is_static, base_type, pointer_depth, "
-                "initializer, macro, line FROM variables WHERE scope IN ('global', 'static_local')")
+                "initializer, macro, line FROM variables WHERE scope IN ('global', 'static_local') "
+                "ORDER BY file_id, line, function_id, " + _VAR_ORDER)
         self.static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))
         self._static_macro_rows = _fetch(con,
                 "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE macro IN "
-                + self.names_in("lp_n", self.static_macros - set(_DEFINERS)) + " ORDER BY rowid")
+                + self.names_in("lp_n", self.static_macros - set(_DEFINERS))
+                + " ORDER BY file_id, line, macro, args, is_static")
         names = set(_INITS) | set(WORKQUEUE_CREATORS)
         self.init_macros = self.macros.reaching(names, set(_INITS) | set(_PRIMS))
         self._init_call_rows = _fetch(con,
             "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id IS NOT NULL "
-            "AND callee IN " + self.names_in("lp_n", names | self.init_macros) + " ORDER BY rowid")
+            "AND callee IN " + self.names_in("lp_n", names | self.init_macros) + " ORDER BY " + _CALL_ORDER)
 
     def static_facts(self) -> tuple[list[tuple], list[tuple], list[tuple], dict[str, tuple[float, float]]]:
         """Lock fields, locks with static storage, and init sites (static and runtime), with the (wall, CPU)
@@ -1583,13 +1617,9 @@ def run(con: duckdb.DuckDBPyConnection, console=None,
     # rescan them all again and again (seconds per full collection)
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    # rows in table order where a query has no ORDER BY (lima-index turns this off for its bulk inserts)
-    keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    con.execute("SET preserve_insertion_order = true")
     try:
         return _run(p, tm, timings, t0)
     finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
         if gc_was_enabled:
             gc.enable()
         for name in p.registered:

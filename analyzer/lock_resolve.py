@@ -93,12 +93,17 @@ class TypeModel:
     member_alias: dict[str, str] = field(default_factory=dict)      # d_lock -> d_lockref.lock
     object_macros: dict[str, str] = field(default_factory=dict)     # simple object-like macro bodies
     header_files: set[int] = field(default_factory=set)             # file_ids of .h files
+    dirs: dict[int, str] = field(default_factory=dict)               # file_id -> its directory
 
     def rank(self, file_id: int, candidates_file: int) -> int:
-        """0 same file, 1 header, 2 elsewhere."""
+        """0 same file, 1 header of the same directory, 2 other header, 3 elsewhere. (Two drivers that
+        each declare a struct adapter, e1000 and e1000e, each read their own.)"""
         if candidates_file == file_id:
             return 0
-        return 1 if candidates_file in self.header_files else 2
+        if candidates_file not in self.header_files:
+            return 3
+        d = self.dirs.get(file_id)
+        return 1 if d is not None and d == self.dirs.get(candidates_file) else 2
 
 
 @dataclass
@@ -111,6 +116,14 @@ class Scope:
     vars: dict[str, list[VarDef]] = field(default_factory=dict)    # params and locals of the function
     values: Callable[[str], list[str]] | None = None               # assignments to a local, as text
     macro_params: tuple[str, ...] = ()
+    params: Callable[[], tuple[str, ...]] | None = None            # parameter names in order (lazy)
+
+    def param_index(self, name: str | None) -> int | None:
+        """Position of parameter `name` in the function's parameter list; None when it is none."""
+        if self.params is not None:
+            names = self.params()
+            return names.index(name) if name in names else None
+        return next((v.param_index for v in self.vars.get(name or "", []) if v.scope == "param"), None)
 
     def lookup(self, name: str) -> VarDef | None:
         cands = self.vars.get(name)
@@ -675,7 +688,7 @@ class Resolver:
             if rets:
                 if c.kind == "param":
                     # the helper returns its argument: follow the caller's argument
-                    idx = _param_index(fsc, c.symbol) if rets else None
+                    idx = fsc.param_index(c.symbol)
                     if idx is not None and idx < len(args):
                         return self.pointee(args[idx][0], sc)
                 if c.kind != "unknown":
@@ -753,13 +766,6 @@ class Resolver:
         if o.kind in ("global", "percpu"):
             return o.symbol + ("." + ".".join(o.path) if o.path else "") if o.symbol else "?"
         return f"{o.kind} {o.symbol}"
-
-
-def _param_index(sc: Scope, name: str | None) -> int | None:
-    for v in sc.vars.get(name or "", []):
-        if v.scope == "param":
-            return v.param_index
-    return None
 
 
 def _strip_paren(n: Node) -> Node:

@@ -29,8 +29,10 @@ def _one(item: tuple[int, str, str]) -> tuple[int, str, dict[str, list[tuple]]]:
     return fid, rel, _EX.extract(fid, data).rows
 
 
-def build(db: str | Path, root: str | Path, paths: list[str], procs: int = 1) -> duckdb.DuckDBPyConnection:
-    """Index the given files/folders (relative to root) into db and return an open connection."""
+def build(db: str | Path, root: str | Path, paths: list[str], procs: int = 1,
+          reverse: bool = False) -> duckdb.DuckDBPyConnection:
+    """Index the given files/folders (relative to root) into db and return an open connection. With
+    `reverse`, every table's rows are stored in reverse order (the same facts, in another row order)."""
     root = Path(root)
     files: list[str] = []
     for p in paths:
@@ -59,6 +61,10 @@ def build(db: str | Path, root: str | Path, paths: list[str], procs: int = 1) ->
             frows.append((fid, rel, "ok" if r else "non_utf8"))
             for t, lst in r.items():
                 rows[t].extend(lst)
+    if reverse:
+        frows.reverse()
+        for lst in rows.values():
+            lst.reverse()
     con.executemany("INSERT INTO files (file_id, path, status) VALUES (?, ?, ?)", frows)
     import pyarrow as pa
     for t, cols in TABLE_COLUMNS.items():
