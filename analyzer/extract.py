@@ -54,11 +54,15 @@ _NESTED = re.compile(rb"[(\[{\"'/#]")
 
 # #define NAME[(params)] body, body lines joined by backslash-newline (raw bytes, before blanking).
 # (starts with a literal '#' so that the regex engine scans fast; the line prefix is checked in Python)
-_DEFINE = re.compile(rb"#[ \t]*define[ \t]+(\w+)(\([^)\n]*\))?((?:[^\\\n]|\\[^\n]|\\\n)*)")
+# The body is "runs of plain bytes, each backslash taking the next byte with it" written as an unrolled
+# loop: one character-class repeat per run instead of one alternation per byte (3x faster on the 3.4 M
+# register #defines of drivers/gpu/drm/amd/include).
+_DEFINE = re.compile(rb"#[ \t]*define[ \t]+(\w+)(\([^)\n]*\))?([^\\\n]*(?:\\[\s\S][^\\\n]*)*)")
 _CONTINUATION = re.compile(rb"\\\r?\n")
 # Files made only of comments and preprocessor lines (huge register headers) skip tree-sitter.
-_COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
-_PREPROC_LINE = re.compile(rb"^[ \t]*#(?:[^\\\n]|\\[^\n]|\\\n)*", re.M)
+# (unrolled loops like _DEFINE: a comment is runs of non-'*' bytes and '*' runs not followed by '/')
+_COMMENT = re.compile(rb"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*")
+_PREPROC_LINE = re.compile(rb"^[ \t]*#[^\\\n]*(?:\\[\s\S][^\\\n]*)*", re.M)
 FAST_PATH_MIN_BYTES = 64 * 1024
 
 
@@ -243,9 +247,10 @@ class _FileExtraction:
         count = raw.count
         for m in _DEFINE.finditer(raw):
             pos = m.start()
-            line_start = raw.rfind(b"\n", 0, pos) + 1
-            if line_start != pos and raw[line_start:pos].strip():
-                continue
+            if pos and raw[pos - 1] != 10:  # not at the start of its line: only blanks may precede
+                line_start = raw.rfind(b"\n", 0, pos) + 1
+                if raw[line_start:pos].strip():
+                    continue
             line += count(b"\n", last, pos)
             last = pos
             name, params_raw, body_raw = m.groups()
