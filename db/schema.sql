@@ -412,6 +412,69 @@ COMMENT ON COLUMN lock_wrappers.field_path IS 'Member path of the lock (mmap_loc
 COMMENT ON COLUMN lock_wrappers.symbol IS 'Global symbol when the wrapper locks a global';
 
 -- ---------------------------------------------------------------------------------------------------
+-- 2b. Lock sites by libclang (lima-index --compile-commands): the compiler's own view of the files a
+--     compile_commands.json lists, the anchor lock_sites is checked against (queries/resolver-check.sql)
+-- ---------------------------------------------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS clang_lock_sites (
+    file_id      INTEGER NOT NULL,
+    line         INTEGER NOT NULL,
+    col          INTEGER NOT NULL,
+    function     VARCHAR,
+    primitive    VARCHAR NOT NULL,
+    from_macro   BOOLEAN NOT NULL,
+    arg_text     VARCHAR NOT NULL,
+    lock_type    VARCHAR,
+    object_kind  VARCHAR NOT NULL,
+    struct_name  VARCHAR,
+    field_path   VARCHAR,
+    symbol       VARCHAR,
+    is_pointer   BOOLEAN NOT NULL,
+    reason       VARCHAR
+);
+COMMENT ON TABLE clang_lock_sites IS 'Every call of a lock primitive of the catalogue written in a file clang parsed (clang_files), its lock argument resolved from the AST with the compiler''s types, for the configuration of the compile command (code under a disabled #ifdef is not there; lockdep annotations compiled out are not calls)';
+COMMENT ON COLUMN clang_lock_sites.file_id IS 'files.file_id of the file parsed (the call is written there, possibly inside a macro argument)';
+COMMENT ON COLUMN clang_lock_sites.line IS 'Line where the primitive is written (the macro name for a macro primitive), 1-based';
+COMMENT ON COLUMN clang_lock_sites.col IS 'Column of that spot, 0-based (as calls.col)';
+COMMENT ON COLUMN clang_lock_sites.function IS 'Enclosing function definition (as clang names it: __do_sys_brk for SYSCALL_DEFINE1(brk, ...))';
+COMMENT ON COLUMN clang_lock_sites.primitive IS 'lock_primitives.name: the macro spelled at the call when the call comes from one (spin_lock_irqsave, raw_spin_lock), else the function called (spin_lock, mutex_lock)';
+COMMENT ON COLUMN clang_lock_sites.from_macro IS 'The primitive is a macro invocation (its lock argument is found as the AST expression of the argument''s text)';
+COMMENT ON COLUMN clang_lock_sites.arg_text IS 'Lock argument as written (whitespace folded)';
+COMMENT ON COLUMN clang_lock_sites.lock_type IS 'Type of the object locked as clang sees it (spinlock_t, struct rw_semaphore), NULL when the argument has no pointer type';
+COMMENT ON COLUMN clang_lock_sites.object_kind IS 'field | global | percpu | param | local | unknown (as lock_sites; member paths of a param/local struct value are field, as lock_sites says)';
+COMMENT ON COLUMN clang_lock_sites.struct_name IS 'Struct holding the lock (field), or the global''s struct when field_path is set: the record type of the base dereferenced last, by tag, else the typedef naming an anonymous struct (rwlock_t), else anonymous';
+COMMENT ON COLUMN clang_lock_sites.field_path IS 'Member path as C writes it from struct_name (mmap_lock, wait.lock; anonymous struct/union members fold away: __lock); for a global, inside the variable';
+COMMENT ON COLUMN clang_lock_sites.symbol IS 'Global or per-CPU variable (global also for a function-static one), parameter name (param), local name (local)';
+COMMENT ON COLUMN clang_lock_sites.is_pointer IS 'The lock is the one pointed to by that member or variable (spin_lock(p->lockp)), as lock_fields.is_pointer';
+COMMENT ON COLUMN clang_lock_sites.reason IS 'How it was resolved (member through pointer, value of local ptl, through this_cpu_ptr()), or why it is unknown';
+
+CREATE TABLE IF NOT EXISTS clang_files (
+    file_id      INTEGER PRIMARY KEY,
+    hash         VARCHAR,
+    flags_hash   VARCHAR,
+    deps_digest  VARCHAR,
+    deps         VARCHAR[],
+    status       VARCHAR NOT NULL,
+    errors       INTEGER NOT NULL,
+    message      VARCHAR,
+    sites        INTEGER NOT NULL,
+    seconds      DOUBLE,
+    parsed_at    TIMESTAMP
+);
+COMMENT ON TABLE clang_files IS 'One row per compile_commands.json entry of an indexed file that the clang front end handled in its last run (meta clang_compile_commands names the file, clang_entries counts the entries outside SRC or not indexed)';
+COMMENT ON COLUMN clang_files.file_id IS 'files.file_id';
+COMMENT ON COLUMN clang_files.hash IS 'files.hash of the content parsed: rows whose hash differs from files.hash are stale (the file changed since; the next run with compile commands parses it again)';
+COMMENT ON COLUMN clang_files.flags_hash IS 'Digest of the parsing flags kept from the compile command (-I -D -U -include -isystem -iquote -imacros -nostdinc -std= -m64)';
+COMMENT ON COLUMN clang_files.deps_digest IS 'Digest of size and mtime of every file the translation unit included: a header change makes the file parsed again';
+COMMENT ON COLUMN clang_files.deps IS 'Absolute paths of the files the translation unit included';
+COMMENT ON COLUMN clang_files.status IS 'parsed (no error) | errors (parsed with error diagnostics; its sites are kept) | failed (libclang gave no AST, or the file could not be read) | crashed (its worker died) | timeout (killed after LIMA_CLANG_TIMEOUT s)';
+COMMENT ON COLUMN clang_files.errors IS 'Number of error diagnostics';
+COMMENT ON COLUMN clang_files.message IS 'First error diagnostic (file:line: text), or why the file failed';
+COMMENT ON COLUMN clang_files.sites IS 'clang_lock_sites rows of the file';
+COMMENT ON COLUMN clang_files.seconds IS 'Wall seconds to parse and walk the file';
+COMMENT ON COLUMN clang_files.parsed_at IS 'When the file was parsed';
+
+-- ---------------------------------------------------------------------------------------------------
 -- 3. Trace facts
 -- ---------------------------------------------------------------------------------------------------
 
