@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import duckdb
+from lima.analyzer.clang_flags import CompileCommandsError, read_compile_commands
+from lima.analyzer.clang_pass import run_clang_pass
 from lima.analyzer.indexer import BadInput, Indexer, IndexStats, run_lock_pass
 from lima.db import LimaDbError, connect, default_db_path
 from lima.queries import install_views
@@ -40,6 +42,10 @@ examples:
   lima-index SRC --only include/linux/mm_types.h      ... or just this file
   lima-index SRC --force                              re-parse every file even if unchanged
   lima-index SRC --no-lock-pass                       code facts only (skip the lock analysis)
+  lima-index SRC --compile-commands BUILD/compile_commands.json
+                                                      also resolve lock sites with libclang (the
+                                                      files of a kernel build; default
+                                                      SRC/compile_commands.json when it exists)
   LIMA_DB=/data/lima.duckdb lima-index SRC --quiet    database from the environment, no progress bar
 
 A second run re-parses only files whose content changed and drops files that disappeared; an
@@ -79,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-lock-pass", action="store_true",
                    help="write the code facts only; the lock_* tables keep their old content until a run "
                    "without this option rebuilds them")
+    clang = p.add_mutually_exclusive_group()
+    clang.add_argument("--compile-commands", metavar="FILE",
+                       help="compile_commands.json of a build of SRC (make O=DIR ...; then "
+                       "scripts/clang-tools/gen_compile_commands.py -d DIR): after the lock pass, parse its "
+                       "indexed files with libclang into clang_lock_sites, the compiler's view of each lock "
+                       "site (lima-query resolver-check compares); default SRC/compile_commands.json when it "
+                       "exists; unchanged files are not parsed again")
+    clang.add_argument("--no-clang", action="store_true",
+                       help="skip the libclang front end (its tables keep their content)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary table")
     return p
 
@@ -88,7 +103,7 @@ def _fail(msg: str) -> int:
     return 2
 
 
-def _summary(con, stats: IndexStats, console: Console, total_seconds: float) -> None:
+def _summary(con, stats: IndexStats, console: Console, total_seconds: float, clang: str) -> None:
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("files", "functions", "calls", "fptr_assignments", "structs", "fields", "typedefs",
                         "enum_constants", "variables", "macros", "macro_uses")}
@@ -113,6 +128,7 @@ def _summary(con, stats: IndexStats, console: Console, total_seconds: float) -> 
     mbs = stats.bytes_to_parse / 1e6
     t.add_row("code facts", "", f"{stats.seconds:.1f} s ({mbs:,.0f} MB read)")
     t.add_row("lock pass", "", escape(stats.lock_pass))
+    t.add_row("clang front end", "", escape(clang))
     t.add_row("wall time", "", f"{total_seconds:.1f} s")
     console.print(t)
 
@@ -149,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     src = Path(args.src)
     if not src.is_dir():
         return _fail(f"{src}: not a directory (give the root of a Linux source tree)")
+    compdb = None if args.no_clang else Path(args.compile_commands) if args.compile_commands else \
+        src / "compile_commands.json" if (src / "compile_commands.json").is_file() else None
+    try:
+        entries = read_compile_commands(compdb) if compdb is not None else []
+    except CompileCommandsError as e:
+        return _fail(str(e))
 
     got_signal: list[int] = []   # DuckDB reports a signal inside a query as its own error: remember it
 
@@ -197,12 +219,21 @@ def main(argv: list[str] | None = None) -> int:
             con.execute("RESET threads")
             console.print("[bold]lock pass[/bold] ...")
             stats.lock_pass = run_lock_pass(con, console, force=args.force)
+        clang_problems: list[str] = []
+        if compdb is None:
+            clang = "not run (--no-clang)" if args.no_clang else \
+                "not run (no SRC/compile_commands.json; --compile-commands FILE)"
+        else:
+            cst = run_clang_pass(con, src, compdb, entries, jobs=args.jobs, force=args.force, console=console,
+                                 quiet=args.quiet)
+            clang = cst.line()
+            clang_problems = cst.problems
         # the queries as views and macros, so the duckdb shell answers right away (and traced runs are
         # re-mapped against the new index now rather than at the next lima-query)
         install_views(con)
         con.execute("RESET threads")   # the final checkpoint may use every core
         con.execute("CHECKPOINT")
-        _summary(con, stats, console, time.perf_counter() - t_start)
+        _summary(con, stats, console, time.perf_counter() - t_start, clang)
         headers = _missing_headers(con)
         if headers:
             print(f"{PROG}: warning: {headers}", file=sys.stderr)
@@ -211,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         if len(stats.problems) > 20:
             print(f"{PROG}: warning: ... and {len(stats.problems) - 20} more (files.status != 'ok')",
                   file=sys.stderr)
+        for line in clang_problems[:10]:
+            print(f"{PROG}: warning: clang: {line}", file=sys.stderr)
+        if len(clang_problems) > 10:
+            print(f"{PROG}: warning: clang: ... and {len(clang_problems) - 10} more (clang_files.status "
+                  "!= 'parsed')", file=sys.stderr)
         if stats.skipped:
             what = ", ".join(f"{v} {_LABELS.get(k, k)}" for k, v in stats.skipped.items())
             return _fail(f"{sum(stats.skipped.values())} files skipped ({what}); the rest is indexed")
