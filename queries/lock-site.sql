@@ -14,10 +14,18 @@
 -- via shows the wrapper chain when the call reaches the primitive through wrappers
 -- (mmap_write_lock>down_write). object_kind: field (struct + member path), global / percpu (symbol),
 -- param (the function's own lock-pointer parameter), local, ambiguous (candidates), unknown (reason).
+-- clang: what the libclang front end (lima-index --compile-commands) says of a direct primitive call:
+-- agrees, or differs: its answer (mm_struct.mmap_lock, global x, param lock, unknown) and reason; NULL
+-- when clang did not parse the file, or has no call of that primitive at that line (a wrapper, code
+-- compiled out). Pairing as in the layer resolver-pairs.
 SELECT s.function, f.path AS file, s.line, s.primitive, s.op, s.mode, s.lock_kind, s.arg_text, s.via,
        s.object_kind, s.struct_name AS struct, s.field_path AS field, s.symbol, s.confidence, s.candidates,
-       s.reason
+       s.reason,
+       CASE WHEN rp.clang_label IS NULL THEN NULL
+            WHEN rp.clang_label = rp.ts_label THEN 'agrees'
+            ELSE 'differs: ' || rp.clang_label || coalesce(' (' || rp.clang_reason || ')', '') END AS clang
 FROM lock_sites s JOIN files f ON f.file_id = s.file_id
+LEFT JOIN resolver_pairs(file := $file) rp ON rp.site_id = s.site_id
 WHERE s.function = $function
   AND ($file IS NULL OR contains(f.path, $file))
   AND ($op IS NULL OR s.op = $op)
