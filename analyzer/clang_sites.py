@@ -522,9 +522,10 @@ class _Unit:
             o = self.call_returns(c)
             if o is not None:
                 return o
-        if k == K.CONDITIONAL_OPERATOR:
+        if k == K.CONDITIONAL_OPERATOR:   # c ? &a->lock : NULL is &a->lock when it is a lock at all
             kids = _expr_children(c)
-            return self.combine([self.ptr(x) for x in kids[1:]]) if len(kids) == 3 else _unknown("?:")
+            objs = [self.ptr(x) for x in kids[1:] if not _is_null(x)] if len(kids) == 3 else []
+            return self.combine(objs) if objs else _unknown("?: of null pointers")
         if k == K.BINARY_OPERATOR:
             op = _binary_op(c)
             kids = _expr_children(c)

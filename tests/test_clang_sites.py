@@ -93,6 +93,8 @@ def test_pointers_container_of_and_returns(sites):
     assert _obj(s) == ("field", "outer", "lockp", None) and s.is_pointer
     assert _obj(sites[_line("spin_lock(outer_lockp(o))")]) == ("field", "outer", "wait.lock", None)
     assert _obj(sites[_line("READ_ONCE(o->lockp)")])[:3] == ("field", "outer", "lockp")
+    # maybe_mutex() returns &o->m or NULL: NULL locks nothing
+    assert _obj(sites[_line("mutex_lock(maybe_mutex(o))")]) == ("field", "outer", "m", None)
 
 
 def test_not_sites_and_flags(sites):
