@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample:
         q = find_query(cat, "resolver-diff")
         for cat_name in ("differ", "ts-unresolved", "clang-unresolved", "only-ts", "only-clang"):
-            _c, drows = run_query(con, q, {"category": cat_name, "limit": args.sample})
+            _c, drows = run_query(con, q, {"category": cat_name})
+            drows = drows[:args.sample]
             if drows:
                 print(f"\n{cat_name}:")
             for r in drows:
