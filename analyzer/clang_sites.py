@@ -722,7 +722,8 @@ def _file_ptr(f: ci.File) -> int:
 def _function_sites(u: _Unit, fn: ci.Cursor) -> list[Site]:
     calls: list[tuple[ci.Cursor, str, int | None]] = []   # (call, name, macro start)
     by_macro: dict[int, list[ci.Cursor]] = {}
-    u.returns[fn.hash] = rets = []
+    noted = fn.hash in u.returns   # walked already as a callee of an earlier function: values are known
+    rets = u.returns.setdefault(fn.hash, [])
     for c in fn.walk_preorder():
         k = c.kind
         if k == K.CALL_EXPR:
@@ -740,6 +741,8 @@ def _function_sites(u: _Unit, fn: ci.Cursor) -> list[Site]:
             ref = c.referenced
             if ref is not None and ref.kind == K.FUNCTION_DECL and ref.spelling in PRIMITIVES:
                 calls.append((c, ref.spelling, None))
+        elif noted:
+            continue
         elif k == K.RETURN_STMT:
             kids = _expr_children(c)
             if kids:
