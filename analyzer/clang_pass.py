@@ -136,7 +136,8 @@ def parse_one(task: ClangTask) -> ClangResult:
     except TranslationUnitLoadError as e:
         return ClangResult(task.file_id, task.path, "failed", message=f"libclang: {e}")
     except Exception as e:  # noqa: BLE001 - one bad file must not stop the run
-        return ClangResult(task.file_id, task.path, "failed", message=f"{type(e).__name__}: {e}",
+        first = (str(e).splitlines() or [""])[0]
+        return ClangResult(task.file_id, task.path, "failed", message=f"{type(e).__name__}: {first}",
                            seconds=time.perf_counter() - t0)
     status = "errors" if fs.errors else "parsed"
     msg = f"{fs.errors} errors, first: {fs.first_error}" if fs.errors else None
