@@ -7,6 +7,7 @@ held; the batch is retried file by file in a fresh worker so that only the culpr
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing as mp
 import os
@@ -137,6 +138,11 @@ def _worker_main(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     ex = Extractor()
+    # A batch allocates millions of row tuples and strings that live until it is sent: automatic
+    # collections would scan them again and again (8% of a worker's CPU). Collect once per batch instead,
+    # over the batch's leftovers only (freeze moves the modules' objects out of the collector's sight).
+    gc.disable()
+    gc.freeze()
     crash_on = os.environ.get("LIMA_INDEX_TEST_CRASH")  # test hook: die on this path
     while True:
         try:
@@ -148,6 +154,7 @@ def _worker_main(conn: Connection) -> None:
         if crash_on and any(t.path == crash_on for t in msg):
             os._exit(139)
         conn.send(process_batch(msg, ex))
+        gc.collect()
 
 
 @dataclass
