@@ -8,6 +8,7 @@ from the expansion at the call site, which is how cpp and lockdep see it (shared
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .lock_expr import fold_ws, tokenize
@@ -53,12 +54,15 @@ def path_rank(path: str) -> int:
 class MacroTable:
     """Function-like macros by name, with the one to use from a given file."""
 
-    def __init__(self, defs: list[MacroDef]):
+    def __init__(self, defs: list[MacroDef], built: Callable[[int, int], bool | None] | None = None):
+        """`built(file_id, line)` is False where the configuration rules a definition out (lock_config):
+        such a definition is used only when the name has no other."""
         self.by_name: dict[str, list[MacroDef]] = {}
         for d in defs:
             self.by_name.setdefault(d.name, []).append(d)
         for lst in self.by_name.values():
             lst.sort(key=lambda d: (path_rank(d.path), d.path, d.line))
+        self.built = built
         self._callers: dict[str, set[str]] | None = None
 
     def __contains__(self, name: str) -> bool:
@@ -69,9 +73,10 @@ class MacroTable:
         if not lst:
             return None
         if file_id is not None:
-            for d in lst:
-                if d.file_id == file_id:
-                    return d
+            lst = [d for d in lst if d.file_id == file_id] or lst
+        if len(lst) > 1 and self.built is not None:
+            # #if alternatives: the first one the configuration does not rule out
+            return next((d for d in lst if self.built(d.file_id, d.line) is not False), lst[0])
         return lst[0]
 
     def expand(self, name: str, args: list[str], file_id: int | None = None) -> str | None:
@@ -99,8 +104,11 @@ class MacroTable:
         """Macros whose body calls one of `names` or (transitively) another such macro."""
         if self._callers is None:
             rev: dict[str, set[str]] = {}
+            # the bodies of the first definition and of its #if alternatives in the same file (pick chooses
+            # among them at each use)
             for name, lst in self.by_name.items():
-                for callee in set(_CALLED.findall(lst[0].body)):
+                bodies = [d.body for d in lst if d.file_id == lst[0].file_id]
+                for callee in {c for body in bodies for c in _CALLED.findall(body)}:
                     rev.setdefault(callee, set()).add(name)
             self._callers = rev
         found: set[str] = set()

@@ -56,6 +56,7 @@ class StructDef:
     label: str               # tag, typedef name, or 'anonymous'
     fields: dict[str, FieldDef] = field(default_factory=dict)
     anon: list[str] = field(default_factory=list)   # keys of anonymous members reached directly
+    line: int = 0            # first line of the definition
 
 
 @dataclass(slots=True)
@@ -94,6 +95,12 @@ class TypeModel:
     object_macros: dict[str, str] = field(default_factory=dict)     # simple object-like macro bodies
     header_files: set[int] = field(default_factory=set)             # file_ids of .h files
     dirs: dict[int, str] = field(default_factory=dict)               # file_id -> its directory
+    #: (file_id, line) -> False when the configuration rules that line out (lock_config.BuildFilter)
+    built: Callable[[int, int], bool | None] | None = None
+
+    def ruled_out(self, file_id: int, line: int) -> bool:
+        """The definition at that line sits in an #if branch the configuration does not build."""
+        return self.built is not None and self.built(file_id, line) is False
 
     def rank(self, file_id: int, candidates_file: int) -> int:
         """0 same file, 1 header of the same directory, 2 other header, 3 elsewhere. (Two drivers that
@@ -249,7 +256,8 @@ class Resolver:
             defs = self.m.structs.get(key)
         defs = defs or []
         if len(defs) > 1:
-            defs = sorted(defs, key=lambda d: self.m.rank(file_id, d.file_id))
+            defs = sorted(defs, key=lambda d: (self.m.ruled_out(d.file_id, d.line),
+                                               self.m.rank(file_id, d.file_id)))
         return defs
 
     def member(self, key: str, name: str, file_id: int, _depth: int = 0
@@ -394,8 +402,12 @@ class Resolver:
                  if f.file_id == file_id or not f.is_static or f.file_id in self.m.header_files]
         if not funcs:
             return None
-        # config alternatives (#if/#else) in one file: the first definition in the file wins
-        return min(funcs, key=lambda f: (self.m.rank(file_id, f.file_id), f.file_id, f.start_line))
+        if len(funcs) == 1:
+            return funcs[0]
+        # #if alternatives: one the configuration rules out only when there is no other (lock_config);
+        # else the same file, a header, and the first definition in the file
+        return min(funcs, key=lambda f: (self.m.ruled_out(f.file_id, f.start_line),
+                                         self.m.rank(file_id, f.file_id), f.file_id, f.start_line))
 
     def var(self, name: str, sc: Scope) -> VarDef | None:
         v = sc.lookup(name)
@@ -410,7 +422,10 @@ class Resolver:
             cands = [g for g in cands if g.file_id == sc.file_id]
         if not cands:
             return None
-        return min(cands, key=lambda g: (self.m.rank(sc.file_id, g.file_id), g.scope == "extern"))
+        if len(cands) == 1:
+            return cands[0]
+        return min(cands, key=lambda g: (self.m.ruled_out(g.file_id, g.line),
+                                         self.m.rank(sc.file_id, g.file_id), g.scope == "extern"))
 
     # -- objects ----------------------------------------------------------------------------------
 
@@ -537,6 +552,14 @@ class Resolver:
                 if hit is not None:
                     return replace(o, path=o.path + hit[0], type=self.canon(hit[1].type),
                                    struct=o.struct or o.type.base)
+        if inner[0] == "member":
+            o = self.member_value(inner, sc)
+            if o is not None and o.kind in ("field", "global", "percpu") and o.type is not None \
+                    and not o.type.ptr and not o.type.arr:
+                hit = self.member(o.type.base, name, sc.file_id)
+                if hit is not None:
+                    return replace(o, path=o.path + hit[0], type=self.canon(hit[1].type),
+                                   struct=o.struct or o.type.base)
         bt = self.type_of(base, sc)
         if bt is None:
             return _unknown(f"type of {_text(base)[:60]} not known")
@@ -627,6 +650,9 @@ class Resolver:
             return Obj("global", symbol=name, type=t.deref(), confidence=0.8,
                        reason="lock pointed to by global pointer", is_pointer=True)
         if k == "member":
+            o = self.member_value(n, sc)
+            if o is not None:
+                return o
             o = self.locate(n, sc)
             if o.kind == "unknown":
                 return o
@@ -705,6 +731,77 @@ class Resolver:
                 return o
         return _unknown(f"lock pointer returned by {name}()")
 
+    def member_value(self, n: Node, sc: Scope) -> Obj | None:
+        """The object a pointer member points to, where the function shows its value: the designated
+        initializer of a local struct (XA_STATE(xas, &mapping->i_pages, i) declares xas = { .xa =
+        &mapping->i_pages, ... }, so (&xas)->xa->xa_lock is address_space.i_pages.xa_lock), else the
+        assignments `x.m = ...` / `p->m = ...` in the function whose value has the member's type
+        (kernel/locking/locktorture.c: locks[i].lock = &torture_ww_mutex_i, then ww_mutex_lock(ll->lock)).
+        None when no value is visible (the member's type then says what it points to)."""
+        base, name, arrow = n[1], n[2], n[3]
+        mt = self.type_of(n, sc)
+        if mt is None or mt.ptr != 1 or mt.arr:
+            return None
+        want = mt.deref()
+        key = ("member", sc.function_id, name)
+        if key in self._seen or sc.function_id is None:
+            return None
+        self._seen.add(key)
+        try:
+            texts = self._local_init_member(base, name, arrow, sc)
+            how = "initializer"
+            if not texts and sc.values is not None:
+                texts, how = sc.values("." + name), "assignments"
+            objs = []
+            for t in texts[:8]:
+                node = self.parse(t)
+                if node[0] == "raw":
+                    return None
+                o = self.pointee(node, sc)
+                if o.kind in ("unknown", "param", "local") or o.is_pointer:
+                    return None   # a value the function does not show: keep the member's type
+                if o.type is not None and want is not None and self.canon(o.type).base != want.base:
+                    continue      # another struct's member of that name
+                objs.append(o)
+        finally:
+            self._seen.discard(key)
+        if not objs:
+            return None
+        c = self.combine(objs)
+        if c.kind == "ambiguous":
+            return c
+        return replace(c, confidence=min(c.confidence, 0.8 if how == "initializer" else 0.7),
+                       reason=f"{name} set by the {how} in this function: {c.reason}")
+
+    def _local_init_member(self, base: Node, name: str, arrow: bool, sc: Scope) -> list[str]:
+        """`.name = E` of the initializer of the local struct `base` denotes (v, or &v under ->)."""
+        b = _strip_paren(base)
+        if arrow:
+            if b[0] != "unary" or b[1] != "&":
+                return []
+            b = _strip_paren(b[2])
+        if b[0] != "id":
+            return []
+        v = sc.lookup(b[1])
+        if v is None or v.scope != "local" or not v.initializer or v.type.ptr:
+            return []
+        text = v.initializer.strip()
+        for _ in range(3):   # XA_STATE's initializer is __XA_STATE(...), a macro giving { .xa = ... }
+            if text.startswith("{") or self.macro_expand is None:
+                break
+            call = self.parse(text)
+            if call[0] != "call" or call[1][0] != "id":
+                return []
+            text = (self.macro_expand(call[1][1], [a[1] for a in call[2]], sc) or "").strip()
+        if not (text.startswith("{") and text.endswith("}")):
+            return []
+        out = []
+        for item in _split_top_commas(text[1:-1]):
+            m = re.fullmatch(r"\s*\.\s*" + re.escape(name) + r"\s*=\s*(.+?)\s*", item, re.S)
+            if m:
+                out.append(m.group(1))
+        return out
+
     def local_value(self, v: VarDef, sc: Scope) -> Obj:
         """Object a local pointer points to: its initializer and the assignments seen in the function."""
         key = ("local", sc.function_id, v.name, v.line)
@@ -766,6 +863,27 @@ class Resolver:
         if o.kind in ("global", "percpu"):
             return o.symbol + ("." + ".".join(o.path) if o.path else "") if o.symbol else "?"
         return f"{o.kind} {o.symbol}"
+
+
+def _split_top_commas(text: str) -> list[str]:
+    """Items of an initializer list, split on the commas outside brackets and literals."""
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        c = text[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+        elif c in "\"'":
+            q, i = c, i + 1
+            while i < len(text) and text[i] != q:
+                i += 2 if text[i] == "\\" else 1
+        i += 1
+    out.append(text[start:])
+    return out
 
 
 def _strip_paren(n: Node) -> Node:
