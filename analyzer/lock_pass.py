@@ -39,6 +39,7 @@ from .lock_catalogue import (
     lock_type_map,
     primitive_map,
 )
+from .lock_config import BuildFilter
 from .lock_expr import fold_ws, parse_type
 from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, skip_literal, string_value
 from .lock_paths import ACQUIRE, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, return_states
@@ -58,13 +59,14 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "16"
+VERSION = "17"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
 _LOCK_TYPES = lock_type_map()
 _DEFINERS = {d.name: d for d in STATIC_DEFINERS}
 _MEMBER_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
 _MAX_ROUNDS = 40
 _FILES_KEPT = 2000   # source files kept split in lines (Pass.lines)
 #: A function is taken for a wrapper only when its body is this short (mmap_write_lock, inode_lock,
@@ -128,9 +130,11 @@ class _Pass:
         row = con.execute("SELECT value FROM meta WHERE key = 'source_root'").fetchone()
         self.root = Path(row[0]) if row and row[0] else None
         self.paths: dict[int, str] = dict(_fetch(con, "SELECT file_id, path FROM files"))
-        self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")},
-                               dirs={f: p.rpartition("/")[0] for f, p in self.paths.items()})
         self._file_lines: dict[int, list[str]] = {}
+        self.build = BuildFilter(self.lines)   # which #if alternatives the configuration builds
+        self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")},
+                               dirs={f: p.rpartition("/")[0] for f, p in self.paths.items()},
+                               built=self.build.built)
         self._scopes: dict[int, Scope] = {}
         self._funcs_by_id: dict[int, FuncDef] = {}
         self._extra_vars: dict[int, list[VarDef]] = defaultdict(list)
@@ -149,17 +153,35 @@ class _Pass:
         m = self.model
         con = self.con
         typedef_rows = _fetch(con,
-            "SELECT file_id, name, base_type, pointer_depth, struct_id FROM typedefs "
+            "SELECT file_id, name, base_type, pointer_depth, struct_id, line FROM typedefs "
             "ORDER BY file_id, line, name, base_type, pointer_depth, struct_id")
         td_label = {}
-        for _fid, name, _base, _ptr, sid in typedef_rows:
+        for _fid, name, _base, _ptr, sid, _line in typedef_rows:
             if sid is not None:
                 td_label.setdefault(sid, name)
+        simple: dict[str, list[tuple]] = defaultdict(list)
+        for row in _fetch(con,
+                "SELECT file_id, name, body, line FROM macros WHERE NOT is_function_like "
+                "AND body IS NOT NULL AND regexp_full_match(trim(body), "
+                    "'\\(?[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+\\)?|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?') "
+                "ORDER BY file_id, line, name"):
+            simple[row[1]].append(row)
+        for rows in simple.values():
+            if len(rows) > 1:   # as typedefs
+                rows.sort(key=lambda r: (m.ruled_out(r[0], r[3]), self._path_rank(r[0])))
+        for _fid, name, body, _line in (r for rows in simple.values() for r in rows):
+            body = body.strip()
+            # `#define d_lock d_lockref.lock` names a member; `#define futex_queues (__futex_data.queues)`
+            # (kernel/futex/core.c), in parentheses, an object
+            if "." in body and not body.startswith("("):
+                m.member_alias.setdefault(name, body)
+            elif body.strip("()") != name:
+                m.object_macros.setdefault(name, body)
         structs: dict[int, StructDef] = {}
-        for sid, fid, name, kind in _fetch(con,
-                "SELECT struct_id, file_id, name, kind FROM structs ORDER BY struct_id"):
+        for sid, fid, name, kind, start in _fetch(con,
+                "SELECT struct_id, file_id, name, kind, start_line FROM structs ORDER BY struct_id"):
             key = f"{kind} {name}" if name else f"#{sid}"
-            d = StructDef(key, sid, fid, name or td_label.get(sid, "anonymous"))
+            d = StructDef(key, sid, fid, name or td_label.get(sid, "anonymous"), line=start)
             structs[sid] = d
             m.structs.setdefault(key, []).append(d)
             if name:
@@ -172,18 +194,23 @@ class _Pass:
                 continue
             if nested is not None:
                 base = f"#{nested}"
+            elif base.startswith(("struct ", "union ")):
+                base = self.tag_macro(base)
             t = Type(base, ptr, dims.count("[") if dims else 0)
             if name is None:
                 if nested is not None:
                     d.anon.append(f"#{nested}")
                 continue
             d.fields.setdefault(name, FieldDef(name, t, line))
-        for fid, name, base, ptr, sid in typedef_rows:
+        typedefs: dict[str, list[tuple[Type, int, int]]] = {}
+        for fid, name, base, ptr, sid, line in typedef_rows:
             if sid is not None and (base in ("struct", "union") or not base.split(" ", 1)[-1]):
                 base = f"#{sid}"
-            m.typedefs.setdefault(name, []).append((Type(base, ptr), fid))
-        for lst in m.typedefs.values():
-            lst.sort(key=lambda x: self._path_rank(x[1]))
+            typedefs.setdefault(name, []).append((Type(base, ptr), fid, line))
+        for name, lst in typedefs.items():
+            if len(lst) > 1:   # x86 first; #if alternatives the configuration rules out last (lock_config)
+                lst.sort(key=lambda x: (m.ruled_out(x[1], x[2]), self._path_rank(x[1])))
+            m.typedefs[name] = [(t, fid) for t, fid, _line in lst]
         self._anon_by_file: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         for sid, fid, start, end in _fetch(con,
                 "SELECT struct_id, file_id, start_line, end_line FROM structs WHERE parent_struct_id IS NULL "
@@ -228,18 +255,6 @@ class _Pass:
             f = FuncDef(name, fid, ret_types[ret], fid_, is_static, start, end)
             m.functions.setdefault(name, []).append(f)
             self._funcs_by_id[fid_] = f
-        for _fid, name, body in sorted(_fetch(con,
-                "SELECT file_id, name, body FROM macros WHERE NOT is_function_like AND body IS NOT NULL "
-                "AND regexp_full_match(trim(body), "
-                    "'\\(?[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+\\)?|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?') "
-                "ORDER BY file_id, line, name"), key=lambda r: self._path_rank(r[0])):
-            body = body.strip()
-            # `#define d_lock d_lockref.lock` names a member; `#define futex_queues (__futex_data.queues)`
-            # (kernel/futex/core.c), in parentheses, an object
-            if "." in body and not body.startswith("("):
-                m.member_alias.setdefault(name, body)
-            elif body.strip("()") != name:
-                m.object_macros.setdefault(name, body)
         # object-like macros that are a string list: static const char *buf[] = RCU_NODE_NAME_INIT
         self._brace_macros: dict[str, list[str]] = defaultdict(list)
         for name, body in _fetch(con,
@@ -252,7 +267,7 @@ class _Pass:
                 "ORDER BY file_id, line, name"):
             defs.append(MacroDef(name, tuple(p.strip() for p in (params or [])), body or "", fid, line,
                                  self.paths.get(fid, "")))
-        self.macros = MacroTable(defs)
+        self.macros = MacroTable(defs, built=self.build.built)
         # macros used as statements that declare their first argument (XA_STATE(xas, ...), DEFINE_WAIT(w))
         self.declaring = {d.name for d in defs if d.params and _declares_first_param(d)}
         self.resolver = Resolver(m, returns=self.returns_of, macro_expand=self.expand_for_type)
@@ -289,7 +304,7 @@ class _Pass:
     def inline_base(self, base: str, fid: int, line: int) -> str:
         """'struct foo { ... }' -> 'struct foo'; 'struct { ... }' -> '#id' of the definition at that line."""
         if "{" not in base:
-            return base
+            return self.tag_macro(base) if base.startswith(("struct ", "union ")) else base
         head = base.split("{", 1)[0].split()
         if len(head) >= 2:
             return f"{head[0]} {head[1]}"
@@ -298,6 +313,17 @@ class _Pass:
             if start <= line <= end + 1 and (best is None or start > best[0]):
                 best = (start, sid)
         return f"#{best[1]}" if best else base
+
+    def tag_macro(self, base: str) -> str:
+        """'struct WW_MUTEX_BASE' -> 'struct mutex': a struct tag written as an object-like macro whose
+        body is one name (include/linux/ww_mutex.h: `#define WW_MUTEX_BASE mutex`, rt_mutex under
+        CONFIG_PREEMPT_RT: the macro the configuration builds, as object_macros holds it)."""
+        kind, _, tag = base.partition(" ")
+        if base not in self.model.structs:
+            body = self.model.object_macros.get(tag)
+            if body is not None and _IDENT.fullmatch(body):
+                return f"{kind} {body}"
+        return base
 
     def _path_rank(self, fid: int) -> int:
         return path_rank(self.paths.get(fid, ""))
@@ -325,7 +351,8 @@ class _Pass:
             if args and len(args) == 1 and "," in args[0]:
                 args = _split_top(args[0])
             text = self.macros.expand(callee, args or [], fid)
-            for name, t, init in _declarations(text or ""):
+            # the `;` ending the statement follows the call, not the body (`struct xa_state name = ...`)
+            for name, t, init in _declarations((text or "") + ";"):
                 byf[fid_][name].append(VarDef(name, t, "local", fid, line, initializer=init))
         for f in need:
             fd = self._funcs_by_id.get(f)
@@ -385,6 +412,8 @@ class _Pass:
                 out = []
                 if name.endswith("|"):
                     pat = r"(?<![\w.>$])" + re.escape(name[:-1]) + r"\s*\|="
+                elif name.startswith("."):   # assignments to a member of anything: x.m = ..., p->m = ...
+                    pat = r"(?:\.|->)\s*" + re.escape(name[1:]) + r"\s*=(?!=)"
                 else:
                     pat = r"(?<![\w.>$])" + re.escape(name) + r"\s*=(?!=)"
                 for mm in re.finditer(pat, text):
@@ -1122,10 +1151,16 @@ class _Pass:
             # expanded down to the lock initializers: DECLARE_COMPLETION(x) -> struct completion x =
             # COMPLETION_INITIALIZER(x) -> { 0, { .lock = __RAW_SPIN_LOCK_UNLOCKED((x).wait.lock), ... } }
             text = self._definer_text(macro, list(args or []), fid, containers=False)
-            for m in _VAR_INIT.finditer(text or ""):
-                vtype, name = m.group(1), m.group(2)
-                body = text[m.end() - 1:_brace_end(text, m.end() - 1)]
-                st = r.canon(Type(vtype))
+            # a per-CPU variable the macro names by pasting: DEFINE_RCU_TASKS(rcu_tasks, ...) (kernel/rcu/
+            # tasks.h) -> static DEFINE_PER_CPU(struct rcu_tasks_percpu, rcu_tasks__percpu) = { .lock =
+            # __RAW_SPIN_LOCK_UNLOCKED(rcu_tasks__percpu.cbs_pcpu_lock), ... }
+            found = sorted([(m.start(), m.group(1), m.group(2), m.end(), False)
+                            for m in _VAR_INIT.finditer(text or "")]
+                           + [(m.start(), m.group(1), m.group(2), m.end(), True)
+                              for m in _PERCPU_INIT.finditer(text or "")])
+            for _start, vtype, name, end, percpu in found:
+                body = text[end - 1:_brace_end(text, end - 1)]
+                st = r.canon(Type(vtype.strip()))
                 for path, iname, iargs in _static_inits(body):
                     path = _member_path(path, iargs[0], name) if iargs else path
                     if not iargs or not path:
@@ -1133,10 +1168,11 @@ class _Pass:
                     lk = STATIC_INITIALIZERS[iname]
                     member = ".".join(path)
                     ltype = self._member_type(st.base, path, fid) or lk
-                    globals_out.append((name, fid, line, ltype, lk, member, macro, bool(is_static), False,
+                    globals_out.append((name, fid, line, ltype, lk, member, macro, bool(is_static), percpu,
                                         None))
-                    inits.append((fid, None, line, iname, iargs[0], fold_ws(iargs[0]), None, "global",
-                                  struct_label(self.model, st.base), member, name, 1.0, None))
+                    inits.append((fid, None, line, iname, iargs[0], fold_ws(iargs[0]), None,
+                                  "percpu" if percpu else "global", struct_label(self.model, st.base), member,
+                                  name, 1.0, None))
         return _dedup(globals_out, key=lambda g: (g[0], g[1], g[5], g[9])), inits
 
     def _definer_text(self, macro: str, args: list[str], fid: int, containers: bool = True) -> str:
@@ -1269,6 +1305,8 @@ class _Pass:
 
 _CALLED_NAME = re.compile(r"(?<![\w.>$])([A-Za-z_]\w*)\s*\(")   # NAME( as find_calls reads it
 _MAP_NAME = re.compile(r'STATIC_LOCKDEP_MAP_INIT\s*\(\s*("(?:[^"\\]|\\.)*")|\.name\s*=\s*("(?:[^"\\]|\\.)*")')
+_PERCPU_INIT = re.compile(r"DEFINE_PER_CPU\w*\s*\(\s*((?:struct|union)\s+\w+|\w+)\s*,\s*([A-Za-z_]\w*)\s*\)"
+                          r"\s*=\s*\{")
 _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)\s+([A-Za-z_]\w*)\s*=\s*\{")
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"

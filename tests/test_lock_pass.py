@@ -195,3 +195,51 @@ def test_forked_wrapper_rounds_give_the_serial_tables(tmp_path, monkeypatch):
     assert got["1"]["lock_sites"], "the fixture gives lock sites"
     for t in tables:
         assert got["2"][t] == got["1"][t], t
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    c = build(tmp_path_factory.mktemp("members") / "m.duckdb", FIXTURES / "locks" / "members", ["members.c"])
+    lock_pass.run(c, None)
+    yield c
+    c.close()
+
+
+def _site(con, function: str, primitive: str) -> tuple:
+    return con.execute("SELECT object_kind, struct_name, field_path, symbol, candidates FROM lock_sites "
+                       "WHERE function = ? AND primitive = ?", [function, primitive]).fetchone()
+
+
+def test_a_struct_tag_written_as_a_macro_is_typed(members):
+    # struct WW_MUTEX_BASE base; with #define WW_MUTEX_BASE mutex (the branch x86-64 builds)
+    assert members.execute("SELECT lock_type, lock_kind FROM lock_fields WHERE struct_name = 'ww_mutex' "
+                           "AND field_path = 'base'").fetchall() == [("struct mutex", "mutex")]
+    assert _site(members, "ww_unlock", "mutex_unlock")[:3] == ("field", "ww_mutex", "base")
+
+
+def test_pointer_members_followed_to_the_value_the_function_gives_them(members):
+    # XA_STATE(xas, &mapping->i_pages, index): xas.xa = &mapping->i_pages, so xas.xa->xa_lock is the
+    # address_space's i_pages.xa_lock (the macro's declaration ends at the caller's `;`)
+    assert _site(members, "add_folio", "xas_lock_irq")[:3] == ("field", "address_space", "i_pages.xa_lock")
+    # locks[i].lock = &torture_i: ll->lock is one of the three, never the pointer member reorder_lock.lock
+    got = _site(members, "torture_lock", "ww_mutex_lock")
+    assert got[0] == "ambiguous" and sorted(got[4]) == ["torture_0", "torture_1", "torture_2"]
+    # no value shown: the pointer member's own type answers (the lock lives where lockp points)
+    rows = set(members.execute("SELECT arg_text, object_kind, struct_name, field_path FROM lock_sites "
+                               "WHERE function = 'dev_poke'").fetchall())
+    assert rows == {("dev->priv->lockp", "field", "priv", "lockp"),
+                    ("&dev->priv->lock", "field", "priv", "lock")}
+
+
+def test_an_optimistic_seqlock_read_is_no_release_wrapper(members):
+    # done_seqretry drops rename_lock only when read_seqbegin_or_lock took it
+    assert members.execute("SELECT count(*) FROM lock_wrappers WHERE name = 'walk'").fetchone() == (0,)
+    assert _site(members, "walk", "done_seqretry")[:4] == ("global", None, None, "rename_lock")
+
+
+def test_class_names_pasted_by_a_definer_macro(members):
+    inits = set(members.execute("SELECT class_name, object_kind, struct_name, field_path, symbol "
+                                "FROM lock_inits WHERE macro = '__RAW_SPIN_LOCK_UNLOCKED'").fetchall())
+    assert inits == {
+        ("rcu_tasks__percpu.cbs_pcpu_lock", "percpu", "rcu_tasks_percpu", "lock", "rcu_tasks__percpu"),
+        ("rcu_tasks.cbs_gbl_lock", "global", "rcu_tasks", "cbs_gbl_lock", "rcu_tasks")}

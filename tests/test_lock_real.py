@@ -76,6 +76,11 @@ def test_wrappers_read_in_source(con):
     assert w[("inode_lock", 0)] == ("acquire", "inode", "i_rwsem")                  # include/linux/fs.h
     assert w[("raw_spin_rq_lock_nested", 0)] == ("acquire", "rq", "__lock")         # kernel/sched/core.c
     assert w[("double_rq_lock", 1)] == ("acquire", "rq", "__lock")                  # kernel/sched/core.c
+    # kernel/sched/sched.h:2590-2652: x86-64 (Debian's config) sets CONFIG_PREEMPTION, whose
+    # _double_lock_balance drops this_rq->__lock and double_rq_lock()s both runqueues (the SMP one of
+    # core.c:600, not the !CONFIG_SMP inline of sched.h:2718): double_lock_balance returns with busiest's
+    assert w[("double_lock_balance", 1)] == ("acquire", "rq", "__lock")
+    assert ("double_lock_balance", 0) not in w
 
 
 def test_lock_names_read_in_source(con):
@@ -166,3 +171,33 @@ def test_static_initializer_member_paths(con):
     # __RAW_SPIN_LOCK_UNLOCKED((name).lock)
     assert inits("(console_sem).lock") == {("global", "semaphore", "lock", "console_sem")}
     assert inits("console_sem") == set()
+
+
+def test_known_misses_read_in_source(con):
+    """Misses of the last sessions, each read in the v6.1 source."""
+    def site(path: str, line: int, prim: str) -> list[tuple]:
+        return con.execute(
+            "SELECT s.object_kind, s.struct_name, s.field_path, s.symbol, s.candidates FROM lock_sites s "
+            "JOIN files f USING (file_id) WHERE f.path = ? AND s.line = ? AND s.primitive = ?",
+            [path, line, prim]).fetchall()
+
+    # include/linux/ww_mutex.h:29,48: struct WW_MUTEX_BASE base; with #define WW_MUTEX_BASE mutex
+    # (#ifndef CONFIG_PREEMPT_RT); kernel/locking/mutex.c:561 ww_mutex_unlock: mutex_unlock(&lock->base)
+    assert con.execute("SELECT lock_kind FROM lock_fields WHERE struct_name = 'ww_mutex' "
+                       "AND field_path = 'base'").fetchall() == [("mutex",)]
+    assert site("kernel/locking/mutex.c", 561, "mutex_unlock") == [("field", "ww_mutex", "base", None, None)]
+    # mm/filemap.c:842 XA_STATE(xas, &mapping->i_pages, index), :872 xas_lock_irq(&xas): the lock is
+    # xas.xa->xa_lock with xas.xa = &mapping->i_pages (include/linux/xarray.h:1347 __XA_STATE)
+    assert site("mm/filemap.c", 872, "xas_lock_irq") == [
+        ("field", "address_space", "i_pages.xa_lock", None, None)]
+    # kernel/locking/locktorture.c:409-415 locks[i].lock = &torture_ww_mutex_i;
+    # :423 ww_mutex_lock(ll->lock, ctx)
+    got = site("kernel/locking/locktorture.c", 423, "ww_mutex_lock")
+    assert [(g[0], sorted(g[4])) for g in got] == [
+        ("ambiguous", ["torture_ww_mutex_0", "torture_ww_mutex_1", "torture_ww_mutex_2"])]
+    # kernel/rcu/tasks.h:121-123 DEFINE_RCU_TASKS pastes rt_name ## __percpu;
+    # :957 DEFINE_RCU_TASKS(rcu_tasks, ...)
+    assert set(con.execute(
+        "SELECT object_kind, struct_name, field_path, symbol FROM lock_inits "
+        "WHERE class_name = 'rcu_tasks__percpu.cbs_pcpu_lock'").fetchall()) == {
+        ("percpu", "rcu_tasks_percpu", "lock", "rcu_tasks__percpu")}
