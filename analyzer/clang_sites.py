@@ -699,14 +699,17 @@ def file_sites(path: str, args: list[str] | tuple[str, ...]) -> FileSites:
     u.main = _file_ptr(tu.get_file(path))
     functions = []
     for c in tu.cursor.get_children():
+        kind = c.kind
+        if kind != K.MACRO_INSTANTIATION and kind != K.FUNCTION_DECL:   # definitions, includes, decls
+            continue
         f, _, _, off = _file_loc(c.location)
         if f != u.main:
             continue
-        if c.kind == K.MACRO_INSTANTIATION:
+        if kind == K.MACRO_INSTANTIATION:
             r = u.frange(c)
             if r is not None:
                 u.macros[r[0]] = (c.spelling, r[1])
-        elif c.kind == K.FUNCTION_DECL and c.is_definition():
+        elif c.is_definition():
             functions.append(c)
     for fn in functions:
         out.sites.extend(_function_sites(u, fn))
