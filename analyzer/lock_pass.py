@@ -5,6 +5,11 @@ find lock wrappers to a fixed point (each round reads the callers of the new wra
 acquire/try/release call (primitive, wrapper function, or macro that expands to one) to the object it
 locks; then the lock fields, the locks with static storage and the init sites with the lockdep class names
 they produce.
+
+The tables are a function of the code facts alone: every read is ordered by a key of the rows' values
+(_CALL_ORDER, _VAR_ORDER; bench/lock_pass_order.py rewrites a database's facts in another order to check
+it), nothing depends on string hashing, and where one name has several #if alternatives the one the
+x86-64 configuration builds is used (lock_config.py).
 """
 
 from __future__ import annotations
