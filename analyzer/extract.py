@@ -51,6 +51,9 @@ _MACRO_DECL = re.compile(r"(static\s+)?([A-Za-z_]\w*)\s*\(")
 _SYSCALL = re.compile(r"(COMPAT_)?SYSCALL_DEFINE(\d)\Z")
 # Argument lists that need the parse tree to split (nested brackets, strings, chars, comments, #if).
 _NESTED = re.compile(rb"[(\[{\"'/#]")
+# The same test on the text of an ASCII file, also refusing the whitespace that fold leaves alone (\r \v
+# \f \x1c-\x1f): without them, fold(a) is " ".join(a.split()), which skips a call per argument.
+_NESTED_OR_ODD_SPACE = re.compile(r"[(\[{\"'/#\r\v\f\x1c-\x1f]")
 
 # #define NAME[(params)] body, body lines joined by backslash-newline (raw bytes, before blanking).
 # (starts with a literal '#' so that the regex engine scans fast; the line prefix is checked in Python)
@@ -679,6 +682,9 @@ class _FileExtraction:
                 kind, callee = "expr", None
         if args.has_error:
             argv = self.grouped_args(args)
+        elif self.stext and _NESTED_OR_ODD_SPACE.search(
+                inner := self.stext[args.start_byte + 1:args.end_byte - 1]) is None:
+            argv = [" ".join(a.split()) for a in inner.split(",")] if inner.strip() else []
         else:
             inner_text = self.src[args.start_byte + 1:args.end_byte - 1]
             if _NESTED.search(inner_text) is None:
