@@ -18,6 +18,7 @@ whatever its Python side does. Prints wall and CPU seconds per stage (CPU: the w
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import resource
@@ -40,9 +41,12 @@ def _run_batch(args: tuple[str, list[str]]) -> tuple[int, int]:
     stage, paths = args
     if _EX is None:
         _EX = Extractor()
+        gc.disable()  # as lima-index's workers (analyzer/workers.py): one collection per batch
+        gc.freeze()
     if stage == "extract":
         tasks = [Task(i + 1, p, p, None, 0, 0) for i, p in enumerate(paths)]
         res = process_batch(tasks, _EX)
+        gc.collect()
         return sum(f.size for f in res.files), sum(1 for f in res.files if f.status == "ok")
     total = parsed = 0
     for p in paths:
