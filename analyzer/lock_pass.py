@@ -64,7 +64,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "17"
+VERSION = "18"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -134,12 +134,13 @@ class _Pass:
         self.stats: dict[str, int] = {}
         row = con.execute("SELECT value FROM meta WHERE key = 'source_root'").fetchone()
         self.root = Path(row[0]) if row and row[0] else None
-        self.paths: dict[int, str] = dict(_fetch(con, "SELECT file_id, path FROM files"))
+        self.paths: dict[int, str] = dict(_fetch(con, "SELECT file_id, path FROM files ORDER BY file_id"))
         self._file_lines: dict[int, list[str]] = {}
         self.build = BuildFilter(self.lines)   # which #if alternatives the configuration builds
         self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")},
                                dirs={f: p.rpartition("/")[0] for f, p in self.paths.items()},
-                               built=self.build.built)
+                               built=self.build.built, includers=self.includers)
+        self._includers: dict[int, frozenset[int]] = {}
         self._scopes: dict[int, Scope] = {}
         self._funcs_by_id: dict[int, FuncDef] = {}
         self._extra_vars: dict[int, list[VarDef]] = defaultdict(list)
@@ -318,6 +319,22 @@ class _Pass:
             if start <= line <= end + 1 and (best is None or start > best[0]):
                 best = (start, sid)
         return f"#{best[1]}" if best else base
+
+    def includers(self, header: int) -> frozenset[int]:
+        """The .c files in a header's directory that `#include "name.h"` it (for a private header
+        outside include/: kernel/rcu/tree_exp.h is part of tree.c)."""
+        got = self._includers.get(header)
+        if got is None:
+            path = self.paths.get(header, "")
+            d, _, base = path.rpartition("/")
+            got = frozenset()
+            if path.endswith(".h") and not path.startswith("include/") and "/include/" not in path:
+                pat = re.compile(r'^\s*#\s*include\s*"' + re.escape(base) + '"', re.M)
+                got = frozenset(f for f, p in self.paths.items()
+                                if p.endswith(".c") and p.rpartition("/")[0] == d
+                                and pat.search("\n".join(self.lines(f))))
+            self._includers[header] = got
+        return got
 
     def tag_macro(self, base: str) -> str:
         """'struct WW_MUTEX_BASE' -> 'struct mutex': a struct tag written as an object-like macro whose
@@ -684,6 +701,12 @@ class _Pass:
                     guard = (guards[0][0], frozenset().union(*(g[1] for g in guards)))
             elif n_rel > n_acq and evs[0].op == "release" and kind_balance < 0 and (
                     not long_body or all(e.via is None for e in evs)):
+                if long_body:
+                    # a long function must drop the lock on every return (the paths decide, below):
+                    # synchronize_rcu_expedited unlocks rcu_state.exp_mutex only after exp_funnel_lock
+                    # took it, and returns early when it did not
+                    pending[(_ident, root)] = evs
+                    continue
                 last = evs[-1]
             else:
                 # counting says nothing here: a retry loop locks and unlocks, then returns with the lock

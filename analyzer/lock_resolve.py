@@ -97,6 +97,8 @@ class TypeModel:
     dirs: dict[int, str] = field(default_factory=dict)               # file_id -> its directory
     #: (file_id, line) -> False when the configuration rules that line out (lock_config.BuildFilter)
     built: Callable[[int, int], bool | None] | None = None
+    #: header file_id -> the .c files of its directory that #include it by name
+    includers: Callable[[int], frozenset[int]] | None = None
 
     def ruled_out(self, file_id: int, line: int) -> bool:
         """The definition at that line sits in an #if branch the configuration does not build."""
@@ -413,13 +415,20 @@ class Resolver:
         v = sc.lookup(name)
         if v is not None:
             return v
-        cands = self.m.globals.get(name)
-        if not cands:
+        every = self.m.globals.get(name)
+        if not every:
             return None
-        if any(g.scope == "extern" or g.file_id in self.m.header_files or g.is_percpu for g in cands):
-            cands = [g for g in cands if g.file_id == sc.file_id or not g.is_static]
+        if any(g.scope == "extern" or g.file_id in self.m.header_files or g.is_percpu for g in every):
+            cands = [g for g in every if g.file_id == sc.file_id or not g.is_static]
         else:
-            cands = [g for g in cands if g.file_id == sc.file_id]
+            cands = [g for g in every if g.file_id == sc.file_id]
+        if not cands and sc.file_id in self.m.header_files and self.m.includers is not None:
+            # a private header of one .c file (kernel/rcu/tree_exp.h, #included by tree.c) sees that file's
+            # static globals (rcu_state): taken when exactly one file that includes it defines the name
+            inc = self.m.includers(sc.file_id)
+            cands = [g for g in every if g.file_id in inc and g.scope != "extern"]
+            if len({g.file_id for g in cands}) != 1:
+                return None
         if not cands:
             return None
         if len(cands) == 1:

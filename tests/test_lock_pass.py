@@ -243,3 +243,15 @@ def test_class_names_pasted_by_a_definer_macro(members):
     assert inits == {
         ("rcu_tasks__percpu.cbs_pcpu_lock", "percpu", "rcu_tasks_percpu", "lock", "rcu_tasks__percpu"),
         ("rcu_tasks.cbs_gbl_lock", "global", "rcu_tasks", "cbs_gbl_lock", "rcu_tasks")}
+
+
+def test_a_private_header_sees_the_static_globals_of_the_file_including_it(tmp_path):
+    c = build(tmp_path / "p.duckdb", FIXTURES / "locks" / "private", ["tree.c", "tree_exp.h", "other.h"])
+    try:
+        lock_pass.run(c, None)
+        got = dict((r[0], r[1:]) for r in c.execute(
+            "SELECT function, object_kind, symbol, field_path FROM lock_sites").fetchall())
+    finally:
+        c.close()
+    assert got["exp_funnel_lock"] == ("global", "rcu_state", "exp_mutex")
+    assert got["not_included"][0] == "unknown"

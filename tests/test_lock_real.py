@@ -201,3 +201,16 @@ def test_known_misses_read_in_source(con):
         "SELECT object_kind, struct_name, field_path, symbol FROM lock_inits "
         "WHERE class_name = 'rcu_tasks__percpu.cbs_pcpu_lock'").fetchall()) == {
         ("percpu", "rcu_tasks_percpu", "lock", "rcu_tasks__percpu")}
+
+
+def test_private_header_globals_and_long_release_functions(con):
+    # kernel/rcu/tree.c:85 static struct rcu_state rcu_state; :4888 #include "tree_exp.h", whose
+    # exp_funnel_lock takes rcu_state.exp_mutex (tree_exp.h:323)
+    assert con.execute(
+        "SELECT s.object_kind, s.symbol, s.field_path FROM lock_sites s JOIN files f USING (file_id) "
+        "WHERE f.path = 'kernel/rcu/tree_exp.h' AND s.line = 323 AND s.primitive = 'mutex_lock'"
+    ).fetchall() == [("global", "rcu_state", "exp_mutex")]
+    # synchronize_rcu_expedited (tree_exp.h:921-985) unlocks exp_mutex at :982 only after exp_funnel_lock
+    # took it, and returns early when it did not: no release wrapper (nor are its callers)
+    assert con.execute("SELECT count(*) FROM lock_wrappers WHERE name IN ('synchronize_rcu_expedited', "
+                       "'synchronize_rcu') AND op = 'release'").fetchone() == (0,)
