@@ -58,13 +58,14 @@ from .lock_resolve import (
     Type,
     TypeModel,
     VarDef,
+    struct_key,
     struct_label,
 )
 
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "18"
+VERSION = "19"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1163,8 +1164,8 @@ class _Pass:
                 lk = STATIC_INITIALIZERS[iname]
                 member = ".".join(path) or None
                 st = r.canon(Type(base))
-                struct = struct_label(self.model, st.base) if st.base.startswith(("struct ", "union ", "#")) \
-                    and member else None
+                struct = struct_label(self.model, st.base) if member and struct_key(self.model, st.base) \
+                    .startswith(("struct ", "union ", "#")) else None
                 if member:
                     ltype = self._member_type(st.base, path, fid) or lk
                     globals_out.append((name, fid, line, ltype, lk, member, "initializer", bool(is_static),

@@ -17,7 +17,7 @@ from .lock_catalogue import PASSTHROUGH_MACROS, PERCPU_ACCESSORS, TYPE_ARG_MACRO
 from .lock_expr import Node, parse_expr, parse_type
 
 __all__ = ["Type", "FieldDef", "StructDef", "VarDef", "FuncDef", "TypeModel", "Scope", "Obj", "Resolver",
-           "struct_label"]
+           "struct_key", "struct_label"]
 
 _LOCK_TYPES = lock_type_map()
 _IDENT = re.compile(r"[A-Za-z_]\w*$")
@@ -165,10 +165,28 @@ class Obj:
         return (self.kind, self.struct, self.path, self.symbol)
 
 
+def struct_key(model: TypeModel, base: str) -> str:
+    """The struct a type names, as a struct key: a typedef of a struct is followed to it
+    ('wait_queue_head_t' -> 'struct wait_queue_head', 'rwlock_t' -> '#<id>' of its anonymous struct). The
+    resolver's types keep lock typedefs unexpanded (Resolver.canon stops at them, so their lock kind stays
+    known); a type that is no typedef of a struct comes back unchanged."""
+    b, seen = base, set()
+    while not b.startswith(("struct ", "union ", "#")) and b in model.typedefs and b not in seen:
+        seen.add(b)
+        t = model.typedefs[b][0][0]
+        if t.ptr:
+            return base
+        b = t.base
+    return b if b.startswith(("struct ", "union ", "#")) else base
+
+
 def struct_label(model: TypeModel, key: str | None) -> str | None:
-    """'struct mm_struct' -> 'mm_struct'; '#id' -> its typedef name or 'anonymous'."""
+    """The name the lock tables give a struct, as lock_fields does: 'struct mm_struct' -> 'mm_struct';
+    '#id' -> its typedef name or 'anonymous'; a typedef of a tagged struct -> the tag
+    ('wait_queue_head_t' -> 'wait_queue_head'), of an anonymous one -> the typedef name ('rwlock_t')."""
     if key is None:
         return None
+    key = struct_key(model, key)
     if key.startswith("#"):
         defs = model.structs.get(key)
         return defs[0].label if defs else "anonymous"

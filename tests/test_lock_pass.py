@@ -255,3 +255,28 @@ def test_a_private_header_sees_the_static_globals_of_the_file_including_it(tmp_p
         c.close()
     assert got["exp_funnel_lock"] == ("global", "rcu_state", "exp_mutex")
     assert got["not_included"][0] == "unknown"
+
+
+def test_structs_reached_through_a_typedef_are_named_by_their_tag(tmp_path):
+    c = build(tmp_path / "t.duckdb", FIXTURES / "locks" / "typedefs", ["typedefs.c"])
+    try:
+        lock_pass.run(c, None)
+        sites = set(c.execute("SELECT function, arg_text, object_kind, struct_name, field_path "
+                              "FROM lock_sites").fetchall())
+        wrappers = c.execute("SELECT name, struct_name, field_path FROM lock_wrappers").fetchall()
+        inits = c.execute("SELECT macro, struct_name, field_path FROM lock_inits "
+                          "WHERE field_path IS NOT NULL").fetchall()
+        fields = set(c.execute("SELECT struct_name, field_path FROM lock_fields").fetchall())
+    finally:
+        c.close()
+    # wait_queue_head_t *q (typedef struct wait_queue_head wait_queue_head_t): the tag, as lock_fields says
+    assert ("folio_wake", "&q->lock", "field", "wait_queue_head", "lock") in sites
+    # spinlock_t *lock (typedef struct spinlock {...} spinlock_t), in a site and in the wrapper it makes
+    assert ("my_spin_lock", "&lock->rlock", "field", "spinlock", "rlock") in sites
+    assert wrappers == [("my_spin_lock", "spinlock", "rlock")]
+    # typedef struct { ... } seqlock_t: no tag, so the typedef name, in both tables
+    assert ("seq_write", "&sl->lock", "field", "seqlock_t", "lock") in sites
+    assert fields == {("spinlock", "rlock"), ("wait_queue_head", "lock"), ("seqlock_t", "lock")}
+    # static wait_queue_head_t wq; spin_lock_init(&wq.lock)
+    assert inits == [("spin_lock_init", "wait_queue_head", "lock")]
+    assert {(s[3], s[4]) for s in sites} <= fields

@@ -214,3 +214,24 @@ def test_private_header_globals_and_long_release_functions(con):
     # took it, and returns early when it did not: no release wrapper (nor are its callers)
     assert con.execute("SELECT count(*) FROM lock_wrappers WHERE name IN ('synchronize_rcu_expedited', "
                        "'synchronize_rcu') AND op = 'release'").fetchone() == (0,)
+
+
+def test_structs_reached_through_a_typedef_are_named_by_their_tag(con):
+    def site(path: str, line: int, prim: str) -> list[tuple]:
+        return con.execute(
+            "SELECT s.object_kind, s.struct_name, s.field_path FROM lock_sites s "
+            "JOIN files f USING (file_id) WHERE f.path = ? AND s.line = ? AND s.primitive = ?",
+            [path, line, prim]).fetchall()
+
+    # include/linux/wait.h:37-41 struct wait_queue_head { spinlock_t lock; ... };
+    # typedef struct wait_queue_head wait_queue_head_t; mm/filemap.c:1158 folio_wake_bit:
+    # wait_queue_head_t *q = folio_waitqueue(folio); :1172 spin_lock_irqsave(&q->lock, flags)
+    assert site("mm/filemap.c", 1172, "spin_lock_irqsave") == [("field", "wait_queue_head", "lock")]
+    assert con.execute("SELECT count(*) FROM lock_fields WHERE struct_name = 'wait_queue_head' "
+                       "AND field_path = 'lock'").fetchone() == (1,)
+    # include/linux/spinlock.h:409-411 spin_trylock_bh(spinlock_t *lock): raw_spin_trylock_bh(&lock->rlock),
+    # spinlock_t being typedef struct spinlock { ... } (spinlock_types.h)
+    assert site("include/linux/spinlock.h", 411, "raw_spin_trylock_bh") == [("field", "spinlock", "rlock")]
+    # no site names a struct by a typedef of a tagged struct
+    assert con.execute("SELECT DISTINCT struct_name FROM lock_sites WHERE struct_name IN "
+                       "('wait_queue_head_t', 'spinlock_t', 'raw_spinlock_t', 'seqcount_t')").fetchall() == []
