@@ -557,19 +557,25 @@ class _FileExtraction:
                     return  # a file-scope macro use, handled by top_level
             elif self.macro_declaration(n, f):
                 return
+        decls = n.children_by_field_name("declarator")
+        if f is None:
+            decls = [d for d in decls if not _is_prototype(d)]  # file-scope prototypes are not variables
+            if not decls:
+                return
         storage = [self.text(c) for c in n.children if c.type == "storage_class_specifier"]
         is_static = "static" in storage
         if f is None:
             scope = "extern" if "extern" in storage else "global"
         else:
             scope = "static_local" if is_static else "local"
-        for d in n.children_by_field_name("declarator"):
-            if f is None and _is_prototype(d):
-                continue
-            self.emit_variable(n, ty, d, f, scope, is_static, None)
+        types: list[str] = []  # type prefix and base type of the declaration, shared by its variables
+        for d in decls:
+            self.emit_variable(n, ty, d, f, scope, is_static, None, types)
 
     def emit_variable(self, decl: Node, ty: Node | None, d: Node, f: _Func | None, scope: str,
-                      is_static: bool, macro: str | None) -> None:
+                      is_static: bool, macro: str | None, types: list[str] | None = None) -> None:
+        """A variables row for declarator d (types: [prefix, base] of decl when already made, or [] to
+        receive them)."""
         init = None
         if d.type == "init_declarator":
             v = d.child_by_field_name("value")
@@ -580,11 +586,16 @@ class _FileExtraction:
         name, depth, dims, tail = self.unwrap(d)
         if not name or ty is None:
             return
-        base = fold(self.text(ty))
+        if types:
+            prefix, base = types
+        else:
+            prefix, base = self.type_prefix(decl, ty), fold(self.text(ty))
+            if types is not None:
+                types += (prefix, base)
         if f is not None:
             f.names[name] = base
         self.rows["variables"].append((self.file_id, f.fid if f else None, name, scope, is_static,
-                                       self.type_prefix(decl, ty) + tail, base, depth, dims, init, macro,
+                                       prefix + tail, base, depth, dims, init, macro,
                                        d.start_point[0] + 1))
 
     def type_prefix(self, decl: Node, ty: Node | None) -> str:
