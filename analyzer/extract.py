@@ -46,6 +46,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 _PREPROC_BLOCKS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                              "preproc_elifdef", "linkage_specification", "declaration_list"})
 _NOT_FUNCTIONS = frozenset({"NULL", "true", "false"})
+_STATEMENT_WORDS = frozenset({"if", "else", "while", "for", "do", "switch", "case", "return", "sizeof",
+                              "goto", "break", "continue", "default"})
 _UPPER = re.compile(r"[A-Z0-9_]+\Z")
 _MACRO_DECL = re.compile(r"(static\s+)?([A-Za-z_]\w*)\s*\(")
 _SYSCALL = re.compile(r"(COMPAT_)?SYSCALL_DEFINE(\d)\Z")
@@ -207,9 +209,11 @@ class _FileExtraction:
         return text
 
     def func_at(self, pos: int) -> _Func | None:
+        """The innermost function whose text holds POS (error recovery can nest one in another)."""
         i = bisect_right(self.starts, pos) - 1
-        if i >= 0 and pos < self.funcs[i].end:
-            return self.funcs[i]
+        for j in range(i, max(i - 8, -1), -1):
+            if pos < self.funcs[j].end:
+                return self.funcs[j]
         return None
 
     # -- driver ------------------------------------------------------------------------------------
@@ -228,8 +232,19 @@ class _FileExtraction:
         # capture lists are not in document order: sort what gets ids, so ids are reproducible
         fn_nodes = sorted(caps.get("function", []), key=lambda n: n.start_byte)
         self.top_level(root)
+        # A function_definition inside another one is either a real function that error recovery
+        # nested in a broken predecessor, or a misread block (`scoped_guard(rcu) { ... }`,
+        # `MACRO(x) if (...) { ... }`): function() drops the latter.
+        spans = sorted((f.start, f.end) for f in self.funcs)  # macro-headed functions at file scope
+        outer_end = -1
+        k = 0
         for n in fn_nodes:
-            self.function(n)
+            pos = n.start_byte
+            while k < len(spans) and spans[k][0] <= pos:
+                outer_end = max(outer_end, spans[k][1])
+                k += 1
+            self.function(n, nested=pos < outer_end)
+            outer_end = max(outer_end, n.end_byte)
         self.funcs.sort(key=lambda f: f.start)
         self.starts = [f.start for f in self.funcs]
         struct_ids = self.structs(caps.get("struct", []))
@@ -322,7 +337,8 @@ class _FileExtraction:
                         (self.file_id, None, macro, argv, False, n.start_point[0] + 1))
                     self.percpu_variable(macro, argv, False, n.start_point[0] + 1)
             elif t == "declaration" or t == "macro_type_specifier":
-                self.macro_declaration(n)
+                if self.macro_declaration(n) and t == "declaration":
+                    self.glued_macro_uses(n)
 
     def macro_declaration(self, n: Node, f: _Func | None = None) -> bool:
         """static DEFINE_SPINLOCK(x); static DEFINE_PER_CPU(t, v); DEFINE_WAIT(w); read as declarations.
@@ -357,6 +373,29 @@ class _FileExtraction:
             self.rows["calls"].append((self.file_id, f.fid, f.name, macro, "direct", macro, line,
                                        n.start_point[1], argv))
         return True
+
+    def glued_macro_uses(self, n: Node) -> None:
+        """Macro uses that tree-sitter glued onto the declaration before them.
+
+        `static DEFINE_PER_CPU(struct x, y);` + `DEFINE_STATIC_PERCPU_RWSEM(file_rwsem);` (fs/locks.c:136-137)
+        parse as one declaration: the `;` becomes an ERROR and the second macro a function declarator.
+        """
+        after_semicolon = False
+        for c in n.children:
+            if c.type == "ERROR" and self.text(c).strip() == ";":
+                after_semicolon = True
+            elif after_semicolon and c.type == "function_declarator":
+                name = c.child_by_field_name("declarator")
+                params = c.child_by_field_name("parameters")
+                if name is None or params is None or name.type != "identifier":
+                    continue
+                macro = self.text(name)
+                if not _UPPER.match(macro):
+                    continue
+                argv = split_args(self.text(params)[1:-1])
+                line = c.start_point[0] + 1
+                self.rows["macro_uses"].append((self.file_id, None, macro, argv, False, line))
+                self.percpu_variable(macro, argv, False, line)
 
     def percpu_variable(self, macro: str, argv: list[str], is_static: bool, line: int) -> None:
         """DEFINE_PER_CPU*(type, name) declares a variable whose type is written out: record it."""
@@ -410,10 +449,12 @@ class _FileExtraction:
 
     # -- functions and parameters ------------------------------------------------------------------
 
-    def function(self, n: Node) -> None:
+    def function(self, n: Node, nested: bool = False) -> None:
         decl = n.child_by_field_name("declarator")
         fdecl, ret_depth = _function_declarator(decl)
         if fdecl is None:
+            if nested:
+                return  # `scoped_guard(rcu) { ... }` inside a body: a block, not a macro-headed function
             ty = n.child_by_field_name("type")
             body = n.child_by_field_name("body")
             if (ty is not None and ty.type == "type_identifier" and decl is not None and body is not None
@@ -428,6 +469,8 @@ class _FileExtraction:
         if name_node is None or name_node.type != "identifier":
             return
         name = self.text(name_node)
+        if name in _STATEMENT_WORDS:
+            return  # `MACRO(x) if (...) { ... }` misread as a function named `if`
         is_static = is_inline = False
         for c in n.children:
             if c.type == "storage_class_specifier":

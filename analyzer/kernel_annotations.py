@@ -130,6 +130,37 @@ LOOP_MACRO_WORD = "for_each"
 _LOOP_CANDIDATE = re.compile(LOOP_MACRO_WORD.encode() + rb"\w*[ \t]*\(")
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _AFTER_LOOP = re.compile(rb"[ \t]*(?:\\?\r?\n[ \t]*)*(.)", re.S)
+# `} while_each_thread(g, t);`: the closing half of a do-while iterator (#define while_each_thread(g, t)
+# while (...)), which tree-sitter cannot read as the `while (...)` it expands to.
+_DO_WHILE_MACRO = re.compile(rb"\}[ \t]*(?:\r?\n[ \t]*)*(while_\w+)[ \t]*\(")
+# Words that may stand right before a loop header; any other word there (int, void, a type name) makes
+# `x_for_each_y(...) {` a function definition, not a loop.
+_BEFORE_LOOP_WORDS = frozenset({b"else", b"do"})
+
+
+def _declares(src: bytes, start: int) -> bool:
+    """True when the identifier at START follows a type (`int bus_for_each_dev(...)`, `struct x *f(...)`).
+
+    A loop header follows a statement end (`;`, `{`, `}`, `)`, `:`), `else`/`do`, a comment or a
+    preprocessor line.
+    """
+    i = start - 1
+    while i >= 0 and src[i] in b" \t\r\n":
+        i -= 1
+    if i < 0:
+        return False
+    c = src[i]
+    if c == 42:  # '*': a pointer return type
+        return True
+    if c not in _WORD_BYTES:
+        return False
+    end = i + 1
+    while i >= 0 and src[i] in _WORD_BYTES:
+        i -= 1
+    if src[i + 1:end] in _BEFORE_LOOP_WORDS:
+        return False
+    line_start = src.rfind(b"\n", 0, i + 1) + 1
+    return not src[line_start:i + 1].lstrip().startswith(b"#")  # `#endif` before a loop header
 
 
 def rewrite_loop_macros(src: bytes) -> tuple[bytes, list[tuple[int, int, str]]]:
@@ -175,9 +206,37 @@ def rewrite_loop_macros(src: bytes) -> tuple[bytes, list[tuple[int, int, str]]]:
         line_start = src.rfind(b"\n", 0, start) + 1
         if src[line_start:start].lstrip().startswith(b"#"):
             continue  # the #define of the iterator itself
+        if _declares(src, start):
+            continue  # int bus_for_each_dev(...) { ... }: a function named like an iterator
         out[start:start + len(name)] = b"while" + b" " * (len(name) - 5)
         found.append((start, i, name.decode()))
+    if b"while_" in src:
+        for m in _DO_WHILE_MACRO.finditer(src):
+            start = m.start(1)
+            close = _closing_paren(src, m.end() - 1)
+            if close < 0 or not src[m.end():close].strip():
+                continue  # `} while_for_each_ftrace_rec();` closes braces: no condition to read
+            name = m.group(1)
+            out[start:start + len(name)] = b"while" + b" " * (len(name) - 5)
+            found.append((start, close, name.decode()))
+        found.sort()
     return bytes(out), found
+
+
+def _closing_paren(src: bytes, open_at: int) -> int:
+    """Offset of the parenthesis closing the one at OPEN_AT (within 4000 bytes, no ';'), or -1."""
+    depth = 0
+    for i in range(open_at, min(len(src), open_at + 4000)):
+        c = src[i]
+        if c == 40:
+            depth += 1
+        elif c == 41:
+            depth -= 1
+            if depth == 0:
+                return i
+        elif c == 59:
+            return -1
+    return -1
 
 
 _CONDITIONAL = re.compile(rb"#[ \t]*(if|ifdef|ifndef|elif|elifdef|elifndef|else|endif)\b")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
@@ -23,9 +24,9 @@ def _extractor() -> Extractor:
 
 
 @cache
-def facts(name: str) -> dict[str, list[dict]]:
+def facts(name: str, folder: Path = C) -> dict[str, list[dict]]:
     """Rows of a fixture, as dicts keyed by column name."""
-    f = _extractor().extract(FILE_ID, (C / name).read_bytes())
+    f = _extractor().extract(FILE_ID, (folder / name).read_bytes())
     out = {t: [dict(zip(cols, r, strict=True)) for r in f.rows[t]] for t, cols in TABLE_COLUMNS.items()}
     out["_errors"] = f.parse_errors  # type: ignore[assignment]
     return out
@@ -276,6 +277,44 @@ def test_loop_macros_and_list_conditionals():
     src = b"s = {\n\t.a = f,\n#ifdef X\n\t.b = g,\n#endif\n};\n#ifdef Y\nint y;\n#endif\n"
     out = blank_list_conditionals(src)
     assert b"#ifdef X" not in out and b"#ifdef Y" in out and len(out) == len(src)
+
+
+def test_misread_blocks_are_not_functions():
+    f = facts("misread_blocks.c", FIXTURES / "misread")  # not in c/: test_index_cli counts c/'s files
+    # functions named like iterators are definitions, not loop headers (kernel: drivers/base/bus.c:290
+    # bus_for_each_dev, drivers/base/class.c class_for_each_device); the loop inside one still is one
+    assert names(f["functions"]) == {"bus_for_each_dev", "class_for_each_device", "guarded", "threads"}
+    loop = one(f["calls"], callee="bus_for_each")
+    assert (loop["caller"], loop["line"]) == ("bus_for_each_dev", 11)
+    assert one(f["calls"], callee="fn")["caller"] == "bus_for_each_dev"
+    # `scoped_guard(rcu) {` and `ERRCK(p) if (...) {` inside a body (kernel/futex/syscalls.c:58 of
+    # 6.1.192, arch/mips/alchemy/common/clock.c:1064): no function `rcu` or `if`, every call keeps its caller
+    for callee in ("find_task_by_vpid", "get_task_struct", "put_task_struct", "wake"):
+        assert one(f["calls"], callee=callee)["caller"] == "guarded", callee
+    # `} while_each_thread(g, t);` closes a do-while (kernel/exit.c:1626): the function and the next
+    # one stay whole, and the macro is recorded as a call
+    assert one(f["calls"], callee="done")["caller"] == "threads"
+    assert one(f["calls"], callee="while_each_thread")["args"] == ["g", "t"]
+    # fs/locks.c:136-137: the second of two glued file-scope macro uses is still a macro use
+    assert [(m["macro"], m["args"], m["is_static"], m["line"]) for m in f["macro_uses"]] == [
+        ("DEFINE_PER_CPU", ["struct file_lock_list_struct", "file_lock_list"], True, 48),
+        ("DEFINE_STATIC_PERCPU_RWSEM", ["file_rwsem"], False, 49)]
+    assert one(f["variables"], name="file_lock_list")["macro"] == "DEFINE_PER_CPU"
+    assert f["_errors"] <= 4  # the `ERRCK(p)` line without its semicolon, the glued `;` (48)
+
+
+def test_loop_rewrite_context():
+    src = (b"int bus_for_each_dev(int b) {\n}\nstruct d *c_for_each(int x)\n{\n}\n"
+           b"void f(void) {\n\tif (a)\n\t\tx();\n\telse list_for_each(p, h) {\n\t}\n#endif\n"
+           b"\thlist_for_each(q, h) {\n\t}\n\tdo {\n\t} while_each_thread(g, t);\n"
+           b"\tdo_for_each_rec(pg, rec) {\n\t} while_for_each_rec();\n}\n")
+    out, found = rewrite_loop_macros(src)
+    assert len(out) == len(src)
+    assert [f[2] for f in found] == ["list_for_each", "hlist_for_each", "while_each_thread",
+                                     "do_for_each_rec"]
+    assert b"int bus_for_each_dev(int b)" in out and b"struct d *c_for_each(int x)" in out
+    assert b"} while" + b" " * len("_each_thread") + b"(g, t);" in out
+    assert b"} while_for_each_rec();" in out  # no condition: the macro closes braces, left alone
 
 
 def test_split_args():

@@ -129,6 +129,26 @@ def test_parse_errors_are_counted_not_fatal(con):
     assert rows(con, "SELECT count(*) FROM functions WHERE name = 'kernel_clone'") == [(1,)]
 
 
+def test_functions_around_kernel_idioms(con):
+    # kernel/exit.c:1591 static long __do_wait(...) holds `do { ... } while_each_thread(current, tsk);`
+    # (1615-1626); before the do-while macro was read as `while (...)`, __do_wait and the five functions
+    # after it (do_wait 1638, kernel_waitid 1663, ...) had no rows
+    assert rows(con, "SELECT caller FROM calls c JOIN files f USING (file_id) WHERE f.path = 'kernel/exit.c' "
+                     "AND c.line = 1606 AND c.callee = 'read_lock'") == [("__do_wait",)]
+    assert rows(con, "SELECT fn.start_line FROM functions fn JOIN files f USING (file_id) "
+                     "WHERE f.path = 'kernel/exit.c' AND fn.name IN ('do_wait', 'kernel_waitid') "
+                     "ORDER BY 1") == [(1638,), (1663,)]
+    # kernel/events/core.c:5599 static void perf_event_for_each_child(...): a function named like an
+    # iterator macro was rewritten as a loop header and recorded as a function named `while`
+    assert rows(con, "SELECT start_line FROM functions WHERE name = 'perf_event_for_each_child'") == [(5599,)]
+    assert rows(con, "SELECT count(*) FROM functions WHERE name IN ('while', 'if', 'rcu')") == [(0,)]
+    # kernel/futex/syscalls.c:58 `scoped_guard(rcu) {` in futex_get_robust_list_common (52-91): the
+    # calls after the block (down_read_killable at 71) kept no caller
+    assert rows(con, "SELECT caller FROM calls WHERE callee = 'down_read_killable' AND line = 71 "
+                     "AND file_id = (SELECT file_id FROM files WHERE path = 'kernel/futex/syscalls.c')") == [
+        ("futex_get_robust_list_common",)]
+
+
 def test_extraction_is_deterministic(kernel_src):
     """tree-sitter returns declaration captures in varying order; kernel/audit.c declares `s` twice in
     one function (struct audit_status s; struct audit_tty_status s;), so fptr_assignments.struct_type
