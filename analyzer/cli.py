@@ -199,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         indexer = Indexer(con, src, jobs=args.jobs, only=args.only, force=args.force)
         tasks, deleted = indexer.plan()
         stats = indexer.stats
+        if indexer.extractor_changed:
+            later = " (those outside --only at their next run)" if args.only else ""
+            console.print("this LIMA reads C differently from the one that made the database: every file "
+                          f"is read again{later}")
         with Progress(TextColumn("[bold]indexing"), BarColumn(bar_width=24), TaskProgressColumn(),
                       TextColumn("{task.fields[files]}"), TransferSpeedColumn(), TimeElapsedColumn(),
                       TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[errs]}"),

@@ -8,6 +8,7 @@ next run redoes only what is missing.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import re
@@ -129,10 +130,26 @@ def kernel_version(root: Path) -> str | None:
 
 
 def facts_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Digest of every (path, hash) in files: equal fingerprints mean equal code facts."""
+    """Digest of every (path, hash) in files and of the extractor that read them: equal fingerprints
+    mean equal code facts."""
     row = con.execute("SELECT count(*), coalesce(md5(string_agg(path || ':' || coalesce(hash, '-'), ',' "
                       "ORDER BY path)), '') FROM files").fetchone()
-    return f"{row[0]}:{row[1]}"
+    return f"{row[0]}:{row[1]}:{get_meta(con, EXTRACTOR_META) or '-'}"
+
+
+#: meta key of the extractor's fingerprint: facts read by another extractor are re-read, not reused.
+EXTRACTOR_META = "facts_extractor"
+_EXTRACTOR_FILES = ("extract.py", "kernel_annotations.py", "c_facts.scm", "workers.py")
+
+
+def extractor_fingerprint() -> str:
+    """Digest of the code that turns a file into code facts, and of the parser's versions."""
+    h = hashlib.blake2b(digest_size=8)
+    here = Path(__file__).resolve().parent
+    for name in _EXTRACTOR_FILES:
+        h.update((here / name).read_bytes())
+    h.update(_parser_version().encode())
+    return h.hexdigest()
 
 
 def _tool_version() -> str:
@@ -178,6 +195,10 @@ class Indexer:
         self.only = [o.strip("/") for o in only]
         self.force = force
         self.stats = IndexStats()
+        self.extractor = extractor_fingerprint()
+        #: the database holds facts of another extractor: every file in scope is read again
+        self.extractor_changed = False
+        self._stale_elsewhere = False  # ... and files outside --only keep them
 
     # -- planning ----------------------------------------------------------------------------------
 
@@ -207,6 +228,13 @@ class Indexer:
         self.stats.files_seen = len(found)
         known = {r[0]: r[1:] for r in self.con.execute(
             "SELECT path, file_id, size, mtime_ns, hash, status FROM files").fetchall()}
+        if not known:  # every fact will be this extractor's (an interrupted first run resumes as such)
+            set_meta(self.con, EXTRACTOR_META, self.extractor)
+        elif get_meta(self.con, EXTRACTOR_META) != self.extractor:
+            self.extractor_changed = True
+            scope = {f.path for f in found}
+            self._stale_elsewhere = any(p not in scope for p in known)
+        force = self.force or self.extractor_changed
         next_id = (self.con.execute("SELECT coalesce(max(file_id), 0) FROM files").fetchone()[0]) + 1
         tasks: list[Task] = []
         for f in found:
@@ -216,12 +244,11 @@ class Indexer:
                 next_id += 1
                 continue
             file_id, size, mtime, old_hash, status = row
-            if (not self.force and old_hash is not None and status == "ok" and size == f.size
+            if (not force and old_hash is not None and status == "ok" and size == f.size
                     and mtime == f.mtime_ns):
                 self.stats.unchanged += 1
                 continue
-            tasks.append(Task(file_id, f.path, f.abspath, None if self.force else old_hash, f.size,
-                              f.mtime_ns))
+            tasks.append(Task(file_id, f.path, f.abspath, None if force else old_hash, f.size, f.mtime_ns))
         on_disk = {f.path for f in found}
         prefixes = tuple(o + "/" for o in self.only)
         deleted = [row[0] for p, row in known.items()
@@ -376,6 +403,8 @@ class Indexer:
         set_meta(self.con, "kernel_version", kv or "unknown")
         set_meta(self.con, "tool_version", _tool_version())
         set_meta(self.con, "parser", _parser_version())
+        if not self._stale_elsewhere:  # with --only, files outside it still hold the old extractor's facts
+            set_meta(self.con, EXTRACTOR_META, self.extractor)
         set_meta(self.con, "source_root", str(self.root.resolve()))
         set_meta(self.con, "indexed_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         set_meta(self.con, "index_seconds", f"{self.stats.seconds:.1f}")

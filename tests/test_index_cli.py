@@ -127,6 +127,32 @@ def test_incremental_runs(tmp_path):
     assert "5 parsed, 0 unchanged" in p.stderr
 
 
+def _set_extractor(db: Path, value: str) -> None:
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE meta SET value = ? WHERE key = 'facts_extractor'", [value])
+    con.close()
+
+
+def test_another_extractor_reads_every_file_again(tmp_path):
+    """Facts of another LIMA's extractor (same file contents) are re-read, and the lock pass redone."""
+    src = make_src(tmp_path)
+    shutil.copytree(FIXTURES / "c", src / "mm")
+    db = tmp_path / "lima.duckdb"
+    assert run(str(src), "--db", str(db), lock_pass=True).returncode == 0
+    mine = q(db, "SELECT value FROM meta WHERE key = 'facts_extractor'")[0][0]
+    _set_extractor(db, "older")
+    p = run(str(src), "--db", str(db), "--only", "kernel", lock_pass=True)  # a part: mm/ stays stale
+    assert "every file is read again (those outside --only at their next run)" in p.stderr
+    assert "6 parsed, 0 unchanged" in p.stderr and "rebuilt in" in p.stderr
+    assert q(db, "SELECT value FROM meta WHERE key = 'facts_extractor'") == [("older",)]
+    p = run(str(src), "--db", str(db), lock_pass=True)
+    assert "12 parsed, 0 unchanged" in p.stderr and "rebuilt in" in p.stderr
+    assert q(db, "SELECT value FROM meta WHERE key = 'facts_extractor'") == [(mine,)]
+    p = run(str(src), "--db", str(db), lock_pass=True)
+    assert "read again" not in p.stderr and "0 parsed, 12 unchanged" in p.stderr
+    assert "up to date (code facts unchanged)" in p.stderr
+
+
 def test_only_subfolder_keeps_the_rest(tmp_path):
     src = make_src(tmp_path)
     shutil.copytree(FIXTURES / "c", src / "mm")
