@@ -148,11 +148,17 @@ def _missing_headers(con) -> str | None:
             + " ".join(f"--only {m}" for m in missing) + ")")
 
 
-def _interrupted(indexer: Indexer | None, signum: int) -> int:
+def _interrupted(indexer: Indexer | None, signum: int, phase: str = "code facts") -> int:
     """The one-line message and exit code (130 Ctrl-C, 143 SIGTERM) of an interrupted run."""
     done = indexer.stats.files_done if indexer else 0
-    print(f"{PROG}: interrupted: kept {done:,} files written in whole batches; "
-          "run the same command again to finish", file=sys.stderr)
+    if phase == "code facts":
+        kept = f"kept {done:,} files written in whole batches"
+    elif phase == "lock pass":
+        kept = f"in the lock pass; the code facts are complete ({done:,} files written by this run)"
+    else:
+        kept = ("in the clang front end; the code facts and lock tables are complete, and the clang files "
+                "finished in whole batches are kept")
+    print(f"{PROG}: interrupted: {kept}; run the same command again to finish", file=sys.stderr)
     return 143 if signum == signal.SIGTERM else 130
 
 
@@ -173,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(e))
 
     got_signal: list[int] = []   # DuckDB reports a signal inside a query as its own error: remember it
+    phase = ["code facts"]       # what an interruption stops (its message says what is kept)
 
     def on_term(signum, frame):  # noqa: ARG001
         got_signal.append(signum)
@@ -217,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
             indexer.run(tasks, deleted, on_batch)
             progress.update(bar, completed=max(stats.bytes_to_parse, 1))
+        phase[0] = "lock pass"
         if args.no_lock_pass:
             stats.lock_pass = "not run (--no-lock-pass)"
         else:
@@ -228,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             clang = "not run (--no-clang)" if args.no_clang else \
                 "not run (no SRC/compile_commands.json; --compile-commands FILE)"
         else:
+            phase[0] = "clang"
             cst = run_clang_pass(con, src, compdb, entries, jobs=args.jobs, force=args.force, console=console,
                                  quiet=args.quiet)
             clang = cst.line()
@@ -264,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(e))
     except (duckdb.Error, RuntimeError) as e:
         if got_signal:
-            return _interrupted(indexer, got_signal[0])
+            return _interrupted(indexer, got_signal[0], phase[0])
         if isinstance(e, RuntimeError):
             raise
         if os.environ.get("LIMA_DEBUG"):
@@ -275,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return _fail(f"{e.filename or 'system'}: {e.strerror or e}")
     except (KeyboardInterrupt, _Terminated) as e:
-        return _interrupted(indexer, signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT)
+        return _interrupted(indexer, signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT,
+                                phase[0])
     finally:
         if con is not None:
             try:

@@ -308,3 +308,14 @@ def test_index_without_headers_warns_and_summary_times_both_passes(tmp_path):
     p = run(str(src), "--db", str(db), lock_pass=True)
     assert p.returncode == 0, p.stderr
     assert "the database holds no" not in p.stderr, p.stderr
+
+
+def test_interruption_message_says_what_is_kept(capsys):
+    """After the code facts, an interruption keeps them whole: the message says which phase it stopped."""
+    from lima.analyzer.cli import _interrupted
+
+    assert _interrupted(None, signal.SIGINT, "lock pass") == 130
+    err = capsys.readouterr().err
+    assert err.startswith("lima-index: interrupted: in the lock pass; the code facts are complete")
+    assert _interrupted(None, signal.SIGTERM, "clang") == 143
+    assert "in the clang front end; the code facts and lock tables are complete" in capsys.readouterr().err
