@@ -15,7 +15,9 @@
 -- (mmap_write_lock>down_write). object_kind: field (struct + member path), global / percpu (symbol),
 -- param (the function's own lock-pointer parameter), local, ambiguous (candidates), unknown (reason).
 -- clang: what the libclang front end (lima-index --compile-commands) says of a direct primitive call:
--- agrees, or differs: its answer (mm_struct.mmap_lock, global x, param lock, unknown) and reason; NULL
+-- agrees; same member: its answer, when clang also names the variable that holds the same struct member
+-- (global folio_wait_table.lock for wait_queue_head.lock); or differs: its answer (mm_struct.mmap_lock,
+-- global x, param lock, unknown) and reason; NULL
 -- when clang did not parse the file, or has no call of that primitive at that line (a wrapper, code
 -- compiled out). Pairing as in the layer resolver-pairs.
 SELECT s.function, f.path AS file, s.line, s.primitive, s.op, s.mode, s.lock_kind, s.arg_text, s.via,
@@ -23,6 +25,8 @@ SELECT s.function, f.path AS file, s.line, s.primitive, s.op, s.mode, s.lock_kin
        s.reason,
        CASE WHEN rp.clang_label IS NULL THEN NULL
             WHEN rp.clang_label = rp.ts_label THEN 'agrees'
+            WHEN rp.category = 'same-member' THEN 'same member: '
+                 || rp.clang_label || coalesce(' (' || rp.clang_reason || ')', '')
             ELSE 'differs: ' || rp.clang_label || coalesce(' (' || rp.clang_reason || ')', '') END AS clang
 FROM lock_sites s JOIN files f ON f.file_id = s.file_id
 LEFT JOIN resolver_pairs(file := $file) rp ON rp.site_id = s.site_id

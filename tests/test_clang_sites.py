@@ -141,7 +141,10 @@ def test_read_compile_commands_errors(tmp_path):
 def _tree(tmp_path: Path) -> tuple[Path, Path]:
     src = tmp_path / "src"
     shutil.copytree(CLANG, src)
-    (src / "other.c").write_text("#include \"locks.h\"\nvoid f(struct mutex *m) { mutex_lock(m); }\n")
+    (src / "other.c").write_text(
+        "#include \"locks.h\"\nvoid f(struct mutex *m) { mutex_lock(m); }\n"
+        "struct cpu_base { spinlock_t lock; };\nstatic DEFINE_PER_CPU(struct cpu_base, cpu_bases);\n"
+        "void h(void)\n{\n\tstruct cpu_base *b = this_cpu_ptr(&cpu_bases);\n\n\tspin_lock(&b->lock);\n}\n")
     (src / "broken.c").write_text("#include \"locks.h\"\n"
                                   "void g(spinlock_t *l) { spin_lock(l); int x = ; }\n")
     cc = tmp_path / "build" / "compile_commands.json"
@@ -214,6 +217,12 @@ def test_resolver_queries_and_lock_site_column(tmp_path):
     r = subprocess.run([*q, "lock-site", "--db", str(db), "--function", "f", "--format", "json"],
                        capture_output=True, text=True)
     assert json.loads(r.stdout)[0]["clang"] == "agrees"   # mutex_lock(m): param m on both sides
+    # tree-sitter: cpu_base.lock (b's type); clang also names the per-CPU variable b points to
+    r = subprocess.run([*q, "lock-site", "--db", str(db), "--function", "h", "--format", "json"],
+                       capture_output=True, text=True)
+    row = json.loads(r.stdout)[0]
+    assert (row["struct"], row["field"]) == ("cpu_base", "lock")
+    assert row["clang"].startswith("same member: percpu cpu_bases.lock"), row["clang"]
 
 
 def test_bad_compile_commands_is_one_line_exit_2(tmp_path):
