@@ -48,8 +48,9 @@ examples:
                                                       SRC/compile_commands.json when it exists)
   LIMA_DB=/data/lima.duckdb lima-index SRC --quiet    database from the environment, no progress bar
 
-A second run re-parses only files whose content changed and drops files that disappeared; an
-interrupted run (Ctrl-C, SIGTERM) keeps every finished batch and the next run completes it.
+A second run re-parses only files whose content changed (every file after an upgrade of LIMA that
+reads C differently) and drops files that disappeared; an interrupted run (Ctrl-C, SIGTERM) keeps
+every finished batch and the next run completes it.
 Bad input (SRC not a directory or without .c/.h files, database folder missing, database held open by
 another writer, unreadable / binary / non-UTF-8 source files) gives one-line errors and exit code 2;
 the readable files are still indexed. Exit 130 after Ctrl-C, 143 after SIGTERM.
