@@ -175,24 +175,9 @@ def rewrite_loop_macros(src: bytes) -> tuple[bytes, list[tuple[int, int, str]]]:
         return src, []
     out = bytearray(src)
     found: list[tuple[int, int, str]] = []
-    n = len(src)
     for m in _LOOP_CANDIDATE.finditer(src):
-        depth = 0
-        i = m.end() - 1
-        limit = min(n, i + 4000)
-        while i < limit:
-            c = src[i]
-            if c == 40:  # (
-                depth += 1
-            elif c == 41:  # )
-                depth -= 1
-                if depth == 0:
-                    break
-            elif c == 59 or c == 123:  # ; or { inside the argument list: not a loop header
-                i = limit
-                break
-            i += 1
-        if i >= limit:
+        i = _closing_paren(src, m.end() - 1, b";{")  # ; or { inside the argument list: not a loop header
+        if i < 0:
             continue
         nxt = _AFTER_LOOP.match(src, i + 1)
         if nxt is None or nxt.group(1) in (b";", b",", b")", b"\\", b"?", b":", b"=", b"]"):
@@ -213,7 +198,7 @@ def rewrite_loop_macros(src: bytes) -> tuple[bytes, list[tuple[int, int, str]]]:
     if b"while_" in src:
         for m in _DO_WHILE_MACRO.finditer(src):
             start = m.start(1)
-            close = _closing_paren(src, m.end() - 1)
+            close = _closing_paren(src, m.end() - 1, b";")
             if close < 0 or not src[m.end():close].strip():
                 continue  # `} while_for_each_ftrace_rec();` closes braces: no condition to read
             name = m.group(1)
@@ -223,18 +208,19 @@ def rewrite_loop_macros(src: bytes) -> tuple[bytes, list[tuple[int, int, str]]]:
     return bytes(out), found
 
 
-def _closing_paren(src: bytes, open_at: int) -> int:
-    """Offset of the parenthesis closing the one at OPEN_AT (within 4000 bytes, no ';'), or -1."""
+def _closing_paren(src: bytes, open_at: int, stops: bytes) -> int:
+    """Offset of the parenthesis closing the one at OPEN_AT within 4000 bytes, or -1 (also when a byte
+    of STOPS comes first: an argument list holds no `;`)."""
     depth = 0
     for i in range(open_at, min(len(src), open_at + 4000)):
         c = src[i]
-        if c == 40:
+        if c == 40:  # (
             depth += 1
-        elif c == 41:
+        elif c == 41:  # )
             depth -= 1
             if depth == 0:
                 return i
-        elif c == 59:
+        elif c in stops:
             return -1
     return -1
 
