@@ -36,6 +36,7 @@ from rich.progress import (
 
 from .clang_flags import CompileEntry, flags_hash, read_compile_commands
 from .clang_sites import SITE_COLUMNS
+from .workers import stop_workers
 
 __all__ = ["ClangTask", "ClangResult", "ClangStats", "ClangPass", "deps_digest", "run_clang_pass",
            "FILE_TIMEOUT"]
@@ -230,20 +231,7 @@ def run_workers(tasks: list[ClangTask], jobs: int) -> Iterator[ClangResult]:
                         yield ClangResult(task.file_id, task.path, "crashed",
                                           message=f"worker died (exit code {code})")
     finally:
-        for w in workers:
-            try:
-                if w.task is None:
-                    w.conn.send(None)
-                else:
-                    w.proc.terminate()
-            except (OSError, BrokenPipeError):
-                pass
-        for w in workers:
-            w.proc.join(timeout=2)
-            if w.proc.is_alive():
-                w.proc.kill()
-                w.proc.join(timeout=1)
-            w.conn.close()
+        stop_workers([(w.proc, w.conn, w.task is not None) for w in workers])
 
 
 # ---------------------------------------------------------------------------------------------------

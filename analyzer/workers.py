@@ -23,7 +23,8 @@ from multiprocessing.connection import Connection, wait
 import pyarrow as pa
 from lima.analyzer.extract import TABLE_COLUMNS, Extractor
 
-__all__ = ["Task", "FileResult", "BatchResult", "WorkerPool", "ARROW_TYPES", "process_batch"]
+__all__ = ["Task", "FileResult", "BatchResult", "WorkerPool", "ARROW_TYPES", "process_batch",
+           "stop_workers"]
 
 _STR = pa.string()
 _I32 = pa.int32()
@@ -266,18 +267,24 @@ class WorkerPool:
 
     def close(self) -> None:
         """Stop every worker (idle ones get a stop message, busy ones are terminated)."""
-        for w in self.workers:
-            try:
-                if w.batch is None:
-                    w.conn.send(None)
-                else:
-                    w.proc.terminate()
-            except (OSError, BrokenPipeError):
-                pass
-        for w in self.workers:
-            w.proc.join(timeout=2)
-            if w.proc.is_alive():
-                w.proc.kill()
-                w.proc.join(timeout=1)
-            w.conn.close()
+        stop_workers([(w.proc, w.conn, w.batch is not None) for w in self.workers])
         self.workers = []
+
+
+def stop_workers(workers: list[tuple[mp.process.BaseProcess, Connection, bool]]) -> None:
+    """Stop worker processes given as (process, pipe, busy): an idle one gets the stop message None, a
+    busy one SIGTERM; one still alive after 2 s is killed. Every pipe is closed."""
+    for proc, conn, busy in workers:
+        try:
+            if busy:
+                proc.terminate()
+            else:
+                conn.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+    for proc, conn, _busy in workers:
+        proc.join(timeout=2)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=1)
+        conn.close()
