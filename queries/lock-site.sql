@@ -25,9 +25,8 @@ SELECT s.function, f.path AS file, s.line, s.primitive, s.op, s.mode, s.lock_kin
        s.reason,
        CASE WHEN rp.clang_label IS NULL THEN NULL
             WHEN rp.clang_label = rp.ts_label THEN 'agrees'
-            WHEN rp.category = 'same-member' THEN 'same member: '
-                 || rp.clang_label || coalesce(' (' || rp.clang_reason || ')', '')
-            ELSE 'differs: ' || rp.clang_label || coalesce(' (' || rp.clang_reason || ')', '') END AS clang
+            ELSE CASE WHEN rp.category = 'same-member' THEN 'same member: ' ELSE 'differs: ' END
+                 || rp.clang_label || coalesce(' (' || rp.clang_reason || ')', '') END AS clang
 FROM lock_sites s JOIN files f ON f.file_id = s.file_id
 LEFT JOIN resolver_pairs(file := $file) rp ON rp.site_id = s.site_id
 WHERE s.function = $function
