@@ -36,6 +36,7 @@ from rich.progress import (
 
 from .clang_flags import CompileEntry, flags_hash, read_compile_commands
 from .clang_sites import SITE_COLUMNS
+from .indexer import code_digest
 from .workers import stop_workers
 
 __all__ = ["ClangTask", "ClangResult", "ClangStats", "ClangPass", "deps_digest", "run_clang_pass",
@@ -101,11 +102,7 @@ class ClangStats:
 
 def front_end_version() -> str:
     """Digest of the front end's own code: results of another version are not reused."""
-    h = hashlib.blake2b(digest_size=8)
-    here = Path(__file__).resolve().parent
-    for name in ("clang_sites.py", "clang_flags.py", "lock_catalogue.py"):
-        h.update((here / name).read_bytes())
-    return h.hexdigest()
+    return code_digest(("clang_sites.py", "clang_flags.py", "lock_catalogue.py"))
 
 
 def deps_digest(paths: list[str]) -> str:

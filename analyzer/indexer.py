@@ -142,14 +142,19 @@ EXTRACTOR_META = "facts_extractor"
 _EXTRACTOR_FILES = ("extract.py", "kernel_annotations.py", "c_facts.scm", "workers.py")
 
 
-def extractor_fingerprint() -> str:
-    """Digest of the code that turns a file into code facts, and of the parser's versions."""
+def code_digest(names: Iterable[str], extra: str = "") -> str:
+    """Digest of these analyzer modules' source (and EXTRA): results of other code are not reused."""
     h = hashlib.blake2b(digest_size=8)
     here = Path(__file__).resolve().parent
-    for name in _EXTRACTOR_FILES:
+    for name in names:
         h.update((here / name).read_bytes())
-    h.update(_parser_version().encode())
+    h.update(extra.encode())
     return h.hexdigest()
+
+
+def extractor_fingerprint() -> str:
+    """Digest of the code that turns a file into code facts, and of the parser's versions."""
+    return code_digest(_EXTRACTOR_FILES, _parser_version())
 
 
 def _tool_version() -> str:
