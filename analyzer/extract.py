@@ -333,9 +333,7 @@ class _FileExtraction:
                 if nxt is not None and nxt.type == "compound_statement":
                     self.macro_function(n, macro, argv, nxt)
                 else:
-                    self.rows["macro_uses"].append(
-                        (self.file_id, None, macro, argv, False, n.start_point[0] + 1))
-                    self.percpu_variable(macro, argv, False, n.start_point[0] + 1)
+                    self.file_macro_use(macro, argv, False, n.start_point[0] + 1)
             elif t == "declaration" or t == "macro_type_specifier":
                 if self.macro_declaration(n) and t == "declaration":
                     self.glued_macro_uses(n)
@@ -366,10 +364,10 @@ class _FileExtraction:
         argv = split_args(text[m.end():close])
         is_static = bool(m.group(1))
         line = n.start_point[0] + 1
-        self.rows["macro_uses"].append((self.file_id, f.fid if f else None, macro, argv, is_static, line))
         if f is None:
-            self.percpu_variable(macro, argv, is_static, line)
+            self.file_macro_use(macro, argv, is_static, line)
         else:
+            self.rows["macro_uses"].append((self.file_id, f.fid, macro, argv, is_static, line))
             self.rows["calls"].append((self.file_id, f.fid, f.name, macro, "direct", macro, line,
                                        n.start_point[1], argv))
         return True
@@ -393,9 +391,12 @@ class _FileExtraction:
                 if not _UPPER.match(macro):
                     continue
                 argv = split_args(self.text(params)[1:-1])
-                line = c.start_point[0] + 1
-                self.rows["macro_uses"].append((self.file_id, None, macro, argv, False, line))
-                self.percpu_variable(macro, argv, False, line)
+                self.file_macro_use(macro, argv, False, c.start_point[0] + 1)
+
+    def file_macro_use(self, macro: str, argv: list[str], is_static: bool, line: int) -> None:
+        """A macro invoked at file scope: its macro_uses row, and the variable a DEFINE_PER_CPU* declares."""
+        self.rows["macro_uses"].append((self.file_id, None, macro, argv, is_static, line))
+        self.percpu_variable(macro, argv, is_static, line)
 
     def percpu_variable(self, macro: str, argv: list[str], is_static: bool, line: int) -> None:
         """DEFINE_PER_CPU*(type, name) declares a variable whose type is written out: record it."""
