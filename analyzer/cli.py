@@ -295,5 +295,17 @@ def main(argv: list[str] | None = None) -> int:
                 pass
 
 
+def entry() -> None:
+    """The lima-index command: main(), then leave without tearing the interpreter down.
+
+    By then the database is closed and every worker has ended; what is left is freeing the lock pass's
+    objects one by one (8.3 million on the full 6.1 tree: 5.5 s of a 37 s run, after the summary).
+    """
+    rc = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
