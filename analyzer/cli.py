@@ -201,9 +201,6 @@ def main(argv: list[str] | None = None) -> int:
         con = connect(db_path)
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
-        # One DuckDB thread while the workers parse: the bulk inserts need no more, and the cores stay
-        # with the parsers (measured: less CPU in the writer, no loss of write speed).
-        con.execute("SET threads = 1")
         indexer = Indexer(con, src, jobs=args.jobs, only=args.only, force=args.force)
         tasks, deleted = indexer.plan()
         stats = indexer.stats
@@ -229,7 +226,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_lock_pass:
             stats.lock_pass = "not run (--no-lock-pass)"
         else:
-            con.execute("RESET threads")
             console.print("[bold]lock pass[/bold] ...")
             stats.lock_pass = run_lock_pass(con, console, force=args.force)
         clang_problems: list[str] = []
@@ -245,7 +241,6 @@ def main(argv: list[str] | None = None) -> int:
         # the queries as views and macros, so the duckdb shell answers right away (and traced runs are
         # re-mapped against the new index now rather than at the next lima-query)
         install_views(con)
-        con.execute("RESET threads")   # the final checkpoint may use every core
         con.execute("CHECKPOINT")
         _summary(con, stats, console, time.perf_counter() - t_start, clang)
         headers = _missing_headers(con)

@@ -365,11 +365,16 @@ class Indexer:
                 results: Iterable[BatchResult] = [process_batch(batches[0], Extractor())]
             else:
                 results = WorkerPool(min(self.jobs, len(batches))).run(batches)
+            # One DuckDB thread while the workers parse: the bulk inserts need no more, and the cores stay
+            # with the parsers (measured: less CPU in the writer, no loss of write speed). Every thread
+            # again for the checkpoint that follows (the next commit): 3.3 s -> 2.3 s on the full tree.
+            self.con.execute("SET threads = 1")
             self.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             try:
                 self.write_results(results, progress)
             finally:
                 self.con.execute("RESET checkpoint_threshold")
+                self.con.execute("RESET threads")
             if progress is not None:
                 progress(self.stats, [])
         self.stats.seconds = time.perf_counter() - t0
