@@ -13,6 +13,7 @@ import duckdb
 from lima.analyzer.clang_flags import CompileCommandsError, read_compile_commands
 from lima.analyzer.clang_pass import run_clang_pass
 from lima.analyzer.indexer import BadInput, Indexer, IndexStats, run_lock_pass
+from lima.analyzer.lock_config import DEFAULT_CONFIG, BadConfig, KernelConfig
 from lima.db import LimaDbError, connect, default_db_path
 from lima.queries import install_views
 from rich.console import Console
@@ -86,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-lock-pass", action="store_true",
                    help="write the code facts only; the lock_* tables keep their old content until a run "
                    "without this option rebuilds them")
+    p.add_argument("--kconfig", metavar="FILE",
+                   help="kernel .config whose options decide between #if alternatives of one definition "
+                   "(which double_rq_lock, which _double_lock_balance the lock pass follows): default "
+                   "SRC/.config if the tree has one, else Debian's amd64 6.1 configuration, built in; "
+                   "/boot/config-$(uname -r) is the running kernel's")
     clang = p.add_mutually_exclusive_group()
     clang.add_argument("--compile-commands", metavar="FILE",
                        help="compile_commands.json of a build of SRC (make O=DIR ...; then "
@@ -163,6 +169,14 @@ def _interrupted(indexer: Indexer | None, signum: int, phase: str = "code facts"
     return 143 if signum == signal.SIGTERM else 130
 
 
+def _kernel_config(path: str | None, src: Path) -> KernelConfig:
+    """--kconfig FILE, else the tree's own .config, else the built-in Debian amd64 6.1 one."""
+    if path:
+        return KernelConfig.read(Path(path))
+    own = src / ".config"
+    return KernelConfig.read(own) if own.is_file() else DEFAULT_CONFIG
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of lima-index."""
     args = build_parser().parse_args(argv)
@@ -177,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entries = read_compile_commands(compdb) if compdb is not None else []
     except CompileCommandsError as e:
+        return _fail(str(e))
+    try:
+        kconfig = _kernel_config(args.kconfig, src)
+    except BadConfig as e:
         return _fail(str(e))
 
     got_signal: list[int] = []   # DuckDB reports a signal inside a query as its own error: remember it
@@ -227,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             stats.lock_pass = "not run (--no-lock-pass)"
         else:
             console.print("[bold]lock pass[/bold] ...")
-            stats.lock_pass = run_lock_pass(con, console, force=args.force)
+            stats.lock_pass = run_lock_pass(con, console, force=args.force, config=kconfig)
         clang_problems: list[str] = []
         if compdb is None:
             clang = "not run (--no-clang)" if args.no_clang else \

@@ -9,7 +9,6 @@ next run redoes only what is missing.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import re
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 from lima.analyzer.extract import TABLE_COLUMNS
+from lima.analyzer.lock_config import DEFAULT_CONFIG, KernelConfig
 from lima.analyzer.workers import BatchResult, FileResult, Task, WorkerPool
 from lima.db import get_meta, set_meta
 
@@ -420,18 +420,19 @@ class Indexer:
         set_meta(self.con, "index_seconds", f"{self.stats.seconds:.1f}")
 
 
-def run_lock_pass(con: duckdb.DuckDBPyConnection, console, force: bool = False) -> str:
-    """Rebuild the lock_* tables (lima.analyzer.lock_pass) unless built for exactly these facts."""
-    if importlib.util.find_spec("lima.analyzer.lock_pass") is None:
-        return "skipped (lima.analyzer.lock_pass not available yet)"
+def run_lock_pass(con: duckdb.DuckDBPyConnection, console, force: bool = False,
+                  config: KernelConfig | None = None) -> str:
+    """Rebuild the lock_* tables (lima.analyzer.lock_pass) unless built for exactly these facts and this
+    kernel configuration (default: the built-in Debian amd64 6.1 one)."""
     from lima.analyzer import lock_pass  # the lock-pass part of LIMA
+    config = config or DEFAULT_CONFIG
     fp = facts_fingerprint(con)
-    version = getattr(lock_pass, "VERSION", "1")
-    want = f"{version}:{fp}"
+    want = f"{lock_pass.VERSION}:{config.digest}:{fp}"
     if not force and get_meta(con, "lock_pass_fingerprint") == want:
-        return "up to date (code facts unchanged)"
+        return "up to date (code facts and configuration unchanged)"
     t0 = time.perf_counter()
-    lock_pass.run(con, console)
+    lock_pass.run(con, console, config=config)
     set_meta(con, "lock_pass_fingerprint", want)
-    return f"rebuilt in {time.perf_counter() - t0:.1f} s"
+    set_meta(con, "kconfig", config.source)
+    return f"rebuilt in {time.perf_counter() - t0:.1f} s; #if by {config.source}"
 

@@ -6,10 +6,11 @@ acquire/try/release call (primitive, wrapper function, or macro that expands to 
 locks; then the lock fields, the locks with static storage and the init sites with the lockdep class names
 they produce.
 
-The tables are a function of the code facts alone: every read is ordered by a key of the rows' values
-(_CALL_ORDER, _VAR_ORDER; bench/lock_pass_order.py rewrites a database's facts in another order to check
-it), nothing depends on string hashing, and where one name has several #if alternatives the one the
-x86-64 configuration builds is used (lock_config.py).
+The tables are a function of the code facts and the kernel configuration alone: every read is ordered by
+a key of the rows' values (_CALL_ORDER, _VAR_ORDER; bench/lock_pass_order.py rewrites a database's facts
+in another order to check it), nothing depends on string hashing, and where one name has several #if
+alternatives the one the configuration builds is used (lock_config.py: the tree's .config, --kconfig, or
+Debian's amd64 one).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from .lock_catalogue import (
     lock_type_map,
     primitive_map,
 )
-from .lock_config import BuildFilter
+from .lock_config import DEFAULT_CONFIG, BuildFilter, KernelConfig
 from .lock_expr import fold_ws, parse_type
 from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, skip_literal, string_value
 from .lock_paths import ACQUIRE, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, return_states
@@ -65,7 +66,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "19"
+VERSION = "20"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -129,7 +130,7 @@ class WrapperRow:
 
 
 class _Pass:
-    def __init__(self, con: duckdb.DuckDBPyConnection, console=None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, console=None, config: KernelConfig = DEFAULT_CONFIG):
         self.con = con
         self.console = console
         self.stats: dict[str, int] = {}
@@ -137,7 +138,7 @@ class _Pass:
         self.root = Path(row[0]) if row and row[0] else None
         self.paths: dict[int, str] = dict(_fetch(con, "SELECT file_id, path FROM files ORDER BY file_id"))
         self._file_lines: dict[int, list[str]] = {}
-        self.build = BuildFilter(self.lines)   # which #if alternatives the configuration builds
+        self.build = BuildFilter(self.lines, config)   # which #if alternatives the configuration builds
         self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")},
                                dirs={f: p.rpartition("/")[0] for f, p in self.paths.items()},
                                built=self.build.built, includers=self.includers)
@@ -523,6 +524,7 @@ class _Pass:
         if f is not None:
             self.wrapper_reads.add(f.function_id)
         if f is not None and f.function_id in self.wrappers:
+            doubt = self.if_alternatives(f)
             for w in self.wrappers[f.function_id]:
                 applies = self.guard_applies(w, args, sc)
                 if applies is False:
@@ -544,6 +546,8 @@ class _Pass:
                                   if arg else None)
                 elif obj.kind == "field":
                     obj = replace(obj, root_param=None)
+                if doubt and obj.kind not in ("unknown", "ambiguous"):
+                    obj = replace(obj, confidence=min(obj.confidence, 0.5), reason=f"{doubt}: {obj.reason}")
                 if applies is None and obj.kind not in ("unknown", "ambiguous"):
                     obj = replace(obj, confidence=min(obj.confidence, 0.5),
                                   reason=f"taken only when the flags include {'|'.join(sorted(w.guard[1]))}: "
@@ -566,6 +570,27 @@ class _Pass:
             for name, a, _off in find_calls(text, self.relevant):
                 out.extend(self.events_for_call(name, a, line, sc, depth + 1, via + (callee,)))
         return out
+
+    def if_alternatives(self, f: FuncDef) -> str | None:
+        """Why a call of f is uncertain when f is one of several definitions of its name in its file, under
+        #if conditions the configuration does not decide (lock_config: unknown), and the others lock
+        something else or nothing: the first is used, and the sites through it say so."""
+        same = [g for g in self.model.functions.get(f.name, ()) if g.file_id == f.file_id and g is not f]
+        if not same or self.build.built(f.file_id, f.start_line) is True:
+            return None
+        mine = _wsig(self.wrappers.get(f.function_id, []))
+        lines = []
+        for g in same:
+            if self.build.built(g.file_id, g.start_line) is False:
+                continue
+            self.wrapper_reads.add(g.function_id)
+            if _wsig(self.wrappers.get(g.function_id, [])) != mine:
+                lines.append(g.start_line)
+        if not lines:
+            return None
+        others = ", ".join(map(str, sorted(lines)))
+        return (f"{f.name} has #if alternatives that lock otherwise (lines {f.start_line} and {others}; "
+                "the configuration does not decide: the first is used)")
 
     def guard_of(self, fd: FuncDef, line: int, sc: Scope | None) -> tuple[str, frozenset[str]] | None:
         """`if (flags & XFS_ILOCK_EXCL)` right above (or on) the line of a call: (flag param, constants)."""
@@ -1686,12 +1711,14 @@ class _Timer:
 
 
 def run(con: duckdb.DuckDBPyConnection, console=None,
-        timings: dict[str, tuple[float, float]] | None = None) -> dict[str, int]:
+        timings: dict[str, tuple[float, float]] | None = None,
+        config: KernelConfig = DEFAULT_CONFIG) -> dict[str, int]:
     """Rebuild every lock_* table from the code facts in one transaction; returns row counts and seconds.
-    `timings`, when given, receives (wall, CPU) seconds per phase (bench/lock_pass_profile.py)."""
+    `config` decides between #if alternatives (lock_config); `timings`, when given, receives (wall, CPU)
+    seconds per phase (bench/lock_pass_profile.py)."""
     t0 = time.perf_counter()
     tm = _Timer()
-    p = _Pass(con, console)
+    p = _Pass(con, console, config)
     # millions of long-lived objects and no reference cycles worth collecting: the cyclic collector would
     # rescan them all again and again (seconds per full collection)
     gc_was_enabled = gc.isenabled()

@@ -10,6 +10,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import duckdb
+from lima.analyzer import lock_pass
 from lima.analyzer.extract import TABLE_COLUMNS, Extractor
 from lima.db import ensure_schema, set_meta
 
@@ -72,6 +73,13 @@ def build(db: str | Path, root: str | Path, paths: list[str], procs: int = 1,
             continue
         tbl = pa.table(list(map(list, zip(*rows[t], strict=True))), names=list(cols))  # noqa: F841
         con.execute(f"INSERT INTO {t} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM tbl")
+    return con
+
+
+def lock_tables(db: str | Path, root: str | Path, paths: list[str], **run_kw) -> duckdb.DuckDBPyConnection:
+    """build(), then the lock pass on it (run_kw go to lock_pass.run); returns the open connection."""
+    con = build(db, root, paths)
+    lock_pass.run(con, None, **run_kw)
     return con
 
 

@@ -56,7 +56,8 @@ def one_line_error(p: subprocess.CompletedProcess) -> str:
 def test_help_explains_every_option():
     p = run("--help")
     assert p.returncode == 0
-    for opt in ("--db", "--jobs", "--only", "--force", "--quiet", "--no-lock-pass", "LIMA_DB", "examples:"):
+    for opt in ("--db", "--jobs", "--only", "--force", "--quiet", "--no-lock-pass", "--kconfig", "LIMA_DB",
+                "examples:"):
         assert opt in p.stdout
 
 
@@ -69,7 +70,7 @@ def test_index_fixtures_and_open_in_duckdb_shell(tmp_path):
     if importlib.util.find_spec("lima.analyzer.lock_pass"):
         assert "rebuilt in" in p.stderr
         p = run(str(src), "--db", str(db), lock_pass=True)  # same facts: the lock pass is not redone
-        assert "up to date (code facts unchanged)" in p.stderr
+        assert "up to date (code facts and configuration unchanged)" in p.stderr
     else:
         assert "skipped (lima.analyzer.lock_pass not available yet)" in p.stderr
     meta = dict(q(db, "SELECT key, value FROM meta"))
@@ -150,7 +151,7 @@ def test_another_extractor_reads_every_file_again(tmp_path):
     assert q(db, "SELECT value FROM meta WHERE key = 'facts_extractor'") == [(mine,)]
     p = run(str(src), "--db", str(db), lock_pass=True)
     assert "read again" not in p.stderr and "0 parsed, 12 unchanged" in p.stderr
-    assert "up to date (code facts unchanged)" in p.stderr
+    assert "up to date (code facts and configuration unchanged)" in p.stderr
 
 
 def test_only_subfolder_keeps_the_rest(tmp_path):
@@ -179,6 +180,25 @@ def test_bad_src(tmp_path):
     p = run(str(tmp_path / "empty"), "--db", str(tmp_path / "x.duckdb"))
     assert p.returncode == 2 and "no .c or .h files" in one_line_error(p)
     assert not (tmp_path / "x.duckdb").exists(), "bad input must leave no new database behind"
+
+
+def test_kernel_configuration_bad_given_or_the_trees_own(tmp_path):
+    src = make_src(tmp_path)
+    db = tmp_path / "x.duckdb"
+    p = run(str(src), "--db", str(db), "--kconfig", str(tmp_path / "no.config"), lock_pass=True)
+    assert p.returncode == 2 and "no.config: No such file or directory" in one_line_error(p)
+    bad = tmp_path / "bad.config"
+    bad.write_text("CONFIG_SMP=y\nCONFIG_X86\n")
+    p = run(str(src), "--db", str(db), "--kconfig", str(bad), lock_pass=True)
+    assert p.returncode == 2 and "bad.config:2: not a kernel configuration line" in one_line_error(p)
+    assert not db.exists()
+    p = run(str(src), "--db", str(db), lock_pass=True)
+    assert p.returncode == 0, p.stderr
+    assert q(db, "SELECT value FROM meta WHERE key = 'kconfig'") == [("Debian 6.1 amd64 (built in)",)]
+    (src / ".config").write_text("CONFIG_SMP=y\n")
+    p = run(str(src), "--db", str(db), lock_pass=True)   # another configuration: the lock pass runs again
+    assert p.returncode == 0 and "#if by" in p.stderr + p.stdout
+    assert q(db, "SELECT value FROM meta WHERE key = 'kconfig'") == [(str(src / ".config"),)]
 
 
 def test_db_in_missing_folder(tmp_path):
