@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES
 from lima.analyzer import lock_pass
-from lockdb_helper import build
+from lockdb_helper import build, lock_tables
 
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    c = build(tmp_path_factory.mktemp("locks") / "fx.duckdb", FIXTURES / "locks", ["locks.c"])
-    lock_pass.run(c, None)
+    c = lock_tables(tmp_path_factory.mktemp("locks") / "fx.duckdb", FIXTURES / "locks", ["locks.c"])
     yield c
     c.close()
 
@@ -78,8 +77,7 @@ def test_lock_name_cli_says_on_stderr_when_nothing_produces_the_name(tmp_path, c
     from lima.queries.cli import main
 
     db = tmp_path / "fx.duckdb"
-    c = build(db, FIXTURES / "locks", ["locks.c"])
-    lock_pass.run(c, None)
+    c = lock_tables(db, FIXTURES / "locks", ["locks.c"])
     c.close()
     assert main(["lock-name", "--name", "no_such_lock", "--db", str(db), "--format", "json"]) == 0
     out, err = capsys.readouterr()
@@ -119,8 +117,7 @@ def test_tiny_trees_without_locals_calls_or_functions_pass(tmp_path, text):
 
 @pytest.fixture(scope="module")
 def retry(tmp_path_factory):
-    c = build(tmp_path_factory.mktemp("retry") / "r.duckdb", FIXTURES / "locks", ["retry.c"])
-    lock_pass.run(c, None)
+    c = lock_tables(tmp_path_factory.mktemp("retry") / "r.duckdb", FIXTURES / "locks", ["retry.c"])
     yield c
     c.close()
 
@@ -144,9 +141,8 @@ def test_functions_that_return_with_a_lock_held_are_wrappers(retry):
 
 @pytest.fixture(scope="module")
 def names(tmp_path_factory):
-    c = build(tmp_path_factory.mktemp("names") / "n.duckdb", FIXTURES / "locks" / "names",
+    c = lock_tables(tmp_path_factory.mktemp("names") / "n.duckdb", FIXTURES / "locks" / "names",
               ["names.c", "ctx.h"])
-    lock_pass.run(c, None)
     yield c
     c.close()
 
@@ -199,8 +195,8 @@ def test_forked_wrapper_rounds_give_the_serial_tables(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def members(tmp_path_factory):
-    c = build(tmp_path_factory.mktemp("members") / "m.duckdb", FIXTURES / "locks" / "members", ["members.c"])
-    lock_pass.run(c, None)
+    c = lock_tables(tmp_path_factory.mktemp("members") / "m.duckdb", FIXTURES / "locks" / "members",
+                    ["members.c"])
     yield c
     c.close()
 
@@ -280,3 +276,18 @@ def test_structs_reached_through_a_typedef_are_named_by_their_tag(tmp_path):
     # static wait_queue_head_t wq; spin_lock_init(&wq.lock)
     assert inits == [("spin_lock_init", "wait_queue_head", "lock")]
     assert {(s[3], s[4]) for s in sites} <= fields
+
+
+def test_a_long_function_that_first_drops_its_callers_sleeping_lock_is_a_release_wrapper(tmp_path):
+    """tests/fixtures/locks/release/rtnl.c: netdev_run_todo (over 40 lines) drops rtnl_mutex through
+    __rtnl_unlock before anything else, so rtnl_unlock releases it and set_mtu holds nothing at return;
+    drain_todo (over 40 lines too) drops a spinlock the same way and is no wrapper."""
+    c = lock_tables(tmp_path / "r.duckdb", FIXTURES / "locks" / "release", ["rtnl.c"])
+    w = set(c.execute("SELECT name, op, symbol FROM lock_wrappers").fetchall())
+    sites = c.execute("SELECT primitive, op, symbol FROM lock_sites WHERE function = 'set_mtu' ORDER BY line"
+                      ).fetchall()
+    c.close()
+    assert ("netdev_run_todo", "release", "rtnl_mutex") in w
+    assert ("rtnl_unlock", "release", "rtnl_mutex") in w
+    assert not {x for x in w if x[0] in ("set_mtu", "drain_todo")}
+    assert sites == [("rtnl_lock", "acquire", "rtnl_mutex"), ("rtnl_unlock", "release", "rtnl_mutex")]
