@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from .extract import split_args
 from .lock_catalogue import (
+    KNOWN_GLOBAL_WRAPPERS,
     KNOWN_WRAPPERS,
     LOCK_TYPES,
     PRIMITIVES,
@@ -66,7 +67,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "20"
+VERSION = "21"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -522,6 +523,13 @@ class _Pass:
             out.append(Event(line, via[0] if via else callee, callee, op, mode, kind, arg,
                              ">".join(via + (callee,)), obj))
             return out
+        known = KNOWN_GLOBAL_WRAPPERS.get(callee)
+        if known is not None:
+            for op, mode, kind, symbol in known:
+                obj = Obj("global", symbol=symbol, confidence=0.9, reason="known wrapper")
+                out.append(Event(line, via[0] if via else callee, callee, op, mode, kind, f"&{symbol}",
+                                 ">".join(via + (callee,)), obj))
+            return out
         f = self.pick_function(callee, sc.file_id)
         if f is not None:
             self.wrapper_reads.add(f.function_id)
@@ -724,6 +732,15 @@ class _Pass:
                     pending[(_ident, root)] = evs
                 continue
             if n_acq > n_rel and kind_balance > 0 and not long_body:
+                if n_rel:
+                    # it also drops the lock: when the paths show it held at no return, the count is
+                    # wrong (console_unblank takes console_sem by a trylock or by console_lock, then drops
+                    # it: 2 takes > 1 drop). Held on some returns only, the count stands: an int function
+                    # that returns 0 with the lock held (__radix_tree_preload, btrfs_delayed_ref_lock)
+                    held = self._held_at_return(fd, events, {(_ident, root): evs}).get((_ident, root))
+                    if held is not None and max(held) <= 0:
+                        pending[(_ident, root)] = evs
+                        continue
                 acq = [e for e in evs if e.op != "release"]
                 last = acq[-1]
                 guards = [e.guard or self.guard_of(fd, e.line, sc) for e in acq]
@@ -928,7 +945,7 @@ class _Pass:
     def find_sites(self) -> None:
         self.events: dict[int, list[Event]] = {}
         wrapper_names: set[str] = set()
-        base = set(_PRIMS) | set(KNOWN_WRAPPERS)
+        base = set(_PRIMS) | set(KNOWN_WRAPPERS) | set(KNOWN_GLOBAL_WRAPPERS)
         new_names = set(base)
         sigs_seen: dict[int, set] = defaultdict(set)
         for rnd in range(_MAX_ROUNDS):

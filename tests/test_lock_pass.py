@@ -291,3 +291,19 @@ def test_a_long_function_that_first_drops_its_callers_sleeping_lock_is_a_release
     assert ("rtnl_unlock", "release", "rtnl_mutex") in w
     assert not {x for x in w if x[0] in ("set_mtu", "drain_todo")}
     assert sites == [("rtnl_lock", "acquire", "rtnl_mutex"), ("rtnl_unlock", "release", "rtnl_mutex")]
+
+
+def test_catalogued_global_release_and_trylock_or_lock_hold_nothing(tmp_path):
+    """tests/fixtures/locks/release/console.c: console_unlock releases console_sem (known wrapper), so
+    show_banner is no wrapper; read_iter (a trylock or a lock, then an unlock) holds nothing at return."""
+    c = lock_tables(tmp_path / "c.duckdb", FIXTURES / "locks" / "release", ["console.c"])
+    w = set(c.execute("SELECT name, op FROM lock_wrappers").fetchall())
+    sites = set(c.execute("SELECT primitive, op, symbol, reason FROM lock_sites "
+                          "WHERE function = 'show_banner'").fetchall())
+    c.close()
+    assert ("console_lock", "acquire") in w
+    assert not {x for x in w if x[0] in ("show_banner", "read_iter")}, w
+    assert sites == {("console_lock", "acquire", "console_sem", "file-scope variable"),
+                     ("console_lock", "acquire", "console_lock_dep_map", "file-scope variable"),
+                     ("console_unlock", "release", "console_sem", "known wrapper"),
+                     ("console_unlock", "release", "console_lock_dep_map", "known wrapper")}
