@@ -212,7 +212,8 @@ PRIMITIVES: list[Primitive] = [
     *_p("down", "semaphore", "acquire", "exclusive"),
     *_p("down_interruptible", "semaphore", "acquire", "exclusive", "interruptible"),
     *_p("down_killable", "semaphore", "acquire", "exclusive", "killable"),
-    *_p("down_trylock down_timeout", "semaphore", "try", "exclusive"),
+    # 0 when they got the semaphore (kernel/locking/semaphore.c), unlike every other trylock
+    *_p("down_trylock down_timeout", "semaphore", "try", "exclusive", "zero_when_held"),
     *_p("up", "semaphore", "release", "exclusive"),
     # seqlock_t (include/linux/seqlock.h)
     *_p("write_seqlock", "seqlock", "acquire", "write"),

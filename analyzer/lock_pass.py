@@ -49,7 +49,7 @@ from .lock_catalogue import (
 from .lock_config import DEFAULT_CONFIG, BuildFilter, KernelConfig
 from .lock_expr import fold_ws, parse_type
 from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, skip_literal, string_value
-from .lock_paths import ACQUIRE, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, return_states
+from .lock_paths import ACQUIRE, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, RETURNS, return_states
 from .lock_resolve import (
     FieldDef,
     FuncDef,
@@ -67,7 +67,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "21"
+VERSION = "22"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -111,6 +111,7 @@ class Event:
     order: int = 0
     lock_expr: str | None = None   # the lock expression in the caller's terms (wrapper substituted)
     guard: tuple[str, frozenset[str]] | None = None   # flag guard forwarded from a wrapper row
+    held_if: str | None = None     # a try wrapper's result when it holds the lock: "true" or "zero"
 
 
 @dataclass(slots=True)
@@ -130,6 +131,7 @@ class WrapperRow:
     via: str
     guard: tuple[str, frozenset[str]] | None = None   # (flag parameter, constants) that must be passed
     substitute: bool = True   # lock_expr is a lock expression in the parameter (callers may rewrite it)
+    held_if: str | None = None   # op "try" of an int or bool function: "true" or "zero" when it holds it
 
 
 class _Pass:
@@ -526,7 +528,13 @@ class _Pass:
         known = KNOWN_GLOBAL_WRAPPERS.get(callee)
         if known is not None:
             for op, mode, kind, symbol in known:
-                obj = Obj("global", symbol=symbol, confidence=0.9, reason="known wrapper")
+                # the object as the resolver names the variable (with its struct type, even where it is
+                # static elsewhere: console_sem in kernel/printk/printk.c), so that it is one lock with
+                # the sites that name it
+                v = next(iter(self.model.globals.get(symbol, ())), None)
+                struct = v.type.base if v is not None and v.type.base.startswith(("struct ", "union ", "#")) \
+                    else None
+                obj = Obj("global", struct=struct, symbol=symbol, confidence=0.9, reason="known wrapper")
                 out.append(Event(line, via[0] if via else callee, callee, op, mode, kind, f"&{symbol}",
                                  ">".join(via + (callee,)), obj))
             return out
@@ -565,7 +573,8 @@ class _Pass:
                 out.append(Event(line, via[0] if via else callee, w.primitive, w.op, w.mode, w.lock_kind,
                                  arg if w.param_name is not None else w.lock_expr,
                                  ">".join(via + (callee,) + tuple(w.via.split(">")[1:])), obj,
-                                 lock_expr=lock_expr, guard=self.forwarded_guard(w, args, sc)))
+                                 lock_expr=lock_expr, guard=self.forwarded_guard(w, args, sc),
+                                 held_if=w.held_if))
             return out
         if f is None and depth < _MACRO_DEPTH and callee in self.lock_macros:
             text = self.macros.expand(callee, args, sc.file_id)
@@ -693,6 +702,7 @@ class _Pass:
         if fd is None:
             return []
         long_body = fd.end_line - fd.start_line > _WRAPPER_MAX_LINES
+        int_result = fd.ret is not None and not fd.ret.ptr and fd.ret.base != "void"
         by_ident: dict[tuple, list[Event]] = defaultdict(list)
         for e in events:
             o = e.obj
@@ -732,13 +742,16 @@ class _Pass:
                     pending[(_ident, root)] = evs
                 continue
             if n_acq > n_rel and kind_balance > 0 and not long_body:
-                if n_rel:
-                    # it also drops the lock: when the paths show it held at no return, the count is
-                    # wrong (console_unblank takes console_sem by a trylock or by console_lock, then drops
-                    # it: 2 takes > 1 drop). Held on some returns only, the count stands: an int function
-                    # that returns 0 with the lock held (__radix_tree_preload, btrfs_delayed_ref_lock)
-                    held = self._held_at_return(fd, events, {(_ident, root): evs}).get((_ident, root))
-                    if held is not None and max(held) <= 0:
+                if n_rel or int_result:
+                    # it also drops the lock, or returns a number: where the paths can be followed, the
+                    # count is overruled when they show the lock held at no return (console_unblank takes
+                    # console_sem by a trylock or by console_lock, then drops it: 2 takes > 1 drop), and
+                    # when its returns say whether it holds it (__down_trylock_console_sem: 0 with the
+                    # lockdep map taken, 1 without). Else the count stands: __radix_tree_preload returns
+                    # `ret`, 0 with the lock held
+                    at, rets = self._held_at_return(fd, events, {(_ident, root): evs})
+                    held = at.get((_ident, root))
+                    if held is not None and (max(held) <= 0 or min(held) == 0 and _try_result(held, rets)):
                         pending[(_ident, root)] = evs
                         continue
                 acq = [e for e in evs if e.op != "release"]
@@ -759,7 +772,7 @@ class _Pass:
                 # counting says nothing here: a retry loop locks and unlocks, then returns with the lock
                 # held; a long function drops its caller's lock through helpers on every path; the paths
                 # to the returns decide (below)
-                if n_acq and not long_body and (n_acq > n_rel or self._exits_between(fd, evs)):
+                if n_acq and not long_body and (n_acq > n_rel or self._exits_between(fd, evs, int_result)):
                     pending[(_ident, root)] = evs
                 elif root is None and _ident[0] in ("global", "percpu") and n_rel > n_acq \
                         and evs[0].op == "release" and kind_balance < 0 and evs[0] is first_held \
@@ -791,7 +804,9 @@ class _Pass:
                                                                    else [last.prim])), guard,
                                    substitute=not (last.via and last.lock_expr is None)))
         void = fd.ret is None or (fd.ret.base == "void" and not fd.ret.ptr)
-        for (_ident, root), held in self._held_at_return(fd, events, pending).items():
+        at_return, returns = self._held_at_return(fd, events, pending)
+        for (_ident, root), held in at_return.items():
+            held_if = None
             pidx = sc.param_index(root) if sc is not None and root else None
             if root is not None and pidx is None:
                 continue
@@ -802,9 +817,17 @@ class _Pass:
                 # held on some returns only: a function that returns the locked object or NULL
                 # (lock_task_sighand) tries; any other may have returned early on a failed try
                 op = "acquire" if min(held) > 0 else "try" if not void and fd.ret.ptr else None
-                if op is None or op == "try" and not self._returns_locked(fd, pending[(_ident, root)]):
+                if op is None and not void:
+                    # an int or bool function whose returns say whether it holds the lock:
+                    # console_trylock returns 1 with console_sem, 0 without; __down_trylock_console_sem
+                    # 0 with it, 1 without
+                    held_if = _try_result(held, returns)
+                    op = "try" if held_if else None
+                if op is None or op == "try" and held_if is None and not self._returns_locked(
+                        fd, pending[(_ident, root)]):
                     continue
-                how = "held on every return" if min(held) > 0 else "held on some returns"
+                how = "held on every return" if min(held) > 0 else "held on some returns" if not held_if \
+                    else f"held when it returns {'nonzero' if held_if == 'true' else '0'}"
                 last = [e for e in pending[(_ident, root)] if e.op != "release"][-1]
             else:
                 continue
@@ -812,7 +835,8 @@ class _Pass:
             rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line, pidx, root, last.prim, op,
                                    last.mode, last.lock_kind, last.lock_expr or last.arg_text,
                                    replace(last.obj, reason=f"{how} of {sc_name}: {last.obj.reason}"),
-                                   via, None, substitute=not (last.via and last.lock_expr is None)))
+                                   via, None, substitute=not (last.via and last.lock_expr is None),
+                                   held_if=held_if))
         return _dedup(rows, key=lambda w: (w.param_index, w.op, w.mode, w.obj.ident()))
 
     def _returned_or_fixed(self, fd: FuncDef, sc: Scope | None, evs: list[Event]) -> bool:
@@ -864,20 +888,28 @@ class _Pass:
         head = "\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]).split("{", 1)[0]
         return "__releases(" in head
 
-    def _exits_between(self, fd: FuncDef, evs: list[Event]) -> bool:
+    def _exits_between(self, fd: FuncDef, evs: list[Event], to_end: bool = False) -> bool:
         """A return, break or goto written between the first acquire and the last release of a group
-        (else a balanced group is balanced on every path and needs no path walk)."""
+        (else a balanced group is balanced on every path and needs no path walk), or with to_end up to
+        the end of the function: a bool or int function may return what its paths hold
+        (drm_master_internal_acquire unlocks and returns false, or returns true with the lock held)."""
         first = min(e.line for e in evs if e.op != "release")
         last = max((e.line for e in evs if e.op == "release"), default=first)
         text = "\n".join(self.lines(fd.file_id)[first - 1:last])
-        return _EXIT_WORD.search(_strip_comments(text)) is not None
+        if _EXIT_WORD.search(_strip_comments(text)) is not None:
+            return True
+        if not to_end:
+            return False
+        # what it returns can tell only with two returns or more after the first acquire
+        text = "\n".join(self.lines(fd.file_id)[first - 1:fd.end_line])
+        return len(_RETURN_WORD.findall(_strip_comments(text))) >= 2
 
     def _held_at_return(self, fd: FuncDef, events: list[Event], pending: dict[tuple, list[Event]]
-                        ) -> dict[tuple, list[int]]:
+                        ) -> tuple[dict[tuple, list[int]], list[str | None]]:
         """Lock counts of each pending group at each return of a function (none when its paths cannot be
-        followed): lock_paths walks them."""
+        followed), and what each return gives (lock_paths.RETURNS): lock_paths walks them."""
         if not pending:
-            return {}
+            return {}, []
         ops: dict[int, list] = defaultdict(list)
         first: dict[int, Event] = {}
         for e in events:
@@ -888,15 +920,12 @@ class _Pass:
         for key, evs in [*pending.items(), *((("kind", k), [e for e in held_kind if e.lock_kind == k])
                                              for k in kinds)]:
             for e in evs:
-                p = _PRIMS.get(e.prim)
-                ops[e.order].append((key, RELEASE if e.op == "release" else HELD_IF_TRUE if e.op == "try"
-                                     else HELD_IF_ZERO if p is not None and p.variant in _IF_ZERO
-                                     else ACQUIRE))
+                ops[e.order].append((key, _path_op(e)))
         calls = [(e.line, e.called, ops.get(o, [])) for o, e in sorted(first.items())]
         text = "\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line])
         states = return_states(text, fd.start_line, calls)
         if not states:
-            return {}
+            return {}, []
         # counted per kind too (as kind_balance does): a lock taken as one object and dropped as another
         # (two spellings the resolver reads apart) is no lock held
         out = {}
@@ -906,7 +935,7 @@ class _Pass:
             if all(s.get(kind, 0) > 0 for s in states if s.get(key, 0) > 0) and \
                     all(s.get(kind, 0) < 0 for s in states if s.get(key, 0) < 0):
                 out[key] = held
-        return out
+        return out, [s.get(RETURNS) for s in states]
 
     def analyze(self, cid: int, calls: list, name: str) -> tuple[list[Event], list[WrapperRow], set[int]]:
         """Events and wrapper rows of one function, and the functions whose wrapper rows were looked up."""
@@ -1395,6 +1424,7 @@ _PERCPU_INIT = re.compile(r"DEFINE_PER_CPU\w*\s*\(\s*((?:struct|union)\s+\w+|\w+
                           r"\s*=\s*\{")
 _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)\s+([A-Za-z_]\w*)\s*=\s*\{")
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
+_RETURN_WORD = re.compile(r"\breturn\b")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
 _IF_ZERO = frozenset({"interruptible", "killable"})   # acquire variants that fail with a nonzero result
@@ -1507,7 +1537,32 @@ def _analyze_chunk(cids: list[int]) -> list[tuple]:
 
 
 def _wsig(ws: list[WrapperRow]) -> tuple:
-    return tuple(sorted(repr((w.param_index, w.op, w.mode, w.obj.ident())) for w in ws))
+    return tuple(sorted(repr((w.param_index, w.op, w.mode, w.obj.ident(), w.held_if)) for w in ws))
+
+
+def _path_op(e: Event) -> int:
+    """How lock_paths follows an event: a release, an acquire, or one whose result says if it holds."""
+    if e.op == "release":
+        return RELEASE
+    p = _PRIMS.get(e.prim)
+    if e.op == "try":
+        zero = e.held_if == "zero" if e.held_if else p is not None and p.variant == "zero_when_held"
+        return HELD_IF_ZERO if zero else HELD_IF_TRUE
+    return HELD_IF_ZERO if p is not None and p.variant in _IF_ZERO else ACQUIRE
+
+
+def _try_result(held: list[int], returns: list[str | None]) -> str | None:
+    """"true" when every return that holds the lock gives a nonzero constant and every other one 0,
+    "zero" when those holding it give 0 and the others a nonzero constant or -ECODE; else None."""
+    holding = {r for h, r in zip(held, returns, strict=True) if h > 0}
+    free = {r for h, r in zip(held, returns, strict=True) if h == 0}
+    if not free or len(holding) != 1:
+        return None
+    if holding == {"true"} and free == {"zero"}:
+        return "true"
+    if holding == {"zero"} and free <= {"true", "error"}:
+        return "zero"
+    return None
 
 
 def _dedup(rows: list[tuple], key) -> list[tuple]:

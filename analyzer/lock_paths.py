@@ -14,6 +14,7 @@ if (ret) return ret;` (either outcome on both branches when the test says more t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 
 import tree_sitter_c
@@ -21,12 +22,15 @@ from tree_sitter import Language, Node, Parser
 
 from .kernel_annotations import blank_annotations, rewrite_loop_macros
 
-__all__ = ["Op", "return_states", "ACQUIRE", "RELEASE", "HELD_IF_TRUE", "HELD_IF_ZERO"]
+__all__ = ["Op", "return_states", "ACQUIRE", "RELEASE", "HELD_IF_TRUE", "HELD_IF_ZERO", "RETURNS"]
 
 #: One lock operation of a call: (group key, ACQUIRE | RELEASE | HELD_IF_TRUE | HELD_IF_ZERO).
 Op = tuple[Hashable, int]
 ACQUIRE, RELEASE, HELD_IF_TRUE, HELD_IF_ZERO = 1, -1, 0, 2
 State = frozenset   # of (group key, count) with count != 0
+#: Key of a return state's value class: "zero" (0, false, NULL), "true" (a nonzero number, true) or
+#: "error" (-ECODE); absent when the return gives anything else or the body ends without one.
+RETURNS = "returns"
 
 _MAX_STATES = 64
 _LOOP_ROUNDS = 4
@@ -189,7 +193,9 @@ class _Walker:
                 self.frames[-1][1].update(conts)
             return out | breaks | (set() if default else head)
         if t == "return_statement":
-            self.returns |= self.expr(n, states)
+            got = self.expr(n, states)
+            value = _value_class(n)
+            self.returns |= {s | {(RETURNS, value)} for s in got} if value else got
             return set()
         if t in ("break_statement", "continue_statement"):
             if self.frames:
@@ -264,6 +270,24 @@ class _Walker:
 
 
 _MARK = "result of"   # marker key (_MARK, v): v holds a true result of a conditional lock call
+
+
+_ERROR = re.compile(r"-\s*E[A-Z0-9]+")
+
+
+def _value_class(ret: Node) -> str | None:
+    """What a return statement gives: "zero", "true", "error" (see RETURNS), or None."""
+    value = ret.named_children[0] if ret.named_children else None
+    while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:
+        value = value.named_children[0]
+    if value is None:
+        return None
+    text = value.text.decode("utf-8", "replace").strip()
+    if text in ("0", "false", "NULL"):
+        return "zero"
+    if text == "true" or (text.isdigit() and text.strip("0")):
+        return "true"
+    return "error" if _ERROR.fullmatch(text) else None
 
 
 def _drop(s: State, key: Hashable) -> State:
