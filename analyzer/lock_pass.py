@@ -67,7 +67,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "22"
+VERSION = "23"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -800,7 +800,7 @@ class _Pass:
             rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line,
                                    pidx, pname, last.prim, last.op, last.mode, last.lock_kind,
                                    last.lock_expr or last.arg_text,
-                                   last.obj, ">".join([sc_name] + (last.via.split(">")[1:] if last.via
+                                   last.obj, ">".join([sc_name] + (last.via.split(">") if last.via
                                                                    else [last.prim])), guard,
                                    substitute=not (last.via and last.lock_expr is None)))
         void = fd.ret is None or (fd.ret.base == "void" and not fd.ret.ptr)
@@ -831,7 +831,7 @@ class _Pass:
                 last = [e for e in pending[(_ident, root)] if e.op != "release"][-1]
             else:
                 continue
-            via = ">".join([sc_name, *(last.via.split(">")[1:] if last.via else [last.prim])])
+            via = ">".join([sc_name, *(last.via.split(">") if last.via else [last.prim])])
             rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line, pidx, root, last.prim, op,
                                    last.mode, last.lock_kind, last.lock_expr or last.arg_text,
                                    replace(last.obj, reason=f"{how} of {sc_name}: {last.obj.reason}"),
@@ -1055,7 +1055,7 @@ class _Pass:
                     wrows.append(WrapperRow(mname, "macro", d.file_id, d.line,
                                             sc.macro_params.index(e.obj.root_param), e.obj.root_param,
                                             e.prim, e.op, e.mode, e.lock_kind, e.arg_text, e.obj,
-                                            ">".join([mname] + (e.via.split(">")[1:] if e.via
+                                            ">".join([mname] + (e.via.split(">") if e.via
                                                                 else [e.prim]))))
         return sites, wrows
 

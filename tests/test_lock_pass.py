@@ -286,11 +286,13 @@ def test_a_long_function_that_first_drops_its_callers_sleeping_lock_is_a_release
     w = set(c.execute("SELECT name, op, symbol FROM lock_wrappers").fetchall())
     sites = c.execute("SELECT primitive, op, symbol FROM lock_sites WHERE function = 'set_mtu' ORDER BY line"
                       ).fetchall()
+    via = c.execute("SELECT via FROM lock_sites WHERE function = 'set_mtu' AND op = 'release'").fetchall()
     c.close()
     assert ("netdev_run_todo", "release", "rtnl_mutex") in w
     assert ("rtnl_unlock", "release", "rtnl_mutex") in w
     assert not {x for x in w if x[0] in ("set_mtu", "drain_todo")}
     assert sites == [("rtnl_lock", "acquire", "rtnl_mutex"), ("rtnl_unlock", "release", "rtnl_mutex")]
+    assert via == [("rtnl_unlock>netdev_run_todo>__rtnl_unlock>mutex_unlock",)]   # every wrapper on the way
 
 
 def test_catalogued_global_release_and_trylock_or_lock_hold_nothing(tmp_path):
