@@ -325,3 +325,14 @@ def test_int_and_bool_functions_whose_result_says_they_hold_the_lock_are_try_wra
     assert not {x for x in w if x[0] in ("flash", "commit")}, w
     assert reasons["console_trylock"].startswith("held when it returns nonzero of console_trylock: "
                                                  "held when it returns 0 of __down_trylock_console_sem")
+
+
+def test_catalogued_global_effects_replace_what_the_body_seems_to_do(tmp_path):
+    """tests/fixtures/locks/release/rcu.c: shrink_dcache_parent leaves nothing dropped for its callers
+    (no wrapper row, d_invalidate no wrapper); folio_memcg_lock takes rcu_lock_map for lock_page_memcg."""
+    c = lock_tables(tmp_path / "r.duckdb", FIXTURES / "locks" / "release", ["rcu.c"])
+    w = set(c.execute("SELECT name, op, symbol FROM lock_wrappers").fetchall())
+    c.close()
+    assert ("rcu_read_unlock", "release", "rcu_lock_map") in w
+    assert ("lock_page_memcg", "acquire", "rcu_lock_map") in w
+    assert not {x for x in w if x[0] in ("shrink_dcache_parent", "d_invalidate")}, w
