@@ -445,11 +445,14 @@ KNOWN_WRAPPERS: dict[str, tuple[str, str, str, str, str, int]] = {
 #: - shrink_dcache_parent (fs/dcache.c) drops the RCU read lock that d_walk's select_collect2 callback
 #:   took on the way: balanced, but the callback is not followed (2,412 false release sites in 1,611
 #:   functions up to ufshcd_remove).
+#: - dput (fs/dcache.c) drops the dentry's d_lock that fast_dput took (fast_dput, 70 lines, returns false
+#:   with it held): nothing for its caller (an empty entry holds for member locks too).
 KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "console_unlock": (("release", "exclusive", "semaphore", "console_sem"),
                        ("release", "exclusive", "lockdep_map", "console_lock_dep_map")),
     "folio_memcg_lock": (("acquire", "exclusive", "lockdep_map", "rcu_lock_map"),),
     "shrink_dcache_parent": (),
+    "dput": (),
 }
 
 
