@@ -67,7 +67,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "25"
+VERSION = "26"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -902,9 +902,13 @@ class _Pass:
             return True
         if not to_end:
             return False
-        # what it returns can tell only with two returns or more after the first acquire
-        text = "\n".join(self.lines(fd.file_id)[first - 1:fd.end_line])
-        return len(_RETURN_WORD.findall(_strip_comments(text))) >= 2
+        # what it returns can tell only with two returns or more after the first acquire, or a variable
+        # returned (mnt_want_write: `if (ret) sb_end_write(..); return ret;`)
+        text = _strip_comments("\n".join(self.lines(fd.file_id)[first - 1:fd.end_line]))
+        if len(_RETURN_WORD.findall(text)) >= 2:
+            return True
+        tested = set(_IF_TESTED.findall(text))
+        return any(v in tested for v in _RETURN_VARIABLE.findall(text))
 
     def _held_at_return(self, fd: FuncDef, events: list[Event], pending: dict[tuple, list[Event]]
                         ) -> tuple[dict[tuple, list[int]], list[str | None]]:
@@ -1427,6 +1431,8 @@ _PERCPU_INIT = re.compile(r"DEFINE_PER_CPU\w*\s*\(\s*((?:struct|union)\s+\w+|\w+
 _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)\s+([A-Za-z_]\w*)\s*=\s*\{")
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
 _RETURN_WORD = re.compile(r"\breturn\b")
+_RETURN_VARIABLE = re.compile(r"\breturn\s*\(?\s*([a-z_]\w*)\s*\)?\s*;")
+_IF_TESTED = re.compile(r"\bif\s*\(\s*(?:!\s*|unlikely\s*\(\s*|likely\s*\(\s*)?([a-z_]\w*)\s*[)!=<]")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
 _IF_ZERO = frozenset({"interruptible", "killable"})   # acquire variants that fail with a nonzero result

@@ -92,7 +92,8 @@ def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[O
         end = w.stmt(body, {frozenset()})
     except (_GiveUp, RecursionError):
         return None
-    return [{k: v for k, v in s if not (isinstance(k, tuple) and k[:1] == (_MARK,))} for s in w.returns | end]
+    return [{k: v for k, v in s if not (isinstance(k, tuple) and k[:1] in ((_MARK,), (_VALUE,)))}
+            for s in w.returns | end]
 
 
 class _Walker:
@@ -113,11 +114,20 @@ class _Walker:
             return states
         stack = [n]
         calls = []
+        assigned = set()
         while stack:
             c = stack.pop()
             if c.start_byte in self.ops and c.type == "call_expression":
                 calls.append(c)
+            elif c.type in ("assignment_expression", "update_expression", "init_declarator"):
+                left = c.child_by_field_name("left" if c.type == "assignment_expression" else
+                                             "argument" if c.type == "update_expression" else "declarator")
+                if left is not None and left.type == "identifier":
+                    assigned.add(left.text.decode())
             stack.extend(c.children)
+        if assigned:   # what earlier tests said of an assigned variable no longer holds
+            states = {frozenset(kv for kv in s if not (isinstance(kv[0], tuple) and kv[0][0] == _VALUE
+                                                       and kv[0][1] in assigned)) for s in states}
         for c in sorted(calls, key=lambda c: c.start_byte):
             ops = self.ops[c.start_byte]
             var = _assigned_var(c) if result is None and any(d in (0, 2) for _k, d in ops) else None
@@ -149,8 +159,15 @@ class _Walker:
             return s, s
         if inner.type == "identifier":
             if inner.text.decode() not in self.tracked:
+                # `if (ret)`, `if (!ret)`, `if (ret < 0)` on a plain variable: each branch remembers what
+                # the test says of it, for a later `return ret;` (mnt_want_write: 0 with the lock held)
                 s = self.expr(n, states)
-                return s, s
+                name, negated, strict = _value_test(n)
+                if name is None:
+                    return s, s
+                yes = {_with_value(x, name, "true") for x in s}
+                no = {_with_value(x, name, "zero") for x in s} if strict else s
+                return (no, yes) if negated else (yes, no)
             mark = ((_MARK, inner.text.decode()), 1)
             yes = {s for s in states if mark in s}
             no = states - yes
@@ -195,7 +212,14 @@ class _Walker:
         if t == "return_statement":
             got = self.expr(n, states)
             value = _value_class(n)
-            self.returns |= {s | {(RETURNS, value)} for s in got} if value else got
+            if value is None:   # `return ret;` where the path's tests say what ret is
+                name = _returned_name(n)
+                if name is not None:
+                    got = {s | {(RETURNS, dict(s).get((_VALUE, name)))} if (_VALUE, name) in dict(s) else s
+                           for s in got}
+                self.returns |= got
+            else:
+                self.returns |= {s | {(RETURNS, value)} for s in got}
             return set()
         if t in ("break_statement", "continue_statement"):
             if self.frames:
@@ -273,6 +297,50 @@ _MARK = "result of"   # marker key (_MARK, v): v holds a true result of a condit
 
 
 _ERROR = re.compile(r"-\s*E[A-Z0-9]+")
+_VALUE = "value of"   # marker key (_VALUE, v): what the tests on the path say of variable v ("zero"/"true")
+
+
+def _with_value(s: State, name: str, value: str) -> State:
+    return frozenset(kv for kv in s if kv[0] != (_VALUE, name)) | {((_VALUE, name), value)}
+
+
+def _returned_name(ret: Node) -> str | None:
+    """v for `return v;` (through parentheses)."""
+    value = ret.named_children[0] if ret.named_children else None
+    while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:
+        value = value.named_children[0]
+    return value.text.decode() if value is not None and value.type == "identifier" else None
+
+
+def _value_test(n: Node | None) -> tuple[str | None, bool, bool]:
+    """(v, negated, strict) for a condition that tests a variable against zero: `v`, `!v`, `v != 0`,
+    `v == 0`, `v < 0` (not strict: false says only v >= 0), through parentheses and likely()."""
+    negated = False
+    strict = True
+    while n is not None:
+        if n.type == "parenthesized_expression" and n.named_child_count == 1:
+            n = n.named_children[0]
+        elif n.type == "unary_expression" and n.child(0) is not None and n.child(0).type == "!":
+            negated = not negated
+            n = n.named_children[0] if n.named_children else None
+        elif n.type == "identifier":
+            return n.text.decode(), negated, strict
+        elif n.type == "binary_expression" and n.child_by_field_name("right") is not None \
+                and n.child_by_field_name("right").text == b"0" \
+                and n.child_by_field_name("operator").type in ("<", "!=", "=="):
+            op = n.child_by_field_name("operator").type
+            negated ^= op == "=="
+            strict = strict and op != "<"
+            n = n.child_by_field_name("left")
+        elif n.type == "call_expression":
+            fn = n.child_by_field_name("function")
+            args = n.child_by_field_name("arguments")
+            if fn is None or fn.text.decode() not in _WRAPPING or args is None or not args.named_child_count:
+                return None, False, False
+            n = args.named_children[0]
+        else:
+            return None, False, False
+    return None, False, False
 
 
 def _value_class(ret: Node) -> str | None:
