@@ -153,7 +153,7 @@ class _Walker:
 
     def cond(self, n: Node | None, states: set[State]) -> tuple[set[State], set[State]]:
         """(states when n is true, states when false)."""
-        inner, negated = _try_test(n, self.ops)
+        inner, negated, strict = _try_test(n, self.ops)
         if inner is None:
             s = self.expr(n, states)
             return s, s
@@ -162,9 +162,7 @@ class _Walker:
                 # `if (ret)`, `if (!ret)`, `if (ret < 0)` on a plain variable: each branch remembers what
                 # the test says of it, for a later `return ret;` (mnt_want_write: 0 with the lock held)
                 s = self.expr(n, states)
-                name, negated, strict = _value_test(n)
-                if name is None:
-                    return s, s
+                name = inner.text.decode()
                 yes = {_with_value(x, name, "true") for x in s}
                 no = {_with_value(x, name, "zero") for x in s} if strict else s
                 return (no, yes) if negated else (yes, no)
@@ -312,37 +310,6 @@ def _returned_name(ret: Node) -> str | None:
     return value.text.decode() if value is not None and value.type == "identifier" else None
 
 
-def _value_test(n: Node | None) -> tuple[str | None, bool, bool]:
-    """(v, negated, strict) for a condition that tests a variable against zero: `v`, `!v`, `v != 0`,
-    `v == 0`, `v < 0` (not strict: false says only v >= 0), through parentheses and likely()."""
-    negated = False
-    strict = True
-    while n is not None:
-        if n.type == "parenthesized_expression" and n.named_child_count == 1:
-            n = n.named_children[0]
-        elif n.type == "unary_expression" and n.child(0) is not None and n.child(0).type == "!":
-            negated = not negated
-            n = n.named_children[0] if n.named_children else None
-        elif n.type == "identifier":
-            return n.text.decode(), negated, strict
-        elif n.type == "binary_expression" and n.child_by_field_name("right") is not None \
-                and n.child_by_field_name("right").text == b"0" \
-                and n.child_by_field_name("operator").type in ("<", "!=", "=="):
-            op = n.child_by_field_name("operator").type
-            negated ^= op == "=="
-            strict = strict and op != "<"
-            n = n.child_by_field_name("left")
-        elif n.type == "call_expression":
-            fn = n.child_by_field_name("function")
-            args = n.child_by_field_name("arguments")
-            if fn is None or fn.text.decode() not in _WRAPPING or args is None or not args.named_child_count:
-                return None, False, False
-            n = args.named_children[0]
-        else:
-            return None, False, False
-    return None, False, False
-
-
 def _value_class(ret: Node) -> str | None:
     """What a return statement gives: "zero", "true", "error" (see RETURNS), or None."""
     value = ret.named_children[0] if ret.named_children else None
@@ -389,10 +356,12 @@ def _add(s: State, key: Hashable, delta: int) -> State:
 _WRAPPING = {"likely", "unlikely", "__builtin_expect", "WARN_ON", "WARN_ON_ONCE"}
 
 
-def _try_test(n: Node | None, ops: dict[int, list[Op]]) -> tuple[Node | None, bool]:
-    """The conditional lock call, or the variable holding its result, that a condition tests (through
-    parentheses, !, likely(), `< 0`, `!= 0`, `== 0`), and whether the test is negated."""
+def _try_test(n: Node | None, ops: dict[int, list[Op]]) -> tuple[Node | None, bool, bool]:
+    """The conditional lock call, or the variable, that a condition tests against zero (through
+    parentheses, !, likely(), `< 0`, `!= 0`, `== 0`): (node, whether the test is negated, whether false
+    says the value is 0: not after `< 0`)."""
     negated = False
+    strict = True
     while n is not None:
         if n.type == "parenthesized_expression" and n.named_child_count == 1:
             n = n.named_children[0]
@@ -400,22 +369,25 @@ def _try_test(n: Node | None, ops: dict[int, list[Op]]) -> tuple[Node | None, bo
             negated = not negated
             n = n.named_children[0] if n.named_children else None
         elif n.type == "identifier":
-            return n, negated
+            return n, negated, strict
         elif n.type == "binary_expression" and n.child_by_field_name("right") is not None \
                 and n.child_by_field_name("right").text == b"0" \
                 and n.child_by_field_name("operator").type in ("<", "!=", "=="):
-            negated ^= n.child_by_field_name("operator").type == "=="
+            op = n.child_by_field_name("operator").type
+            negated ^= op == "=="
+            strict = strict and op != "<"
             n = n.child_by_field_name("left")
         elif n.type == "call_expression":
             fn = n.child_by_field_name("function")
             args = n.child_by_field_name("arguments")
             if n.start_byte in ops:
-                return (n, negated) if any(d in (0, 2) for _k, d in ops[n.start_byte]) else (None, False)
+                return (n, negated, strict) if any(d in (0, 2) for _k, d in ops[n.start_byte]) \
+                    else (None, False, False)
             if fn is not None and fn.text.decode() in _WRAPPING and args is not None \
                     and args.named_child_count >= 1:
                 n = args.named_children[0]
             else:
-                return None, False
+                return None, False, False
         else:
-            return None, False
-    return None, False
+            return None, False, False
+    return None, False, False
