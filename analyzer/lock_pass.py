@@ -532,9 +532,9 @@ class _Pass:
                 # static elsewhere: console_sem in kernel/printk/printk.c), so that it is one lock with
                 # the sites that name it
                 v = next(iter(self.model.globals.get(symbol, ())), None)
-                struct = v.type.base if v is not None and v.type.base.startswith(("struct ", "union ", "#")) \
-                    else None
-                obj = Obj("global", struct=struct, symbol=symbol, confidence=0.9, reason="known wrapper")
+                obj = self.resolver.static_object(v, "known wrapper") if v is not None \
+                    else Obj("global", symbol=symbol, reason="known wrapper")
+                obj = replace(obj, confidence=0.9)
                 out.append(Event(line, via[0] if via else callee, callee, op, mode, kind, f"&{symbol}",
                                  ">".join(via + (callee,)), obj))
             return out

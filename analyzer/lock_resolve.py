@@ -562,11 +562,16 @@ class Resolver:
         if v.scope == "local":
             return Obj("local", symbol=name, type=t, reason="local variable")
         if v.scope == "static_local":
-            return Obj("global", struct=t.base if t.base.startswith(("struct ", "union ", "#")) else None,
-                       symbol=name, type=t, reason=f"static local of {v.function or sc.function}")
-        kind = "percpu" if v.is_percpu else "global"
-        return Obj(kind, struct=t.base if t.base.startswith(("struct ", "union ", "#")) else None,
-                   symbol=name, type=t, reason="file-scope variable")
+            return self.static_object(v, f"static local of {v.function or sc.function}")
+        return self.static_object(v, "file-scope variable")
+
+    def static_object(self, v: VarDef, reason: str) -> Obj:
+        """The object a variable with static storage is: global (percpu when declared per CPU), with the
+        struct its type names, as every site that names the variable sees it."""
+        t = self.canon(v.type)
+        return Obj("percpu" if v.is_percpu else "global",
+                   struct=t.base if t.base.startswith(("struct ", "union ", "#")) else None,
+                   symbol=v.name, type=t, reason=reason)
 
     def arrow(self, base: Node, name: str, sc: Scope) -> Obj:
         """base->name: a member of the struct base points to."""

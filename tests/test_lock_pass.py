@@ -142,7 +142,7 @@ def test_functions_that_return_with_a_lock_held_are_wrappers(retry):
 @pytest.fixture(scope="module")
 def names(tmp_path_factory):
     c = lock_tables(tmp_path_factory.mktemp("names") / "n.duckdb", FIXTURES / "locks" / "names",
-              ["names.c", "ctx.h"])
+                    ["names.c", "ctx.h"])
     yield c
     c.close()
 
