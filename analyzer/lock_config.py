@@ -86,8 +86,8 @@ class KernelConfig:
                 m.add(got.group(1))
         if not y:
             raise BadConfig(f"{source}: no CONFIG_...=y line: not a kernel .config")
-        text = "\n".join(sorted(y) + ["--"] + sorted(m))
-        digest = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+        settings = "\n".join(sorted(y) + ["--"] + sorted(m))   # the digest ignores order and comments
+        digest = hashlib.blake2b(settings.encode(), digest_size=8).hexdigest()
         return cls(frozenset(y), frozenset(m), source, digest)
 
     @classmethod
