@@ -138,7 +138,11 @@ class Extractor:
 
     def extract(self, file_id: int, src: bytes) -> FileFacts:
         """All code facts of one file (src is the raw file content)."""
-        return _FileExtraction(self, file_id, src).run()
+        fx = _FileExtraction(self, file_id, src)
+        try:
+            return fx.run()
+        finally:
+            fx.__dict__.clear()   # its bound-method attributes (text, ftext) make a reference cycle
 
     def parse(self, raw: bytes) -> tuple[bytes, list[tuple[int, int, str]], Tree]:
         """The tree-sitter part of :meth:`extract`: (text as parsed, rewritten loop macros, tree).
