@@ -10,11 +10,12 @@ Anything it cannot read becomes ('raw', text): the parser never raises on kernel
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
-__all__ = ["tokenize", "parse_expr", "split_args", "parse_type", "fold_ws", "Node", "TYPE_WORDS",
-           "QUALIFIERS"]
+__all__ = ["tokenize", "parse_expr", "split_args", "parse_type", "fold_ws", "name_pattern", "Node",
+           "TYPE_WORDS", "QUALIFIERS"]
 
 Node = tuple
 
@@ -45,6 +46,13 @@ TYPE_WORDS = {
 def fold_ws(text: str) -> str:
     """Fold whitespace runs to one space and trim (the form # and the calls table use)."""
     return " ".join(text.split())
+
+
+@functools.lru_cache(maxsize=16384)
+def name_pattern(before: str, name: str, after: str, flags: int = 0) -> re.Pattern:
+    """The compiled regex `before` + NAME (escaped) + `after`. The lock pass builds such patterns for
+    thousands of names, more than the re module's own cache holds (512): compiled once each here."""
+    return re.compile(before + re.escape(name) + after, flags)
 
 
 def tokenize(text: str) -> list[str]:

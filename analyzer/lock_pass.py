@@ -16,7 +16,6 @@ Debian's amd64 one).
 from __future__ import annotations
 
 import copy
-import functools
 import gc
 import itertools
 import multiprocessing
@@ -47,7 +46,7 @@ from .lock_catalogue import (
     primitive_map,
 )
 from .lock_config import DEFAULT_CONFIG, BuildFilter, KernelConfig
-from .lock_expr import fold_ws, parse_type
+from .lock_expr import fold_ws, name_pattern, parse_type
 from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, skip_literal, string_value
 from .lock_paths import ACQUIRE, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, RETURNS, return_states
 from .lock_resolve import (
@@ -440,12 +439,12 @@ class _Pass:
                 text = _strip_comments(self.body(function_id))
                 out = []
                 if name.endswith("|"):
-                    pat = r"(?<![\w.>$])" + re.escape(name[:-1]) + r"\s*\|="
+                    pat = name_pattern(r"(?<![\w.>$])", name[:-1], r"\s*\|=")
                 elif name.startswith("."):   # assignments to a member of anything: x.m = ..., p->m = ...
-                    pat = r"(?:\.|->)\s*" + re.escape(name[1:]) + r"\s*=(?!=)"
+                    pat = name_pattern(r"(?:\.|->)\s*", name[1:], r"\s*=(?!=)")
                 else:
-                    pat = r"(?<![\w.>$])" + re.escape(name) + r"\s*=(?!=)"
-                for mm in re.finditer(pat, text):
+                    pat = name_pattern(r"(?<![\w.>$])", name, r"\s*=(?!=)")
+                for mm in pat.finditer(text):
                     out.append(_until_end(text, mm.end()))
                 cache[name] = out
             return cache[name]
@@ -476,9 +475,7 @@ class _Pass:
         def where(name: str) -> tuple[int, int, str]:
             ln = lines[name]
             text = _strip_comments(src[ln - 1]) if 0 < ln <= len(src) else ""
-            m = re.search(r"(?<![\w$])" + re.escape(name) + r"\s*(?=[\[,)]|$)", text) or \
-                re.search(r"(?<![\w$])" + re.escape(name) + r"\b", text)
-            return ln, m.start() if m else len(text), name
+            return ln, _declarator_position(text, name), name
         return tuple(sorted(lines, key=where))
 
     def returns_of(self, name: str, sc: Scope) -> list[tuple[str, Scope]]:
@@ -875,15 +872,15 @@ class _Pass:
             return True
         called = [e for e in evs if e.op != "release"][-1].called
         text = _strip_comments("\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]))
-        if re.search(r"\breturn\s*\(?\s*" + re.escape(called) + r"\s*\(", text):
+        if name_pattern(r"\breturn\s*\(?\s*", called, r"\s*\(").search(text):
             return True
         return any(self._returns(fd, m.group(1))
-                   for m in re.finditer(r"\b([A-Za-z_]\w*)\s*=\s*" + re.escape(called) + r"\s*\(", text))
+                   for m in name_pattern(r"\b([A-Za-z_]\w*)\s*=\s*", called, r"\s*\(").finditer(text))
 
     def _returns(self, fd: FuncDef, name: str) -> bool:
         """`return name;` is written in the function."""
         text = _strip_comments("\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]))
-        return re.search(r"\breturn\s*\(?\s*" + re.escape(name) + r"\s*\)?\s*;", text) is not None
+        return name_pattern(r"\breturn\s*\(?\s*", name, r"\s*\)?\s*;").search(text) is not None
 
     def _annotated_releases(self, fd: FuncDef) -> bool:
         """The function's head (before its body) has a sparse `__releases(...)` annotation."""
@@ -1240,7 +1237,7 @@ class _Pass:
                                   string_value(m.group(1) or m.group(2)), None, "pseudo", None, None, name,
                                   1.0, None))
                 continue
-            if init_names.isdisjoint(_CALLED_NAME.findall(init)):
+            if "(" not in init or init_names.isdisjoint(_CALLED_NAME.findall(init)):
                 continue   # calls no initializer macro (most initializers): nothing to expand or find
             text = init
             for _ in range(4):
@@ -1445,10 +1442,12 @@ _NOT_TYPES = frozenset({"return", "goto", "else", "do", "break", "continue", "ca
 _WORD = re.compile(r"\w+")
 
 
-@functools.cache
-def _declaration_of(name: str) -> re.Pattern:
-    return re.compile(r"\s*(?:static\s+)?(?:const\s+)?(?:struct\s+|union\s+)?\w+[\s*]+" + re.escape(name)
-                      + r"\b")
+_DECLARATION_HEAD = r"\s*(?:static\s+)?(?:const\s+)?(?:struct\s+|union\s+)?\w+[\s*]+"
+# The same head with each choice of the optional words fixed, capturing the declared word: a name is
+# declared when one of them captures it (8 compiled patterns instead of one per parameter name).
+_DECLARATION_FORMS = [re.compile(r"\s*" + s + c + k + r"\w+[\s*]+(\w+)\b")
+                      for s in ("", r"static\s+") for c in ("", r"const\s+")
+                      for k in ("", r"(?:struct\s+|union\s+)")]
 
 
 def _declares_first_param(d: MacroDef) -> bool:
@@ -1457,7 +1456,9 @@ def _declares_first_param(d: MacroDef) -> bool:
     # at most static, const, struct and the type come before the name: it is the 2nd to 5th word
     if _WORD.fullmatch(p0) and p0 not in [w.group() for w in itertools.islice(_WORD.finditer(d.body), 5)][1:]:
         return False
-    return _declaration_of(p0).match(d.body) is not None
+    if not _WORD.fullmatch(p0):
+        return name_pattern(_DECLARATION_HEAD, p0, r"\b").match(d.body) is not None
+    return any((m := form.match(d.body)) is not None and m.group(1) == p0 for form in _DECLARATION_FORMS)
 
 
 def _declarations(text: str) -> list[tuple[str, Type, str | None]]:
@@ -1611,7 +1612,7 @@ def _until_end(text: str, start: int) -> str:
 
 
 def _subst_ident(expr: str, name: str, arg: str) -> str:
-    return re.sub(r"(?<![\w.>$])" + re.escape(name) + r"\b", lambda _m: f"({arg})", expr)
+    return name_pattern(r"(?<![\w.>$])", name, r"\b").sub(lambda _m: f"({arg})", expr)
 
 
 def _expand_inline(text: str, calls, macros: MacroTable, fid: int) -> str:
@@ -1660,14 +1661,46 @@ def _call_end(text: str, off: int) -> int:
 _DESIG = re.compile(r"\s*((?:\.\s*[A-Za-z_]\w*|\[[^\]]*\])(?:\s*\.\s*[A-Za-z_]\w*|\s*\[[^\]]*\])*)\s*=(?!=)")
 
 
+_WORD_RUN = re.compile(r"(?<![\w$])\w+")
+_DECLARATOR_END = re.compile(r"\s*(?:[\[,)]|$)")
+
+
+def _declarator_position(text: str, name: str) -> int:
+    """Where parameter `name` is declared in a line of a parameter list: the first place it stands as a
+    whole word before `[`, `,`, `)` or the end of the line, else the first place it stands as a word,
+    else the end of the line."""
+    if not _WORD.fullmatch(name):
+        m = name_pattern(r"(?<![\w$])", name, r"\s*(?=[\[,)]|$)").search(text) or \
+            name_pattern(r"(?<![\w$])", name, r"\b").search(text)
+        return m.start() if m else len(text)
+    first = -1
+    for m in _WORD_RUN.finditer(text):
+        if m.group() == name:
+            if _DECLARATOR_END.match(text, m.end()):
+                return m.start()
+            if first < 0:
+                first = m.start()
+    return first if first >= 0 else len(text)
+
+
+_NAME_MEMBERS = re.compile(r"\(?\s*(\w+)\s*\)?((?:\s*\.\s*[A-Za-z_]\w*)+)")
+
+
 def _member_path(designated: tuple[str, ...], arg: str, name: str) -> tuple[str, ...]:
     """Member path of a static lock initializer in variable `name`: its designators, completed by the
     argument when a positional element hid the outer members ({ 0, __SWAIT_QUEUE_HEAD_INITIALIZER((work).
     wait) } in completion.h gives .lock = __RAW_SPIN_LOCK_UNLOCKED((work).wait.lock): designators (lock),
     argument (wait, lock)). The argument alone is no path: IDR_INIT(name) names its idr_rt.xa_lock
     name.xa_lock."""
-    m = re.fullmatch(r"\(?\s*" + re.escape(name) + r"\s*\)?((?:\s*\.\s*[A-Za-z_]\w*)+)", arg.strip())
-    given = tuple(re.findall(r"[A-Za-z_]\w*", m.group(1))) if m else ()
+    m = _NAME_MEMBERS.fullmatch(arg.strip())
+    if m is not None and m.group(1) == name:
+        members = m.group(2)
+    elif _WORD.fullmatch(name):
+        members = None
+    else:
+        m = name_pattern(r"\(?\s*", name, r"\s*\)?((?:\s*\.\s*[A-Za-z_]\w*)+)").fullmatch(arg.strip())
+        members = m.group(1) if m else None
+    given = tuple(re.findall(r"[A-Za-z_]\w*", members)) if members else ()
     if len(given) > len(designated) and given[len(given) - len(designated):] == designated:
         return given
     return designated

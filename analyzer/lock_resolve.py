@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .lock_catalogue import PASSTHROUGH_MACROS, PERCPU_ACCESSORS, TYPE_ARG_MACROS, lock_type_map
-from .lock_expr import Node, parse_expr, parse_type
+from .lock_expr import Node, name_pattern, parse_expr, parse_type
 
 __all__ = ["Type", "FieldDef", "StructDef", "VarDef", "FuncDef", "TypeModel", "Scope", "Obj", "Resolver",
            "struct_key", "struct_label"]
@@ -829,7 +829,7 @@ class Resolver:
             return []
         out = []
         for item in _split_top_commas(text[1:-1]):
-            m = re.fullmatch(r"\s*\.\s*" + re.escape(name) + r"\s*=\s*(.+?)\s*", item, re.S)
+            m = name_pattern(r"\s*\.\s*", name, r"\s*=\s*(.+?)\s*", re.S).fullmatch(item)
             if m:
                 out.append(m.group(1))
         return out

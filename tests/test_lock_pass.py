@@ -338,3 +338,36 @@ def test_catalogued_global_effects_replace_what_the_body_seems_to_do(tmp_path):
     assert ("rcu_read_unlock", "release", "rcu_lock_map") in w
     assert ("lock_page_memcg", "acquire", "rcu_lock_map") in w
     assert not {x for x in w if x[0] in ("shrink_dcache_parent", "d_invalidate", "dput", "path_put")}, w
+
+
+@pytest.mark.parametrize(("line", "name", "where"), [
+    ("static int f(struct a *a, int a_len, int len)", "len", 41),   # the parameter, not a_len before it
+    ("\tint size, int sizes[4])", "sizes", 15),                     # before `[`
+    ("\tint x) /* x */", "x", 5),
+    ("\tstruct page *page", "page", 14),                          # at the end of the line
+    ("\tfoo(bar) baz", "bar", 5),                                  # no list end after it: first word place
+    ("\tint y;", "x", 7),                                          # not written: end of the line
+])
+def test_declarator_position_is_where_the_parameter_stands(line, name, where):
+    assert lock_pass._declarator_position(line, name) == where
+
+
+@pytest.mark.parametrize(("body", "declares"), [
+    ("struct xa_state name = __XA_STATE(array, index, 0, 0)", True),   # XA_STATE(name, ...)
+    ("static const struct foo *name = NULL", True),
+    ("const name2 name = 0", True),            # const taken as the qualifier, name2 as the type
+    ("wait_queue_entry_t name = { }", True),
+    ("do { foo(name); } while (0)", False),
+    ("int other = name", False),
+])
+def test_macros_that_declare_their_first_parameter(body, declares):
+    d = lock_pass.MacroDef("M", ("name",), body, 1, 1, "x.h")
+    assert lock_pass._declares_first_param(d) is declares
+
+
+def test_a_static_initializer_argument_completes_the_member_path():
+    # include/linux/completion.h: { 0, __SWAIT_QUEUE_HEAD_INITIALIZER((work).wait) } -> .lock of (x).wait
+    assert lock_pass._member_path(("lock",), "(done).wait.lock", "done") == ("wait", "lock")
+    assert lock_pass._member_path(("lock",), "( done ) . wait . lock", "done") == ("wait", "lock")
+    assert lock_pass._member_path(("lock",), "(other).wait.lock", "done") == ("lock",)
+    assert lock_pass._member_path(("xa_lock",), "name.xa_lock", "name") == ("xa_lock",)
