@@ -66,7 +66,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "26"
+VERSION = "27"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -81,8 +81,9 @@ _FILES_KEPT = 2000   # source files kept split in lines (Pass.lines)
 _WRAPPER_MAX_LINES = 40
 #: Lock kinds a long function may be seen to drop for its caller through a helper (derive_wrappers).
 _SLEEPING = frozenset({"mutex", "rwsem", "semaphore", "percpu_rwsem", "rt_mutex", "ww_mutex"})
-#: Primitive variants that do not leave a lock held (waitqueue ops, seqcount reads, latch writes).
-_NOT_HELD = frozenset({"internal", "optimistic", "latch"})
+#: Primitive variants that do not leave a lock held more than before (waitqueue ops, seqcount reads,
+#: latch writes, and downgrade_write: the writer it was stays the reader it becomes).
+_NOT_HELD = frozenset({"internal", "optimistic", "latch", "downgrade"})
 _C_KEYWORDS = frozenset("void if else while for do switch case return sizeof typeof __typeof__ goto break "
                         "continue default struct union enum static extern inline const volatile int char "
                         "long short unsigned signed".split())
@@ -389,7 +390,8 @@ class _Pass:
                 vars_.setdefault(v.name, []).append(v)
             sc = Scope(fd.file_id if fd else 0, fd.start_line if fd else 0, fd.name if fd else None, f,
                        dict(vars_))
-            sc.values = self._values_fn(f)
+            assignments = self._values_fn(f)
+            sc.values, sc.last_value = assignments.values, assignments.last_value
             sc.params = self._params_fn(f, params.get(f, []))
             self._scopes[f] = sc
 
@@ -431,24 +433,9 @@ class _Pass:
             return ""
         return "\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line])
 
-    def _values_fn(self, function_id: int):
-        cache: dict[str, list[str]] = {}
-
-        def values(name: str) -> list[str]:
-            if name not in cache:
-                text = _strip_comments(self.body(function_id))
-                out = []
-                if name.endswith("|"):
-                    pat = name_pattern(r"(?<![\w.>$])", name[:-1], r"\s*\|=")
-                elif name.startswith("."):   # assignments to a member of anything: x.m = ..., p->m = ...
-                    pat = name_pattern(r"(?:\.|->)\s*", name[1:], r"\s*=(?!=)")
-                else:
-                    pat = name_pattern(r"(?<![\w.>$])", name, r"\s*=(?!=)")
-                for mm in pat.finditer(text):
-                    out.append(_until_end(text, mm.end()))
-                cache[name] = out
-            return cache[name]
-        return values
+    def _values_fn(self, function_id: int) -> _Assignments:
+        fd = self._funcs_by_id.get(function_id)
+        return _Assignments(lambda: self.body(function_id), fd.start_line if fd is not None else 1)
 
     def _params_fn(self, function_id: int, params: list[tuple[str, int]]):
         got: list[tuple[str, ...]] = []
@@ -651,17 +638,24 @@ class _Pass:
         if idx is None or idx >= len(args):
             return None
         texts = [args[idx]]
-        if re.fullmatch(r"[a-z_]\w*(?:(?:->|\.)[a-z_]\w*)+", args[idx]) and sc.values is not None:
+        last = sc.last_value(args[idx], sc.line) if sc.last_value is not None and \
+            re.fullmatch(r"[a-z_]\w*(?:(?:->|\.)[a-z_]\w*)*", args[idx]) else None
+        if last is not None:
+            texts = [last]
+        elif re.fullmatch(r"[a-z_]\w*(?:(?:->|\.)[a-z_]\w*)+", args[idx]) and sc.values is not None:
             # a flags member assigned in this function (sc->ilock_flags = XFS_ILOCK_EXCL | ...)
-            texts = sc.values(args[idx])
+            texts = sc.values(args[idx], sc.line)
             if not texts:
                 return None
         elif re.fullmatch(r"[a-z_]\w*", args[idx]) and sc.values is not None:
             v = sc.lookup(args[idx])
             if v is None or v.scope != "local":
                 return None
-            texts = ([v.initializer] if v.initializer else []) + sc.values(args[idx]) \
-                + sc.values(args[idx] + "|")
+            if sc.function_id is not None and name_pattern(r"&\s*", args[idx], r"\b(?!\s*(?:->|\.|\[))") \
+                    .search(_strip_comments(self.body(sc.function_id))):
+                return None   # its address is passed on: a callee may set it (xfs_ilock_iocb_for_write)
+            texts = ([v.initializer] if v.initializer else []) + sc.values(args[idx], sc.line) \
+                + sc.values(args[idx] + "|", sc.line)
         consts: set[str] = set()
         for t in texts:
             if not re.fullmatch(r"[A-Z0-9_\s|()]+", t or ""):
@@ -723,12 +717,13 @@ class _Pass:
         first_held = None   # the first event that takes or drops a lock, in source order
         for e in sorted(events, key=lambda e: (e.line, e.order)):
             p = _PRIMS.get(e.prim)
-            if p is None or p.variant not in _NOT_HELD:
+            if p is None or p.variant not in _NOT_HELD or p.variant == "downgrade":
                 balance[e.lock_kind] += -1 if e.op == "release" else 1
                 first_held = first_held or e
         for (_ident, root), evs in groups.items():
-            evs = [e for e in evs if _PRIMS.get(e.prim) is None
-                   or _PRIMS[e.prim].variant not in _NOT_HELD]
+            held = [e for e in evs if _PRIMS.get(e.prim) is None or _PRIMS[e.prim].variant not in _NOT_HELD]
+            # a function that only downgrades (mmap_write_downgrade, mrdemote) passes the downgrade on
+            evs = held or [e for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
             if not evs:
                 continue
             evs.sort(key=lambda e: (e.line, e.order))
@@ -767,6 +762,10 @@ class _Pass:
                     pending[(_ident, root)] = evs
                     continue
                 last = evs[-1]
+                # guarded as the acquires are: xfs_iunlock(ip, XFS_ILOCK_EXCL) drops only the ILOCK
+                guards = [e.guard or self.guard_of(fd, e.line, sc) for e in evs if e.op == "release"]
+                if guards and all(g is not None for g in guards) and len({g[0] for g in guards}) == 1:
+                    guard = (guards[0][0], frozenset().union(*(g[1] for g in guards)))
             else:
                 # counting says nothing here: a retry loop locks and unlocks, then returns with the lock
                 # held; a long function drops its caller's lock through helpers on every path; the paths
@@ -1426,6 +1425,103 @@ _MAP_NAME = re.compile(r'STATIC_LOCKDEP_MAP_INIT\s*\(\s*("(?:[^"\\]|\\.)*")|\.na
 _PERCPU_INIT = re.compile(r"DEFINE_PER_CPU\w*\s*\(\s*((?:struct|union)\s+\w+|\w+)\s*,\s*([A-Za-z_]\w*)\s*\)"
                           r"\s*=\s*\{")
 _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)\s+([A-Za-z_]\w*)\s*=\s*\{")
+_LOOP = re.compile(r"\b(?:for|while)\s*\(|\bdo\s*\{")
+_LABEL = re.compile(r"^\s*([A-Za-z_]\w*)\s*:(?!:)", re.M)
+
+
+class _Assignments:
+    """What a function's text assigns to a name (a local, `p->member`, `.member`, or `name|` for |=)."""
+
+    def __init__(self, body, first_line: int) -> None:
+        self._body_fn = body
+        self.first = first_line
+        self._read = False
+        self._cache: dict[str, list[tuple[int, int, str]]] = {}   # name -> (line, offset, text)
+
+    def _load(self) -> None:
+        self._read = True
+        self.body = self._body_fn()
+        self.text = _strip_comments(self.body)
+        pos = _first_way_back(self.text)
+        #: line of the function's first loop or backward goto label (none: 1 << 30)
+        self.way_back = self.first + self.body.count("\n", 0, pos) if pos >= 0 else 1 << 30
+
+    def _found(self, name: str) -> list[tuple[int, int, str]]:
+        if not self._read:
+            self._load()
+        got = self._cache.get(name)
+        if got is None:
+            if name.endswith("|"):
+                pat = name_pattern(r"(?<![\w.>$])", name[:-1], r"\s*\|=")
+            elif name.startswith("."):   # assignments to a member of anything: x.m = ..., p->m = ...
+                pat = name_pattern(r"(?:\.|->)\s*", name[1:], r"\s*=(?!=)")
+            else:
+                pat = name_pattern(r"(?<![\w.>$])", name, r"\s*=(?!=)")
+            text = self.text
+            got = [(self.first + self.body.count("\n", 0, mm.start()), mm.start(), _until_end(text, mm.end()))
+                   for mm in pat.finditer(text)]
+            self._cache[name] = got
+        return got
+
+    def values(self, name: str, before: int | None = None) -> list[str]:
+        """Texts assigned to `name` in the function; with `before` (a line), only those written above
+        that line, unless a loop or a goto back to a label above it can bring later ones back."""
+        found = self._found(name)
+        if before is None or self.way_back < before:
+            return [t for _line, _off, t in found]
+        return [t for line, _off, t in found if line < before]
+
+    def last_value(self, name: str, line: int) -> str | None:
+        """The text assigned to `name` by the assignment right above `line`, when every path to that line
+        runs through it and nothing between can change the value: a statement of its own (not the body of
+        an if or a loop without braces), then only statements of the same block that do not name it,
+        take its address or, for a member, call anything (xfs_file_buffered_write: `iolock =
+        XFS_IOLOCK_EXCL; ret = xfs_ilock_iocb(iocb, iolock);`). None otherwise."""
+        found = [f for f in self._found(name) if f[0] < line]
+        if not found:
+            return None
+        _line, off, value = found[-1]
+        text = self.text
+        before = text[:off].rstrip()
+        if before[-1:] not in (";", "{", "}", ":"):   # after a statement, a block's start or a label
+            return None
+        end = text.find(";", off)
+        at = _line_offset(self.body, line - self.first)
+        if end < 0 or end > at:
+            return None
+        between = text[end + 1:at]
+        word = name.rsplit(">", 1)[-1].rsplit(".", 1)[-1]
+        if any(c in between for c in "{}") or _LABEL.search(between) or \
+                name_pattern(r"(?<![\w$])", word, r"\b").search(between) or \
+                (word != name and "(" in between) or _CASE.search(between):
+            return None
+        return value
+
+
+def _line_offset(text: str, k: int) -> int:
+    """Offset of the start of line k (0-based) of text."""
+    pos = 0
+    for _ in range(k):
+        pos = text.find("\n", pos) + 1
+        if pos == 0:
+            return len(text)
+    return pos
+
+
+_CASE = re.compile(r"\b(?:case|default)\b")
+
+
+def _first_way_back(text: str) -> int:
+    """Offset in a function's text of the first place control can come back to from below: a loop, or a
+    label that a goto written after it jumps to (-1: none, every path runs down the text)."""
+    m = _LOOP.search(text)
+    first = m.start() if m else -1
+    for lm in _LABEL.finditer(text):
+        if first >= 0 and lm.start() > first:
+            break
+        if name_pattern(r"\bgoto\s+", lm.group(1), r"\s*;").search(text, lm.end()):
+            return lm.start()
+    return first
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
 _RETURN_WORD = re.compile(r"\breturn\b")
 _RETURN_VARIABLE = re.compile(r"\breturn\s*\(?\s*([a-z_]\w*)\s*\)?\s*;")

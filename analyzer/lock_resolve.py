@@ -123,9 +123,10 @@ class Scope:
     function: str | None = None
     function_id: int | None = None
     vars: dict[str, list[VarDef]] = field(default_factory=dict)    # params and locals of the function
-    values: Callable[[str], list[str]] | None = None               # assignments to a local, as text
+    values: Callable[..., list[str]] | None = None   # assignments to a local, as text (name, [before line])
     macro_params: tuple[str, ...] = ()
     params: Callable[[], tuple[str, ...]] | None = None            # parameter names in order (lazy)
+    last_value: Callable[[str, int], str | None] | None = None     # the one assignment that reaches a line
 
     def param_index(self, name: str | None) -> int | None:
         """Position of parameter `name` in the function's parameter list; None when it is none."""

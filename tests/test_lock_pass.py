@@ -371,3 +371,37 @@ def test_a_static_initializer_argument_completes_the_member_path():
     assert lock_pass._member_path(("lock",), "( done ) . wait . lock", "done") == ("wait", "lock")
     assert lock_pass._member_path(("lock",), "(other).wait.lock", "done") == ("lock",)
     assert lock_pass._member_path(("xa_lock",), "name.xa_lock", "name") == ("xa_lock",)
+
+
+def test_flags_kept_in_a_member_are_read_above_the_call(tmp_path):
+    """tests/fixtures/locks/flags/xfs.c (fs/xfs/scrub/rtbitmap.c:127-162): sc->ilock_flags holds
+    XFS_ILOCK_EXCL | XFS_ILOCK_RTSUM at both calls (the restore is below them), so only the ILOCK is taken
+    and dropped, and the unlock wrapper is guarded as the lock wrapper is. In scrub_loop the value assigned
+    below the calls comes back to them through the loop. In buffered_write (fs/xfs/xfs_file.c:729) the
+    assignment right above the call decides it; the unlock, after &iolock was passed on, is unknown."""
+    c = lock_tables(tmp_path / "x.duckdb", FIXTURES / "locks" / "flags", ["xfs.c"])
+    rows = c.execute("SELECT line, op, struct_name || '.' || field_path, confidence FROM lock_sites "
+                     "WHERE function = 'xchk_rtsummary' ORDER BY line").fetchall()
+    assert rows == [(86, "acquire", "xfs_inode.i_lock.mr_lock", 1.0),
+                    (93, "release", "xfs_inode.i_lock.mr_lock", 1.0)]
+    assert c.execute("SELECT count(*) FROM lock_wrappers WHERE name = 'xchk_rtsummary'").fetchone() == (0,)
+    loop = c.execute("SELECT DISTINCT struct_name || '.' || field_path FROM lock_sites "
+                     "WHERE function = 'scrub_loop' AND op = 'acquire' ORDER BY 1").fetchall()
+    assert loop == [("inode.i_rwsem",), ("xfs_inode.i_lock.mr_lock",)]
+    buffered = c.execute("SELECT op, struct_name || '.' || field_path, confidence FROM lock_sites "
+                         "WHERE function = 'buffered_write' ORDER BY line, 2").fetchall()
+    assert buffered == [("acquire", "inode.i_rwsem", 1.0),
+                        ("release", "address_space.invalidate_lock", 0.5), ("release", "inode.i_rwsem", 0.5),
+                        ("release", "xfs_inode.i_lock.mr_lock", 0.5)]
+
+
+def test_a_downgrade_does_not_count_as_one_more_hold(tmp_path):
+    """tests/fixtures/locks/flags/downgrade.c: unregister_key_type (security/keys/key.c:1190) write-locks,
+    downgrades and read-unlocks key_types_sem: balanced, no wrapper; mmap_write_downgrade
+    (include/linux/mmap_lock.h:108) only downgrades, and its callers' sites say so."""
+    c = lock_tables(tmp_path / "d.duckdb", FIXTURES / "locks" / "flags", ["downgrade.c"])
+    w = dict(c.execute("SELECT name, primitive FROM lock_wrappers").fetchall())
+    assert "unregister_key_type" not in w
+    assert w["mmap_write_downgrade"] == "downgrade_write"
+    assert c.execute("SELECT op, mode, struct_name, field_path FROM lock_sites WHERE function = 'do_unmap'"
+                     ).fetchall() == [("acquire", "read", "mm_struct", "mmap_lock")]
