@@ -140,6 +140,7 @@ PRIMITIVES: list[Primitive] = [
     *_p("spin_unlock_irqrestore", "spinlock", "release", "exclusive", "irqsave"),
     *_p("atomic_dec_and_lock _atomic_dec_and_lock refcount_dec_and_lock", "spinlock", "try", "exclusive",
         arg=1),
+    *_p("kref_put_lock", "spinlock", "acquire", "exclusive", "internal", arg=2),   # as kref_put_mutex
     *_p("atomic_dec_and_lock_irqsave _atomic_dec_and_lock_irqsave refcount_dec_and_lock_irqsave",
         "spinlock", "try", "exclusive", "irqsave", arg=1),
     # raw_spinlock_t
@@ -192,6 +193,9 @@ PRIMITIVES: list[Primitive] = [
     *_p("mutex_trylock", "mutex", "try", "exclusive"),
     *_p("mutex_unlock", "mutex", "release", "exclusive"),
     *_p("atomic_dec_and_mutex_lock refcount_dec_and_mutex_lock", "mutex", "try", "exclusive", arg=1),
+    # include/linux/kref.h: kref_put_mutex/kref_put_lock take the lock when the count drops to 0 and call
+    # the release callback, which must drop it: taken and dropped inside, as far as the caller sees
+    *_p("kref_put_mutex", "mutex", "acquire", "exclusive", "internal", arg=2),
     # struct rw_semaphore (include/linux/rwsem.h)
     *_p("down_read down_read_non_owner", "rwsem", "acquire", "read"),
     *_p("down_read_nested", "rwsem", "acquire", "read", "nested", True),

@@ -66,7 +66,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "27"
+VERSION = "28"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -755,11 +755,19 @@ class _Pass:
                     guard = (guards[0][0], frozenset().union(*(g[1] for g in guards)))
             elif n_rel > n_acq and evs[0].op == "release" and kind_balance < 0 and (
                     not long_body or all(e.via is None for e in evs)):
-                if long_body:
+                if long_body or n_acq or any(e.op != "release" and e.obj.ident() == _ident
+                                             for e in by_ident[_ident] if e not in evs):
                     # a long function must drop the lock on every return (the paths decide, below):
                     # synchronize_rcu_expedited unlocks rcu_state.exp_mutex only after exp_funnel_lock
-                    # took it, and returns early when it did not
+                    # took it, and returns early when it did not. So must one that also takes the lock
+                    # (start_unregistering drops sysctl_lock on two paths and takes it again after
+                    # them), or takes it through another parameter (debugfs_create_dir locks the parent's
+                    # inode through start_creating(name, parent) and unlocks it as dentry->d_parent's)
                     pending[(_ident, root)] = evs
+                    if self._annotated_releases(fd):
+                        # declared `__releases(rnp->lock)`: rcu_report_unblock_qs_rnp drops it on the
+                        # paths it can be seen to (rcu_report_qs_rsp drops the root's lock, which is rnp's)
+                        releasing.add((_ident, root))
                     continue
                 last = evs[-1]
                 # guarded as the acquires are: xfs_iunlock(ip, XFS_ILOCK_EXCL) drops only the ILOCK

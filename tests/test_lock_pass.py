@@ -405,3 +405,17 @@ def test_a_downgrade_does_not_count_as_one_more_hold(tmp_path):
     assert w["mmap_write_downgrade"] == "downgrade_write"
     assert c.execute("SELECT op, mode, struct_name, field_path FROM lock_sites WHERE function = 'do_unmap'"
                      ).fetchall() == [("acquire", "read", "mm_struct", "mmap_lock")]
+
+
+def test_a_lock_dropped_and_taken_again_or_dropped_by_a_callback_is_no_wrapper(tmp_path):
+    """tests/fixtures/locks/release/retake.c: start_unregistering (fs/proc/proc_sysctl.c:291) drops
+    sysctl_lock on two paths and takes it again: no release wrapper, and drop_table holds nothing at its
+    return. kref_put_mutex (include/linux/kref.h:71) takes opp_table_lock for a release callback that
+    drops it: dev_pm_opp_put_opp_table (drivers/opp/core.c:1640) has an acquire site of it (variant
+    internal) and is no try wrapper."""
+    c = lock_tables(tmp_path / "t.duckdb", FIXTURES / "locks" / "release", ["retake.c"])
+    w = {r[0] for r in c.execute("SELECT name FROM lock_wrappers").fetchall()}
+    assert w == {"_opp_table_kref_release"}
+    assert c.execute("SELECT s.op, p.variant, s.symbol FROM lock_sites s JOIN lock_primitives p "
+                     "ON p.name = s.primitive WHERE s.function = 'dev_pm_opp_put_opp_table'").fetchall() \
+        == [("acquire", "internal", "opp_table_lock")]
