@@ -828,6 +828,9 @@ def _site(u: _Unit, function: str, call: ci.Cursor, name: str, mstart: int | Non
     else:
         p = _pointee(_strip(arg).type)
         obj, lock_type = u.ptr(arg), (p.spelling if p is not None else None)
+        if prim.arg_form.startswith("member:") and obj.kind in ("field", "global", "percpu", "instance"):
+            # the lock is a member of what the argument points to (lockref_put_or_lock: lockref.lock)
+            obj, lock_type = replace(obj, path=(*obj.path, prim.arg_form[7:]), type=None), None
     if lock_type in ("void",):
         lock_type = None
     if mstart is not None:

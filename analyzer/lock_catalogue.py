@@ -35,7 +35,9 @@ class Primitive(NamedTuple):
     subclass: bool
     is_trylock: bool
     arg_index: int     # 0-based position of the lock argument
-    arg_form: str = "pointer"   # pointer (&x->lock) | lvalue (the lock itself, wait_event-style)
+    #: pointer (&x->lock) | lvalue (the lock itself, wait_event-style) | member:NAME (a pointer to a
+    #: struct whose member NAME is the lock: lockref_put_or_lock(&d->d_lockref) takes d_lockref.lock)
+    arg_form: str = "pointer"
 
 
 class Initializer(NamedTuple):
@@ -289,8 +291,9 @@ PRIMITIVES: list[Primitive] = [
     *_p("arch_write_lock", "arch_spinlock", "acquire", "write"),
     *_p("arch_write_trylock", "arch_spinlock", "try", "write"),
     *_p("arch_write_unlock", "arch_spinlock", "release", "write"),
-    # struct lockref (include/linux/lockref.h): the one call that may return with the spinlock held
-    *_p("lockref_put_or_lock", "lockref", "try", "exclusive"),
+    # struct lockref (include/linux/lockref.h): the one call that may return with its spinlock held; it
+    # returns 0 when it took it (lib/lockref.c), and the lock is the member the callers unlock
+    *_p("lockref_put_or_lock", "spinlock", "try", "exclusive", "zero_when_held", form="member:lock"),
     # wait_queue_head_t: these take and drop wq_head->lock inside (variant internal)
     *_p("__wake_up __wake_up_sync_key __wake_up_locked_key wake_up wake_up_all wake_up_nr "
         "wake_up_interruptible wake_up_interruptible_all wake_up_interruptible_nr wake_up_interruptible_sync "

@@ -66,7 +66,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "28"
+VERSION = "29"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -497,7 +497,10 @@ class _Pass:
             if p.arg_index >= len(args):
                 return out
             arg = args[p.arg_index]
-            obj = self.resolver.lock_object(arg, sc, p.arg_form)
+            if p.arg_form.startswith("member:"):
+                obj = self.resolver.lock_object(f"&({arg})->{p.arg_form[7:]}", sc, "pointer")
+            else:
+                obj = self.resolver.lock_object(arg, sc, p.arg_form)
             out.append(Event(line, via[0] if via else callee, callee, p.op, p.mode, p.lock_kind, arg,
                              ">".join(via + (callee,)) if via else None, obj))
             return out

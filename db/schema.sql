@@ -272,7 +272,7 @@ COMMENT ON COLUMN lock_primitives.name IS 'Function or macro name (spin_lock_irq
 COMMENT ON COLUMN lock_primitives.lock_kind IS 'lock_types.lock_kind it operates on';
 COMMENT ON COLUMN lock_primitives.op IS 'acquire | try | release';
 COMMENT ON COLUMN lock_primitives.mode IS 'read | write | exclusive';
-COMMENT ON COLUMN lock_primitives.variant IS 'irq | irqsave | bh | NULL (plain), interruptible/killable/nested for sleeping locks, internal (takes and drops the lock inside: wake_up, prepare_to_wait), optimistic (seqcount/seqlock read section), latch, downgrade, zero_when_held (a try that returns 0 when it got the lock: down_trylock, down_timeout)';
+COMMENT ON COLUMN lock_primitives.variant IS 'irq | irqsave | bh | NULL (plain), interruptible/killable/nested for sleeping locks, internal (takes and drops the lock inside: wake_up, prepare_to_wait), optimistic (seqcount/seqlock read section), latch, downgrade, zero_when_held (a try that returns 0 when it got the lock: down_trylock, down_timeout, lockref_put_or_lock)';
 COMMENT ON COLUMN lock_primitives.subclass IS 'Takes a lockdep nesting subclass argument (_nested)';
 COMMENT ON COLUMN lock_primitives.is_trylock IS 'May fail without blocking';
 COMMENT ON COLUMN lock_primitives.arg_index IS '0-based index of the lock argument';

@@ -419,3 +419,14 @@ def test_a_lock_dropped_and_taken_again_or_dropped_by_a_callback_is_no_wrapper(t
     assert c.execute("SELECT s.op, p.variant, s.symbol FROM lock_sites s JOIN lock_primitives p "
                      "ON p.name = s.primitive WHERE s.function = 'dev_pm_opp_put_opp_table'").fetchall() \
         == [("acquire", "internal", "opp_table_lock")]
+
+
+def test_lockref_put_or_lock_holds_the_lockrefs_spinlock_when_it_returns_0(tmp_path):
+    """tests/fixtures/locks/release/lockref.c (fs/gfs2/glock.c:336): gfs2_glock_put's try and
+    __gfs2_glock_put's release are both gfs2_glock.gl_lockref.lock, and gfs2_glock_put is no wrapper."""
+    c = lock_tables(tmp_path / "l.duckdb", FIXTURES / "locks" / "release", ["lockref.c"])
+    assert c.execute("SELECT op, field_path FROM lock_sites WHERE function = 'gfs2_glock_put' ORDER BY line"
+                     ).fetchall() == [("try", "gl_lockref.lock"), ("release", "gl_lockref.lock")]
+    assert {r[0] for r in c.execute("SELECT name FROM lock_wrappers").fetchall()} == {"__gfs2_glock_put"}
+    held = c.execute("SELECT count(*) FROM lock_sites WHERE function = 'gfs2_holder_uninit'").fetchone()
+    assert held == (0,)
