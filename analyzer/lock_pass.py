@@ -66,7 +66,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "29"
+VERSION = "30"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -699,6 +699,7 @@ class _Pass:
             return []
         long_body = fd.end_line - fd.start_line > _WRAPPER_MAX_LINES
         int_result = fd.ret is not None and not fd.ret.ptr and fd.ret.base != "void"
+        ptr_result = fd.ret is not None and fd.ret.ptr > 0
         by_ident: dict[tuple, list[Event]] = defaultdict(list)
         for e in events:
             o = e.obj
@@ -781,7 +782,10 @@ class _Pass:
                 # counting says nothing here: a retry loop locks and unlocks, then returns with the lock
                 # held; a long function drops its caller's lock through helpers on every path; the paths
                 # to the returns decide (below)
-                if n_acq and not long_body and (n_acq > n_rel or self._exits_between(fd, evs, int_result)):
+                # a long function too when it returns a pointer (start_creating: the dentry, with its
+                # parent's inode locked, or an error pointer without the lock)
+                if n_acq and (not long_body or ptr_result and root is not None) and \
+                        (n_acq > n_rel or self._exits_between(fd, evs, int_result or ptr_result)):
                     pending[(_ident, root)] = evs
                 elif root is None and _ident[0] in ("global", "percpu") and n_rel > n_acq \
                         and evs[0].op == "release" and kind_balance < 0 and evs[0] is first_held \
@@ -832,8 +836,13 @@ class _Pass:
                     # 0 with it, 1 without
                     held_if = _try_result(held, returns)
                     op = "try" if held_if else None
-                if op is None or op == "try" and held_if is None and not self._returns_locked(
-                        fd, pending[(_ident, root)]):
+                if op == "try" and held_if is None and not self._returns_locked(fd, pending[(_ident, root)]):
+                    # a pointer it returns non-NULL exactly when it holds the lock, though the pointer
+                    # is not the lock's object: xfrm_policy_get_afinfo returns an RCU-protected pointer
+                    # under rcu_read_lock, or NULL without it
+                    held_if = _try_result(held, returns, pointer=True)
+                    op = "try" if held_if == "true" else None
+                if op is None:
                     continue
                 how = "held on every return" if min(held) > 0 else "held on some returns" if not held_if \
                     else f"held when it returns {'nonzero' if held_if == 'true' else '0'}"
@@ -1536,7 +1545,8 @@ def _first_way_back(text: str) -> int:
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
 _RETURN_WORD = re.compile(r"\breturn\b")
 _RETURN_VARIABLE = re.compile(r"\breturn\s*\(?\s*([a-z_]\w*)\s*\)?\s*;")
-_IF_TESTED = re.compile(r"\bif\s*\(\s*(?:!\s*|unlikely\s*\(\s*|likely\s*\(\s*)?([a-z_]\w*)\s*[)!=<]")
+_IF_TESTED = re.compile(r"\bif\s*\(\s*(?:(?:un)?likely\s*\(\s*)?(?:!\s*)?"
+                        r"(?:IS_ERR(?:_OR_NULL)?\s*\(\s*)?([a-z_]\w*)\s*[)!=<]")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
 _IF_ZERO = frozenset({"interruptible", "killable"})   # acquire variants that fail with a nonzero result
@@ -1667,14 +1677,15 @@ def _path_op(e: Event) -> int:
     return HELD_IF_ZERO if p is not None and p.variant in _IF_ZERO else ACQUIRE
 
 
-def _try_result(held: list[int], returns: list[str | None]) -> str | None:
-    """"true" when every return that holds the lock gives a nonzero constant and every other one 0,
-    "zero" when those holding it give 0 and the others a nonzero constant or -ECODE; else None."""
+def _try_result(held: list[int], returns: list[str | None], pointer: bool = False) -> str | None:
+    """"true" when every return that holds the lock gives a nonzero constant and every other one 0 (for
+    a pointer: 0 or an error pointer, which callers test with IS_ERR), "zero" when those holding it give 0
+    and the others a nonzero constant or -ECODE; else None."""
     holding = {r for h, r in zip(held, returns, strict=True) if h > 0}
     free = {r for h, r in zip(held, returns, strict=True) if h == 0}
     if not free or len(holding) != 1:
         return None
-    if holding == {"true"} and free == {"zero"}:
+    if holding == {"true"} and (free == {"zero"} or pointer and free <= {"zero", "error"}):
         return "true"
     if holding == {"zero"} and free <= {"true", "error"}:
         return "zero"

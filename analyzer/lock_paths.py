@@ -358,8 +358,8 @@ _WRAPPING = {"likely", "unlikely", "__builtin_expect", "WARN_ON", "WARN_ON_ONCE"
 
 def _try_test(n: Node | None, ops: dict[int, list[Op]]) -> tuple[Node | None, bool, bool]:
     """The conditional lock call, or the variable, that a condition tests against zero (through
-    parentheses, !, likely(), `< 0`, `!= 0`, `== 0`): (node, whether the test is negated, whether false
-    says the value is 0: not after `< 0`)."""
+    parentheses, !, likely(), `< 0`, `!= 0`, `== 0`, IS_ERR() as a test against NULL): (node, whether the
+    test is negated, whether false says the value is 0: not after `< 0`)."""
     negated = False
     strict = True
     while n is not None:
@@ -385,6 +385,12 @@ def _try_test(n: Node | None, ops: dict[int, list[Op]]) -> tuple[Node | None, bo
                     else (None, False, False)
             if fn is not None and fn.text.decode() in _WRAPPING and args is not None \
                     and args.named_child_count >= 1:
+                n = args.named_children[0]
+            elif fn is not None and fn.text in (b"IS_ERR", b"IS_ERR_OR_NULL") and args is not None \
+                    and args.named_child_count == 1:
+                # an error pointer tests as a null one: start_creating returns the dentry it locked
+                # the parent for, or ERR_PTR(...) without the lock (fs/debugfs/inode.c)
+                negated = not negated
                 n = args.named_children[0]
             else:
                 return None, False, False

@@ -430,3 +430,15 @@ def test_lockref_put_or_lock_holds_the_lockrefs_spinlock_when_it_returns_0(tmp_p
     assert {r[0] for r in c.execute("SELECT name FROM lock_wrappers").fetchall()} == {"__gfs2_glock_put"}
     held = c.execute("SELECT count(*) FROM lock_sites WHERE function = 'gfs2_holder_uninit'").fetchone()
     assert held == (0,)
+
+
+def test_pointer_try_wrappers_tested_with_is_err_or_null(tmp_path):
+    """tests/fixtures/locks/release/pointer_try.c: start_creating (fs/debugfs/inode.c:342) holds its
+    parent's i_rwsem when it returns no error pointer, xfrm_policy_get_afinfo (net/xfrm/xfrm_policy.c:238)
+    holds rcu_lock_map when it returns non-NULL; their callers test the result and drop the lock, so
+    debugfs_create_dir and make_blackhole are no wrappers."""
+    c = lock_tables(tmp_path / "p.duckdb", FIXTURES / "locks" / "release", ["pointer_try.c"])
+    w = {r[0]: r[1:] for r in c.execute("SELECT name, op, param_index FROM lock_wrappers "
+                                         "WHERE name NOT LIKE '%lock%'").fetchall()}
+    assert w == {"start_creating": ("try", 1), "xfrm_policy_get_afinfo": ("try", None),
+                 "end_creating": ("release", 0)}
