@@ -448,7 +448,11 @@ KNOWN_WRAPPERS: dict[str, tuple[str, str, str, str, str, int]] = {
 #:   false acquire wrappers of them).
 #: - folio_memcg_lock (mm/memcontrol.c:2091, 43 lines: too long to be read as a wrapper) takes the RCU
 #:   read lock on every return, and memcg->move_lock on some (not followed): folio_memcg_unlock's
-#:   rcu_read_unlock made 1,981 false release sites without it.
+#:   rcu_read_unlock made 1,981 false release sites without it. folio_memcg_unlock (mm/memcontrol.c:2162)
+#:   drops the RCU read lock, and memcg->move_lock when this task holds it (move_lock_task == current):
+#:   the pair's move_lock is the one folio_memcg_lock took on some returns, so the caller sees the RCU
+#:   read lock only (read from its body, it made 728 release sites of mem_cgroup.move_lock that nothing
+#:   had acquired: mark_buffer_dirty, ext2_error, ...).
 #: - shrink_dcache_parent (fs/dcache.c) drops the RCU read lock that d_walk's select_collect2 callback
 #:   took on the way: balanced, but the callback is not followed (2,412 false release sites in 1,611
 #:   functions up to ufshcd_remove).
@@ -458,6 +462,7 @@ KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "console_unlock": (("release", "exclusive", "semaphore", "console_sem"),
                        ("release", "exclusive", "lockdep_map", "console_lock_dep_map")),
     "folio_memcg_lock": (("acquire", "exclusive", "lockdep_map", "rcu_lock_map"),),
+    "folio_memcg_unlock": (("release", "exclusive", "lockdep_map", "rcu_lock_map"),),
     "shrink_dcache_parent": (),
     "dput": (),
 }
