@@ -458,6 +458,10 @@ KNOWN_WRAPPERS: dict[str, tuple[str, str, str, str, str, int]] = {
 #:   functions up to ufshcd_remove).
 #: - dput (fs/dcache.c) drops the dentry's d_lock that fast_dput took (fast_dput, 70 lines, returns false
 #:   with it held): nothing for its caller (an empty entry holds for member locks too).
+#: - btrfs_release_path (fs/btrfs/ctree.c:101) drops the extent_buffer locks that btrfs_search_slot (360
+#:   lines, not followed) left in the path, as path->locks[] says: for its callers, and btrfs_free_path's,
+#:   the pair takes and drops them (read from its body, 569 release sites of extent_buffer.lock that
+#:   nothing had acquired).
 KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "console_unlock": (("release", "exclusive", "semaphore", "console_sem"),
                        ("release", "exclusive", "lockdep_map", "console_lock_dep_map")),
@@ -465,6 +469,7 @@ KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "folio_memcg_unlock": (("release", "exclusive", "lockdep_map", "rcu_lock_map"),),
     "shrink_dcache_parent": (),
     "dput": (),
+    "btrfs_release_path": (),
 }
 
 

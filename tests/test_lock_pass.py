@@ -331,14 +331,16 @@ def test_int_and_bool_functions_whose_result_says_they_hold_the_lock_are_try_wra
 def test_catalogued_global_effects_replace_what_the_body_seems_to_do(tmp_path):
     """tests/fixtures/locks/release/rcu.c: shrink_dcache_parent leaves nothing dropped for its callers
     (no wrapper row, d_invalidate no wrapper), nor does dput for path_put; folio_memcg_lock takes
-    rcu_lock_map for lock_page_memcg, and folio_memcg_unlock drops only it for unlock_page_memcg."""
+    rcu_lock_map for lock_page_memcg, and folio_memcg_unlock drops only it for unlock_page_memcg;
+    btrfs_release_path drops nothing for btrfs_free_path."""
     c = lock_tables(tmp_path / "r.duckdb", FIXTURES / "locks" / "release", ["rcu.c"])
     w = set(c.execute("SELECT name, op, symbol FROM lock_wrappers").fetchall())
     c.close()
     assert ("rcu_read_unlock", "release", "rcu_lock_map") in w
     assert ("lock_page_memcg", "acquire", "rcu_lock_map") in w
     assert {x for x in w if x[0] == "unlock_page_memcg"} == {("unlock_page_memcg", "release", "rcu_lock_map")}
-    assert not {x for x in w if x[0] in ("shrink_dcache_parent", "d_invalidate", "dput", "path_put")}, w
+    assert not {x for x in w if x[0] in ("shrink_dcache_parent", "d_invalidate", "dput", "path_put",
+                                         "btrfs_release_path", "btrfs_free_path")}, w
 
 
 @pytest.mark.parametrize(("line", "name", "where"), [
