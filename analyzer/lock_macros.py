@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import networkx as nx
+
 from .lock_expr import fold_ws, tokenize
 
 __all__ = ["MacroDef", "MacroTable", "find_calls", "path_rank", "string_value"]
@@ -63,7 +65,7 @@ class MacroTable:
         for lst in self.by_name.values():
             lst.sort(key=lambda d: (path_rank(d.path), d.path, d.line))
         self.built = built
-        self._callers: dict[str, set[str]] | None = None
+        self._calls: nx.DiGraph | None = None   # name called -> macro whose body calls it
 
     def __contains__(self, name: str) -> bool:
         return name in self.by_name
@@ -101,25 +103,27 @@ class MacroTable:
         return _substitute(d.body, sub)
 
     def reaching(self, names: set[str], exclude: set[str]) -> set[str]:
-        """Macros whose body calls one of `names` or (transitively) another such macro."""
-        if self._callers is None:
-            rev: dict[str, set[str]] = {}
-            # the bodies of the first definition and of its #if alternatives in the same file (pick chooses
-            # among them at each use)
+        """Macros whose body calls one of `names` or (transitively) another such macro, never through a
+        macro in `exclude` (the primitives themselves): a breadth-first search from `names` in the
+        graph of macro calls (networkx), with the excluded macros hidden."""
+        g = self.call_graph()
+        first = {m for n in names if n in g for m in g.successors(n) if m not in exclude}
+        if not first:
+            return set()
+        view = nx.restricted_view(g, [n for n in exclude if n in g], [])
+        return {m for layer in nx.bfs_layers(view, first) for m in layer}
+
+    def call_graph(self) -> nx.DiGraph:
+        """Edges from each name a macro body calls to that macro (the bodies of the first definition
+        and of its #if alternatives in the same file: pick chooses among them at each use)."""
+        if self._calls is None:
+            g = nx.DiGraph()
             for name, lst in self.by_name.items():
                 bodies = [d.body for d in lst if d.file_id == lst[0].file_id]
-                for callee in {c for body in bodies for c in _CALLED.findall(body)}:
-                    rev.setdefault(callee, set()).add(name)
-            self._callers = rev
-        found: set[str] = set()
-        todo = list(names)
-        while todo:
-            callee = todo.pop()
-            for m in self._callers.get(callee, ()):
-                if m not in found and m not in exclude:
-                    found.add(m)
-                    todo.append(m)
-        return found
+                g.add_edges_from((callee, name) for callee in {c for body in bodies
+                                                               for c in _CALLED.findall(body)})
+            self._calls = g
+        return self._calls
 
 
 _CALLED = re.compile(r"(?<![\w.>$])([A-Za-z_]\w*)\s*\(")
