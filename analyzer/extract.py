@@ -14,6 +14,7 @@ from importlib import resources
 import tree_sitter_c
 from lima.analyzer.kernel_annotations import (
     blank_annotations,
+    blank_define_comments,
     blank_list_conditionals,
     rewrite_loop_macros,
 )
@@ -150,7 +151,8 @@ class Extractor:
         The text keeps every byte offset of raw: kernel annotations are blanked, iterator macros rewritten
         in place (analyzer/kernel_annotations.py), so that tree-sitter reads the kernel's C as C.
         """
-        src, loops = rewrite_loop_macros(blank_list_conditionals(blank_annotations(raw)))
+        text = blank_annotations(blank_define_comments(raw))
+        src, loops = rewrite_loop_macros(blank_list_conditionals(text))
         return src, loops, self.parser.parse(src)
 
     def captures(self, tree: Tree) -> dict[str, list[Node]]:

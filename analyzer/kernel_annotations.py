@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PLAIN_TOKENS", "INLINE_TOKENS", "CALL_TOKENS", "blank_annotations"]
+__all__ = ["PLAIN_TOKENS", "INLINE_TOKENS", "CALL_TOKENS", "blank_annotations", "blank_define_comments"]
 
 #: Tokens that expand to attributes, address-space or section markers: replaced by spaces.
 PLAIN_TOKENS: tuple[str, ...] = (
@@ -288,3 +288,32 @@ def blank_list_conditionals(src: bytes) -> bytes:
             for a, b in spans:
                 out[a:b] = _NOT_NEWLINE.sub(b" ", src[a:b])
     return bytes(out)
+
+
+# A #define with its continuation lines; in it, strings and chars (kept) and block comments (blanked).
+_DEFINE_BLOCK = re.compile(rb"^[ \t]*#[ \t]*define\b[^\n]*\\\r?\n(?:[^\n]*\\\r?\n)*[^\n]*", re.M)
+_COMMENT_THEN_CONTINUATION = re.compile(rb"\*/[ \t]*\\\r?\n")
+_LITERAL_OR_COMMENT = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|/\*.*?\*/', re.S)
+
+
+def blank_define_comments(src: bytes) -> bytes:
+    """Blank the block comments inside multi-line #defines (same length, newlines kept).
+
+    tree-sitter-c ends a #define badly when a comment stands before a line's continuation backslash:
+    net/core/pktgen.c's PKT_FLAGS (`pf(IPV6)  /* Interface in IPV6 Mode */  \\`, its last line also
+    continued) swallowed the rest of the file (lines 187-4050) into one bogus function.
+    """
+    if _COMMENT_THEN_CONTINUATION.search(src) is None:   # 371 of the 55,405 files of 6.1 have one
+        return src
+    out: bytearray | None = None
+    for m in _DEFINE_BLOCK.finditer(src):
+        block = m.group()
+        if b"/*" not in block:
+            continue
+        for c in _LITERAL_OR_COMMENT.finditer(block):
+            if c.group().startswith(b"/*"):
+                if out is None:
+                    out = bytearray(src)
+                a, b = m.start() + c.start(), m.start() + c.end()
+                out[a:b] = _NOT_NEWLINE.sub(b" ", src[a:b])
+    return bytes(out) if out is not None else src

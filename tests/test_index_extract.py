@@ -320,3 +320,15 @@ def test_loop_rewrite_context():
 def test_split_args():
     assert split_args("a, f(b, c), d[1, 2]") == ["a", "f(b, c)", "d[1, 2]"]
     assert split_args("") == []
+
+
+def test_comments_before_continuations_in_a_define():
+    """tests/fixtures/misread/define_comments.c (shaped on net/core/pktgen.c:185-215): the comments in
+    the #define are blanked before parsing, so the file keeps its file-scope DEFINE_MUTEX and its function,
+    and no function `item` appears; a comment-like string in a function stays as written."""
+    f = facts("define_comments.c", FIXTURES / "misread")
+    assert names(f["functions"]) == {"show"}
+    assert [(m["macro"], m["function_id"], m["line"]) for m in f["macro_uses"]] == [
+        ("DEFINE_MUTEX", None, 25)]
+    assert one(f["calls"], callee="seq_puts")["args"] == ["seq", '"/* not a comment */"']
+    assert one(f["macros"], name="ITEM_LIST")["end_line"] == 13   # its last backslash joins the blank line 13
