@@ -66,7 +66,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "32"
+VERSION = "33"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -784,7 +784,7 @@ class _Pass:
                 # to the returns decide (below)
                 # a long function too when it returns a pointer (start_creating: the dentry, with its
                 # parent's inode locked, or an error pointer without the lock)
-                if n_acq and (not long_body or ptr_result and root is not None) and \
+                if n_acq and (not long_body or ptr_result) and \
                         (n_acq > n_rel or self._exits_between(fd, evs, int_result or ptr_result)):
                     pending[(_ident, root)] = evs
                 elif root is None and _ident[0] in ("global", "percpu") and n_rel > n_acq \
@@ -1191,11 +1191,31 @@ class _Pass:
                 "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE macro IN "
                 + self.names_in("lp_n", self.static_macros - set(_DEFINERS))
                 + " ORDER BY file_id, line, macro, args, is_static")
+        self.declare_macro_variables()
         names = set(_INITS) | set(WORKQUEUE_CREATORS)
         self.init_macros = self.macros.reaching(names, set(_INITS) | set(_PRIMS))
         self._init_call_rows = _fetch(con,
             "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id IS NOT NULL "
             "AND callee IN " + self.names_in("lp_n", names | self.init_macros) + " ORDER BY " + _CALL_ORDER)
+
+    def declare_macro_variables(self) -> None:
+        """Variables that a file-scope macro defines with a lock initializer are globals the resolver
+        must know: `static DEFINE_XARRAY_ALLOC(queries);` (drivers/infiniband/core/sa_query.c) defines
+        `struct xarray queries`, so xa_lock(&queries) locks queries.xa_lock."""
+        rows = _fetch(self.con, "SELECT file_id, macro, args, is_static, line FROM macro_uses "
+                      "WHERE function_id IS NULL AND macro IN "
+                      + self.names_in("lp_n", self.static_macros - set(_DEFINERS))
+                      + " ORDER BY file_id, line, macro, args, is_static")
+        for fid, macro, args, is_static, line in rows:
+            text = self._definer_text(macro, list(args or []), fid, containers=False) or ""
+            for pat, percpu in ((_VAR_INIT, False), (_PERCPU_INIT, True)):
+                for mm in pat.finditer(text):
+                    name = mm.group(2)
+                    if any(v.file_id == fid for v in self.model.globals.get(name, ())):
+                        continue
+                    self.model.globals.setdefault(name, []).append(
+                        VarDef(name, Type(mm.group(1).strip()), "global", fid, line, percpu, bool(is_static),
+                               None))
 
     def static_facts(self) -> tuple[list[tuple], list[tuple], list[tuple], dict[str, tuple[float, float]]]:
         """Lock fields, locks with static storage, and init sites (static and runtime), with the (wall, CPU)

@@ -438,10 +438,20 @@ def test_lockref_put_or_lock_holds_the_lockrefs_spinlock_when_it_returns_0(tmp_p
 def test_pointer_try_wrappers_tested_with_is_err_or_null(tmp_path):
     """tests/fixtures/locks/release/pointer_try.c: start_creating (fs/debugfs/inode.c:342) holds its
     parent's i_rwsem when it returns no error pointer, xfrm_policy_get_afinfo (net/xfrm/xfrm_policy.c:238)
-    holds rcu_lock_map when it returns non-NULL; their callers test the result and drop the lock, so
-    debugfs_create_dir and make_blackhole are no wrappers."""
+    holds rcu_lock_map when it returns non-NULL, and so does get_mhandle, a long one (fs/dlm/midcomms.c:1075);
+    their callers test the result and drop the lock, so debugfs_create_dir, make_blackhole and
+    send_request are no wrappers."""
     c = lock_tables(tmp_path / "p.duckdb", FIXTURES / "locks" / "release", ["pointer_try.c"])
     w = {r[0]: r[1:] for r in c.execute("SELECT name, op, param_index FROM lock_wrappers "
                                          "WHERE name NOT LIKE '%lock%'").fetchall()}
     assert w == {"start_creating": ("try", 1), "xfrm_policy_get_afinfo": ("try", None),
-                 "end_creating": ("release", 0)}
+                 "end_creating": ("release", 0), "get_mhandle": ("try", None),
+                 "commit_mhandle": ("release", None)}
+
+
+def test_a_variable_a_file_scope_macro_defines_is_a_global(tmp_path):
+    """tests/fixtures/locks/declared/xarray.c: `static DEFINE_XARRAY_ALLOC(queries);` defines struct xarray
+    queries, so xa_lock(&queries) locks the global queries.xa_lock (it was an undeclared name)."""
+    c = lock_tables(tmp_path / "x.duckdb", FIXTURES / "locks" / "declared", ["xarray.c"])
+    assert c.execute("SELECT DISTINCT object_kind, struct_name, field_path, symbol FROM lock_sites "
+                     "WHERE function = 'send_mad'").fetchall() == [("global", "xarray", "xa_lock", "queries")]
