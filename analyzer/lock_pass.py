@@ -615,6 +615,15 @@ class _Pass:
                 break
         return None
 
+    def _merged_guard(self, fd: FuncDef, evs: list[Event], sc: Scope | None
+                      ) -> tuple[str, frozenset[str]] | None:
+        """The flag guard of a wrapper row made of these events: every one guarded by the same flag
+        parameter (forwarded from a wrapper, or `if (flags & X)` above it), with their constants merged."""
+        guards = [e.guard or self.guard_of(fd, e.line, sc) for e in evs]
+        if guards and all(g is not None for g in guards) and len({g[0] for g in guards}) == 1:
+            return guards[0][0], frozenset().union(*(g[1] for g in guards))
+        return None
+
     def _guard_index(self, w: WrapperRow) -> int | None:
         funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
         wsc = self.scope_of(funcs[0].function_id) if funcs else None
@@ -754,9 +763,7 @@ class _Pass:
                         continue
                 acq = [e for e in evs if e.op != "release"]
                 last = acq[-1]
-                guards = [e.guard or self.guard_of(fd, e.line, sc) for e in acq]
-                if guards and all(g is not None for g in guards) and len({g[0] for g in guards}) == 1:
-                    guard = (guards[0][0], frozenset().union(*(g[1] for g in guards)))
+                guard = self._merged_guard(fd, acq, sc)
             elif n_rel > n_acq and evs[0].op == "release" and kind_balance < 0 and (
                     not long_body or all(e.via is None for e in evs)):
                 if long_body or n_acq or any(e.op != "release" and e.obj.ident() == _ident
@@ -775,9 +782,7 @@ class _Pass:
                     continue
                 last = evs[-1]
                 # guarded as the acquires are: xfs_iunlock(ip, XFS_ILOCK_EXCL) drops only the ILOCK
-                guards = [e.guard or self.guard_of(fd, e.line, sc) for e in evs if e.op == "release"]
-                if guards and all(g is not None for g in guards) and len({g[0] for g in guards}) == 1:
-                    guard = (guards[0][0], frozenset().union(*(g[1] for g in guards)))
+                guard = self._merged_guard(fd, [e for e in evs if e.op == "release"], sc)
             else:
                 # counting says nothing here: a retry loop locks and unlocks, then returns with the lock
                 # held; a long function drops its caller's lock through helpers on every path; the paths
@@ -1187,8 +1192,10 @@ class _Pass:
                 "initializer, macro, line FROM variables WHERE scope IN ('global', 'static_local') "
                 "ORDER BY file_id, line, function_id, " + _VAR_ORDER)
         self.static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))
+        # (the last column: used at file scope, where the variables it defines are globals)
         self._static_macro_rows = _fetch(con,
-                "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE macro IN "
+                "SELECT file_id, macro, args, is_static, line, function_id IS NULL FROM macro_uses "
+                "WHERE macro IN "
                 + self.names_in("lp_n", self.static_macros - set(_DEFINERS))
                 + " ORDER BY file_id, line, macro, args, is_static")
         self.declare_macro_variables()
@@ -1202,11 +1209,9 @@ class _Pass:
         """Variables that a file-scope macro defines with a lock initializer are globals the resolver
         must know: `static DEFINE_XARRAY_ALLOC(queries);` (drivers/infiniband/core/sa_query.c) defines
         `struct xarray queries`, so xa_lock(&queries) locks queries.xa_lock."""
-        rows = _fetch(self.con, "SELECT file_id, macro, args, is_static, line FROM macro_uses "
-                      "WHERE function_id IS NULL AND macro IN "
-                      + self.names_in("lp_n", self.static_macros - set(_DEFINERS))
-                      + " ORDER BY file_id, line, macro, args, is_static")
-        for fid, macro, args, is_static, line in rows:
+        for fid, macro, args, is_static, line, file_scope in self._static_macro_rows:
+            if not file_scope:
+                continue
             text = self._definer_text(macro, list(args or []), fid, containers=False) or ""
             for pat, percpu in ((_VAR_INIT, False), (_PERCPU_INIT, True)):
                 for mm in pat.finditer(text):
@@ -1304,7 +1309,7 @@ class _Pass:
                     okind = "pseudo"
                 inits.append((fid, fname, line, iname, args[0], cname, None, okind, struct, member, name, 1.0,
                               None))
-        for fid, macro, args, is_static, line in self._static_macro_rows:
+        for fid, macro, args, is_static, line, _file_scope in self._static_macro_rows:
             # expanded down to the lock initializers: DECLARE_COMPLETION(x) -> struct completion x =
             # COMPLETION_INITIALIZER(x) -> { 0, { .lock = __RAW_SPIN_LOCK_UNLOCKED((x).wait.lock), ... } }
             text = self._definer_text(macro, list(args or []), fid, containers=False)

@@ -302,19 +302,23 @@ def _with_value(s: State, name: str, value: str) -> State:
     return frozenset(kv for kv in s if kv[0] != (_VALUE, name)) | {((_VALUE, name), value)}
 
 
-def _returned_name(ret: Node) -> str | None:
-    """v for `return v;` (through parentheses)."""
+def _returned(ret: Node) -> Node | None:
+    """The expression a return statement gives, without its parentheses (None for a bare `return;`)."""
     value = ret.named_children[0] if ret.named_children else None
     while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:
         value = value.named_children[0]
+    return value
+
+
+def _returned_name(ret: Node) -> str | None:
+    """v for `return v;` (through parentheses)."""
+    value = _returned(ret)
     return value.text.decode() if value is not None and value.type == "identifier" else None
 
 
 def _value_class(ret: Node) -> str | None:
     """What a return statement gives: "zero", "true", "error" (see RETURNS), or None."""
-    value = ret.named_children[0] if ret.named_children else None
-    while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:
-        value = value.named_children[0]
+    value = _returned(ret)
     if value is None:
         return None
     text = value.text.decode("utf-8", "replace").strip()
