@@ -16,6 +16,7 @@ from lima.analyzer.kernel_annotations import (
     blank_annotations,
     blank_define_comments,
     blank_list_conditionals,
+    fill_empty_defines,
     rewrite_loop_macros,
 )
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
@@ -52,6 +53,15 @@ _STATEMENT_WORDS = frozenset({"if", "else", "while", "for", "do", "switch", "cas
 _UPPER = re.compile(r"[A-Z0-9_]+\Z")
 _MACRO_DECL = re.compile(r"(static\s+)?([A-Za-z_]\w*)\s*\(")
 _SYSCALL = re.compile(r"(COMPAT_)?SYSCALL_DEFINE(\d)\Z")
+# Variable-declaring macros with the type first and the name second, besides DEFINE_PER_CPU* and
+# DECLARE_PER_CPU*: ACPICA's globals (drivers/acpi/acpica/acglobal.h: ACPI_GLOBAL(acpi_spinlock,
+# acpi_gbl_gpe_lock); include/acpi/acpixf.h defines them, or declares them extern, per file).
+_TYPED_GLOBALS = frozenset({"ACPI_GLOBAL", "ACPI_INIT_GLOBAL"})
+_DIM = re.compile(r"\[([^\]]*)\]")
+_DECLARED_NAME = re.compile(r"([A-Za-z_]\w*)\s*((?:\[[^\]]*\]\s*)+)?\Z")
+# Function-defining macros whose arguments after the name are (type, parameter) pairs, as SYSCALL_DEFINEn's:
+# BPF_CALL_2(bpf_map_push_elem, struct bpf_map *, map, void *, value) (include/linux/filter.h).
+_TYPED_PAIRS = re.compile(r"(COMPAT_)?SYSCALL_DEFINE\d\Z|BPF_CALL_\d\Z")
 # Argument lists that need the parse tree to split (nested brackets, strings, chars, comments, #if).
 _NESTED = re.compile(rb"[(\[{\"'/#]")
 # The same test on the text of an ASCII file, also refusing the whitespace that fold leaves alone (\r \v
@@ -151,7 +161,7 @@ class Extractor:
         The text keeps every byte offset of raw: kernel annotations are blanked, iterator macros rewritten
         in place (analyzer/kernel_annotations.py), so that tree-sitter reads the kernel's C as C.
         """
-        text = blank_annotations(blank_define_comments(raw))
+        text = fill_empty_defines(blank_annotations(blank_define_comments(raw)))
         src, loops = rewrite_loop_macros(blank_list_conditionals(text))
         return src, loops, self.parser.parse(src)
 
@@ -405,13 +415,18 @@ class _FileExtraction:
         self.percpu_variable(macro, argv, is_static, line)
 
     def percpu_variable(self, macro: str, argv: list[str], is_static: bool, line: int) -> None:
-        """DEFINE_PER_CPU*(type, name) declares a variable whose type is written out: record it."""
-        if "PER_CPU" not in macro or len(argv) < 2 or not argv[1].isidentifier():
+        """DEFINE_PER_CPU*(type, name) and ACPI_GLOBAL(type, name) declare a variable whose type is written
+        out: record it."""
+        if ("PER_CPU" not in macro and macro not in _TYPED_GLOBALS) or len(argv) < 2:
+            return
+        m = _DECLARED_NAME.match(argv[1])   # name, or name[N] (ACPI_GLOBAL(..., acpi_gbl_gpe_fadt_blocks[2]))
+        if m is None:
             return
         scope = "extern" if macro.startswith("DECLARE") else "global"
         base, depth = _strip_type(argv[0])
-        self.rows["variables"].append((self.file_id, None, argv[1], scope, is_static, argv[0], base, depth,
-                                       None, None, macro, line))
+        dims = "".join(f"[{fold(d)}]" for d in _DIM.findall(m.group(2))) if m.group(2) else None
+        self.rows["variables"].append((self.file_id, None, m.group(1), scope, is_static, argv[0], base, depth,
+                                       dims, None, macro, line))
 
     def macro_function(self, head: Node, macro: str, argv: list[str], body: Node) -> None:
         """A function whose header is a macro: SYSCALL_DEFINE3(read, ...) { ... }, BPF_CALL_2(f, ...)."""
@@ -419,13 +434,11 @@ class _FileExtraction:
             return
         start = head.start_point[0] + 1
         end = body.end_point[0] + 1
-        if _SYSCALL.match(macro):
-            names = _syscall_names(macro, argv[0])
+        names = _syscall_names(macro, argv[0]) if _SYSCALL.match(macro) else [argv[0]]
+        params = []
+        if _TYPED_PAIRS.match(macro):
             pairs = argv[1:]
             params = [(pairs[k], pairs[k + 1]) for k in range(0, len(pairs) - 1, 2)]
-        else:
-            names = [argv[0]]
-            params = []
         ids = []
         full = len(names) == 4  # __do, __se, __x64, __ia32 (n > 0); else __do, __x64, __ia32
         for k, name in enumerate(names):

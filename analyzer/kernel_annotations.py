@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PLAIN_TOKENS", "INLINE_TOKENS", "CALL_TOKENS", "blank_annotations", "blank_define_comments"]
+__all__ = ["PLAIN_TOKENS", "INLINE_TOKENS", "CALL_TOKENS", "blank_annotations", "blank_define_comments",
+           "fill_empty_defines"]
 
 #: Tokens that expand to attributes, address-space or section markers: replaced by spaces.
 PLAIN_TOKENS: tuple[str, ...] = (
@@ -53,6 +54,8 @@ CALL_TOKENS: tuple[str, ...] = (
     "__alias", "__copy", "__cleanup", "__counted_by", "__compiletime_error", "__compiletime_warning",
     "__mode", "__diagnose_as", "__pass_object_size", "BTF_TYPE_TAG", "__no_sanitize_address",
     "__nosavedata_section",
+    # scope-based cleanup (cleanup.h, in 6.1.y): struct file *f __free(fput) = NULL;
+    "__free",
 )
 
 _BALANCED = rb"\s*\((?:[^()]|\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))*\)"
@@ -94,10 +97,15 @@ _STARTS = (re.compile(b"__(?:" + b"|".join(re.escape(t[2:].encode()) for t in so
     *(re.compile(re.escape(t.encode())) for t in sorted({t for t in _ALL_TOKENS if not t.startswith("__")})))
 
 
+_DEFINED_HERE = re.compile(rb"#[ \t]*define[ \t]+\Z")
+
+
 def blank_annotations(src: bytes) -> bytes:
     """Return src with every annotation token replaced by same-length blanks (lines/columns kept).
 
-    Same result as ``_PATTERN.sub(_replace, src)``, but _PATTERN is only tried where a token can start:
+    A token that a ``#define`` defines stays (``#define __free(_name) ...``: blanked, the directive lost its
+    name and tree-sitter read the next line into it). Otherwise the same result as
+    ``_PATTERN.sub(_replace, src)``, but _PATTERN is only tried where a token can start:
     a match always begins with one of the _STARTS literals, and a position inside an identifier never
     passes its lookbehind.
     """
@@ -111,8 +119,8 @@ def blank_annotations(src: bytes) -> bytes:
         if pos < last:
             continue
         m = match(src, pos)
-        if m is None:
-            continue
+        if m is None or _DEFINED_HERE.search(src, max(0, pos - 24), pos):
+            continue   # not the name a #define defines: `#define __free(_name) __cleanup(...)` stays a macro
         out.append(src[last:pos])
         out.append(_replace(m))
         last = m.end()
@@ -120,6 +128,22 @@ def blank_annotations(src: bytes) -> bytes:
         return src
     out.append(src[last:])
     return b"".join(out)
+
+
+# A one-line #define whose replacement is only blanks: as written (21 in 6.1), or as blank_annotations
+# leaves `#define __must_check __attribute__((__warn_unused_result__))`.
+# (an object-like one needs two blanks: one stays between the name and the `1`)
+_EMPTY_DEFINE = re.compile(rb"(#[ \t]*define[ \t]+\w+(?:\([^)\n]*\)[ \t]*|[ \t]+))[ \t]\n")
+
+
+def fill_empty_defines(src: bytes) -> bytes:
+    """Return src with a `1` as the replacement of every one-line #define that has only blanks after its
+    name (its last blank becomes the `1`; lines and columns kept). tree-sitter-c reads the lines after
+    such a directive into it: `#define __free(_name)` + blanks swallowed the DEFINE_GUARD(mutex, ...) on
+    the next line. The macros table reads the raw text, so it keeps the empty replacement."""
+    if b"define" not in src:
+        return src
+    return _EMPTY_DEFINE.sub(rb"\g<1>1\n", src)
 
 
 #: Iterator macros used as loop headers (list_for_each_entry(pos, head, member) { ... }): any name

@@ -11,6 +11,7 @@ from lima.analyzer.extract import ID_STRIDE, TABLE_COLUMNS, Extractor, split_arg
 from lima.analyzer.kernel_annotations import (
     blank_annotations,
     blank_list_conditionals,
+    fill_empty_defines,
     rewrite_loop_macros,
 )
 
@@ -268,6 +269,38 @@ def test_blanking_keeps_lines_and_columns(src):
 def test_inline_token_becomes_inline():
     out = blank_annotations(b"static __always_inline void f(void);")
     assert out == b"static inline          void f(void);"
+
+
+def test_a_define_left_empty_keeps_its_line_to_itself():
+    """include/linux/cleanup.h (6.1.y): `#define __free(_name) __cleanup(__free_##_name)` -- the name a
+    #define defines is not blanked, its blanked replacement becomes `1`, and the next line is code again
+    (tree-sitter-c read it into the directive: the DEFINE_GUARD below it was lost)."""
+    guard = b"DEFINE_GUARD(mutex, struct mutex *, a, b)\n"
+    src = b"#define __free(_name)\t__cleanup(__free_##_name)\n" + guard
+    out = fill_empty_defines(blank_annotations(src))
+    assert out == b"#define __free(_name)\t                        1\n" + guard
+    # an object-like one keeps a blank between its name and the 1; one blank alone is left as it is
+    assert fill_empty_defines(b"#define B  \nx") == b"#define B 1\nx"
+    assert fill_empty_defines(b"#define B \nx") == b"#define B \nx"
+    f = _extractor().extract(1, src + b"int __free(kfree) *p;\n")
+    assert [r[2] for r in f.rows["macro_uses"]] == ["DEFINE_GUARD"]
+    assert [(r[2], r[6]) for r in f.rows["variables"]] == [("p", "int")]
+
+
+def test_names_declared_by_macros_with_their_types():
+    """BPF_CALL_2(name, type, param, ...) gives its function the (type, name) pairs as parameters
+    (include/linux/filter.h); ACPI_GLOBAL(type, name) declares a global (drivers/acpi/acpica/acglobal.h),
+    an array too (acpi_gbl_gpe_fadt_blocks[ACPI_MAX_GPE_BLOCKS])."""
+    f = facts("macro_declared.c", FIXTURES / "locks" / "declared")
+    fn = one(f["functions"], name="bpf_find_vma")
+    params = [(v["name"], v["base_type"], v["pointer_depth"]) for v in f["variables"]
+              if v["function_id"] == fn["function_id"] and v["scope"] == "param"]
+    assert params == [("task", "struct task_struct", 1), ("flags", "u64", 0)]
+    gpe = one(f["variables"], name="acpi_gbl_gpe_lock")
+    assert (gpe["scope"], gpe["base_type"], gpe["macro"]) == ("global", "acpi_spinlock", "ACPI_GLOBAL")
+    tasks = one(f["variables"], name="acpi_gbl_tasks")
+    assert (tasks["base_type"], tasks["pointer_depth"], tasks["array_dims"]) == \
+        ("struct task_struct", 1, "[2]")
 
 
 def test_loop_macros_and_list_conditionals():
