@@ -14,7 +14,7 @@ __all__ = [
     "LockType", "Primitive", "Initializer", "StaticDefiner", "LOCK_TYPES", "PRIMITIVES",
     "INITIALIZERS", "STATIC_DEFINERS", "STATIC_INITIALIZERS", "TYPE_ARG_MACROS", "PASSTHROUGH_MACROS",
     "PERCPU_ACCESSORS", "KNOWN_WRAPPERS", "KNOWN_GLOBAL_WRAPPERS", "PSEUDO_KINDS", "WORKQUEUE_CREATORS",
-    "lock_type_map", "primitive_map", "initializer_map", "CONFIG_LOCK_DEBUG",
+    "GUARD_DEFINERS", "GUARD_USERS", "lock_type_map", "primitive_map", "initializer_map", "CONFIG_LOCK_DEBUG",
 ]
 
 
@@ -472,6 +472,26 @@ KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "btrfs_release_path": (),
 }
 
+
+#: Scope-based lock guards (include/linux/cleanup.h, backported to 6.1.y): a guard class is defined in the
+#: tree by one of these macros, whose argument lists hold the class name (index 0) and the lock statement
+#: (index given here) written in terms of `_T`. How `_T` relates to the lock argument a user passes:
+#: - DEFINE_GUARD(mutex, struct mutex *, mutex_lock(_T), mutex_unlock(_T)): `_T` is the argument;
+#: - DEFINE_LOCK_GUARD_1(spinlock_irqsave, spinlock_t, spin_lock_irqsave(_T->lock, _T->flags), ...):
+#:   `_T->lock` is the argument, `_T->flags` a member of the guard (read as a plain name);
+#: - DEFINE_LOCK_GUARD_0(rcu, rcu_read_lock(), rcu_read_unlock()): no argument.
+#: name -> (index of the lock statement, what the argument stands for: "_T", "_T->lock" or None).
+GUARD_DEFINERS: dict[str, tuple[int, str | None]] = {
+    "DEFINE_GUARD": (2, "_T"),
+    "DEFINE_LOCK_GUARD_1": (2, "_T->lock"),
+    "DEFINE_LOCK_GUARD_0": (1, None),
+}
+
+#: How code takes a guard: guard(mutex)(&x->lock) -- the class in the call's arguments, the lock in the
+#: arguments of the call it returns -- and scoped_guard(mutex, &x->lock) { ... }, the class first and the
+#: lock after it. The lock is dropped at the end of the scope (no call: lock_sites records the acquire).
+#: name -> index of the first lock argument in the call's own arguments (None: in the outer call's).
+GUARD_USERS: dict[str, int | None] = {"guard": None, "scoped_guard": 1}
 
 def lock_type_map() -> dict[str, LockType]:
     """type_name -> LockType."""

@@ -34,6 +34,8 @@ import pyarrow.compute as pc
 
 from .extract import split_args
 from .lock_catalogue import (
+    GUARD_DEFINERS,
+    GUARD_USERS,
     KNOWN_GLOBAL_WRAPPERS,
     KNOWN_WRAPPERS,
     LOCK_TYPES,
@@ -66,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "33"
+VERSION = "34"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -301,6 +303,7 @@ class _Pass:
         ends = runs.run_ends.to_pylist()
         self._var_runs = {f: (s, e - s) for f, s, e in zip(runs.values.to_pylist(), [0, *ends][:-1], ends,
                                                           strict=True)}
+        self.read_guards()
         self._declaring_calls: dict[int, list[tuple]] = defaultdict(list)
         for row in _fetch(con, "SELECT caller_id, file_id, callee, args, line FROM calls "
                           "WHERE caller_id IS NOT NULL AND callee IN " + self.names_in("lp_m", self.declaring)
@@ -1054,6 +1057,48 @@ class _Pass:
                 break
         self.stats["wrapper_functions"] = len(self.wrappers)
 
+    def read_guards(self) -> None:
+        """Lock guard classes the tree defines (DEFINE_GUARD(mutex, ...), lock_catalogue.GUARD_DEFINERS) and
+        where functions take them: guard(mutex)(&x->lock), scoped_guard(spinlock_irqsave, &q->lock)."""
+        self._guard_defs: dict[str, tuple[str, str | None]] = {}
+        rows = _fetch(self.con,
+                      "SELECT file_id, line, macro, args FROM macro_uses WHERE function_id IS NULL "
+                      "AND macro IN " + self.names_in("lp_g", GUARD_DEFINERS))
+        for _fid, _line, macro, args in sorted(rows, key=lambda r: (self._path_rank(r[0]), r[0], r[1])):
+            at, form = GUARD_DEFINERS[macro]
+            if args and len(args) > at and args[0].isidentifier():
+                self._guard_defs.setdefault(args[0], (args[at], form))
+        # (caller_id, line, user, class, lock arguments): guard's lock arguments are those of the call its
+        # result is called with, written at the same place (`guard(mutex)` is that call's callee text)
+        self._guard_uses = _fetch(self.con, f"""
+            SELECT g.caller_id, g.line, g.callee, trim(g.args[1]),
+                   CASE WHEN g.callee = 'guard' THEN o.args ELSE g.args[2:] END
+            FROM calls g LEFT JOIN calls o
+              ON g.callee = 'guard' AND o.caller_id = g.caller_id AND o.line = g.line AND o.col = g.col
+             AND o.kind <> 'direct' AND replace(o.callee_expr, ' ', '') = 'guard(' || trim(g.args[1]) || ')'
+            WHERE g.kind = 'direct' AND g.caller_id IS NOT NULL AND len(g.args) >= 1
+              AND g.callee IN ({", ".join(f"'{u}'" for u in GUARD_USERS)})
+            ORDER BY g.caller_id, g.line, g.col""")
+
+    def guard_sites(self) -> None:
+        """Lock sites of guards: the lock statement of the guard's class, with the lock argument put in for
+        `_T`, read as a call in the function (primitive `guard(mutex)`, via `guard(mutex)>mutex_lock`).
+        The guard drops the lock at the end of its scope, so it never makes a wrapper."""
+        for cid, line, user, cls, largs in self._guard_uses:
+            d = self._guard_defs.get(cls)
+            if d is None or cid not in self._funcs_by_id:
+                continue
+            text, form = d
+            if form is not None and not (largs and largs[0]):
+                continue
+            text = _guard_statement(text, form, largs[0] if form is not None else "")
+            sc = self.scope(cid, line)
+            evs = [e for callee, args, _off in find_calls(text, self.relevant)
+                   for e in self.events_for_call(callee, args, line, sc, via=(f"{user}({cls})",))
+                   if e.op != "release"]
+            if evs:
+                self.events.setdefault(cid, []).extend(evs)
+
     def macro_sites(self) -> tuple[list[tuple], list[WrapperRow]]:
         """Sites written inside macro bodies (function = macro name) and the macro wrappers."""
         sites = []
@@ -1691,6 +1736,20 @@ def _wsig(ws: list[WrapperRow]) -> tuple:
     return tuple(sorted(repr((w.param_index, w.op, w.mode, w.obj.ident(), w.held_if)) for w in ws))
 
 
+_GUARD_ARG = {"_T": re.compile(r"\b_T\b(?!\s*->)(\s*[,)])?"),
+              "_T->lock": re.compile(r"\b_T\s*->\s*lock\b(\s*[,)])?")}
+_GUARD_MEMBER = re.compile(r"\b_T\s*->\s*(\w+)")
+
+
+def _guard_statement(template: str, form: str | None, arg: str) -> str:
+    """A guard class's lock statement for one use: the lock argument put in for `_T` (DEFINE_GUARD) or
+    `_T->lock` (DEFINE_LOCK_GUARD_1), as written where it is a whole call argument (`mutex_lock(_T)`),
+    else in parentheses; the guard's other members read as plain names (`_T->flags`)."""
+    if form is not None:
+        template = _GUARD_ARG[form].sub(lambda m: arg + m.group(1) if m.group(1) else f"({arg})", template)
+    return _GUARD_MEMBER.sub(r"\1", template)
+
+
 def _path_op(e: Event) -> int:
     """How lock_paths follows an event: a release, an acquire, or one whose result says if it holds."""
     if e.op == "release":
@@ -2011,6 +2070,7 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
     tm.done("load")
     with _Background(p.static_facts) as static:
         p.find_sites()
+        p.guard_sites()
         tm.done("find_sites")
         p.callers_of_param_sites()
         tm.done("callers_of_param_sites")

@@ -284,7 +284,7 @@ class Resolver:
     def member(self, key: str, name: str, file_id: int, _depth: int = 0
                ) -> tuple[tuple[str, ...], FieldDef, str] | None:
         """(path, field, struct key holding it) of member `name` of struct `key`, through anonymous members
-        and member-alias macros."""
+        and member-alias macros (`#define d_lock d_lockref.lock`, `#define i_hash_lock i_ext_lock`)."""
         for d in self.struct_defs(key, file_id):
             f = d.fields.get(name)
             if f is not None:
@@ -294,11 +294,15 @@ class Resolver:
                     hit = self.member(a, name, file_id, _depth + 1)
                     if hit is not None:
                         return hit
-        if _depth == 0 and name in self.m.member_alias:
+        alias = self.m.member_alias.get(name) if _depth == 0 else None
+        if _depth == 0 and alias is None:
+            body = self.m.object_macros.get(name)
+            alias = body if body is not None and body.isidentifier() else None
+        if alias is not None:
             path: tuple[str, ...] = ()
             cur_key = key
             last = None
-            for part in self.m.member_alias[name].split("."):
+            for part in alias.split("."):
                 hit = self.member(cur_key, part, file_id, 1)
                 if hit is None:
                     return None

@@ -370,12 +370,12 @@ COMMENT ON TABLE lock_sites IS 'Every acquire/try/release call in the tree (prim
 COMMENT ON COLUMN lock_sites.site_id IS 'Unique id of the site';
 COMMENT ON COLUMN lock_sites.function_id IS 'functions.function_id of the enclosing function (NULL inside a macro body)';
 COMMENT ON COLUMN lock_sites.function IS 'Enclosing function name, or the macro name for sites inside macro bodies';
-COMMENT ON COLUMN lock_sites.primitive IS 'Called primitive or wrapper (spin_lock_irqsave, mmap_write_lock)';
+COMMENT ON COLUMN lock_sites.primitive IS 'Called primitive or wrapper (spin_lock_irqsave, mmap_write_lock), or a lock guard of linux/cleanup.h (guard(mutex), scoped_guard(spinlock_irqsave): acquire only, the lock is dropped at the end of the scope)';
 COMMENT ON COLUMN lock_sites.op IS 'acquire | try | release';
 COMMENT ON COLUMN lock_sites.mode IS 'read | write | exclusive';
 COMMENT ON COLUMN lock_sites.lock_kind IS 'lock_types.lock_kind';
 COMMENT ON COLUMN lock_sites.arg_text IS 'Lock argument as written at this site';
-COMMENT ON COLUMN lock_sites.via IS 'Wrapper chain when the primitive is reached through wrappers (mmap_write_lock>down_write), NULL for a direct primitive call';
+COMMENT ON COLUMN lock_sites.via IS 'Wrapper chain when the primitive is reached through wrappers (mmap_write_lock>down_write) or a guard (guard(mutex)>mutex_lock), NULL for a direct primitive call';
 COMMENT ON COLUMN lock_sites.object_kind IS 'field | global | percpu | param (lock-pointer parameter of a wrapper, or of a function whose callers disagree) | local | ambiguous | unknown';
 COMMENT ON COLUMN lock_sites.struct_name IS 'Struct holding the lock (object_kind field; for global/percpu the variable''s struct when field_path is set)';
 COMMENT ON COLUMN lock_sites.field_path IS 'Member path of the lock in struct_name (for global/percpu: inside the variable, init_mm -> page_table_lock)';

@@ -455,3 +455,47 @@ def test_a_variable_a_file_scope_macro_defines_is_a_global(tmp_path):
     c = lock_tables(tmp_path / "x.duckdb", FIXTURES / "locks" / "declared", ["xarray.c"])
     assert c.execute("SELECT DISTINCT object_kind, struct_name, field_path, symbol FROM lock_sites "
                      "WHERE function = 'send_mad'").fetchall() == [("global", "xarray", "xa_lock", "queries")]
+
+
+def test_lock_guards_are_sites_of_the_lock_their_class_takes(tmp_path):
+    """tests/fixtures/locks/guards/guards.c: guard(mutex)(&x) and scoped_guard(spinlock_irqsave, &x) take
+    what the class's DEFINE_GUARD / DEFINE_LOCK_GUARD_1 / DEFINE_LOCK_GUARD_0 statement takes, with the
+    argument in place of `_T` or `_T->lock`; the lock is dropped at the end of the scope, so a function
+    guarding its parameter's lock is no wrapper. `struct snd_card *card __free(snd_card_unref) = NULL;`
+    declares card (the attribute used to hide it: its lock was unknown)."""
+    c = lock_tables(tmp_path / "g.duckdb", FIXTURES / "locks" / "guards", ["guards.c"])
+    rows = c.execute("SELECT function, line, primitive, via, arg_text, op, object_kind, struct_name, "
+                     "field_path, symbol FROM lock_sites WHERE primitive LIKE '%guard%' "
+                     "ORDER BY line").fetchall()
+    mutex, rwsem = "scoped_guard(mutex)", "guard(rwsem_write)"
+    assert rows == [
+        ("pstore_unlink", 62, mutex, f"{mutex}>mutex_lock", "&records_list_lock",
+         "acquire", "global", None, None, "records_list_lock"),
+        ("pstore_unlink", 65, mutex, f"{mutex}>mutex_lock", "&record->psi->read_mutex",
+         "acquire", "field", "pstore_info", "read_mutex", None),
+        ("ring_buffer_read_start", 72, "guard(spinlock_irqsave)", "guard(spinlock_irqsave)>spin_lock_irqsave",
+         "&cpu_buffer->reader_lock", "acquire", "field", "ring_buffer_per_cpu", "reader_lock", None),
+        ("card_locked_work", 79, rwsem, f"{rwsem}>down_write", "&card->controls_rwsem",
+         "acquire", "field", "snd_card", "controls_rwsem", None),
+        ("snd_ctl_led_set_id", 90, rwsem, f"{rwsem}>down_write", "&card->controls_rwsem",
+         "acquire", "field", "snd_card", "controls_rwsem", None),
+        ("uses_big", 96, "guard(big)", "guard(big)>big_lock>spin_lock", "&big",
+         "acquire", "global", None, None, "big"),
+    ]
+    wrappers = {r[0] for r in c.execute("SELECT name FROM lock_wrappers").fetchall()}
+    assert wrappers == {"big_lock", "big_unlock"}
+
+
+@pytest.mark.parametrize(("function", "want"), [
+    ("bpf_find_vma", ("field", "task_struct", "alloc_lock", None)),
+    ("acpi_ev_gpe_detect", ("global", None, None, "acpi_gbl_gpe_lock")),
+    ("affs_hash_walk", ("field", "affs_inode_info", "i_ext_lock", None)),
+])
+def test_names_a_macro_declares(tmp_path, function, want):
+    """tests/fixtures/locks/declared/macro_declared.c: BPF_CALL_2's (type, name) pairs are bpf_find_vma's
+    parameters; ACPI_GLOBAL(acpi_spinlock, acpi_gbl_gpe_lock) declares a global; `#define i_hash_lock
+    i_ext_lock` makes i_hash_lock the member i_ext_lock of struct affs_inode_info."""
+    c = lock_tables(tmp_path / "m.duckdb", FIXTURES / "locks" / "declared", ["macro_declared.c"])
+    got = c.execute("SELECT DISTINCT object_kind, struct_name, field_path, symbol FROM lock_sites "
+                    "WHERE function = ?", [function]).fetchall()
+    assert got == [want]

@@ -246,3 +246,29 @@ def test_structs_reached_through_a_typedef_are_named_by_their_tag(con):
     # no site names a struct by a typedef of a tagged struct
     assert con.execute("SELECT DISTINCT struct_name FROM lock_sites WHERE struct_name IN "
                        "('wait_queue_head_t', 'spinlock_t', 'raw_spinlock_t', 'seqcount_t')").fetchall() == []
+
+
+def test_lock_guards_and_names_hidden_by_macros(con):
+    """6.1.y's scope-based guards (include/linux/cleanup.h; the classes in spinlock.h, mutex.h,
+    rcupdate.h), a __free() declaration and a member named by a #define, each read in the source."""
+    def site(path: str, line: int, prim: str) -> list[tuple]:
+        return con.execute(
+            "SELECT s.object_kind, s.struct_name, s.field_path, s.symbol FROM lock_sites s "
+            "JOIN files f USING (file_id) WHERE f.path = ? AND s.line = ? AND s.primitive = ?",
+            [path, line, prim]).fetchall()
+
+    # kernel/trace/ring_buffer.c:5123 guard(raw_spinlock_irqsave)(&cpu_buffer->reader_lock);
+    assert site("kernel/trace/ring_buffer.c", 5123, "guard(raw_spinlock_irqsave)") == [
+        ("field", "ring_buffer_per_cpu", "reader_lock", None)]
+    # fs/pstore/inode.c:31 static DEFINE_MUTEX(records_list_lock);
+    # :190 scoped_guard(mutex, &records_list_lock) {
+    assert site("fs/pstore/inode.c", 190, "scoped_guard(mutex)") == [
+        ("global", None, None, "records_list_lock")]
+    # fs/coredump.c:466 guard(rcu)(); -- DEFINE_LOCK_GUARD_0(rcu, rcu_read_lock(), rcu_read_unlock())
+    assert site("fs/coredump.c", 466, "guard(rcu)") == [("global", None, None, "rcu_lock_map")]
+    # fs/eventpoll.c:804 struct file *file __free(fput) = NULL; :823 spin_lock(&file->f_lock);
+    assert site("fs/eventpoll.c", 823, "spin_lock") == [("field", "file", "f_lock", None)]
+    # fs/affs/affs.h:47-48 struct mutex i_ext_lock; #define i_hash_lock i_ext_lock
+    # :307 mutex_lock_nested(&AFFS_I(inode)->i_hash_lock, SINGLE_DEPTH_NESTING);
+    assert site("fs/affs/affs.h", 307, "mutex_lock_nested") == [
+        ("field", "affs_inode_info", "i_ext_lock", None)]
