@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "34"
+VERSION = "35"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -828,6 +828,7 @@ class _Pass:
         at_return, returns = self._held_at_return(fd, events, pending)
         for (_ident, root), held in at_return.items():
             held_if = None
+            guard = None
             pidx = sc.param_index(root) if sc is not None and root else None
             if root is not None and pidx is None:
                 continue
@@ -850,9 +851,18 @@ class _Pass:
                     # under rcu_read_lock, or NULL without it
                     held_if = _try_result(held, returns, pointer=True)
                     op = "try" if held_if == "true" else None
+                acq = [e for e in pending[(_ident, root)] if e.op != "release"]
+                if op is None and len(acq) == len(pending[(_ident, root)]):
+                    # taken only under `if (flags & X)` and never dropped: path_init (fs/namei.c, 80 lines,
+                    # returns a pointer) takes the RCU read lock when flags include LOOKUP_RCU, and its
+                    # callers drop it through terminate_walk. As the rows of short functions, by count.
+                    guard = self._merged_guard(fd, acq, sc)
+                    op = "acquire" if guard is not None else None
                 if op is None:
                     continue
-                how = "held on every return" if min(held) > 0 else "held on some returns" if not held_if \
+                how = "held on every return" if min(held) > 0 else \
+                    "taken under a flag test" if guard else \
+                    "held on some returns" if not held_if \
                     else f"held when it returns {'nonzero' if held_if == 'true' else '0'}"
                 last = [e for e in pending[(_ident, root)] if e.op != "release"][-1]
             else:
@@ -861,7 +871,7 @@ class _Pass:
             rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line, pidx, root, last.prim, op,
                                    last.mode, last.lock_kind, last.lock_expr or last.arg_text,
                                    replace(last.obj, reason=f"{how} of {sc_name}: {last.obj.reason}"),
-                                   via, None, substitute=not (last.via and last.lock_expr is None),
+                                   via, guard, substitute=not (last.via and last.lock_expr is None),
                                    held_if=held_if))
         return _dedup(rows, key=lambda w: (w.param_index, w.op, w.mode, w.obj.ident()))
 

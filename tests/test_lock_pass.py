@@ -499,3 +499,19 @@ def test_names_a_macro_declares(tmp_path, function, want):
     got = c.execute("SELECT DISTINCT object_kind, struct_name, field_path, symbol FROM lock_sites "
                     "WHERE function = ?", [function]).fetchall()
     assert got == [want]
+
+
+def test_a_long_function_taking_a_lock_under_a_flag_test_is_a_guarded_acquire_wrapper(tmp_path):
+    """tests/fixtures/locks/flags/namei.c: path_init (fs/namei.c, 80 lines, returns a pointer) takes the
+    RCU read lock when flags include LOOKUP_RCU, and returns with it held; path_lookupat drops it through
+    terminate_walk. path_init is an acquire wrapper guarded by LOOKUP_RCU, so path_lookupat, and
+    filename_lookup and kern_path above it, are balanced, not release wrappers."""
+    c = lock_tables(tmp_path / "n.duckdb", FIXTURES / "locks" / "flags", ["namei.c"])
+    w = {r[0]: r[1:] for r in c.execute("SELECT name, op, symbol FROM lock_wrappers").fetchall()}
+    assert {k: v for k, v in w.items() if not k.startswith("rcu_read_")} == {
+        "leave_rcu": ("release", "rcu_lock_map"), "terminate_walk": ("release", "rcu_lock_map"),
+        "path_init": ("acquire", "rcu_lock_map")}
+    site = c.execute("SELECT op, symbol, confidence, reason FROM lock_sites WHERE function = 'path_lookupat' "
+                     "AND primitive = 'path_init'").fetchall()
+    assert [s[:3] for s in site] == [("acquire", "rcu_lock_map", 0.5)]
+    assert "LOOKUP_RCU" in site[0][3]
