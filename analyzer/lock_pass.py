@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "35"
+VERSION = "36"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -489,7 +489,18 @@ class _Pass:
     # -- sites and wrappers -------------------------------------------------------------------------
 
     def pick_function(self, name: str, file_id: int) -> FuncDef | None:
-        return self.resolver.function(name, file_id)
+        """The function a call of `name` in file_id reaches, unless a function-like macro of that name
+        defined in that file, or in a private header it includes, comes first (the preprocessor's
+        answer, unless the configuration rules the macro out): drivers/media/i2c/adv748x/adv748x.h's
+        `#define io_read(s, r) adv748x_read(...)` is not io_uring's io_read, which ends a write."""
+        f = self.resolver.function(name, file_id)
+        if f is None or f.file_id == file_id:
+            return f
+        for d in self.macros.by_name.get(name, ()):
+            if d.file_id != f.file_id and (d.file_id == file_id or file_id in self.includers(d.file_id)) \
+                    and self.build.built(d.file_id, d.line) is not False:
+                return None
+        return f
 
     def events_for_call(self, callee: str, args: list[str], line: int, sc: Scope, depth: int = 0,
                         via: tuple[str, ...] = ()) -> list[Event]:

@@ -515,3 +515,12 @@ def test_a_long_function_taking_a_lock_under_a_flag_test_is_a_guarded_acquire_wr
                      "AND primitive = 'path_init'").fetchall()
     assert [s[:3] for s in site] == [("acquire", "rcu_lock_map", 0.5)]
     assert "LOOKUP_RCU" in site[0][3]
+
+
+def test_a_function_like_macro_in_the_calling_file_hides_a_function_of_that_name(tmp_path):
+    """tests/fixtures/locks/shadow: adv748x.h's io_clrset calls io_read, which the header #defines as
+    adv748x_read(...) (drivers/media/i2c/adv748x/adv748x.h); io_uring's io_read (rw.c here: it ends a
+    write) is not what it calls, so io_clrset takes and drops nothing."""
+    c = lock_tables(tmp_path / "s.duckdb", FIXTURES / "locks" / "shadow", ["."])
+    assert c.execute("SELECT name, op FROM lock_wrappers").fetchall() == [("io_read", "release")]
+    assert c.execute("SELECT function, primitive FROM lock_sites").fetchall() == [("io_read", "up_read")]
