@@ -28,8 +28,9 @@ __all__ = ["Op", "return_states", "ACQUIRE", "RELEASE", "HELD_IF_TRUE", "HELD_IF
 Op = tuple[Hashable, int]
 ACQUIRE, RELEASE, HELD_IF_TRUE, HELD_IF_ZERO = 1, -1, 0, 2
 State = frozenset   # of (group key, count) with count != 0
-#: Key of a return state's value class: "zero" (0, false, NULL), "true" (a nonzero number, true) or
-#: "error" (-ECODE); absent when the return gives anything else or the body ends without one.
+#: Key of a return state's value class: "zero" (0, false, NULL), "true" (a nonzero number, true),
+#: "error" (-ECODE, ERR_PTR(...)) or "call" (a call's result); absent when the return gives anything else
+#: or the body ends without one.
 RETURNS = "returns"
 
 _MAX_STATES = 64
@@ -317,10 +318,14 @@ def _returned_name(ret: Node) -> str | None:
 
 
 def _value_class(ret: Node) -> str | None:
-    """What a return statement gives: "zero", "true", "error" (see RETURNS), or None."""
+    """What a return statement gives: "zero", "true", "error" (see RETURNS; ERR_PTR(...) and ERR_CAST(...)
+    are errors), "call" (another call's result, which may be anything), or None."""
     value = _returned(ret)
     if value is None:
         return None
+    if value.type == "call_expression":
+        fn = value.child_by_field_name("function")
+        return "error" if fn is not None and fn.text in (b"ERR_PTR", b"ERR_CAST") else "call"
     text = value.text.decode("utf-8", "replace").strip()
     if text in ("0", "false", "NULL"):
         return "zero"

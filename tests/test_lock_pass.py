@@ -524,3 +524,14 @@ def test_a_function_like_macro_in_the_calling_file_hides_a_function_of_that_name
     c = lock_tables(tmp_path / "s.duckdb", FIXTURES / "locks" / "shadow", ["."])
     assert c.execute("SELECT name, op FROM lock_wrappers").fetchall() == [("io_read", "release")]
     assert c.execute("SELECT function, primitive FROM lock_sites").fetchall() == [("io_read", "up_read")]
+
+
+def test_pointer_try_wrappers_returning_an_address_or_an_error_pointer(tmp_path):
+    """tests/fixtures/locks/release/pointer_reserve.c: vmw_local_fifo_reserve (vmwgfx_cmd.c:276) holds
+    fifo_mutex when it returns an address, not when it returns NULL; vbg_get_gdev holds vbg_gdev_mutex
+    unless it returns ERR_PTR(-ENODEV). So their callers that commit or put after success are balanced, not
+    release wrappers; get_trap returns another call's result (maybe NULL) with the lock held: no try."""
+    c = lock_tables(tmp_path / "r.duckdb", FIXTURES / "locks" / "release", ["pointer_reserve.c"])
+    assert dict(c.execute("SELECT name, op FROM lock_wrappers").fetchall()) == {
+        "vmw_local_fifo_reserve": "try", "vmw_cmd_commit": "release", "vbg_get_gdev": "try",
+        "vbg_put_gdev": "release"}
