@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "37"
+VERSION = "38"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -789,7 +789,7 @@ class _Pass:
                     # them), or takes it through another parameter (debugfs_create_dir locks the parent's
                     # inode through start_creating(name, parent) and unlocks it as dentry->d_parent's)
                     pending[(_ident, root)] = evs
-                    if self._annotated_releases(fd):
+                    if self._annotated(fd, "__releases"):
                         # declared `__releases(rnp->lock)`: rcu_report_unblock_qs_rnp drops it on the
                         # paths it can be seen to (rcu_report_qs_rsp drops the root's lock, which is rnp's)
                         releasing.add((_ident, root))
@@ -803,7 +803,9 @@ class _Pass:
                 # to the returns decide (below)
                 # a long function too when it returns a pointer (start_creating: the dentry, with its
                 # parent's inode locked, or an error pointer without the lock)
-                if n_acq and (not long_body or ptr_result) and \
+                # and one declared `__acquires(...)`: rhashtable_walk_start_check (lib/rhashtable.c, 60 lines)
+                # returns 0 or -EAGAIN, both with the RCU read lock that rhashtable_walk_stop drops
+                if n_acq and (not long_body or ptr_result or self._annotated(fd, "__acquires")) and \
                         (n_acq > n_rel or self._exits_between(fd, evs, int_result or ptr_result)):
                     pending[(_ident, root)] = evs
                 elif root is None and _ident[0] in ("global", "percpu") and n_rel > n_acq \
@@ -818,7 +820,7 @@ class _Pass:
                     # upstream would spread: 337 false release wrappers measured on 6.1 with them
                     pending[(_ident, root)] = evs
                 elif root is not None and n_rel > n_acq and evs[0].op == "release" and kind_balance < 0 \
-                        and self._annotated_releases(fd):
+                        and self._annotated(fd, "__releases"):
                     # a long function declared `__releases(rq->lock)` (__set_cpus_allowed_ptr_locked):
                     # without the annotation, a long function that commits what a long one began
                     # (nilfs_transaction_begin/commit) would pass for a release wrapper
@@ -930,10 +932,11 @@ class _Pass:
         text = _strip_comments("\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]))
         return name_pattern(r"\breturn\s*\(?\s*", name, r"\s*\)?\s*;").search(text) is not None
 
-    def _annotated_releases(self, fd: FuncDef) -> bool:
-        """The function's head (before its body) has a sparse `__releases(...)` annotation."""
+    def _annotated(self, fd: FuncDef, word: str) -> bool:
+        """The function's head (before its body) has the sparse annotation `word(...)` (__releases,
+        __acquires)."""
         head = "\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]).split("{", 1)[0]
-        return "__releases(" in head
+        return word + "(" in head
 
     def _exits_between(self, fd: FuncDef, evs: list[Event], to_end: bool = False) -> bool:
         """A return, break or goto written between the first acquire and the last release of a group

@@ -535,3 +535,13 @@ def test_pointer_try_wrappers_returning_an_address_or_an_error_pointer(tmp_path)
     assert dict(c.execute("SELECT name, op FROM lock_wrappers").fetchall()) == {
         "vmw_local_fifo_reserve": "try", "vmw_cmd_commit": "release", "vbg_get_gdev": "try",
         "vbg_put_gdev": "release"}
+
+
+def test_a_long_function_declared_to_acquire_is_read_by_its_paths(tmp_path):
+    """tests/fixtures/locks/release/acquires.c: rhashtable_walk_start_check (lib/rhashtable.c, 60 lines,
+    `__acquires(RCU)`) returns 0 or -EAGAIN, both with the RCU read lock held: an acquire wrapper, so a
+    walk that starts and stops (glock_hash_walk) is balanced, not a release wrapper."""
+    c = lock_tables(tmp_path / "a.duckdb", FIXTURES / "locks" / "release", ["acquires.c"])
+    w = dict(c.execute("SELECT name, op FROM lock_wrappers WHERE name NOT LIKE 'rcu_read_%'").fetchall())
+    assert w == {"rhashtable_walk_start_check": "acquire", "rhashtable_walk_start": "acquire",
+                 "rhashtable_walk_stop": "release"}
