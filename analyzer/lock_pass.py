@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "38"
+VERSION = "39"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -768,8 +768,8 @@ class _Pass:
                     # count is overruled when they show the lock held at no return (console_unblank takes
                     # console_sem by a trylock or by console_lock, then drops it: 2 takes > 1 drop), and
                     # when its returns say whether it holds it (__down_trylock_console_sem: 0 with the
-                    # lockdep map taken, 1 without). Else the count stands: __radix_tree_preload returns
-                    # `ret`, 0 with the lock held
+                    # lockdep map taken, 1 without; __radix_tree_preload returns `ret`, set to -ENOMEM
+                    # before the lock and to 0 after it). Else the count stands
                     at, rets = self._held_at_return(fd, events, {(_ident, root): evs})
                     held = at.get((_ident, root))
                     if held is not None and (max(held) <= 0 or min(held) == 0 and _try_result(held, rets)):

@@ -116,6 +116,7 @@ class _Walker:
         stack = [n]
         calls = []
         assigned = set()
+        constants: dict[str, str] = {}   # variable -> value class of the constant assigned to it
         while stack:
             c = stack.pop()
             if c.start_byte in self.ops and c.type == "call_expression":
@@ -124,11 +125,20 @@ class _Walker:
                 left = c.child_by_field_name("left" if c.type == "assignment_expression" else
                                              "argument" if c.type == "update_expression" else "declarator")
                 if left is not None and left.type == "identifier":
-                    assigned.add(left.text.decode())
+                    name = left.text.decode()
+                    assigned.add(name)
+                    op = c.child_by_field_name("operator")
+                    right = c.child_by_field_name("value" if c.type == "init_declarator" else "right")
+                    value = _constant_class(right) if c.type == "init_declarator" or (
+                        op is not None and op.type == "=") else None
+                    if value is not None:
+                        constants[name] = value
             stack.extend(c.children)
         if assigned:   # what earlier tests said of an assigned variable no longer holds
             states = {frozenset(kv for kv in s if not (isinstance(kv[0], tuple) and kv[0][0] == _VALUE
                                                        and kv[0][1] in assigned)) for s in states}
+        for name, value in constants.items():   # ... but a constant says what it is now (int rc = -EIO;)
+            states = {_with_value(x, name, value) for x in states}
         for c in sorted(calls, key=lambda c: c.start_byte):
             ops = self.ops[c.start_byte]
             var = _assigned_var(c) if result is None and any(d in (0, 2) for _k, d in ops) else None
@@ -326,6 +336,15 @@ def _value_class(ret: Node) -> str | None:
     if value.type == "call_expression":
         fn = value.child_by_field_name("function")
         return "error" if fn is not None and fn.text in (b"ERR_PTR", b"ERR_CAST") else "call"
+    return _constant_class(value)
+
+
+def _constant_class(value: Node | None) -> str | None:
+    """"zero" (0, false, NULL), "true" (a nonzero number, true), "error" (-ECODE), else None."""
+    while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:
+        value = value.named_children[0]
+    if value is None:
+        return None
     text = value.text.decode("utf-8", "replace").strip()
     if text in ("0", "false", "NULL"):
         return "zero"

@@ -545,3 +545,14 @@ def test_a_long_function_declared_to_acquire_is_read_by_its_paths(tmp_path):
     w = dict(c.execute("SELECT name, op FROM lock_wrappers WHERE name NOT LIKE 'rcu_read_%'").fetchall())
     assert w == {"rhashtable_walk_start_check": "acquire", "rhashtable_walk_start": "acquire",
                  "rhashtable_walk_stop": "release"}
+
+
+def test_constants_assigned_to_the_result_say_what_a_return_gives(tmp_path):
+    """tests/fixtures/locks/release/assigned_result.c: tpm_try_get_ops (drivers/char/tpm/tpm-chip.c:103)
+    starts with `int rc = -EIO;` and returns rc without the locks, 0 with ops_sem and tpm_mutex held: a
+    try wrapper holding them when it returns 0, so tpm_send (get, transmit, put) is balanced."""
+    c = lock_tables(tmp_path / "t.duckdb", FIXTURES / "locks" / "release", ["assigned_result.c"])
+    rows = c.execute("SELECT name, op, field_path FROM lock_wrappers ORDER BY name, field_path").fetchall()
+    assert rows == [
+        ("tpm_put_ops", "release", "ops_sem"), ("tpm_put_ops", "release", "tpm_mutex"),
+        ("tpm_try_get_ops", "try", "ops_sem"), ("tpm_try_get_ops", "try", "tpm_mutex")]
