@@ -113,7 +113,7 @@ def _fail(msg: str) -> int:
 def _summary(con, stats: IndexStats, console: Console, total_seconds: float, clang: str) -> None:
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("files", "functions", "calls", "fptr_assignments", "structs", "fields", "typedefs",
-                        "enum_constants", "variables", "macros", "macro_uses")}
+                        "enum_constants", "variables", "macros", "macro_uses", "function_annotations")}
     globals_ = con.execute("SELECT count(*) FROM variables WHERE scope IN ('global', 'extern')").fetchone()[0]
     perrs = con.execute("SELECT coalesce(sum(parse_errors), 0), count(*) FILTER (parse_errors > 0) "
                         "FROM files").fetchone()
@@ -124,7 +124,7 @@ def _summary(con, stats: IndexStats, console: Console, total_seconds: float, cla
     t.add_row("files", f"{counts['files']:,}",
               f"{stats.parsed:,} parsed, {stats.unchanged:,} unchanged, {stats.deleted:,} removed")
     for name in ("functions", "calls", "fptr_assignments", "structs", "fields", "typedefs", "enum_constants",
-                 "variables", "macros", "macro_uses"):
+                 "variables", "macros", "macro_uses", "function_annotations"):
         t.add_row(name, f"{counts[name]:,}", "")
     t.add_row("globals (file-scope variables)", f"{globals_:,}", "")
     t.add_row("parse errors (tree-sitter ERROR/MISSING)", f"{perrs[0]:,} in {perrs[1]:,} files",

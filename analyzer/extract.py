@@ -43,6 +43,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                   "pointer_depth", "array_dims", "initializer", "macro", "line"),
     "macros": ("file_id", "name", "is_function_like", "params", "body", "line", "end_line"),
     "macro_uses": ("file_id", "function_id", "macro", "args", "is_static", "line"),
+    "function_annotations": ("file_id", "function_id", "annotation", "arg", "line"),
 }
 
 _PREPROC_BLOCKS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
@@ -80,6 +81,11 @@ _CONTINUATION = re.compile(rb"\\\r?\n")
 _COMMENT = re.compile(rb"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*")
 _PREPROC_LINE = re.compile(rb"^[ \t]*#[^\\\n]*(?:\\[\s\S][^\\\n]*)*", re.M)
 FAST_PATH_MIN_BYTES = 64 * 1024
+# Sparse lock annotations in a function's head (include/linux/compiler_types.h), on the raw text (the
+# parsed text has them blanked): __acquires(x), __releases(x), __must_hold(x), one level of parentheses
+# inside (rcu_get_root()->lock).
+_LOCK_ANNOTATION = re.compile(
+    rb"(?<![\w#])(__acquires|__releases|__must_hold)\s*\(((?:[^()\n]|\([^()\n]*\))*)\)")
 
 
 def fold(text: str) -> str:
@@ -197,6 +203,7 @@ class _FileExtraction:
         self.starts: list[int] = []
         self.skip_calls: set[int] = set()
         self.stext = ""  # src decoded, for ASCII files (see run)
+        self.annotated = b"__acquires" in raw or b"__releases" in raw or b"__must_hold" in raw
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -428,6 +435,16 @@ class _FileExtraction:
         self.rows["variables"].append((self.file_id, None, m.group(1), scope, is_static, argv[0], base, depth,
                                        dims, None, macro, line))
 
+    def lock_annotations(self, n: Node, fid: int) -> None:
+        """function_annotations rows of a function definition's head (raw text up to its body)."""
+        body = n.child_by_field_name("body")
+        head = self.raw[n.start_byte:body.start_byte if body is not None else n.end_byte]
+        line = n.start_point[0] + 1
+        for m in _LOCK_ANNOTATION.finditer(head):
+            self.rows["function_annotations"].append(
+                (self.file_id, fid, m.group(1).decode(), fold(m.group(2).decode("utf-8", "replace")),
+                 line + head.count(b"\n", 0, m.start())))
+
     def macro_function(self, head: Node, macro: str, argv: list[str], body: Node) -> None:
         """A function whose header is a macro: SYSCALL_DEFINE3(read, ...) { ... }, BPF_CALL_2(f, ...)."""
         if not argv or not argv[0].isidentifier():
@@ -502,6 +519,8 @@ class _FileExtraction:
         fid = self.next_id()
         self.rows["functions"].append((fid, self.file_id, name, is_static, is_inline, ret,
                                        n.start_point[0] + 1, n.end_point[0] + 1, None))
+        if self.annotated:
+            self.lock_annotations(n, fid)
         f = _Func(fid, name, n.start_byte, n.end_byte)
         self.funcs.append(f)
         params = fdecl.child_by_field_name("parameters")

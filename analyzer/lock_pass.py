@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "39"
+VERSION = "40"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -304,6 +304,11 @@ class _Pass:
         self._var_runs = {f: (s, e - s) for f, s, e in zip(runs.values.to_pylist(), [0, *ends][:-1], ends,
                                                           strict=True)}
         self.read_guards()
+        # sparse annotations of function heads (__acquires(x), __releases(x)): what a function declares
+        self._annotations: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for fid_, ann, arg in _fetch(con, "SELECT function_id, annotation, arg FROM function_annotations "
+                                          "ORDER BY function_id, line, annotation, arg"):
+            self._annotations[fid_].append((ann, arg))
         self._declaring_calls: dict[int, list[tuple]] = defaultdict(list)
         for row in _fetch(con, "SELECT caller_id, file_id, callee, args, line FROM calls "
                           "WHERE caller_id IS NOT NULL AND callee IN " + self.names_in("lp_m", self.declaring)
@@ -886,7 +891,43 @@ class _Pass:
                                    replace(last.obj, reason=f"{how} of {sc_name}: {last.obj.reason}"),
                                    via, guard, substitute=not (last.via and last.lock_expr is None),
                                    held_if=held_if))
+        rows += self._declared_rows(fd, sc, sc_name, rows, events)
         return _dedup(rows, key=lambda w: (w.param_index, w.op, w.mode, w.obj.ident()))
+
+    def _declared_rows(self, fd: FuncDef, sc: Scope | None, sc_name: str, rows: list[WrapperRow],
+                       events: list[Event]) -> list[WrapperRow]:
+        """Rows that a function's sparse annotations declare and its body does not show: `__releases(X)`
+        without `__acquires(X)` drops X, the reverse takes it, where X is a lock the resolver finds (a
+        global, or a member reached from a parameter). queue_request_and_unlock (fs/fuse/dev.c) is
+        `__releases(fiq->lock)` and drops it through fiq->ops->wake_pending_and_unlock, so flush_bg_queue,
+        which locks fiq->lock and calls it, read as an acquire wrapper. Only where the body shows no
+        acquire (release) at all: otherwise the rules above decided from what it does (a try, a retry
+        loop, an srcu_read_lock whose lockdep map the annotation names as the srcu_struct)."""
+        anns = self._annotations.get(fd.function_id)
+        if sc is None or not anns:
+            return []
+        takes = {arg for a, arg in anns if a == "__acquires"}
+        drops = {arg for a, arg in anns if a == "__releases"}
+        out = []
+        start = self.scope(fd.function_id, fd.start_line)
+        for op, exprs in (("acquire", takes - drops), ("release", drops - takes)):
+            for x in sorted(exprs):
+                obj = self.resolver.lock_object(x if x.startswith("&") else f"&({x})", start, "pointer")
+                if not (obj.kind == "global" or obj.kind == "field" and obj.root_param):
+                    continue
+                if any((e.op == "release") == (op == "release") for e in events) or \
+                        any(w.obj.ident() == obj.ident() for w in rows):
+                    continue
+                kind = self.resolver.lock_kind(obj.type) or "lock"
+                pidx = sc.param_index(obj.root_param) if obj.root_param else None
+                if obj.root_param and pidx is None:
+                    continue
+                word = "__acquires" if op == "acquire" else "__releases"
+                out.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line, pidx, obj.root_param,
+                                      word, op, "exclusive", kind, x,
+                                      replace(obj, reason=f"declared {word}({x}) of {sc_name}: {obj.reason}"),
+                                      f"{sc_name}>{word}", substitute=False))
+        return out
 
     def _returned_or_fixed(self, fd: FuncDef, sc: Scope | None, evs: list[Event]) -> bool:
         """The lock of a group reached from no parameter is in the object the function returns (`return
@@ -933,10 +974,8 @@ class _Pass:
         return name_pattern(r"\breturn\s*\(?\s*", name, r"\s*\)?\s*;").search(text) is not None
 
     def _annotated(self, fd: FuncDef, word: str) -> bool:
-        """The function's head (before its body) has the sparse annotation `word(...)` (__releases,
-        __acquires)."""
-        head = "\n".join(self.lines(fd.file_id)[fd.start_line - 1:fd.end_line]).split("{", 1)[0]
-        return word + "(" in head
+        """The function's head has the sparse annotation `word(...)` (__releases, __acquires)."""
+        return any(a == word for a, _arg in self._annotations.get(fd.function_id, ()))
 
     def _exits_between(self, fd: FuncDef, evs: list[Event], to_end: bool = False) -> bool:
         """A return, break or goto written between the first acquire and the last release of a group
@@ -1046,6 +1085,14 @@ class _Pass:
             if not found:
                 break
             callers = [r[0] for r in found]
+            if rnd == 0:
+                # functions declaring an acquire or release their body does not show (an ops pointer
+                # does it) are read too, for their declared rows (_declared_rows)
+                seen = set(callers)
+                extra = sorted(f for f, anns in self._annotations.items() if f in self._funcs_by_id and any(
+                    a != "__must_hold" for a, _arg in anns) and f not in seen)
+                found = sorted(found + [(f, self._funcs_by_id[f].name) for f in extra])
+                callers = [r[0] for r in found]
             mine = calls.filter(pc.is_in(calls["caller_id"], _ids(callers)))   # then the few relevant ones
             rows = _arrow_rows(mine.filter(pc.is_in(mine["callee"], _names(self.relevant)))
                                .select(["caller_id", "caller", "callee", "args", "line"]))

@@ -42,6 +42,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "position": _I32, "type_text": _STR, "base_type": _STR, "pointer_depth": _I32, "array_dims": _STR,
     "bitfield_width": _STR, "nested_struct_id": _I64, "enum_name": _STR, "value_text": _STR,
     "scope": _STR, "initializer": _STR, "is_function_like": _BOOL, "params": _LIST, "body": _STR,
+    "annotation": _STR, "arg": _STR,
 }
 
 

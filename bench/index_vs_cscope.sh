@@ -130,5 +130,6 @@ echo "rows:"
   UNION ALL SELECT 'typedefs', count(*) FROM typedefs UNION ALL SELECT 'enum_constants', count(*) FROM enum_constants
   UNION ALL SELECT 'variables', count(*) FROM variables UNION ALL SELECT 'macros', count(*) FROM macros
   UNION ALL SELECT 'macro_uses', count(*) FROM macro_uses
+  UNION ALL SELECT 'function_annotations', count(*) FROM function_annotations
   UNION ALL SELECT 'parse_errors', sum(parse_errors) FROM files"
 echo "logs: $OUT/*.log"

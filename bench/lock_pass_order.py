@@ -26,7 +26,7 @@ import duckdb
 
 #: The code-fact tables (db/schema.sql, section 1) the lock pass reads.
 FACT_TABLES = ("files", "functions", "calls", "structs", "fields", "typedefs", "variables", "macros",
-               "macro_uses")
+               "macro_uses", "function_annotations")
 
 
 def reorder(con: duckdb.DuckDBPyConnection, order: str, seed: int = 1) -> None:

@@ -2,7 +2,7 @@
 -- documented with COMMENT ON so that `duckdb lima.duckdb -c "SELECT * FROM duckdb_columns()"` explains it.
 --
 -- Layers:
---   1. code facts      (lima-index, tree-sitter pass): files .. macro_uses
+--   1. code facts      (lima-index, tree-sitter pass): files .. function_annotations
 --   2. lock facts      (lima-index, lock pass over the code facts): lock_types .. lock_wrappers
 --   3. trace facts     (lima-trace, lima-import): trace_runs .. trace_events
 --   4. answers         (queries/*.sql, installed as views/macros by lima-query)
@@ -242,6 +242,19 @@ COMMENT ON COLUMN macro_uses.macro IS 'Macro name';
 COMMENT ON COLUMN macro_uses.args IS 'Argument texts as written';
 COMMENT ON COLUMN macro_uses.is_static IS 'Preceded by static';
 COMMENT ON COLUMN macro_uses.line IS 'Line of the invocation';
+
+CREATE TABLE IF NOT EXISTS function_annotations (
+    file_id     INTEGER NOT NULL,
+    function_id BIGINT NOT NULL,
+    annotation  VARCHAR NOT NULL,
+    arg         VARCHAR NOT NULL,
+    line        INTEGER NOT NULL
+);
+COMMENT ON TABLE function_annotations IS 'Sparse lock annotations written in a function''s head (between its name and its body): int rhashtable_walk_start_check(struct rhashtable_iter *iter) __acquires(RCU); the lock pass takes a declared acquire or release that the body does not show (it happens through an ops pointer) as a wrapper row';
+COMMENT ON COLUMN function_annotations.function_id IS 'functions.function_id';
+COMMENT ON COLUMN function_annotations.annotation IS '__acquires | __releases | __must_hold';
+COMMENT ON COLUMN function_annotations.arg IS 'The annotation''s argument as written (fiq->lock, &cgroup_mutex, RCU)';
+COMMENT ON COLUMN function_annotations.line IS 'Line of the annotation';
 
 -- ---------------------------------------------------------------------------------------------------
 -- 2. Lock facts

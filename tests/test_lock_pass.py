@@ -556,3 +556,15 @@ def test_constants_assigned_to_the_result_say_what_a_return_gives(tmp_path):
     assert rows == [
         ("tpm_put_ops", "release", "ops_sem"), ("tpm_put_ops", "release", "tpm_mutex"),
         ("tpm_try_get_ops", "try", "ops_sem"), ("tpm_try_get_ops", "try", "tpm_mutex")]
+
+
+def test_a_release_declared_by_a_sparse_annotation_and_done_through_an_ops_pointer(tmp_path):
+    """tests/fixtures/locks/release/declared.c: queue_request_and_unlock (fs/fuse/dev.c:225) is
+    `__releases(fiq->lock)` and drops it through fiq->ops->wake_pending_and_unlock: a release wrapper
+    declared, not read; flush_bg_queue locks fiq->lock and calls it: balanced, no acquire wrapper."""
+    c = lock_tables(tmp_path / "d.duckdb", FIXTURES / "locks" / "release", ["declared.c"])
+    assert c.execute("SELECT name, op, primitive, param_index, struct_name, field_path "
+                     "FROM lock_wrappers").fetchall() == [
+        ("queue_request_and_unlock", "release", "__releases", 0, "fuse_iqueue", "lock")]
+    assert c.execute("SELECT annotation, arg, line FROM function_annotations").fetchall() == [
+        ("__releases", "fiq->lock", 17)]
