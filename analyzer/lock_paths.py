@@ -124,6 +124,8 @@ class _Walker:
             elif c.type in ("assignment_expression", "update_expression", "init_declarator"):
                 left = c.child_by_field_name("left" if c.type == "assignment_expression" else
                                              "argument" if c.type == "update_expression" else "declarator")
+                while left is not None and left.type == "pointer_declarator":   # struct x *ld = NULL
+                    left = left.child_by_field_name("declarator")
                 if left is not None and left.type == "identifier":
                     name = left.text.decode()
                     assigned.add(name)

@@ -568,3 +568,12 @@ def test_a_release_declared_by_a_sparse_annotation_and_done_through_an_ops_point
         ("queue_request_and_unlock", "release", "__releases", 0, "fuse_iqueue", "lock")]
     assert c.execute("SELECT annotation, arg, line FROM function_annotations").fetchall() == [
         ("__releases", "fiq->lock", 17)]
+
+
+def test_a_pointer_declared_null_and_returned_tells_a_try(tmp_path):
+    """tests/fixtures/locks/release/null_init.c: tty_ldisc_ref (drivers/tty/tty_ldisc.c:258) declares
+    `struct tty_ldisc *ld = NULL;` and returns ld, non-NULL exactly when it holds ldisc_sem: a try
+    wrapper, so tty_wakeup (deref after a non-NULL ref) is balanced, no release wrapper."""
+    c = lock_tables(tmp_path / "n.duckdb", FIXTURES / "locks" / "release", ["null_init.c"])
+    assert dict(c.execute("SELECT name, op FROM lock_wrappers WHERE name LIKE 'tty_%'").fetchall()) == {
+        "tty_ldisc_ref": "try", "tty_ldisc_deref": "release"}
