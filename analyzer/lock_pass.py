@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "41"
+VERSION = "42"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -810,8 +810,11 @@ class _Pass:
                 # parent's inode locked, or an error pointer without the lock)
                 # and one declared `__acquires(...)`: rhashtable_walk_start_check (lib/rhashtable.c, 60 lines)
                 # returns 0 or -EAGAIN, both with the RCU read lock that rhashtable_walk_stop drops
-                if n_acq and (not long_body or ptr_result or self._annotated(fd, "__acquires")) and \
-                        (n_acq > n_rel or self._exits_between(fd, evs, int_result or ptr_result)):
+                # (cgroup_lock_and_drain_offline, declared so, drops cgroup_mutex only to wait and go back
+                # to `restart:` where it takes it again: the paths show it held at the end)
+                declared = self._annotated(fd, "__acquires")
+                if n_acq and (not long_body or ptr_result or declared) and (
+                        n_acq > n_rel or declared or self._exits_between(fd, evs, int_result or ptr_result)):
                     pending[(_ident, root)] = evs
                 elif root is None and _ident[0] in ("global", "percpu") and n_rel > n_acq \
                         and evs[0].op == "release" and kind_balance < 0 and evs[0] is first_held \

@@ -577,3 +577,12 @@ def test_a_pointer_declared_null_and_returned_tells_a_try(tmp_path):
     c = lock_tables(tmp_path / "n.duckdb", FIXTURES / "locks" / "release", ["null_init.c"])
     assert dict(c.execute("SELECT name, op FROM lock_wrappers WHERE name LIKE 'tty_%'").fetchall()) == {
         "tty_ldisc_ref": "try", "tty_ldisc_deref": "release"}
+
+
+def test_a_function_declared_to_acquire_that_retries_is_an_acquire_wrapper(tmp_path):
+    """tests/fixtures/locks/release/drain.c: cgroup_lock_and_drain_offline (kernel/cgroup/cgroup.c:3058,
+    `__acquires(&cgroup_mutex)`) unlocks only to wait and `goto restart`: held at its end, an acquire
+    wrapper; cgroup_max_depth_write (drain, write, unlock) is balanced."""
+    c = lock_tables(tmp_path / "c.duckdb", FIXTURES / "locks" / "release", ["drain.c"])
+    assert dict(c.execute("SELECT name, op FROM lock_wrappers").fetchall()) == {
+        "cgroup_lock": "acquire", "cgroup_unlock": "release", "cgroup_lock_and_drain_offline": "acquire"}
