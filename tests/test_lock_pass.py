@@ -586,3 +586,13 @@ def test_a_function_declared_to_acquire_that_retries_is_an_acquire_wrapper(tmp_p
     c = lock_tables(tmp_path / "c.duckdb", FIXTURES / "locks" / "release", ["drain.c"])
     assert dict(c.execute("SELECT name, op FROM lock_wrappers").fetchall()) == {
         "cgroup_lock": "acquire", "cgroup_unlock": "release", "cgroup_lock_and_drain_offline": "acquire"}
+
+
+def test_a_long_try_that_a_release_wrapper_points_at_is_read_by_its_paths(tmp_path):
+    """tests/fixtures/locks/release/long_try.c: __gfs2_trans_begin (fs/gfs2/trans.c, 70 lines, an int)
+    returns 0 with sd_log_flush_lock held and an error without; read by its paths once gfs2_trans_end's
+    caller adjust_fs_space looks like dropping a lock it never took, it is a try, as gfs2_trans_begin
+    around it, and adjust_fs_space is balanced."""
+    c = lock_tables(tmp_path / "g.duckdb", FIXTURES / "locks" / "release", ["long_try.c"])
+    assert dict(c.execute("SELECT name, op FROM lock_wrappers").fetchall()) == {
+        "__gfs2_trans_begin": "try", "gfs2_trans_begin": "try", "gfs2_trans_end": "release"}
