@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "43"
+VERSION = "44"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1136,10 +1136,11 @@ class _Pass:
         self.stats["wrapper_functions"] = len(self.wrappers)
 
     def long_tries_to_read(self) -> set[int]:
-        """Long functions returning an int that take a lock some release wrapper calling them drops, not
-        yet read by their paths (reading every long int function took the rounds from 17 to 29 s):
-        __gfs2_trans_begin returns 0 with sd_log_flush_lock held and an error without, and gfs2_trans_end
-        drops it, so every function that begins and ends a transaction looked like dropping it."""
+        """Long functions returning an int or nothing that take a lock some release wrapper calling them
+        drops, not yet read by their paths (reading every long int function took the rounds from 17 to
+        29 s): __gfs2_trans_begin returns 0 with sd_log_flush_lock held and an error without, and
+        gfs2_trans_end drops it, so every function that begins and ends a transaction looked like dropping
+        it; ubi_refill_pools_and_lock (void) returns with three rw_semaphores held."""
         released: dict[int, set[tuple]] = {}
         for cid, ws in self.wrappers.items():
             ids = {w.obj.ident() for w in ws if w.op == "release"}
@@ -1159,8 +1160,7 @@ class _Pass:
                 f = self.pick_function(callee, fd.file_id) if fd is not None else None
                 if f is None or f.function_id in self.wrappers or f.function_id in self._paths_ok:
                     continue
-                if f.end_line - f.start_line <= _WRAPPER_MAX_LINES or f.ret is None or f.ret.ptr or \
-                        f.ret.base == "void":
+                if f.end_line - f.start_line <= _WRAPPER_MAX_LINES or f.ret is None or f.ret.ptr:
                     nxt[f.function_id] |= level[cid]
                     continue
                 evs = self.events.get(f.function_id, ())

@@ -596,3 +596,12 @@ def test_a_long_try_that_a_release_wrapper_points_at_is_read_by_its_paths(tmp_pa
     c = lock_tables(tmp_path / "g.duckdb", FIXTURES / "locks" / "release", ["long_try.c"])
     assert dict(c.execute("SELECT name, op FROM lock_wrappers").fetchall()) == {
         "__gfs2_trans_begin": "try", "gfs2_trans_begin": "try", "gfs2_trans_end": "release"}
+
+
+def test_a_long_void_function_a_release_wrapper_points_at_is_read_by_its_paths(tmp_path):
+    """tests/fixtures/locks/release/long_void.c: ubi_refill_pools_and_lock (drivers/mtd/ubi/fastmap-wl.c,
+    60 lines, void) returns with fm_protect, work_sem and fm_eba_sem write-held; ubi_update_fastmap drops
+    them, so it pointed at it: an acquire wrapper of the three, and ubi_update_fastmap is balanced."""
+    c = lock_tables(tmp_path / "u.duckdb", FIXTURES / "locks" / "release", ["long_void.c"])
+    assert c.execute("SELECT name, op, field_path FROM lock_wrappers ORDER BY field_path").fetchall() == [
+        ("ubi_refill_pools_and_lock", "acquire", p) for p in ("fm_eba_sem", "fm_protect", "work_sem")]
