@@ -7,7 +7,9 @@
 -- a class name several init sites produce is settled by the stack's site when its object is one of
 -- them, else stays ambiguous (the stack may belong to another lock of the same record); a global symbol at the lock address that global_locks knows (global-symbol; a symbol holding several
 -- locks is settled by the stack's site when it names one of them); the stack's acquisition site
--- (stack-site); otherwise the best ambiguous answer, otherwise unresolved with every reason.
+-- (stack-site); otherwise the best ambiguous answer; otherwise, for a spinlock at the wait_lock offset of an
+-- rwsem or mutex resolved in the same run, that lock's wait_lock (inner-lock); otherwise unresolved with
+-- every reason.
 -- object_key is the grouping label of the aggregations: the object, else 'ambiguous(a | b)', else
 -- 'unresolved <class name or site function or address>'. mode is the run's mode (coldstart/warmup);
 -- lock_mode is read/write when known. event is contended | acquire | release (acquire when the source
@@ -85,6 +87,45 @@ o AS (
                 WHEN j.src = 'symbol' THEN j.y_reason
                 ELSE j.st_reason END AS reason
     FROM j
+),
+-- A spinlock event left unresolved whose address is the wait_lock of a sleeping lock resolved in the same
+-- run is that wait_lock: the contended raw spinlock inside an rwsem or mutex slow path
+-- (rwsem_down_write_slowpath takes sem->wait_lock). Offsets of wait_lock on x86-64: struct rw_semaphore
+-- 0x14 (count, owner, osq before it) or 0x10 without CONFIG_RWSEM_SPIN_ON_OWNER; struct mutex 0x8.
+inner_at(owner_type, off, member) AS (VALUES ('rwsem', 20, 'wait_lock'), ('rwsem', 16, 'wait_lock'),
+                                             ('mutex', 8, 'wait_lock')),
+owners AS (
+    SELECT r.run_id, r.lock_addr, r.lock_type, any_value(r.object) AS object,
+           any_value(r.object_kind) AS object_kind, any_value(r."struct") AS "struct",
+           any_value(r.field) AS field, any_value(r.symbol) AS symbol, min(r.confidence) AS confidence
+    FROM o r WHERE r.status = 'resolved' AND r.lock_addr IS NOT NULL AND r.lock_type IN ('rwsem', 'mutex')
+    GROUP BY r.run_id, r.lock_addr, r.lock_type HAVING count(DISTINCT r.object) = 1
+),
+inner_locks AS (
+    SELECT u.run_id, u.lock_addr, w.object || '.' || x.member AS object, w.object_kind, w."struct",
+           coalesce(w.field || '.', '') || x.member AS field, w.symbol, w.confidence * 0.9 AS confidence,
+           printf('the %s of %s at 0x%x (+0x%x), resolved in this run', x.member, w.object, w.lock_addr,
+                  x.off) AS reason
+    FROM (SELECT DISTINCT v.run_id, v.lock_addr FROM o v
+          WHERE v.status = 'unresolved' AND v.lock_addr IS NOT NULL
+            AND v.lock_type IN ('spinlock', 'raw_spinlock')) u
+    JOIN owners w ON w.run_id = u.run_id
+    JOIN inner_at x ON x.owner_type = w.lock_type AND u.lock_addr - w.lock_addr = x.off
+    QUALIFY row_number() OVER (PARTITION BY u.run_id, u.lock_addr ORDER BY x.off DESC, w.object) = 1
+),
+o2 AS (
+    SELECT o.* EXCLUDE (object_kind, "struct", field, symbol, object, confidence, status, method, reason),
+           CASE WHEN i.object IS NULL THEN o.object_kind ELSE i.object_kind END AS object_kind,
+           CASE WHEN i.object IS NULL THEN o."struct" ELSE i."struct" END AS "struct",
+           CASE WHEN i.object IS NULL THEN o.field ELSE i.field END AS field,
+           CASE WHEN i.object IS NULL THEN o.symbol ELSE i.symbol END AS symbol,
+           coalesce(i.object, o.object) AS object,
+           coalesce(i.confidence, o.confidence) AS confidence,
+           CASE WHEN i.object IS NULL THEN o.status ELSE 'resolved' END AS status,
+           CASE WHEN i.object IS NULL THEN o.method ELSE 'inner-lock' END AS method,
+           CASE WHEN i.object IS NULL THEN o.reason ELSE i.reason END AS reason
+    FROM o LEFT JOIN inner_locks i
+      ON i.run_id = o.run_id AND i.lock_addr = o.lock_addr AND o.status = 'unresolved'
 )
 SELECT o.run_id, o.runtime, o.workload, o.run_mode AS mode, o.backend, o.duration_s,
        coalesce(o.lock_name, o.lock_symbol, printf('0x%x', o.lock_addr), 'unknown') AS lock,
@@ -109,4 +150,4 @@ SELECT o.run_id, o.runtime, o.workload, o.run_mode AS mode, o.backend, o.duratio
                      THEN 'ambiguous(' || array_to_string(o.candidates, ' | ') || ')' END,
                 'unresolved ' || coalesce(o.lock_name, 'at ' || o.taken_in, o.lock_symbol,
                                           printf('0x%x', o.lock_addr), 'lock')) AS object_key
-FROM o
+FROM o2 o
