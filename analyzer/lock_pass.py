@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "44"
+VERSION = "45"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -113,7 +113,7 @@ class Event:
     order: int = 0
     lock_expr: str | None = None   # the lock expression in the caller's terms (wrapper substituted)
     guard: tuple[str, frozenset[str]] | None = None   # flag guard forwarded from a wrapper row
-    held_if: str | None = None     # a try wrapper's result when it holds the lock: "true" or "zero"
+    held_if: str | None = None     # a try wrapper's result when it holds the lock: "true", "zero", "nonneg"
 
 
 @dataclass(slots=True)
@@ -133,7 +133,7 @@ class WrapperRow:
     via: str
     guard: tuple[str, frozenset[str]] | None = None   # (flag parameter, constants) that must be passed
     substitute: bool = True   # lock_expr is a lock expression in the parameter (callers may rewrite it)
-    held_if: str | None = None   # op "try" of an int or bool function: "true" or "zero" when it holds it
+    held_if: str | None = None   # op "try" of an int or bool function: "true", "zero" or "nonneg" (>= 0)
 
 
 class _Pass:
@@ -884,6 +884,7 @@ class _Pass:
                 how = "held on every return" if min(held) > 0 else \
                     "taken under a flag test" if guard else \
                     "held on some returns" if not held_if \
+                    else "held when it returns a value not negative" if held_if == "nonneg" \
                     else f"held when it returns {'nonzero' if held_if == 'true' else '0'}"
                 last = [e for e in pending[(_ident, root)] if e.op != "release"][-1]
             else:
@@ -1868,7 +1869,9 @@ def _path_op(e: Event) -> int:
         return RELEASE
     p = _PRIMS.get(e.prim)
     if e.op == "try":
-        zero = e.held_if == "zero" if e.held_if else p is not None and p.variant == "zero_when_held"
+        # "nonneg" (held when the result is not negative) follows as "zero": callers test `if (ret < 0)`
+        zero = e.held_if in ("zero", "nonneg") if e.held_if else \
+            p is not None and p.variant == "zero_when_held"
         return HELD_IF_ZERO if zero else HELD_IF_TRUE
     return HELD_IF_ZERO if p is not None and p.variant in _IF_ZERO else ACQUIRE
 
@@ -1889,6 +1892,11 @@ def _try_result(held: list[int], returns: list[str | None], pointer: bool = Fals
         # taking it makes every caller that unlocks after a successful call a false release wrapper: 110 of
         # nfp's area_cache_mutex)
         return "true"
+    if not pointer and free and holding == {None} and free == {"error"}:
+        # a value (a token, a count) where it holds the lock, a negative error code where it does not:
+        # opal_async_get_token_interruptible returns the token with opal_async_sem held, -ERESTARTSYS or a
+        # negative token after up()
+        return "nonneg"
     if not free or len(holding) != 1:
         return None
     if holding == {"true"} and (free == {"zero"} or pointer and free <= {"zero", "error"}):

@@ -176,7 +176,8 @@ class _Walker:
                 # the test says of it, for a later `return ret;` (mnt_want_write: 0 with the lock held)
                 s = self.expr(n, states)
                 name = inner.text.decode()
-                yes = {_with_value(x, name, "true") for x in s}
+                # `if (ret < 0)`: the value is negative where it holds, an error code
+                yes = {_with_value(x, name, "true" if strict else "error") for x in s}
                 no = {_with_value(x, name, "zero") for x in s} if strict else s
                 return (no, yes) if negated else (yes, no)
             mark = ((_MARK, inner.text.decode()), 1)

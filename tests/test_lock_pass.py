@@ -605,3 +605,14 @@ def test_a_long_void_function_a_release_wrapper_points_at_is_read_by_its_paths(t
     c = lock_tables(tmp_path / "u.duckdb", FIXTURES / "locks" / "release", ["long_void.c"])
     assert c.execute("SELECT name, op, field_path FROM lock_wrappers ORDER BY field_path").fetchall() == [
         ("ubi_refill_pools_and_lock", "acquire", p) for p in ("fm_eba_sem", "fm_protect", "work_sem")]
+
+
+def test_a_try_holding_its_lock_when_the_result_is_not_negative(tmp_path):
+    """tests/fixtures/locks/release/token.c: opal_async_get_token_interruptible (opal-async.c:66) returns
+    the token with opal_async_sem held, a negative error without it; opal_get_sys_param tests
+    `if (token < 0)` and releases the token later: balanced, no release wrapper."""
+    c = lock_tables(tmp_path / "o.duckdb", FIXTURES / "locks" / "release", ["token.c"])
+    assert dict(c.execute("SELECT name, op FROM lock_wrappers").fetchall()) == {
+        "opal_async_get_token_interruptible": "try", "opal_async_release_token": "release"}
+    assert c.execute("SELECT op, symbol FROM lock_sites WHERE function = 'opal_get_sys_param' "
+                     "ORDER BY line").fetchall() == [("try", "opal_async_sem"), ("release", "opal_async_sem")]
