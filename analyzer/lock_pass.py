@@ -1070,7 +1070,7 @@ class _Pass:
 
     def find_sites(self) -> None:
         self.events: dict[int, list[Event]] = {}
-        self._paths_ok: set[int] = set()   # long int functions read by their paths (long_tries_to_read)
+        self._paths_ok: set[int] = set()   # long int/void functions read by their paths (long_tries_to_read)
         wrapper_names: set[str] = set()
         base = set(_PRIMS) | set(KNOWN_WRAPPERS) | set(KNOWN_GLOBAL_WRAPPERS)
         new_names = set(base)
