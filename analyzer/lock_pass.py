@@ -728,6 +728,7 @@ class _Pass:
         long_body = fd.end_line - fd.start_line > _WRAPPER_MAX_LINES
         int_result = fd.ret is not None and not fd.ret.ptr and fd.ret.base != "void"
         ptr_result = fd.ret is not None and fd.ret.ptr > 0
+        declared = self._annotated(fd, "__acquires")   # declared to take a lock (read by its paths)
         by_ident: dict[tuple, list[Event]] = defaultdict(list)
         for e in events:
             o = e.obj
@@ -812,7 +813,6 @@ class _Pass:
                 # returns 0 or -EAGAIN, both with the RCU read lock that rhashtable_walk_stop drops
                 # (cgroup_lock_and_drain_offline, declared so, drops cgroup_mutex only to wait and go back
                 # to `restart:` where it takes it again: the paths show it held at the end)
-                declared = self._annotated(fd, "__acquires")
                 if n_acq and (not long_body or ptr_result or declared or function_id in self._paths_ok) and (
                         n_acq > n_rel or declared or self._exits_between(fd, evs, int_result or ptr_result)):
                     pending[(_ident, root)] = evs
@@ -915,12 +915,13 @@ class _Pass:
         out = []
         start = self.scope(fd.function_id, fd.start_line)
         for op, exprs in (("acquire", takes - drops), ("release", drops - takes)):
+            if any((e.op == "release") == (op == "release") for e in events):
+                continue   # the body shows it
             for x in sorted(exprs):
                 obj = self.resolver.lock_object(x if x.startswith("&") else f"&({x})", start, "pointer")
                 if not (obj.kind == "global" or obj.kind == "field" and obj.root_param):
                     continue
-                if any((e.op == "release") == (op == "release") for e in events) or \
-                        any(w.obj.ident() == obj.ident() for w in rows):
+                if any(w.obj.ident() == obj.ident() for w in rows):
                     continue
                 kind = self.resolver.lock_kind(obj.type) or "lock"
                 pidx = sc.param_index(obj.root_param) if obj.root_param else None

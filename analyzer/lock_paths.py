@@ -316,12 +316,16 @@ def _with_value(s: State, name: str, value: str) -> State:
     return frozenset(kv for kv in s if kv[0] != (_VALUE, name)) | {((_VALUE, name), value)}
 
 
-def _returned(ret: Node) -> Node | None:
-    """The expression a return statement gives, without its parentheses (None for a bare `return;`)."""
-    value = ret.named_children[0] if ret.named_children else None
+def _unparenthesized(value: Node | None) -> Node | None:
+    """The expression inside any parentheses around it: ((x)) -> x."""
     while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:
         value = value.named_children[0]
     return value
+
+
+def _returned(ret: Node) -> Node | None:
+    """The expression a return statement gives, without its parentheses (None for a bare `return;`)."""
+    return _unparenthesized(ret.named_children[0] if ret.named_children else None)
 
 
 def _returned_name(ret: Node) -> str | None:
@@ -344,8 +348,7 @@ def _value_class(ret: Node) -> str | None:
 
 def _constant_class(value: Node | None) -> str | None:
     """"zero" (0, false, NULL), "true" (a nonzero number, true), "error" (-ECODE), else None."""
-    while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:
-        value = value.named_children[0]
+    value = _unparenthesized(value)
     if value is None:
         return None
     text = value.text.decode("utf-8", "replace").strip()
