@@ -110,7 +110,8 @@ inner_locks AS (
           WHERE v.status = 'unresolved' AND v.lock_addr IS NOT NULL
             AND v.lock_type IN ('spinlock', 'raw_spinlock')) u
     JOIN owners w ON w.run_id = u.run_id
-    JOIN inner_at x ON x.owner_type = w.lock_type AND u.lock_addr - w.lock_addr = x.off
+    JOIN inner_at x ON x.owner_type = w.lock_type   -- (as HUGEINT: addresses are UBIGINT, below the owner too)
+                   AND CAST(u.lock_addr AS HUGEINT) - CAST(w.lock_addr AS HUGEINT) = x.off
     QUALIFY row_number() OVER (PARTITION BY u.run_id, u.lock_addr ORDER BY x.off DESC, w.object) = 1
 ),
 o2 AS (

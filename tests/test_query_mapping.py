@@ -202,14 +202,16 @@ def test_a_spinlock_inside_a_resolved_rwsem_is_its_wait_lock(con):
     """A contended spinlock at an rwsem's address + 0x14 (struct rw_semaphore's wait_lock on x86-64, which
     rwsem_down_write_slowpath takes) whose own stack names no site (stack 6) is that rwsem's wait_lock
     when the rwsem is resolved in the same run (stack 1: mm_struct.mmap_lock); + 0x18 is no member of it,
-    and another run's rwsem says nothing."""
+    nor is a spinlock below the rwsem's address (real addresses are unsigned: the difference must not
+    overflow)."""
     con.execute("INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, duration_s, source) "
                 "VALUES ('r5', 'host', 'mmap', 'coldstart', 'contention', 1.0, 'lima-trace')")
     for sid in (1, 6):
         for depth, sym in enumerate(STACKS[sid]):
             con.execute("INSERT INTO stack_frames (run_id, stack_id, depth, symbol) VALUES ('r5', ?, ?, ?)",
                         [sid, depth, sym])
-    for addr, kind, sid in ((0x1000, "rwsem", 1), (0x1014, "spinlock", 6), (0x1018, "spinlock", 6)):
+    for addr, kind, sid in ((0x1000, "rwsem", 1), (0x1014, "spinlock", 6), (0x1018, "spinlock", 6),
+                            (0x0FEC, "spinlock", 6)):
         con.execute("INSERT INTO lock_events (run_id, lock_addr, lock_type, stack_id, pid, comm, cgroup_id, "
                     "count, wait_ns_total) VALUES ('r5', ?, ?, ?, 1, 'x', 1, 1, 0)", [addr, kind, sid])
     got = {r[0]: r[1:] for r in con.execute(
@@ -218,3 +220,4 @@ def test_a_spinlock_inside_a_resolved_rwsem_is_its_wait_lock(con):
     assert got[0x1000] == ("mm_struct.mmap_lock", "mmap_lock", "resolved", "stack-site/direct")
     assert got[0x1014] == ("mm_struct.mmap_lock.wait_lock", "mmap_lock.wait_lock", "resolved", "inner-lock")
     assert got[0x1018][2:] == ("unresolved", "none")
+    assert got[0x0FEC][2:] == ("unresolved", "none")
