@@ -68,7 +68,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "45"
+VERSION = "46"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -226,6 +226,23 @@ class _Pass:
             if len(lst) > 1:   # x86 first; #if alternatives the configuration rules out last (lock_config)
                 lst.sort(key=lambda x: (m.ruled_out(x[1], x[2]), self._path_rank(x[1])))
             m.typedefs[name] = [(t, fid) for t, fid, _line in lst]
+            if len({(t.base, t.ptr) for t, _fid, _line in lst}) > 1:
+                # a .c file and the headers of its directory see their own definition (rank 0 and 1)
+                # (a directory whose headers disagree, sparc's mmu_32.h and mmu_64.h, decides nothing)
+                local: dict[int | str, tuple[Type, int]] = {}
+                split: set[str] = set()
+                for t, fid, line in lst:
+                    if m.ruled_out(fid, line):
+                        continue
+                    local.setdefault(fid, (t, fid))
+                    d = m.dirs.get(fid) if fid in m.header_files else None
+                    if d is not None:
+                        if local.setdefault(d, (t, fid))[0] != t:
+                            split.add(d)
+                for d in split:
+                    del local[d]
+                if local:
+                    m.local_typedefs[name] = local
         self._anon_by_file: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         for sid, fid, start, end in _fetch(con,
                 "SELECT struct_id, file_id, start_line, end_line FROM structs WHERE parent_struct_id IS NULL "
@@ -1315,7 +1332,7 @@ class _Pass:
             while stack:
                 cur, path, arr, depth = stack.pop()
                 for name, f in cur.fields.items():
-                    t = r.canon(f.type)
+                    t = r.canon(f.type, cur.file_id)
                     kind = r.lock_kind(Type(f.type.base))
                     is_arr = arr or f.type.arr > 0
                     if kind is not None and f.type.ptr <= 1:
@@ -1455,7 +1472,7 @@ class _Pass:
                 cname = fold_ws(args[0])
                 lk = STATIC_INITIALIZERS[iname]
                 member = ".".join(path) or None
-                st = r.canon(Type(base))
+                st = r.canon(Type(base), fid)
                 struct = struct_label(self.model, st.base) if member and struct_key(self.model, st.base) \
                     .startswith(("struct ", "union ", "#")) else None
                 if member:
@@ -1481,7 +1498,7 @@ class _Pass:
                               for m in _PERCPU_INIT.finditer(text or "")])
             for _start, vtype, name, end, percpu in found:
                 body = text[end - 1:_brace_end(text, end - 1)]
-                st = r.canon(Type(vtype.strip()))
+                st = r.canon(Type(vtype.strip()), fid)
                 for path, iname, iargs in _static_inits(body):
                     path = _member_path(path, iargs[0], name) if iargs else path
                     if not iargs or not path:
@@ -1518,7 +1535,7 @@ class _Pass:
             if hit is None:
                 return None
             t = hit[1].type
-            key = self.resolver.canon(t).base
+            key = self.resolver.canon(t, fid).base
         return t.base if t else None
 
     def runtime_inits(self) -> list[tuple]:

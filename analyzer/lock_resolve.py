@@ -89,6 +89,9 @@ class TypeModel:
     """Declarations the resolver reads. Keys of structs: 'struct foo', 'union foo', '#<struct_id>'."""
     structs: dict[str, list[StructDef]] = field(default_factory=dict)
     typedefs: dict[str, list[tuple[Type, int]]] = field(default_factory=dict)   # name -> (type, file_id)
+    #: typedef names defined differently in several files -> {file_id or directory: its (type, file_id)},
+    #: the definitions of a .c file and of the headers beside it (lock_pass fills it)
+    local_typedefs: dict[str, dict[int | str, tuple[Type, int]]] = field(default_factory=dict)
     globals: dict[str, list[VarDef]] = field(default_factory=dict)
     functions: dict[str, list[FuncDef]] = field(default_factory=dict)
     member_alias: dict[str, str] = field(default_factory=dict)      # d_lock -> d_lockref.lock
@@ -103,6 +106,20 @@ class TypeModel:
     def ruled_out(self, file_id: int, line: int) -> bool:
         """The definition at that line sits in an #if branch the configuration does not build."""
         return self.built is not None and self.built(file_id, line) is False
+
+    def typedef(self, name: str, file_id: int | None) -> tuple[Type, int]:
+        """The definition of typedef `name` that code in file_id sees: its own file's, else one in a header
+        of its directory, else the first of the tree's order (x86 first, ruled-out #if branches last).
+        Two drivers each define `adapter_t` (drivers/scsi/megaraid.h, drivers/scsi/megaraid/mega_common.h)."""
+        local = self.local_typedefs.get(name) if file_id is not None else None
+        if local:
+            hit = local.get(file_id)
+            if hit is None:
+                d = self.dirs.get(file_id)
+                hit = local.get(d) if d is not None else None
+            if hit is not None:
+                return hit
+        return self.typedefs[name][0]
 
     def rank(self, file_id: int, candidates_file: int) -> int:
         """0 same file, 1 header of the same directory, 2 other header, 3 elsewhere. (Two drivers that
@@ -206,7 +223,7 @@ class Resolver:
         self.m = model
         self.returns = returns            # function name -> [(return expr text, scope of that function)]
         self.macro_expand = macro_expand  # function-like macro call -> substituted body text
-        self._canon_cache: dict[str, tuple[str, int]] = {}
+        self._canon_cache: dict[str | tuple[str, int | None], tuple[str, int]] = {}
         self._depth = 0
         self._budget = 0
         self._seen: set = set()
@@ -233,21 +250,26 @@ class Resolver:
             node = self._parse_cache[text] = parse_expr(text, self.is_type_name)
         return node
 
-    def canon(self, t: Type) -> Type:
-        """Follow typedefs (stopping at lock types and struct keys)."""
-        base, extra = self._canon_base(t.base)
+    def canon(self, t: Type, file_id: int | None = None) -> Type:
+        """Follow typedefs (stopping at lock types and struct keys), as code in file_id sees them."""
+        base, extra = self._canon_base(t.base, file_id)
         return Type(base, t.ptr + extra, t.arr)
 
-    def _canon_base(self, base: str) -> tuple[str, int]:
+    def _canon_base(self, base: str, file_id: int | None) -> tuple[str, int]:
         hit = self._canon_cache.get(base)
-        if hit is not None:
+        if hit is None:
+            hit = self._canon_cache.get((base, file_id))
+            if hit is not None:
+                return hit
+        else:
             return hit
-        b, extra, seen = base, 0, set()
+        b, extra, seen, local = base, 0, set(), False
         while b in self.m.typedefs and b not in _LOCK_TYPES and b not in seen:
             seen.add(b)
-            t, _f = self.m.typedefs[b][0]
+            local = local or b in self.m.local_typedefs
+            t, _f = self.m.typedef(b, file_id)
             b, extra = t.base, extra + t.ptr
-        self._canon_cache[base] = (b, extra)
+        self._canon_cache[(base, file_id) if local else base] = (b, extra)
         return b, extra
 
     def lock_kind(self, t: Type | None) -> str | None:
@@ -270,7 +292,7 @@ class Resolver:
         seen = set()
         while defs is None and key in self.m.typedefs and key not in seen:
             seen.add(key)
-            t = self.m.typedefs[key][0][0]
+            t = self.m.typedef(key, file_id)[0]
             if t.ptr:
                 return []
             key = t.base
@@ -308,7 +330,7 @@ class Resolver:
                     return None
                 path += hit[0]
                 last = hit[1]
-                cur_key = self.canon(hit[1].type).base
+                cur_key = self.canon(hit[1].type, file_id).base
             if last is not None:
                 return path, last, key
         return None
@@ -330,7 +352,7 @@ class Resolver:
         if k == "id":
             v = self.var(n[1], sc)
             if v is not None:
-                return self.canon(v.type)
+                return self.canon(v.type, v.file_id)
             body = self.m.object_macros.get(n[1])
             if body is not None:
                 return self.type_of(self.parse(body), sc)
@@ -346,7 +368,7 @@ class Resolver:
             elif bt.ptr or bt.arr:
                 return None
             hit = self.member(bt.base, n[2], sc.file_id)
-            return self.canon(hit[1].type) if hit else None
+            return self.canon(hit[1].type, sc.file_id) if hit else None
         if k == "index":
             bt = self.type_of(n[1], sc)
             return bt.deref() if bt else None
@@ -363,7 +385,7 @@ class Resolver:
         if k == "postfix":
             return self.type_of(n[2], sc)
         if k == "cast":
-            return self.canon(Type(n[1][0], n[1][1])) if n[1] else self.type_of(n[2], sc)
+            return self.canon(Type(n[1][0], n[1][1]), sc.file_id) if n[1] else self.type_of(n[2], sc)
         if k == "cond":
             return self.type_of(n[2], sc) or self.type_of(n[3], sc)
         if k == "binary":
@@ -394,7 +416,7 @@ class Resolver:
             if i < len(args):
                 ty = parse_type(args[i][1])
                 if ty is not None:
-                    return self.canon(Type(ty[0], ty[1] + 1))
+                    return self.canon(Type(ty[0], ty[1] + 1), sc.file_id)
             return None
         if name in PASSTHROUGH_MACROS:
             i = PASSTHROUGH_MACROS[name]
@@ -411,7 +433,7 @@ class Resolver:
             return None
         best = self.function(name, sc.file_id)
         if best is not None:
-            return self.canon(best.ret) if best.ret else None
+            return self.canon(best.ret, best.file_id) if best.ret else None
         if self.macro_expand is not None:
             text = self.macro_expand(name, [a[1] for a in args], sc)
             if text is not None:
@@ -506,7 +528,7 @@ class Resolver:
             if hit is None:
                 return _unknown(f"no member {name} in {bt.base}")
             path, fd, _key = hit
-            ft = self.canon(fd.type)
+            ft = self.canon(fd.type, sc.file_id)
             if b.kind in ("param", "local", "instance"):
                 return Obj("field", bt.base, path, None, ft, b.confidence,
                            reason=f"member of {b.kind} {b.symbol or _text(base)[:40]}",
@@ -521,7 +543,7 @@ class Resolver:
             bt = b.type if b.type is not None else self.type_of(n[1], sc)
             if bt is not None and bt.ptr:
                 # element of an array reached through a pointer: an instance of the element type
-                et = self.canon(bt.deref())
+                et = self.canon(bt.deref(), sc.file_id)
                 if et.base.startswith(("struct ", "union ", "#")) and not et.ptr \
                         and self.lock_kind(et) is None:
                     return Obj("instance", et.base, (), None, et, 1.0, reason="array element through pointer",
@@ -542,7 +564,7 @@ class Resolver:
             return _unknown(f"lvalue from call {_text(n[1])}")
         if k == "cast":
             o = self.locate(n[2], sc)
-            return replace(o, type=self.canon(Type(n[1][0], n[1][1]))) if n[1] else o
+            return replace(o, type=self.canon(Type(n[1][0], n[1][1]), sc.file_id)) if n[1] else o
         if k == "cond":
             return self.combine([self.locate(n[2], sc), self.locate(n[3], sc)])
         if k == "binary" and n[1] == ",":
@@ -561,7 +583,7 @@ class Resolver:
                 self._seen.add(name)
                 return self.locate(self.parse(body), sc)
             return _unknown(f"undeclared name {name}")
-        t = self.canon(v.type)
+        t = self.canon(v.type, v.file_id)
         if v.scope == "param":
             return Obj("param", symbol=name, type=t, reason="parameter", root_param=name)
         if v.scope == "local":
@@ -573,7 +595,7 @@ class Resolver:
     def static_object(self, v: VarDef, reason: str) -> Obj:
         """The object a variable with static storage is: global (percpu when declared per CPU), with the
         struct its type names, as every site that names the variable sees it."""
-        t = self.canon(v.type)
+        t = self.canon(v.type, v.file_id)
         return Obj("percpu" if v.is_percpu else "global",
                    struct=t.base if t.base.startswith(("struct ", "union ", "#")) else None,
                    symbol=v.name, type=t, reason=reason)
@@ -587,7 +609,7 @@ class Resolver:
             if o.kind in ("percpu", "global") and o.type is not None and not o.type.ptr:
                 hit = self.member(o.type.base, name, sc.file_id)
                 if hit is not None:
-                    return replace(o, path=o.path + hit[0], type=self.canon(hit[1].type),
+                    return replace(o, path=o.path + hit[0], type=self.canon(hit[1].type, sc.file_id),
                                    struct=o.struct or o.type.base)
         if inner[0] == "member":
             o = self.member_value(inner, sc)
@@ -595,7 +617,7 @@ class Resolver:
                     and not o.type.ptr and not o.type.arr:
                 hit = self.member(o.type.base, name, sc.file_id)
                 if hit is not None:
-                    return replace(o, path=o.path + hit[0], type=self.canon(hit[1].type),
+                    return replace(o, path=o.path + hit[0], type=self.canon(hit[1].type, sc.file_id),
                                    struct=o.struct or o.type.base)
         bt = self.type_of(base, sc)
         if bt is None:
@@ -607,7 +629,7 @@ class Resolver:
         if hit is None:
             return _unknown(f"no member {name} in {st.base}")
         path, fd, _key = hit
-        return Obj("field", st.base, path, None, self.canon(fd.type), 1.0, reason="member type",
+        return Obj("field", st.base, path, None, self.canon(fd.type, sc.file_id), 1.0, reason="member type",
                    root_param=self.root_param(base, sc))
 
     def root_param(self, n: Node, sc: Scope) -> str | None:
@@ -663,7 +685,7 @@ class Resolver:
             o = self.pointee(n[2], sc)
             if o.kind == "unknown":
                 return o
-            t = self.canon(Type(n[1][0], n[1][1])) if n[1] else None
+            t = self.canon(Type(n[1][0], n[1][1]), sc.file_id) if n[1] else None
             return replace(o, type=t.deref() if t else o.type)
         if k == "id":
             name = n[1]
@@ -676,7 +698,7 @@ class Resolver:
                     self._seen.add(name)
                     return self.pointee(self.parse(body), sc)
                 return _unknown(f"undeclared name {name}")
-            t = self.canon(v.type)
+            t = self.canon(v.type, v.file_id)
             if t.arr:
                 return self.locate(n, sc)
             if v.scope == "param":
@@ -797,7 +819,8 @@ class Resolver:
                 o = self.pointee(node, sc)
                 if o.kind in ("unknown", "param", "local") or o.is_pointer:
                     return None   # a value the function does not show: keep the member's type
-                if o.type is not None and want is not None and self.canon(o.type).base != want.base:
+                if o.type is not None and want is not None \
+                        and self.canon(o.type, sc.file_id).base != want.base:
                     continue      # another struct's member of that name
                 objs.append(o)
         finally:

@@ -616,3 +616,19 @@ def test_a_try_holding_its_lock_when_the_result_is_not_negative(tmp_path):
         "opal_async_get_token_interruptible": "try", "opal_async_release_token": "release"}
     assert c.execute("SELECT op, symbol FROM lock_sites WHERE function = 'opal_get_sys_param' "
                      "ORDER BY line").fetchall() == [("try", "opal_async_sem"), ("release", "opal_async_sem")]
+
+
+def test_each_driver_sees_its_own_definition_of_a_typedef_name(tmp_path):
+    """tests/fixtures/locks/typedef_twins: three drivers each define `adapter_t` (as cxgb's common.h,
+    megaraid.h and megaraid/mega_common.h do in 6.1); a .c file reads the one of its own directory, not
+    the first of the tree."""
+    root = FIXTURES / "locks" / "typedef_twins"
+    c = lock_tables(tmp_path / "t.duckdb", root, ["a_cxgb", "b_scsi"])
+    got = {r[0]: r[1:] for r in c.execute(
+        "SELECT function, object_kind, struct_name, field_path FROM lock_sites WHERE op = 'acquire'"
+    ).fetchall()}
+    c.close()
+    assert got["t1_tpi_read"] == ("field", "adapter", "tpi_lock")
+    assert got["megaraid_isr_memmapped"] == ("field", "adapter_t", "lock")
+    assert got["megaraid_alloc_scb"] == ("field", "adapter_t", "kscb_pool_lock")
+
