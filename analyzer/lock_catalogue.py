@@ -14,7 +14,8 @@ __all__ = [
     "LockType", "Primitive", "Initializer", "StaticDefiner", "LOCK_TYPES", "PRIMITIVES",
     "INITIALIZERS", "STATIC_DEFINERS", "STATIC_INITIALIZERS", "TYPE_ARG_MACROS", "PASSTHROUGH_MACROS",
     "PERCPU_ACCESSORS", "KNOWN_WRAPPERS", "KNOWN_GLOBAL_WRAPPERS", "PSEUDO_KINDS", "WORKQUEUE_CREATORS",
-    "GUARD_DEFINERS", "GUARD_USERS", "lock_type_map", "primitive_map", "initializer_map", "CONFIG_LOCK_DEBUG",
+    "GUARD_DEFINERS", "GUARD_USERS", "NORETURN_ASSERTS", "lock_type_map", "primitive_map", "initializer_map",
+    "CONFIG_LOCK_DEBUG",
 ]
 
 
@@ -492,6 +493,13 @@ GUARD_DEFINERS: dict[str, tuple[int, str | None]] = {
 #: lock after it. The lock is dropped at the end of the scope (no call: lock_sites records the acquire).
 #: name -> index of the first lock argument in the call's own arguments (None: in the outer call's).
 GUARD_USERS: dict[str, int | None] = {"guard": None, "scoped_guard": 1}
+
+#: Assertions that do not return when their condition holds (include/asm-generic/bug.h; CONFIG_BUG is set
+#: in every configuration LIMA reads; VM_BUG_ON is not here: without CONFIG_DEBUG_VM it does not evaluate
+#: its condition). A try that is their whole condition holds nothing on the path that goes on:
+#: `BUG_ON(mmap_read_trylock(vma->vm_mm))` (mm/memory.c, vm_insert_page) asserts that the caller holds
+#: mmap_lock; negated, it holds the lock: `BUG_ON(!down_write_trylock(&b->lock))` (drivers/md/bcache).
+NORETURN_ASSERTS: frozenset[str] = frozenset({"BUG_ON"})
 
 def lock_type_map() -> dict[str, LockType]:
     """type_name -> LockType."""

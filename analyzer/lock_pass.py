@@ -39,6 +39,7 @@ from .lock_catalogue import (
     KNOWN_GLOBAL_WRAPPERS,
     KNOWN_WRAPPERS,
     LOCK_TYPES,
+    NORETURN_ASSERTS,
     PRIMITIVES,
     STATIC_DEFINERS,
     STATIC_INITIALIZERS,
@@ -68,7 +69,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "46"
+VERSION = "47"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -728,6 +729,8 @@ class _Pass:
         self.resolver.reset_caches()
         events: list[Event] = []
         for i, (callee, args, line) in enumerate(sorted(calls, key=lambda c: c[2])):
+            if callee in NORETURN_ASSERTS:
+                continue   # read by _asserted
             sc = self.scope(function_id, line)
             for e in self.events_for_call(callee, args or [], line, sc):
                 e.order = i
@@ -1056,7 +1059,7 @@ class _Pass:
         """Events and wrapper rows of one function, and the functions whose wrapper rows were looked up."""
         self.wrapper_reads = set()
         evs = self.analyze_function(cid, calls)
-        return evs, self.derive_wrappers(cid, evs, name), self.wrapper_reads
+        return evs, self.derive_wrappers(cid, _asserted(evs, calls), name), self.wrapper_reads
 
     def analyze_round(self, byf: dict[int, list], names: dict[int, str]):
         """(function id, events, wrapper rows, wrapper functions read, fresh) for every caller of a round, in
@@ -1122,7 +1125,7 @@ class _Pass:
                 break
             callers = [r[0] for r in found]
             mine = calls.filter(pc.is_in(calls["caller_id"], _ids(callers)))   # then the few relevant ones
-            rows = _arrow_rows(mine.filter(pc.is_in(mine["callee"], _names(self.relevant)))
+            rows = _arrow_rows(mine.filter(pc.is_in(mine["callee"], _names(self.relevant | NORETURN_ASSERTS)))
                                .select(["caller_id", "caller", "callee", "args", "line"]))
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)
@@ -1880,6 +1883,33 @@ def _guard_statement(template: str, form: str | None, arg: str) -> str:
         template = _GUARD_ARG[form].sub(lambda m: arg + m.group(1) if m.group(1) else f"({arg})", template)
     return _GUARD_MEMBER.sub(r"\1", template)
 
+
+
+def _asserted(events: list[Event], calls: list[tuple[str, list[str], int]]) -> list[Event]:
+    """The events as a function's returns see them: a try that is the whole condition of an assertion
+    that does not return (catalogue NORETURN_ASSERTS) takes nothing when it asserts failure, and holds the
+    lock when it asserts success. The sites keep the try as written."""
+    asserts: dict[int, list[str]] = defaultdict(list)
+    for callee, args, line in calls:
+        if callee in NORETURN_ASSERTS and args:
+            asserts[line].append(fold_ws(args[0]))
+    if not asserts:
+        return events
+    out = []
+    for e in events:
+        if e.op == "try" and e.line in asserts:
+            cond = next((a for a in asserts[e.line] if re.fullmatch(
+                r"(!\s*)?\(?\s*" + re.escape(e.called) + r"\s*\(.*", a)), None)
+            if cond is not None:
+                # down_trylock returns 0 when it took the semaphore: BUG_ON(down_trylock(&mlc->isem))
+                # (drivers/input/serio/hil_mlc.c) holds it
+                p = _PRIMS.get(e.called)
+                zero = e.held_if == "zero" or (p is not None and p.variant == "zero_when_held")
+                if cond.startswith("!") != zero:
+                    out.append(replace(e, op="acquire", held_if=None))
+                continue
+        out.append(e)
+    return out
 
 def _path_op(e: Event) -> int:
     """How lock_paths follows an event: a release, an acquire, or one whose result says if it holds."""

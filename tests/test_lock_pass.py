@@ -632,3 +632,22 @@ def test_each_driver_sees_its_own_definition_of_a_typedef_name(tmp_path):
     assert got["megaraid_isr_memmapped"] == ("field", "adapter_t", "lock")
     assert got["megaraid_alloc_scb"] == ("field", "adapter_t", "kscb_pool_lock")
 
+
+def test_a_try_asserted_by_bug_on_is_no_try(tmp_path):
+    """tests/fixtures/locks/asserts/asserts.c: `BUG_ON(mmap_read_trylock(vma->vm_mm))` asserts that the
+    caller holds mmap_lock (vm_insert_page goes on only when the try failed), so neither vm_insert_page
+    nor its callers try mmap_lock; `BUG_ON(!down_write_trylock(&b->lock))` leaves the lock held. The
+    sites keep the calls as written."""
+    c = lock_tables(tmp_path / "a.duckdb", FIXTURES / "locks" / "asserts", ["asserts.c"])
+    wrappers = set(c.execute("SELECT name, op, struct_name, field_path FROM lock_wrappers").fetchall())
+    sites = set(c.execute("SELECT function, primitive, op FROM lock_sites").fetchall())
+    c.close()
+    assert ("mmap_read_trylock", "try", "mm_struct", "mmap_lock") in wrappers
+    assert not {w for w in wrappers if w[0] in ("vm_insert_page", "map_one")}
+    assert ("mca_take", "acquire", "btree", "lock") in wrappers
+    # down_trylock holds on 0: asserting its result is 0 asserts that it took the semaphore
+    assert ("hilse_setup_input", "acquire", "hil_mlc", "isem") in wrappers
+    assert not {w for w in wrappers if w[0] == "hp_sdc_mlc_cts"}
+    assert ("vm_insert_page", "mmap_read_trylock", "try") in sites
+    assert ("mca_take", "down_write_trylock", "try") in sites
+    assert not {s for s in sites if s[0] == "map_one"}
