@@ -94,6 +94,13 @@ embedded AS (  -- ... that are not a lock type themselves (those are lock member
     LEFT JOIN lock_types l2 ON l2.type_name = m.typedef_base
     WHERE m.type_name IS NOT NULL AND l1.type_name IS NULL AND l2.type_name IS NULL
 ),
+inline_of(root_id, struct_id) AS (  -- a root definition and the anonymous structs inline in it, whose members
+    -- are the root's own (mm_struct's members sit in an anonymous struct: `struct { ... } __randomize_layout`)
+    SELECT struct_id, struct_id FROM roots
+    UNION
+    SELECT io.root_id, f.nested_struct_id FROM inline_of io JOIN fields f ON f.struct_id = io.struct_id
+    WHERE f.nested_struct_id IS NOT NULL AND f.name IS NULL AND f.pointer_depth = 0
+),
 edges AS MATERIALIZED (  -- from a struct to an inline nested member's struct (same level) or an embedded one (level + 1)
     SELECT f.struct_id, f.nested_struct_id AS next_id, coalesce(f.name || '.', '') AS step,
            f.array_dims IS NOT NULL AS is_array, false AS embeds, NULL::VARCHAR AS type_name
@@ -132,8 +139,9 @@ fl AS (
       -- the walk instead, which reads the member's file and line in the definition that declares it
       AND lf.field_path NOT IN (SELECT wd.field_path FROM walked wd)
       AND NOT (contains(lf.field_path, '.')
-               AND split_part(lf.field_path, '.', 1) IN (SELECT e.member FROM embedded e
-                                                        WHERE e.struct_id = lf.struct_id))
+               AND split_part(lf.field_path, '.', 1) IN (SELECT e.member FROM embedded e JOIN inline_of io
+                                                        ON io.struct_id = e.struct_id
+                                                        WHERE io.root_id = lf.struct_id))
     UNION
     SELECT * FROM walked
 ),
