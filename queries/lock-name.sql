@@ -1,12 +1,14 @@
 -- name: lock-name
 -- kind: query
 -- description: What a lockdep class name (as in /proc/lockdep, /proc/lock_stat or a splat) resolves to: one row per init site and object that produce it
--- param: name VARCHAR required  Lockdep class name as printed (#N, /N, (name){usage}-{x:y}, &(&x->lock)->rlock forms accepted)
+-- param: name VARCHAR required  Lockdep class name as printed (#N, /N, (name){usage}-{x:y}, &(&x->lock)->rlock, lock_stat's name: and name-W: forms accepted)
 -- param: limit INTEGER >=1 100  Rows at most
 -- param: arch VARCHAR alpha|arc|arm|arm64|csky|hexagon|ia64|loongarch|m68k|microblaze|mips|nios2|openrisc|parisc|powerpc|riscv|s390|sh|sparc|um|x86|xtensa x86  Architecture whose arch/ code ranks with the generic code (path_rank)
 -- empty: no init site in the index produces this name (is the tree indexed whole, and is it the right kernel version?)
 --
--- The name is normalised first, in SQL: splat decoration (name){+.+.}-{3:3} -> name, then #N (a repeated
+-- The name is normalised first, in SQL: a /proc/lock_stat line's ':' (and '-W:' / '-R:' of a lock with
+-- read and write statistics, kernel/locking/lockdep_proc.c seq_stats) is dropped, the splat
+-- decoration (name){+.+.}-{3:3} -> name, then #N (a repeated
 -- name) and /N (a subclass) are dropped (shared/notes/lockdep-names.md point 5), and the pre-6.x spinlock
 -- form &(&x->lock)->rlock becomes &x->lock. /proc/lock_stat cuts names to 37 characters, so a name of 36
 -- characters or more also matches the class names it starts. Rows come from lock_inits (initializer
@@ -28,7 +30,8 @@ WITH n AS (
     SELECT $name AS name,
            regexp_replace(
              regexp_replace(
-               regexp_replace(trim($name), '^\((.*)\)\{[^}]*\}(-\{[^}]*\})?$', '\1'),
+               regexp_replace(regexp_replace(trim($name), '(-[WR])?:$', ''),
+                              '^\((.*)\)\{[^}]*\}(-\{[^}]*\})?$', '\1'),
              '(#[0-9]+)?(/[0-9]+)?$', ''),
            '^&\(&(.+)\)->rlock$', '&\1') AS class_name
 ),

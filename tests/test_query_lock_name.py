@@ -67,3 +67,11 @@ def test_arch_picks_which_arch_tree_ranks_with_generic_code(con):
     rows = lock_name(con, name="&pool->lock", arch="s390")
     assert [r["struct"] for r in rows][:3] == ["worker_pool", "vfs_pool", "s390_pool"]
     assert {r["struct"]: r["path_rank"] for r in rows}["x86_pool"] == 6
+
+
+@pytest.mark.parametrize("printed", ["&sem->wait_lock:", "  &sem->wait_lock-W:", "&sem->wait_lock-R:",
+                                     "&sem->wait_lock/1-W:"])
+def test_names_copied_from_lock_stat_lines_resolve(con, printed):
+    """/proc/lock_stat prints a class as `%40s:`, or `%38s-W:` and `%38s-R:` when it has read and write
+    statistics (kernel/locking/lockdep_proc.c:507-518 in v6.1)."""
+    assert [r["struct"] for r in lock_name(con, name=printed)] == ["rw_semaphore", "ld_semaphore"]
