@@ -49,18 +49,38 @@ examples:
                                                       SRC/compile_commands.json when it exists)
   LIMA_DB=/data/lima.duckdb lima-index SRC --quiet    database from the environment, no progress bar
 
-A second run re-parses only files whose content changed (every file after an upgrade of LIMA that
-reads C differently) and drops files that disappeared; an interrupted run (Ctrl-C, SIGTERM) keeps
-every finished batch and the next run completes it.
+A second run reads again only files whose size or modification time changed, re-parses those of
+them whose content changed (every file after an upgrade of LIMA that reads C differently) and drops
+files that disappeared; a file edited with its size and modification time restored is not read again
+(--force reads it). An interrupted run (Ctrl-C, SIGTERM) keeps every finished batch and the next run
+completes it.
 Bad input (SRC not a directory or without .c/.h files, database folder missing, database held open by
-another writer, unreadable / binary / non-UTF-8 source files) gives one-line errors and exit code 2;
-the readable files are still indexed. Exit 130 after Ctrl-C, 143 after SIGTERM.
+another writer or holding other tables than LIMA's) gives a one-line error and exit code 2. Source files
+that are unreadable, binary, non-UTF-8 or have a name that is not UTF-8, and subfolders that cannot be
+listed, are skipped, listed and counted (exit code 2); the other files are still indexed. Exit 130 after
+Ctrl-C, 143 after SIGTERM.
 """
 
 
-#: How files.status values read in messages.
+#: How files.status values (and "unreadable_folder", a subfolder that could not be listed) read in messages.
 _LABELS = {"non_utf8": "non-UTF-8", "unreadable": "unreadable", "binary": "binary",
-           "failed": "failed", "crashed": "crashed"}
+           "failed": "failed", "crashed": "crashed", "bad_name": "non-UTF-8 name",
+           "unreadable_folder": "unreadable folder"}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _skipped_message(stats: IndexStats) -> str:
+    """The closing error line of a run that skipped files or folders: how many, why, what was indexed."""
+    folders = stats.skipped.get("unreadable_folder", 0)
+    files = sum(stats.skipped.values()) - folders
+    what = " and ".join(_count(n, noun) for n, noun in ((files, "file"), (folders, "folder")) if n)
+    why = ", ".join(f"{v:,} {_LABELS.get(k, k)}" for k, v in stats.skipped.items())
+    indexed = stats.parsed + stats.unchanged
+    rest = "the rest is indexed" if indexed else "no file could be indexed"
+    return f"{what} skipped ({why}); {rest}"
 
 
 class _Terminated(Exception):
@@ -129,9 +149,8 @@ def _summary(con, stats: IndexStats, console: Console, total_seconds: float, cla
     t.add_row("globals (file-scope variables)", f"{globals_:,}", "")
     t.add_row("parse errors (tree-sitter ERROR/MISSING)", f"{perrs[0]:,} in {perrs[1]:,} files",
               f"{stats.parse_errors:,}")
-    skipped = sum(stats.skipped.values())
-    t.add_row("files skipped", "", ", ".join(f"{k} {v}" for k, v in stats.skipped.items()) or "0"
-              if skipped else "0")
+    skipped = ", ".join(f"{_LABELS.get(k, k)} {v:,}" for k, v in stats.skipped.items())
+    t.add_row("skipped (files, folders)", "", skipped or "0")
     mbs = stats.bytes_to_parse / 1e6
     t.add_row("code facts", "", f"{stats.seconds:.1f} s ({mbs:,.0f} MB read)")
     t.add_row("lock pass", "", escape(stats.lock_pass))
@@ -147,7 +166,7 @@ def _missing_headers(con) -> str | None:
         "SELECT 'include' AS d, count(*) FILTER (path LIKE 'include/linux/%') FROM files UNION ALL "
         "SELECT 'arch/x86/include', count(*) FILTER (path LIKE 'arch/x86/include/%') FROM files").fetchall())
     missing = [d for d, n in have.items() if n == 0]
-    if not missing or not con.execute("SELECT count(*) FROM files").fetchone()[0]:
+    if not missing or not con.execute("SELECT count(*) FROM files WHERE status = 'ok'").fetchone()[0]:
         return None
     dirs = " and no ".join(m + "/" for m in missing)
     return (f"the database holds no {dirs} headers: structs, lock members and lock wrappers defined there "
@@ -275,8 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{PROG}: warning: clang: ... and {len(clang_problems) - 10} more (clang_files.status "
                   "!= 'parsed')", file=sys.stderr)
         if stats.skipped:
-            what = ", ".join(f"{v} {_LABELS.get(k, k)}" for k, v in stats.skipped.items())
-            return _fail(f"{sum(stats.skipped.values())} files skipped ({what}); the rest is indexed")
+            return _fail(_skipped_message(stats))
         return 0
     except (BadInput, LimaDbError) as e:
         if created and con is not None:   # bad input: leave no empty database behind

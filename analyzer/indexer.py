@@ -25,7 +25,7 @@ from lima.analyzer.lock_config import DEFAULT_CONFIG, KernelConfig
 from lima.analyzer.workers import BatchResult, FileResult, Task, WorkerPool
 from lima.db import get_meta, set_meta
 
-__all__ = ["BadInput", "SourceFile", "IndexStats", "scan_tree", "kernel_version", "Indexer",
+__all__ = ["BadInput", "SourceFile", "IndexStats", "scan_tree", "only_path", "kernel_version", "Indexer",
            "facts_fingerprint"]
 
 #: Files and bytes per worker batch (whichever is reached first): small, so the cores stay busy.
@@ -56,6 +56,7 @@ class SourceFile:
     abspath: str
     size: int
     mtime_ns: int
+    bad_name: bool = False   # the name is not UTF-8: path shows its bytes as \xNN, the file is not read
 
 
 @dataclass
@@ -77,15 +78,35 @@ class IndexStats:
     lock_pass: str = "not run"
 
 
-def scan_tree(root: Path, only: Iterable[str] = ()) -> list[SourceFile]:
-    """Every .c/.h file under root (or under the given subfolders or files of root), sorted by path."""
+def _rel_path(path: str, root: Path) -> tuple[str, bool]:
+    """(path relative to root with / separators, whether it is valid UTF-8).
+
+    A name that is not UTF-8 reaches Python with surrogate escapes, which no database column or Arrow
+    string can hold: its bytes are written as \\xNN instead (the form shown to the user as well).
+    """
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace"), False
+    return rel, True
+
+
+def scan_tree(root: Path, only: Iterable[str] = (),
+              unlisted: list[tuple[str, str]] | None = None) -> list[SourceFile]:
+    """Every .c/.h file under root (or under the given subfolders or files of root), sorted by path.
+
+    A subfolder that cannot be listed is skipped and appended to unlisted as (path relative to root,
+    reason) when that list is given; without it, and always for root or an --only folder itself, it is
+    BadInput.
+    """
     out: list[SourceFile] = []
     starts = [root / o for o in only] or [root]
     for start in starts:
         if start.is_file() and start.name.endswith((".c", ".h")):
             st = start.stat()
-            rel = os.path.relpath(start, root).replace(os.sep, "/")
-            out.append(SourceFile(rel, str(start), st.st_size, st.st_mtime_ns))
+            rel, good = _rel_path(str(start), root)
+            out.append(SourceFile(rel, str(start), st.st_size, st.st_mtime_ns, not good))
             continue
         if not start.is_dir():
             raise BadInput(f"{start}: --only wants a folder or a .c/.h file under {root}")
@@ -95,7 +116,10 @@ def scan_tree(root: Path, only: Iterable[str] = ()) -> list[SourceFile]:
             try:
                 entries = list(os.scandir(d))
             except OSError as e:
-                raise BadInput(f"{d}: cannot list folder: {e.strerror}") from None
+                if unlisted is None or d == str(start):
+                    raise BadInput(f"{d}: cannot list folder: {e.strerror}") from None
+                unlisted.append((_rel_path(d, root)[0], e.strerror or str(e)))
+                continue
             for e in entries:
                 if e.is_dir(follow_symlinks=False):
                     if not e.name.startswith("."):
@@ -106,11 +130,30 @@ def scan_tree(root: Path, only: Iterable[str] = ()) -> list[SourceFile]:
                         size, mtime = st.st_size, st.st_mtime_ns
                     except OSError:
                         size, mtime = 0, 0
-                    rel = os.path.relpath(e.path, root).replace(os.sep, "/")
-                    out.append(SourceFile(rel, e.path, size, mtime))
+                    rel, good = _rel_path(e.path, root)
+                    out.append(SourceFile(rel, e.path, size, mtime, not good))
     out = list({f.path: f for f in out}.values())   # overlapping --only list a file once
     out.sort(key=lambda f: f.path)
     return out
+
+
+def only_path(root: Path, typed: str) -> str:
+    """An --only argument as a normalised path relative to root ('' for root itself).
+
+    Relative arguments are taken relative to root, absolute ones must lie under it (as written, or once
+    symbolic links are resolved). The result is compared as text with the files table's paths (which files
+    under --only vanished), so './kernel', 'kernel/' and 'kernel//x/..' must all become 'kernel'.
+    """
+    if os.path.isabs(typed):
+        rel = os.path.relpath(typed, root.absolute())
+        if rel == ".." or rel.startswith("../"):
+            rel = os.path.relpath(os.path.realpath(typed), os.path.realpath(root))
+    else:
+        rel = os.path.normpath(typed)
+    rel = rel.replace(os.sep, "/")
+    if rel == ".." or rel.startswith("../"):
+        raise BadInput(f"{typed}: --only wants a folder or a .c/.h file under {root}")
+    return "" if rel == "." else rel
 
 
 def kernel_version(root: Path) -> str | None:
@@ -197,9 +240,10 @@ class Indexer:
         self.con = con
         self.root = root
         self.jobs = jobs
-        self.only = [o.strip("/") for o in only]
+        self.only = [only_path(root, o) for o in only]
         self.force = force
         self.stats = IndexStats()
+        self._bad_names: set[str] = set()
         self.extractor = extractor_fingerprint()
         #: the database holds facts of another extractor: every file in scope is read again
         self.extractor_changed = False
@@ -226,10 +270,16 @@ class Indexer:
         if not self.root.is_dir():
             raise BadInput(f"{self.root}: not a directory")
         self.check_tables()
-        found = scan_tree(self.root, self.only)
+        unlisted: list[tuple[str, str]] = []
+        found = scan_tree(self.root, self.only, unlisted)
         if not found:
-            where = ", ".join(self.only) if self.only else str(self.root)
-            raise BadInput(f"{where}: no .c or .h files found")
+            where = ", ".join(o or "." for o in self.only) if self.only else str(self.root)
+            why = f" ({unlisted[0][0]}/ cannot be listed: {unlisted[0][1]})" if unlisted else ""
+            raise BadInput(f"{where}: no .c or .h files found{why}")
+        for d, reason in unlisted:
+            self.stats.skipped["unreadable_folder"] = self.stats.skipped.get("unreadable_folder", 0) + 1
+            self.stats.problems.append(f"{d}/: folder skipped (cannot list it): {reason}")
+        self._bad_names = {f.path for f in found if f.bad_name}
         self.stats.files_seen = len(found)
         known = {r[0]: r[1:] for r in self.con.execute(
             "SELECT path, file_id, size, mtime_ns, hash, status FROM files").fetchall()}
@@ -255,9 +305,14 @@ class Indexer:
                 continue
             tasks.append(Task(file_id, f.path, f.abspath, None if force else old_hash, f.size, f.mtime_ns))
         on_disk = {f.path for f in found}
-        prefixes = tuple(o + "/" for o in self.only)
+        in_scope = tuple(o + "/" for o in self.only if o)
+        if not self.only or "" in self.only:
+            in_scope = ("",)
+        # the files of a folder that could not be listed are unknown, not gone: keep their rows
+        hidden = tuple(d + "/" for d, _ in unlisted)
         deleted = [row[0] for p, row in known.items()
-                   if p not in on_disk and (not self.only or p.startswith(prefixes) or p in self.only)]
+                   if p not in on_disk and (p.startswith(in_scope) or p in self.only)
+                   and not (hidden and p.startswith(hidden))]
         self.stats.files_to_parse = len(tasks)
         self.stats.bytes_to_parse = sum(t.size for t in tasks)
         self.stats.deleted = len(deleted)
@@ -357,6 +412,16 @@ class Indexer:
         """Delete vanished files, index the tasks in workers, record meta. Returns the stats."""
         t0 = time.perf_counter()
         self.delete_files(deleted)
+        # a file whose name is not UTF-8 is not read (its facts could not name it): only its files row
+        bad = [t for t in tasks if t.path in self._bad_names]
+        if bad:
+            tasks = [t for t in tasks if t.path not in self._bad_names]
+            self.write_batch([BatchResult([
+                FileResult(t.file_id, t.path, t.size, t.mtime_ns, None, "bad_name",
+                           message="file name is not valid UTF-8 (its bytes shown as \\xNN)") for t in bad])])
+            self.stats.bytes_done += sum(t.size for t in bad)
+            if progress is not None and not tasks:
+                progress(self.stats, [])
         if tasks:
             batches = _batches(tasks)
             if self.jobs == 1 and len(batches) == 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import duckdb
 __all__ = [
     "SCHEMA_VERSION",
     "LimaDbError",
+    "LimaDbBusy",
     "default_db_path",
     "connect",
     "ensure_schema",
@@ -24,6 +26,11 @@ SCHEMA_VERSION = "1"
 
 class LimaDbError(Exception):
     """A database problem explained in one line for the user (no traceback)."""
+
+
+class LimaDbBusy(LimaDbError):
+    """The database file is held by another process's write connection (DuckDB's file lock): a reader may
+    wait for it, unlike the other refusals."""
 
 
 def default_db_path() -> Path:
@@ -53,24 +60,30 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
     except duckdb.IOException as e:
         msg = str(e)
         if "lock" in msg.lower():
-            raise LimaDbError(f"{p}: held open by another writer ({_holder(msg)}); "
+            raise LimaDbBusy(f"{p}: held open by another writer{_holder(msg)}; "
                               "wait for it to finish or use another --db") from None
         raise LimaDbError(f"{p}: cannot open: {msg.splitlines()[0]}") from None
     except duckdb.Error as e:
         raise LimaDbError(f"{p}: not a usable DuckDB database: {str(e).splitlines()[0]}") from None
-    if not read_only:
-        ensure_schema(con, p)
-    else:
-        _check_version(con, p)
+    try:
+        if not read_only:
+            ensure_schema(con, p)
+        else:
+            _check_version(con, p)
+    except BaseException:
+        con.close()   # refused: let go of the file at once (the caller never gets this connection)
+        raise
     return con
 
 
 def _holder(msg: str) -> str:
-    """Extract 'PID n' from DuckDB's lock conflict message when it names one."""
-    for part in msg.replace("(", " ").replace(")", " ").split("\n"):
-        if "PID" in part:
-            return part.strip()[:120]
-    return "lock conflict"
+    """' (PID n)' when DuckDB's lock conflict message names the holder's PID, else ''.
+
+    Only the number is taken: the rest of DuckDB's text (program path, documentation link, parentheses)
+    varies between versions and reads badly when cut.
+    """
+    m = re.search(r"\bPID (\d+)", msg)
+    return f" (PID {m.group(1)})" if m else ""
 
 
 def _check_version(con: duckdb.DuckDBPyConnection, p: Path) -> None:
@@ -80,18 +93,52 @@ def _check_version(con: duckdb.DuckDBPyConnection, p: Path) -> None:
         raise LimaDbError(f"{p}: not a LIMA database (no meta table)")
     v = get_meta(con, "schema_version")
     if v is not None and v != SCHEMA_VERSION:
-        raise LimaDbError(f"{p}: schema version {v}, this LIMA needs {SCHEMA_VERSION}; "
-                          "re-create it (lima-index --force) or use a matching LIMA")
+        # no in-place upgrade exists (lima-index --force re-parses files but keeps the layout)
+        raise LimaDbError(f"{p}: schema version {v}, this LIMA needs {SCHEMA_VERSION}; use a matching LIMA, "
+                          "or index into a new database (delete this file or pass another --db)")
+
+
+def _is_lima(con: duckdb.DuckDBPyConnection) -> bool:
+    """The database has LIMA's meta table (key, value) with a schema_version."""
+    cols = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+        "AND table_name = 'meta'").fetchall()}
+    return {"key", "value"} <= cols and get_meta(con, "schema_version") is not None
+
+
+def _some_object(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Name of one table, view, sequence or macro the database holds, None when it is empty."""
+    row = con.execute(
+        "SELECT name FROM (SELECT table_name AS name FROM duckdb_tables() WHERE NOT internal "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal "
+        "UNION ALL SELECT sequence_name FROM duckdb_sequences() "
+        "UNION ALL SELECT function_name FROM duckdb_functions() WHERE NOT internal) ORDER BY name "
+        "LIMIT 1").fetchone()
+    return row[0] if row else None
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, p: Path | str = "database") -> None:
-    """Create every table of db/schema.sql that is missing and record the schema version."""
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()[0]
-    if has_meta:
+    """Create every table of db/schema.sql that is missing and record the schema version.
+
+    Only an empty database or a LIMA one (meta table with a schema_version) is written to: LIMA's tables
+    do not belong in someone else's database. The schema is created in one transaction, so an interrupted
+    first run leaves an empty database rather than a half-made one that is no longer recognised.
+    """
+    if _is_lima(con):
         _check_version(con, Path(p))
-    con.execute(schema_sql())
-    set_meta(con, "schema_version", SCHEMA_VERSION)
+    else:
+        other = _some_object(con)
+        if other is not None:
+            raise LimaDbError(f"{p}: not a LIMA database (it holds {other!r} and no LIMA meta table); "
+                              "left untouched: use another database file")
+    con.execute("BEGIN")
+    try:
+        con.execute(schema_sql())
+        set_meta(con, "schema_version", SCHEMA_VERSION)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:

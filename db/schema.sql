@@ -42,7 +42,7 @@ COMMENT ON COLUMN files.path IS 'Path relative to the source root, with / separa
 COMMENT ON COLUMN files.size IS 'Size in bytes';
 COMMENT ON COLUMN files.hash IS 'Content hash (blake2b-128 hex); an unchanged hash means the file is not re-parsed; NULL for a file that failed (retried next run)';
 COMMENT ON COLUMN files.mtime_ns IS 'Modification time (ns) seen when indexed: same size and mtime means the file is not even read again';
-COMMENT ON COLUMN files.status IS 'ok | unreadable | binary | non_utf8 | failed (extractor raised) | crashed (its worker died); only ok files have facts';
+COMMENT ON COLUMN files.status IS 'ok | unreadable | binary | non_utf8 | bad_name (file name not UTF-8: path shows its bytes as \xNN, not read) | failed (extractor raised) | crashed (its worker died); only ok files have facts';
 COMMENT ON COLUMN files.parse_errors IS 'Number of tree-sitter ERROR/MISSING nodes in the file (parsing never stops on them)';
 COMMENT ON COLUMN files.parse_seconds IS 'Wall seconds the worker spent on this file';
 COMMENT ON COLUMN files.indexed_at IS 'When the facts of this file were written';

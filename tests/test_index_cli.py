@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -59,6 +61,10 @@ def test_help_explains_every_option():
     for opt in ("--db", "--jobs", "--only", "--force", "--quiet", "--no-lock-pass", "--kconfig", "LIMA_DB",
                 "examples:"):
         assert opt in p.stdout
+    # what decides that a file is read again: size and mtime, not its content (test_incremental_runs)
+    text = " ".join(p.stdout.split())
+    assert "reads again only files whose size or modification time changed" in text
+    assert "a file edited with its size and modification time restored is not read again" in text
 
 
 def test_index_fixtures_and_open_in_duckdb_shell(tmp_path):
@@ -213,7 +219,24 @@ def test_db_held_by_another_writer(tmp_path):
         p = run(str(make_src(tmp_path)), "--db", str(db))
     finally:
         holder.close()
-    assert p.returncode == 2 and "held open by another writer" in one_line_error(p)
+    assert p.returncode == 2
+    # the whole line, with the holder's PID (this process) and nothing of DuckDB's text cut in half
+    assert one_line_error(p) == (f"lima-index: error: {db}: held open by another writer (PID {os.getpid()}); "
+                                 "wait for it to finish or use another --db")
+
+
+@pytest.mark.parametrize("duckdb_text, holder", [
+    ('IO Error: Could not set lock on file "/x.duckdb": Conflicting lock is held in /usr/bin/python3.11 '
+     "(PID 3290). See also https://duckdb.org/docs/stable/connect/concurrency", " (PID 3290)"),
+    ('IO Error: Could not set lock on file "/x.duckdb": Conflicting lock is held in /bin/p (PID 7) by user '
+     "root. See also https://duckdb.org/docs/connect/concurrency", " (PID 7)"),
+    ('IO Error: Could not set lock on file "/x.duckdb": Resource temporarily unavailable', ""),
+])
+def test_lock_holder_is_its_pid_or_nothing(duckdb_text, holder):
+    """DuckDB's lock-conflict text varies between versions: only the PID is taken from it."""
+    from lima.db import _holder
+
+    assert _holder(duckdb_text) == holder
 
 
 def test_binary_and_non_utf8_files_are_skipped_and_counted(tmp_path):
@@ -242,7 +265,7 @@ def test_unreadable_file_is_skipped_and_counted():
         db = tmp / "lima.duckdb"
         p = run(str(src), "--db", str(db), user=65534)  # nobody cannot read a 000 file
         assert p.returncode == 2, p.stderr
-        assert "1 files skipped (1 unreadable)" in one_line_error(p)
+        assert "1 file skipped (1 unreadable); the rest is indexed" in one_line_error(p)
         assert q(db, "SELECT status FROM files WHERE path = 'kernel/calls.c'") == [("unreadable",)]
         assert q(db, "SELECT count(*) FROM files WHERE status = 'ok'") == [(5,)]
     finally:
@@ -255,7 +278,7 @@ def test_crashed_worker_costs_only_its_file(tmp_path):
     p = run(str(src), "--db", str(db), "--jobs", "2",
             env={"LIMA_INDEX_TEST_CRASH": "kernel/structs.c"})  # test hook: that worker dies
     assert p.returncode == 2
-    assert "1 files skipped (1 crashed)" in one_line_error(p)
+    assert "1 file skipped (1 crashed); the rest is indexed" in one_line_error(p)
     status = dict(q(db, "SELECT path, status FROM files"))
     assert status.pop("kernel/structs.c") == "crashed"
     assert set(status.values()) == {"ok"} and len(status) == 5
@@ -339,3 +362,142 @@ def test_interruption_message_says_what_is_kept(capsys):
     assert err.startswith("lima-index: interrupted: in the lock pass; the code facts are complete")
     assert _interrupted(None, signal.SIGTERM, "clang") == 143
     assert "in the clang front end; the code facts and lock tables are complete" in capsys.readouterr().err
+
+
+def test_file_name_not_utf8_is_skipped_and_counted(tmp_path):
+    """A name that is not UTF-8 cannot be stored as a path: the file is skipped like a non-UTF-8 file, its
+    name shown (and kept in files.path) with \\xNN escapes; the other files are indexed."""
+    src = make_src(tmp_path)
+    bad = src / "kernel" / os.fsdecode(b"caf\xe9.c")
+    bad.write_text("int cafe(void)\n{\n\treturn 0;\n}\n")
+    db = tmp_path / "lima.duckdb"
+    p = run(str(src), "--db", str(db))
+    assert p.returncode == 2, p.stderr
+    assert one_line_error(p) == "lima-index: error: 1 file skipped (1 non-UTF-8 name); the rest is indexed"
+    assert ("lima-index: warning: kernel/caf\\xe9.c: skipped (bad_name): file name is not valid UTF-8"
+            in p.stderr)
+    assert q(db, "SELECT status FROM files WHERE path = 'kernel/caf\\xe9.c'") == [("bad_name",)]
+    assert q(db, "SELECT count(*) FROM files WHERE status = 'ok'") == [(6,)]
+    assert q(db, "SELECT count(*) FROM functions WHERE name = 'cafe'") == [(0,)]
+    bad.unlink()   # its row goes like any vanished file's
+    p = run(str(src), "--db", str(db))
+    assert p.returncode == 0 and "0 parsed, 6 unchanged, 1 removed" in p.stderr, p.stderr
+
+
+def test_only_a_binary_file_says_nothing_was_indexed(tmp_path):
+    src = tmp_path / "tree"
+    src.mkdir()
+    (src / "blob.c").write_bytes(b"int x;\0\0\x01")
+    p = run(str(src), "--db", str(tmp_path / "lima.duckdb"))
+    assert p.returncode == 2
+    assert one_line_error(p) == "lima-index: error: 1 file skipped (1 binary); no file could be indexed"
+    assert "the database holds no" not in p.stderr   # no header advice for a database without facts
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to run as nobody")
+def test_unlistable_subfolder_is_skipped_and_counted():
+    """A subfolder nobody can list is skipped, named and counted; the rest is indexed, and the rows of its
+    files are kept (unknown is not gone). SRC or an --only folder that cannot be listed is an error."""
+    tmp = Path(tempfile.mkdtemp(prefix="lima-unlistable-"))
+    try:
+        tmp.chmod(0o777)
+        src = make_src(tmp)
+        shutil.copytree(FIXTURES / "c", src / "mm")
+        for p in [src, *src.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        db = tmp / "lima.duckdb"
+        (src / "mm").chmod(0o000)
+        p = run(str(src), "--db", str(db), user=65534)
+        assert p.returncode == 2, p.stderr
+        assert one_line_error(p) == ("lima-index: error: 1 folder skipped (1 unreadable folder); "
+                                     "the rest is indexed")
+        assert "lima-index: warning: mm/: folder skipped (cannot list it): Permission denied" in p.stderr
+        assert q(db, "SELECT count(*) FROM files WHERE status = 'ok' AND path LIKE 'kernel/%'") == [(6,)]
+        (src / "mm").chmod(0o755)
+        assert run(str(src), "--db", str(db), user=65534).returncode == 0
+        (src / "mm").chmod(0o000)
+        p = run(str(src), "--db", str(db), user=65534)
+        assert p.returncode == 2 and "0 removed" in p.stderr, p.stderr
+        assert q(db, "SELECT count(*) FROM files WHERE path LIKE 'mm/%'") == [(6,)]
+        p = run(str(src), "--db", str(db), "--only", "mm", user=65534)
+        assert p.returncode == 2 and "mm: cannot list folder: Permission denied" in one_line_error(p)
+    finally:
+        for d in tmp.rglob("*"):
+            if d.is_dir():
+                d.chmod(0o755)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.mark.parametrize("form", ["./kernel", "kernel/", ".//kernel", "mm/../kernel", "ABS"])
+def test_only_written_any_way_removes_deleted_files(tmp_path, form):
+    """--only is normalised relative to SRC: files deleted under it leave the database whatever its
+    spelling (absolute paths under SRC included)."""
+    src = make_src(tmp_path)
+    shutil.copytree(FIXTURES / "c", src / "mm")
+    db = tmp_path / "lima.duckdb"
+    assert run(str(src), "--db", str(db)).returncode == 0
+    (src / "kernel" / "fptr.c").unlink()
+    only = str(src / "kernel") if form == "ABS" else form
+    p = run(str(src), "--db", str(db), "--only", only)
+    assert p.returncode == 0, p.stderr
+    assert "0 parsed, 5 unchanged, 1 removed" in p.stderr
+    assert q(db, "SELECT count(*) FROM files WHERE path = 'kernel/fptr.c'") == [(0,)]
+    assert q(db, "SELECT count(*) FROM files") == [(11,)]
+
+
+def test_only_outside_src_is_shown_as_typed(tmp_path):
+    src = make_src(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    db = tmp_path / "lima.duckdb"
+    for typed in (str(tmp_path / "elsewhere"), "../elsewhere"):
+        p = run(str(src), "--db", str(db), "--only", typed)
+        assert p.returncode == 2
+        assert one_line_error(p) == (f"lima-index: error: {typed}: --only wants a folder or a .c/.h file "
+                                     f"under {src}")
+    assert not db.exists()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("ddl", ["CREATE TABLE mydata (x INT)", "CREATE TABLE files (x INT)",
+                                 "CREATE TABLE meta (key VARCHAR, value VARCHAR)"])
+def test_database_of_something_else_is_left_untouched(tmp_path, ddl):
+    """A DuckDB file with other tables (no LIMA meta table with a schema_version) is refused, unchanged."""
+    db = tmp_path / "theirs.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(ddl)
+    con.close()
+    before = _digest(db)
+    p = run(str(make_src(tmp_path)), "--db", str(db))
+    assert p.returncode == 2
+    assert re.fullmatch(rf"lima-index: error: {re.escape(str(db))}: not a LIMA database \(it holds '\w+' and "
+                        r"no LIMA meta table\); left untouched: use another database file", one_line_error(p))
+    assert _digest(db) == before
+    assert len(q(db, "SELECT * FROM duckdb_tables()")) == 1
+
+
+def test_empty_duckdb_file_is_initialised(tmp_path):
+    db = tmp_path / "new.duckdb"
+    duckdb.connect(str(db)).close()
+    p = run(str(make_src(tmp_path)), "--db", str(db))
+    assert p.returncode == 0, p.stderr
+    assert q(db, "SELECT count(*) FROM files") == [(6,)]
+
+
+def test_other_schema_version_advice_works(tmp_path):
+    """The advice of the schema-version error is one that works (--force does not re-create)."""
+    src = make_src(tmp_path)
+    db = tmp_path / "lima.duckdb"
+    assert run(str(src), "--db", str(db)).returncode == 0
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    con.close()
+    p = run(str(src), "--db", str(db), "--force")
+    assert p.returncode == 2
+    line = one_line_error(p)
+    assert "schema version 0, this LIMA needs 1" in line and "--force" not in line
+    assert "delete this file or pass another --db" in line
+    db.unlink()
+    assert run(str(src), "--db", str(db)).returncode == 0
