@@ -76,19 +76,27 @@ class Param:
         """The option as users type it: --min-share for the SQL parameter $min_share."""
         return "--" + self.name.replace("_", "-")
 
-    def allowed(self) -> str:
-        """What the parameter accepts, in words ('an INTEGER >= 1', 'one of count, wait')."""
+    def allowed(self, *, with_range: bool = False) -> str:
+        """What the parameter accepts, in words ('an INTEGER >= 1', 'one of count, wait'); WITH_RANGE adds
+        the limits of an INTEGER or BIGINT that the declared bounds leave open ('and <= 2147483647')."""
         if self.choices:
             return "one of " + ", ".join(self.choices)
         if self.db_set:
             return f"a value of {self.db_set[0]}.{self.db_set[1]} in this database"
         if self.type == "BOOLEAN":
             return "a BOOLEAN (true or false)"
+        bounds = list(self.bounds)
+        if with_range and self.type in _INT_RANGE:
+            lo, hi = _INT_RANGE[self.type]
+            if not any(op in (">", ">=") for op, _ in bounds):
+                bounds.insert(0, (">=", lo))
+            if not any(op in ("<", "<=") for op, _ in bounds):
+                bounds.append(("<=", hi))
         text = ("an " if self.type[0] in "AEIOU" else "a ") + self.type
-        return " ".join([text, " and ".join(f"{op} {_num(v)}" for op, v in self.bounds)]).rstrip()
+        return " ".join([text, " and ".join(f"{op} {_num(v)}" for op, v in bounds)]).rstrip()
 
-    def _refuse(self, value: object) -> CatalogError:
-        return CatalogError(f"{self.flag} must be {self.allowed()}, not {_show(value)}")
+    def _refuse(self, value: object, fault: str | None = None) -> CatalogError:
+        return CatalogError(f"{self.flag} {fault or 'must be ' + self.allowed()}, not {_show(value)}")
 
     def convert(self, text: str | None) -> object:
         """The command-line text as a Python value of the declared type, checked (None stays None)."""
@@ -103,9 +111,12 @@ class Param:
             raise self._refuse(text)
         try:
             value = PARAM_TYPES[self.type](text)
-            return self.check(value)
-        except (ValueError, CatalogError):
+        except ValueError:
             raise self._refuse(text) from None
+        fault = self._fault(value)
+        if fault is not None:
+            raise self._refuse(text, fault)   # the text as typed: 'nan', not nan
+        return value
 
     def check(self, value: object) -> object:
         """VALUE if its type, bounds and choices are allowed (a str is converted first), else CatalogError.
@@ -116,19 +127,36 @@ class Param:
             return None
         if isinstance(value, str) and self.type != "VARCHAR":
             return self.convert(value)
+        fault = self._fault(value)
+        if fault is not None:
+            raise self._refuse(value, fault)
+        return value
+
+    def _fault(self, value: object) -> str | None:
+        """What is wrong with VALUE ('must be an INTEGER >= 1'), None when it is allowed."""
         if self.type == "VARCHAR":
-            ok = isinstance(value, str) and (not self.choices or value in self.choices)
-        elif self.type == "BOOLEAN":
+            if not isinstance(value, str) or (self.choices and value not in self.choices):
+                return "must be " + self.allowed()
+            if self.required and not value.strip():
+                # a required text names what the query is about (a function, a struct, a class name): an
+                # empty one (an unset shell variable) could only find nothing
+                return "wants a name"
+            return None
+        if self.type == "BOOLEAN":
             ok = isinstance(value, bool)
         elif self.type in _INT_RANGE:
+            if not isinstance(value, int) or isinstance(value, bool):
+                return "must be " + self.allowed()
             lo, hi = _INT_RANGE[self.type]
-            ok = isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+            if not lo <= value <= hi:   # say the real limit, the declared bounds alone do not explain it
+                return "must be " + self.allowed(with_range=True)
+            ok = True
         else:
             ok = (isinstance(value, int | float) and not isinstance(value, bool)
                   and math.isfinite(value))
         if not ok or not all(_CMP[op](value, bound) for op, bound in self.bounds):
-            raise self._refuse(value)
-        return value
+            return "must be " + self.allowed()
+        return None
 
     def check_in_database(self, con: object, value: object) -> None:
         """CatalogError when the parameter names a database set (@TABLE.COLUMN) that lacks VALUE."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
+import shutil
 import sys
 import textwrap
+import time
 
 import duckdb
-from lima.db import LimaDbError, connect, default_db_path
+from lima.db import LimaDbBusy, LimaDbError, connect, default_db_path, get_meta
 from lima.queries.catalog import CatalogError, QueryFile, find_query, load_catalog
-from lima.queries.install import install_views, mappings_stale, needs_install, use_caches
+from lima.queries.install import install_temp, install_views, mappings_stale, needs_install, use_caches
 from lima.queries.output import FORMATS, OutputError, emit
 
 __all__ = ["main", "run_query", "bind_params", "empty_message"]
@@ -87,9 +90,33 @@ def empty_message(con: duckdb.DuckDBPyConnection, q: QueryFile, bound: dict[str,
         if con.execute(f"SELECT ({cond})", args).fetchone()[0]:
             chosen = message
             break
+    else:
+        # `empty:` explains an answer of the lock tables ('takes no lock itself'), false when they are empty
+        # because the lock pass never ran; the empty-when causes above (no such function) stay true.
+        if _lock_pass_missing(con, q):
+            return LOCK_PASS_MISSING
     if chosen is None:
         return None
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: _shown(bound.get(m.group(1))), chosen)
+
+
+#: The tables the lock pass of lima-index fills (analyzer/lock_pass.py).
+LOCK_PASS_TABLES = ("lock_fields", "global_locks", "lock_inits", "lock_sites", "lock_wrappers")
+
+LOCK_PASS_MISSING = ("the lock tables are empty: the lock pass has not run on this database "
+                     "(run lima-index without --no-lock-pass)")
+
+
+def _lock_pass_missing(con: duckdb.DuckDBPyConnection, q: QueryFile) -> bool:
+    """True when Q reads a lock-pass table and the lock pass never ran: no meta lock_pass_fingerprint (set
+    by every lock pass) and every lock table empty (databases filled by other means count as run)."""
+    sql = re.sub(r"--[^\n]*", "", q.sql)
+    if not any(re.search(rf"\b{t}\b", sql) for t in LOCK_PASS_TABLES):
+        return False
+    if get_meta(con, "lock_pass_fingerprint") is not None:
+        return False
+    any_rows = " OR ".join(f"EXISTS (SELECT 1 FROM {t})" for t in LOCK_PASS_TABLES)
+    return not con.execute(f"SELECT {any_rows}").fetchone()[0]
 
 
 def _shown(value: object) -> str:
@@ -114,21 +141,47 @@ def _list(catalog: dict[str, QueryFile], fmt: str, output: str | None, everythin
 
 
 def _query_help(q: QueryFile) -> str:
-    lines = [f"usage: lima-query {q.name} " + " ".join(
-        f"{p.flag} {p.type}" if p.required else f"[{p.flag} {p.type}]" for p in q.params)
-        + " [--db PATH] [--format FMT] [--output FILE]", "", q.description, ""]
+    """`lima-query NAME --help`: usage, description and the parameters as a table (option, default,
+    description with what is allowed below it), wrapped to the terminal and aligned in columns."""
+    width = max(60, shutil.get_terminal_size((100, 24)).columns - 1)
+    groups = [f"{p.flag} {p.type}" if p.required else f"[{p.flag} {p.type}]" for p in q.params]
+    groups += ["[--db PATH]", "[--format FMT]", "[--output FILE]"]
+    lines = _wrap_groups(f"usage: lima-query {q.name}", groups, width)
+    lines += ["", *textwrap.wrap(q.description, width), ""]
     if q.kind == "view":
         lines.append(f"A mapping layer: installed as the view {q.sql_name}; it takes no parameters.")
     if q.params:
-        lines.append("parameters:")
-        for p in q.params:
-            default = "required" if p.required else ("NULL (all)" if p.default is None else p.default)
-            lines.append(f"  {p.flag} {p.type:<8} default {default:<12} {p.description}")
+        rows = [(f"{p.flag} {p.type}", "required" if p.required else ("NULL (all)" if p.default is None
+                                                                      else p.default), p)
+                for p in q.params]
+        w_opt = max(len("option"), *(len(r[0]) for r in rows))
+        w_def = max(len("default"), *(len(r[1]) for r in rows))
+        indent = " " * (2 + w_opt + 2 + w_def + 2)
+        w_text = max(30, width - len(indent))
+        lines += ["parameters:", f"  {'option':<{w_opt}}  {'default':<{w_def}}  description"]
+        for opt, default, p in rows:
+            text = textwrap.wrap(p.description, w_text) or [""]
             if p.bounds or p.choices or p.db_set:
-                lines.append(f"  {'':<{len(p.name) + 2}} {'':<8} allowed: {p.allowed()}")
+                # continuation lines of the allowed values indented under the first value
+                text += textwrap.wrap("allowed: " + p.allowed(), w_text, subsequent_indent=" " * 9)
+            lines.append(f"  {opt:<{w_opt}}  {default:<{w_def}}  {text[0]}".rstrip())
+            lines += [indent + t for t in text[1:]]
     lines += ["", f"SQL file: {q.path} (installed as {q.sql_name})",
               "output: --format " + "|".join(FORMATS) + " (parquet needs --output)"]
     return "\n".join(lines)
+
+
+def _wrap_groups(head: str, groups: list[str], width: int) -> list[str]:
+    """HEAD followed by GROUPS, wrapped at WIDTH between groups (never inside '[--limit INTEGER]'),
+    continuation lines indented under the first group."""
+    lines = [head]
+    indent = " " * (len(head) + 1)
+    for g in groups:
+        if len(lines[-1]) + 1 + len(g) > width and lines[-1] != head:
+            lines.append(indent + g)
+        else:
+            lines[-1] += " " + g
+    return lines
 
 
 def _parse_params(rest: list[str], q: QueryFile) -> dict[str, object]:
@@ -169,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-h", "--help", action="store_true", help="this help, or a query's parameters")
     args, rest = ap.parse_known_args(argv)
     try:
+        if rest and not args.name:   # a query's parameters are read after its name; here nothing reads them
+            opt = rest[0].partition("=")[0]
+            known = ["--list", "--all", "--install", "--db", "--format", "--output", "--help"]
+            near = difflib.get_close_matches(opt, known, n=2, cutoff=0.7)   # --lst, not --bogus -> --db
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise CatalogError(f"unknown option {opt}{hint} (lima-query --help lists them; a query's "
+                               "parameters follow its name)")
         catalog = load_catalog()
         if args.help and not args.name:
             ap.print_help()
@@ -226,15 +286,59 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+#: How long a query waits for another process's write connection to end (another lima-query installing
+#: the views takes seconds; a lima-index or lima-trace holding the file longer is reported).
+WRITER_WAIT_S = 30.0
+
+
 def _open(db: str | None) -> duckdb.DuckDBPyConnection:
-    """Open the database, installing the views and mapping new runs first when needed."""
-    con = connect(db, read_only=True)
-    if needs_install(con) or mappings_stale(con):
-        con.close()
+    """Open the database, installing the views and mapping new runs first when needed and possible.
+
+    A user who may only read the file, or a query run while another process holds the write connection,
+    still gets an answer: the read-only connection gets the query files as TEMP views and macros
+    (install_temp) and nothing is written.
+    """
+    con = _open_read_only(db)
+    if not (needs_install(con) or mappings_stale(con)):
+        use_caches(con)
+        return con
+    con.close()   # DuckDB refuses a second connection to one file with another read_only setting
+    try:
         con = connect(db, create=False)
+    except LimaDbError:   # no write permission, or another process holds the file
+        return _open_without_writing(db)
+    try:
         install_views(con)
+    except duckdb.IOException:   # opened for writing, but the file or its folder refuses the writes
+        con.close()
+        return _open_without_writing(db)
     use_caches(con)
     return con
+
+
+def _open_without_writing(db: str | None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that answers as an installed database would (install_temp)."""
+    con = _open_read_only(db)
+    install_temp(con)
+    return con
+
+
+def _open_read_only(db: str | None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, waiting up to WRITER_WAIT_S while another process holds the write one
+    (DuckDB lets no reader in meanwhile); LimaDbError after that."""
+    deadline = time.monotonic() + WRITER_WAIT_S
+    told = False
+    while True:
+        try:
+            return connect(db, read_only=True)
+        except LimaDbBusy as e:   # other refusals do not pass by waiting
+            if time.monotonic() >= deadline:
+                raise
+            if not told:
+                print(f"lima-query: {str(e).split(';')[0]}; waiting up to {WRITER_WAIT_S:.0f} s",
+                      file=sys.stderr)
+                told = True
+            time.sleep(0.1)
 
 
 if __name__ == "__main__":

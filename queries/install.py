@@ -18,7 +18,7 @@ from lima.db import get_meta, set_meta
 from lima.queries.catalog import QueryFile, catalog_fingerprint, load_catalog
 
 __all__ = ["install_views", "needs_install", "macro_sql", "ordered", "refresh_mappings", "mappings_stale",
-           "use_caches"]
+           "use_caches", "install_temp"]
 
 _FINGERPRINT_KEY = "queries_fingerprint"
 _MAP_KEY = "stack_objects_fingerprint"
@@ -35,12 +35,31 @@ def _sql_literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def macro_sql(q: QueryFile) -> str:
-    """CREATE OR REPLACE MACRO text for a parameterised query (defaults as in the header)."""
+def macro_sql(q: QueryFile, *, temp: bool = False) -> str:
+    """CREATE OR REPLACE [TEMP] MACRO text for a parameterised query (defaults as in the header)."""
     params = ", ".join(f'"{p.name}" := {_sql_literal(None if p.required else p.default_value())}'
                        for p in q.params)
     body = re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", r'"\1"', q.sql)
-    return f"CREATE OR REPLACE MACRO {q.sql_name}({params}) AS TABLE\n{body}"
+    return f"CREATE OR REPLACE {'TEMP ' if temp else ''}MACRO {q.sql_name}({params}) AS TABLE\n{body}"
+
+
+def _create_all(con: duckdb.DuckDBPyConnection, catalog: dict[str, QueryFile], *, temp: bool) -> None:
+    """Create or replace every view and macro of CATALOG, in dependency order; TEMP ones with TEMP.
+
+    duckdb.Error names the query file whose SQL failed.
+    """
+    kw = "TEMP " if temp else ""
+    for q in ordered(catalog):
+        try:
+            if q.kind == "view":
+                con.execute(f"CREATE OR REPLACE {kw}VIEW {q.sql_name} AS\n{q.sql}")
+                continue
+            con.execute(macro_sql(q, temp=temp))
+            if not any(p.required for p in q.params):
+                args = ", ".join(f'"{p.name}" := NULL' for p in q.params)
+                con.execute(f"CREATE OR REPLACE {kw}VIEW {q.sql_name} AS SELECT * FROM {q.sql_name}({args})")
+        except duckdb.Error as e:
+            raise duckdb.Error(f"{q.path}: {str(e).splitlines()[0]}") from None
 
 
 def ordered(catalog: dict[str, QueryFile]) -> list[QueryFile]:
@@ -87,17 +106,7 @@ def install_views(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> boo
         return False
     con.execute("BEGIN TRANSACTION")
     try:
-        for q in ordered(catalog):
-            try:
-                if q.kind == "view":
-                    con.execute(f"CREATE OR REPLACE VIEW {q.sql_name} AS\n{q.sql}")
-                    continue
-                con.execute(macro_sql(q))
-                if not any(p.required for p in q.params):
-                    args = ", ".join(f'"{p.name}" := NULL' for p in q.params)
-                    con.execute(f"CREATE OR REPLACE VIEW {q.sql_name} AS SELECT * FROM {q.sql_name}({args})")
-            except duckdb.Error as e:
-                raise duckdb.Error(f"{q.path}: {str(e).splitlines()[0]}") from None
+        _create_all(con, catalog, temp=False)
         set_meta(con, _FINGERPRINT_KEY, catalog_fingerprint(catalog))
         con.execute("COMMIT")
     except BaseException:
@@ -172,3 +181,31 @@ def use_caches(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP VIEW map_stack_objects_current AS SELECT * FROM main.stack_objects")
     con.execute("CREATE OR REPLACE TEMP VIEW lock_object_counts_current AS "
                 "SELECT * FROM main.lock_object_counts")
+
+
+def install_temp(con: duckdb.DuckDBPyConnection) -> None:
+    """Make a connection that cannot write (read-only file, or another process installing) answer as an
+    installed database would, changing nothing in the file.
+
+    The views and macros the database holds are shadowed by TEMP ones made from the query files when they
+    are out of date (TEMP objects live in the session, so a read-only connection may create them, and
+    DuckDB resolves names to them first, also inside the stored views). The caches are read only as far
+    as they are still right: not at all when built from other query files or another index (every run is
+    mapped live, slower), without the rows of deleted runs when only the set of runs changed (the live
+    branches map the new runs), whole when up to date.
+    """
+    catalog = load_catalog()
+    outdated = needs_install(con, catalog)
+    if outdated:
+        _create_all(con, catalog, temp=True)
+    if outdated or get_meta(con, _MAP_KEY) != _mapping_fingerprint(con):
+        keep = "WHERE false"
+    elif get_meta(con, _RUNS_KEY) != _runs_fingerprint(con):
+        keep = "WHERE run_id IN (SELECT run_id FROM trace_runs)"
+    else:
+        use_caches(con)
+        return
+    # the database's own name: in a TEMP view `main.x` is the TEMP catalogue's schema main, i.e. the view
+    db = '"' + con.execute("SELECT current_database()").fetchone()[0].replace('"', '""') + '"'
+    for table in ("stack_objects", "lock_object_counts"):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {db}.main.{table} {keep}")

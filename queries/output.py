@@ -16,6 +16,7 @@ import decimal
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -96,18 +97,57 @@ def render_text(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: s
     raise OutputError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path = Path(path)
-    if not path.parent.exists() and str(path.parent) not in ("", "."):
-        raise OutputError(f"{path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+def _write_atomic(output: str | os.PathLike[str], data: bytes) -> None:
+    """Write DATA to OUTPUT as open(OUTPUT, 'wb') would, but whole or not at all; OutputError (one line)
+    when it cannot be written.
+
+    A regular file (or a new one) is written to a temporary file beside it, then renamed over it; through a
+    symlink that is the link's target, so the link stays. The result has the mode the file had, or for a
+    new file 0666 less the umask (mkstemp's 0600 would hide it from the group). A FIFO, a terminal or a
+    path under /dev or /proc (/dev/stdout) cannot be renamed over: it is written directly.
+    """
+    text = os.fspath(output)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        st = os.stat(text)   # follows symlinks, /dev/stdout's too
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise OutputError(f"{text}: cannot write: {e.strerror}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{text}: is a folder; --output wants a file name")
+    if text.endswith(os.sep):
+        raise OutputError(f"{text}: names a folder (ends in {os.sep}); --output wants a file name")
+    # /dev/stdout, /dev/fd/N, /proc/self/fd/N name a descriptor: even when it is open on a regular file,
+    # that open file is what the user means, not a new file renamed over its path
+    device = os.path.abspath(text).startswith(("/dev/", "/proc/"))
+    try:
+        if st is not None and (device or not stat.S_ISREG(st.st_mode)):
+            with open(text, "wb") as f:
+                f.write(data)
+            return
+        real = Path(os.path.realpath(text))   # a dangling symlink gives its target, created as open() does
+        if not real.parent.is_dir():
+            shown = real.parent if os.path.islink(text) else Path(text).parent   # the folder the user named
+            raise OutputError(f"{text}: folder {shown} does not exist")
+        mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, mode)
+            os.replace(tmp, real)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as e:
+        raise OutputError(f"{text}: cannot write: {e.strerror or e}") from None
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it: set it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str | None, file,
@@ -181,7 +221,7 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str = "t
                                                                          for c in columns})
         buf = pa.BufferOutputStream()
         pq.write_table(table, buf)
-        _write_atomic(Path(output), buf.getvalue().to_pybytes())
+        _write_atomic(output, buf.getvalue().to_pybytes())
         return
     if fmt == "table":
         if output is None:
@@ -189,10 +229,10 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str = "t
             return
         buf = io.StringIO()
         _table(columns, rows, title, buf, wrap)
-        _write_atomic(Path(output), buf.getvalue().encode())
+        _write_atomic(output, buf.getvalue().encode())
         return
     text = render_text(columns, rows, fmt, title)
     if output is None:
         sys.stdout.write(text)
     else:
-        _write_atomic(Path(output), text.encode())
+        _write_atomic(output, text.encode())

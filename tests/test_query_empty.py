@@ -28,6 +28,13 @@ def arch_db(tmp_path_factory):
                       timeout=120)
 
 
+@pytest.fixture(scope="module")
+def no_lock_pass_db(tmp_path_factory):
+    """embed_arch indexed with --no-lock-pass: functions and structs, every lock table empty."""
+    return lima_index(FIXTURES / "embed_arch", tmp_path_factory.mktemp("empty_nlp") / "n.duckdb",
+                      (), "--no-lock-pass", timeout=120)
+
+
 def why(capsys, *argv) -> str:
     """The stderr line of an empty answer (the exit code is 0: no rows is an answer)."""
     assert main([*argv, "--format", "csv"]) == 0
@@ -62,6 +69,19 @@ def test_struct_locks_tells_apart_missing_lockless_and_other_arch_structs(arch_d
         "member")
     assert main(["struct-locks", "--struct", "thread_info", "--arch", "s390", *d, "--format", "csv"]) == 0
     assert "thread_info,lock," in capsys.readouterr().out
+
+
+def test_empty_lock_tables_say_the_lock_pass_has_not_run(no_lock_pass_db, capsys):
+    """Without the lock pass, take() (mutex_lock(&mm->context.lock)) is not 'indexed but takes no lock
+    itself', nor mm_struct 'indexed but has no lock member'; a missing function is still named so."""
+    d = ["--db", str(no_lock_pass_db)]
+    said = ("the lock tables are empty: the lock pass has not run on this database (run lima-index without "
+            "--no-lock-pass)")
+    assert why(capsys, "lock-site", "--function", "take", *d) == f"lima-query: lock-site: {said}"
+    assert why(capsys, "struct-locks", "--struct", "mm_struct", *d) == f"lima-query: struct-locks: {said}"
+    assert why(capsys, "lock-name", "--name", "&mm->context.lock", *d) == f"lima-query: lock-name: {said}"
+    assert why(capsys, "lock-site", "--function", "no_such_fn", *d).startswith(
+        "lima-query: lock-site: no function or macro named no_such_fn in the index")
 
 
 def test_aggregations_say_when_there_is_no_run_or_no_matching_event(db, arch_db, capsys):

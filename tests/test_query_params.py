@@ -24,7 +24,11 @@ REFUSED = [
     (["top-locks", "--limit", "-1"], "top-locks: --limit must be an INTEGER >= 1, not -1"),
     (["top-locks", "--limit", "0"], "top-locks: --limit must be an INTEGER >= 1, not 0"),
     (["top-locks", "--limit", "2.5"], "top-locks: --limit must be an INTEGER >= 1, not 2.5"),
-    (["top-locks", "--limit", "99999999999"], "top-locks: --limit must be an INTEGER >= 1, not 99999999999"),
+    (["top-locks", "--limit", "99999999999"],   # the 32-bit maximum, not only the declared >= 1
+     "top-locks: --limit must be an INTEGER >= 1 and <= 2147483647, not 99999999999"),
+    (["struct-locks", "--struct", ""], "struct-locks: --struct wants a name, not ''"),
+    (["lock-name", "--name", "  "], "lock-name: --name wants a name, not '  '"),
+    (["lock-site", "--function="], "lock-site: --function wants a name, not ''"),
     (["top-locks", "--event", "bogus"],
      "top-locks: --event must be one of contended, acquire, release, not 'bogus'"),
     (["top-locks", "--by", "size"],
@@ -77,6 +81,59 @@ def test_help_says_what_is_allowed(capsys):
     assert "allowed: an INTEGER >= 1" in out
     assert "allowed: one of contended, acquire, release" in out
     assert "allowed: a value of trace_runs.runtime in this database" in out
+
+
+def test_blank_required_name_is_refused_by_run_query_too(db):
+    from lima.db import connect
+    from lima.queries.cli import run_query
+
+    con = connect(db, read_only=True)
+    try:
+        with pytest.raises(CatalogError, match=r"^lock-site: --function wants a name, not ' '$"):
+            run_query(con, load_catalog()["lock-site"], {"function": " "})
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("argv", [["--bogus"], ["--list", "--bogus"], ["--bogus=1", "--install"]])
+def test_unknown_option_before_a_query_name_is_named(capsys, argv):
+    """Before: 'give a query name' for --bogus, and --list ignored it."""
+    assert main(argv) == 2
+    assert capsys.readouterr().err == ("lima-query: unknown option --bogus (lima-query --help lists them; a "
+                                       "query's parameters follow its name)\n")
+    assert main(["--lst"]) == 2
+    assert "unknown option --lst; did you mean --list?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["top-locks", "struct-locks", "lock-site", "hot-locks", "map_stacks"])
+def test_help_is_an_aligned_table(capsys, monkeypatch, name):
+    """Option, default and description columns start at the same place on every row; the description's
+    continuation lines and the 'allowed:' lines start under the description; nothing is wider than the
+    terminal."""
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main([name, "--help"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) < 100 for line in lines), lines
+    if name == "map_stacks":
+        assert "parameters:" not in lines
+        return
+    table = lines[lines.index("parameters:") + 1:]
+    table = table[:table.index("")]
+    header = table[0]
+    assert header.split() == ["option", "default", "description"]
+    col_default, col_text = header.index("default"), header.index("description")
+    q = load_catalog()[name]
+    rows = [i for i, line in enumerate(table) if line.startswith("  --")]
+    assert [table[i].split()[0] for i in rows] == [p.flag for p in q.params]
+    for i, line in enumerate(table[1:], 1):
+        if i in rows:
+            assert line[col_default - 1] == " " and line[col_default] != " ", line
+            assert line[col_text - 1] == " " and line[col_text] != " ", line
+        else:   # a continuation: blank up to the description column, or to the first allowed value
+            indent = len(line) - len(line.lstrip())
+            assert indent in (col_text, col_text + len("allowed: ")) and line.strip(), line
+    allowed = [line[col_text:] for line in table if line[col_text:].startswith("allowed: ")]
+    assert len(allowed) == sum(bool(p.bounds or p.choices or p.db_set) for p in q.params)
 
 
 def test_every_limit_and_event_parameter_declares_its_check():
