@@ -10,8 +10,9 @@
 -- read and write statistics, kernel/locking/lockdep_proc.c seq_stats) is dropped, the splat
 -- decoration (name){+.+.}-{3:3} -> name, then #N (a repeated
 -- name) and /N (a subclass) are dropped (shared/notes/lockdep-names.md point 5), and the pre-6.x spinlock
--- form &(&x->lock)->rlock becomes &x->lock. /proc/lock_stat cuts names to 37 characters, so a name of 36
--- characters or more also matches the class names it starts. Rows come from lock_inits (initializer
+-- form &(&x->lock)->rlock becomes &x->lock. /proc/lock_stat cuts a name to 37 characters with its #N and
+-- /N (the name itself to 35 or 33), so a name that reaches 36 characters with them also matches the
+-- class names it starts. Rows come from lock_inits (initializer
 -- calls, lockdep_set_class*, static initializers, DEFINE_* macros, workqueue constructors). A
 -- (wq_completion)NAME with no literal constructor, and any (work_completion)(...) name without an init
 -- site, come back as object_kind pseudo with the struct/field that holds the lockdep map. No row: nothing
@@ -26,20 +27,23 @@
 -- maps to; confidence = the init site's own confidence divided by n_objects, as lock-objects and
 -- map_class_objects give 1/N to a class name that N objects share. A rank is a prior (which code a splat
 -- most likely comes from), not evidence: the candidates are all listed.
-WITH n AS (
+WITH n0 AS (
     SELECT $name AS name,
-           regexp_replace(
-             regexp_replace(
-               regexp_replace(regexp_replace(trim($name), '(-[WR])?:$', ''),
-                              '^\((.*)\)\{[^}]*\}(-\{[^}]*\})?$', '\1'),
-             '(#[0-9]+)?(/[0-9]+)?$', ''),
-           '^&\(&(.+)\)->rlock$', '&\1') AS class_name
+           regexp_replace(regexp_replace(trim($name), '(-[WR])?:$', ''),
+                          '^\((.*)\)\{[^}]*\}(-\{[^}]*\})?$', '\1') AS bare
 ),
-hits AS (
+n AS (
+    SELECT name,
+           regexp_replace(regexp_replace(bare, '(#[0-9]+)?(/[0-9]+)?$', ''),
+                          '^&\(&(.+)\)->rlock$', '&\1') AS class_name,
+           regexp_extract(bare, '(#[0-9]+)?(/[0-9]+)?$') AS suffix
+    FROM n0
+),
+hits AS (  -- lock_stat keeps 37 characters of name and suffix together (35 + '#2', 33 + '#2/1')
     SELECT n.name, n.class_name, i.*
     FROM n JOIN lock_inits i
       ON i.class_name = n.class_name
-      OR (length(n.class_name) >= 36 AND starts_with(i.class_name, n.class_name))
+      OR (length(n.class_name) + length(n.suffix) >= 36 AND starts_with(i.class_name, n.class_name))
 ),
 pseudo AS (
     SELECT n.name, n.class_name, 'pseudo' AS object_kind,

@@ -17,7 +17,8 @@ from lima.queries.cli import run_query
 FILES = [(1, "drivers/gpu/drm/i915/gt/intel_gt_buffer_pool.c"), (2, "kernel/workqueue.c"),
          (3, "arch/s390/kernel/pool.c"), (4, "tools/lib/pool.c"), (5, "arch/x86/kernel/pool.c"),
          (6, "fs/ext4/pool.c"), (7, "fs/pool.c"),
-         (10, "drivers/tty/tty_ldsem.c"), (11, "kernel/locking/rwsem.c")]
+         (10, "drivers/tty/tty_ldsem.c"), (11, "kernel/locking/rwsem.c"),
+         (12, "arch/x86/platform/intel/iosf_mbi.c")]
 
 # file_id, function, line, macro, class_name, struct
 INITS = [(1, "intel_gt_init_buffer_pool", 223, "spin_lock_init", "&pool->lock", "intel_gt_buffer_pool"),
@@ -28,7 +29,8 @@ INITS = [(1, "intel_gt_init_buffer_pool", 223, "spin_lock_init", "&pool->lock", 
          (6, "ext4_pool_init", 10, "spin_lock_init", "&pool->lock", "ext4_pool"),
          (7, "vfs_pool_init", 10, "spin_lock_init", "&pool->lock", "vfs_pool"),
          (10, "__init_ldsem", 69, "raw_spin_lock_init", "&sem->wait_lock", "ld_semaphore"),
-         (11, "__init_rwsem", 327, "raw_spin_lock_init", "&sem->wait_lock", "rw_semaphore")]
+         (11, "__init_rwsem", 327, "raw_spin_lock_init", "&sem->wait_lock", "rw_semaphore"),
+         (12, None, 205, "DEFINE_MUTEX", "iosf_mbi_pmic_access_mutex.wait_lock", "mutex")]
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +77,13 @@ def test_names_copied_from_lock_stat_lines_resolve(con, printed):
     """/proc/lock_stat prints a class as `%40s:`, or `%38s-W:` and `%38s-R:` when it has read and write
     statistics (kernel/locking/lockdep_proc.c:507-518 in v6.1)."""
     assert [r["struct"] for r in lock_name(con, name=printed)] == ["rw_semaphore", "ld_semaphore"]
+
+
+@pytest.mark.parametrize("printed", ["iosf_mbi_pmic_access_mutex.wait_lock:",
+                                     "iosf_mbi_pmic_access_mutex.wait_loc#2:",
+                                     "iosf_mbi_pmic_access_mutex.wait_l#2/1-W:"])
+def test_names_lock_stat_cut_with_their_suffix_resolve(con, printed):
+    """lockdep_proc.c:470-500 (v6.1): the name gets 37 characters, 2 fewer for a #N and for a /N, which
+    follow it; DEFINE_MUTEX(iosf_mbi_pmic_access_mutex) (arch/x86/platform/intel/iosf_mbi.c:205) names
+    its wait_lock `iosf_mbi_pmic_access_mutex.wait_lock` (36 characters)."""
+    assert [r["struct"] for r in lock_name(con, name=printed)] == ["mutex"]
