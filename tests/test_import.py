@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 from lima.db import connect
 from lima.queries import install_views
@@ -198,3 +199,132 @@ def test_help_lists_every_key_the_importer_reads(capsys):
                 "mode", "wait_ns", "event", "timestamp", "ts_ns"):
         assert re.search(rf"(?<![\w-]){key}(?![\w-])", out.split("keys of a lima-json record:")[1]), key
     assert "--mode coldstart|warmup" in out
+
+
+_STACK = '"kernel_stack": ["a+0x1 [kernel]"]'
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('"wait_ns": 99999999999999999999999', "wait_ns 99999999999999999999999 is too large"),
+    ('"pid": 18446744073709551616', "pid 18446744073709551616 is too large"),
+    ('"timestamp": Infinity', "timestamp must be a finite number, not inf"),
+    ('"timestamp": NaN', "timestamp must be a finite number, not nan"),
+    ('"timestamp": 1e300', "timestamp 1e+300 is too large"),
+    ('"ts_ns": 99999999999999999999999', "ts_ns 99999999999999999999999 is too large"),
+])
+def test_out_of_range_values_are_refused_with_their_line(tmp_path, capsys, extra, message):
+    f = tmp_path / "t.jsonl"
+    f.write_text(f'{{"locks": ["a"], {_STACK}}}\n{{"locks": ["a"], {_STACK}, {extra}}}\n')
+    db = tmp_path / "c.duckdb"
+    assert main([str(f), "--runtime", "fc", "--workload", "w", "--mode", "warmup", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    # one line naming the file and line, no traceback
+    assert err.startswith(f"lima-import: {f}:2: {message}") and err.count("\n") == 1, err
+    with connect(db) as c:
+        assert counts(c) == (0, 0, 0, 0)
+
+
+def test_out_of_range_frame_offset_and_wait_total(con, tmp_path):
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"locks": ["a"], "kernel_stack": ["f+0xffffffffffffffffffffffff"]}\n')
+    with pytest.raises(ImportErrorAt, match=r"t.jsonl:1: kernel_stack frame 'f\+0xf+': offset is too large"):
+        import_file(con, f, runtime="fc", workload="w", mode="warmup")
+    # each wait fits UBIGINT, their sum in the aggregated row does not
+    f.write_text(f'{{"locks": ["a"], {_STACK}, "wait_ns": {2**63}}}\n' * 2)
+    with pytest.raises(ImportErrorAt, match=r"t.jsonl:2: total wait_ns of lock 'a'"):
+        import_file(con, f, runtime="fc", workload="w", mode="warmup")
+    assert counts(con) == (0, 0, 0, 0)
+
+
+def test_lock_stat_out_of_range_count(con, tmp_path):
+    text = (TRACES / "host_lock_stat.txt").read_text()
+    text = re.sub(r"(rtnl_mutex:\s+\d+\s+)3 ", r"\g<1>99999999999999999999 ", text)
+    f = tmp_path / "ls.txt"
+    f.write_text(text)
+    with pytest.raises(ImportErrorAt, match=r"ls.txt:13: contentions 99999999999999999999 is too large"):
+        import_file(con, f, runtime="host", workload="w", mode="warmup")
+    assert counts(con) == (0, 0, 0, 0)
+
+
+class _Conn:
+    """A connection that forwards to a real one, counts rows sent to the database, and can raise
+    (as DuckDB does on Ctrl-C) at the first statement that contains FAIL_ON."""
+
+    def __init__(self, con, fail_on=None, error=None):
+        self.con, self.fail_on, self.error, self.rows_sent = con, fail_on, error, 0
+
+    def execute(self, sql, params=None):
+        if self.fail_on and self.fail_on in sql:
+            raise self.error
+        self.rows_sent += 1
+        return self.con.execute(sql, params)
+
+    def executemany(self, sql, rows):
+        if self.fail_on and self.fail_on in sql:
+            raise self.error
+        self.rows_sent += len(rows)
+        return self.con.executemany(sql, rows)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def test_rows_are_inserted_in_bulk(con, tmp_path):
+    f = tmp_path / "big.jsonl"
+    f.write_text("".join(f'{{"locks": ["l{i}"], {_STACK}, "pid": {i}, "ts_ns": {i}}}\n' for i in range(3000)))
+    spy = _Conn(con)
+    r = import_file(spy, f, runtime="fc", workload="w", mode="warmup")
+    assert (r.lock_rows, r.trace_events) == (3000, 3000)
+    assert counts(con) == (1, 1, 3000, 3000)
+    # a statement per table, not per row (executemany took 11 minutes for 400,000 records)
+    assert spy.rows_sent < 20
+    seen = []
+    import_file(con, f, runtime="fc", workload="w", mode="warmup", force=True,
+                on_progress=lambda *a: seen.append(a))
+    assert seen[0] == ("reading", 0, 3000) and ("reading", 3000, 3000) in seen
+    assert seen[-1] == ("writing", 3, 3)
+
+
+def test_a_failed_bulk_insert_leaves_nothing(con):
+    spy = _Conn(con, fail_on="INSERT INTO trace_events", error=duckdb.ConversionException("boom"))
+    with pytest.raises(duckdb.ConversionException):
+        import_file(spy, TRACES / "fc_mmap.json", runtime="fc", workload="w", mode="warmup")
+    assert counts(con) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("Query interrupted"), duckdb.InterruptException("INTERRUPT")])
+def test_ctrl_c_during_a_query_is_one_line_and_exit_130(tmp_path, capsys, monkeypatch, error):
+    from lima.tracer import importer
+    db = tmp_path / "c.duckdb"
+    real_connect = importer.connect
+    monkeypatch.setattr(importer, "connect", lambda path: _Conn(real_connect(path), "INSERT INTO lock_events",
+                                                                error))
+    assert main([str(TRACES / "fc_mmap.json"), "--runtime", "fc", "--workload", "w", "--mode", "warmup",
+                 "--db", str(db)]) == 130
+    assert capsys.readouterr().err == "lima-import: interrupted; nothing imported\n"
+    with real_connect(db) as c:
+        assert counts(c) == (0, 0, 0, 0)
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from lima.tracer import importer
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    db = str(tmp_path / "c.duckdb")
+    args = [str(TRACES / "runc_mmap.jsonl"), "--runtime", "runc", "--workload", "w", "--mode", "warmup",
+            "--db", db, "--force"]
+    monkeypatch.setattr(importer, "PROGRESS_MIN_BYTES", 0)
+    tty = Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(args) == 0
+    assert "writing" in tty.getvalue() or "reading" in tty.getvalue()
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    assert main(args) == 0
+    assert pipe.getvalue() == ""

@@ -27,10 +27,13 @@ import re
 import socket
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from lima.db import LimaDbError, connect, default_db_path
 from lima.tracer.vocabulary import RUN_MODES
 
@@ -46,6 +49,17 @@ _LOCKSTAT_POINT = re.compile(r"^\s*\S.*\s+[0-9]+\s+\[<[0-9a-fA-Fx]+>\]\s+\S+\s*$
 OPTIONAL_KEYS = ("pid", "tid", "tgid", "comm", "cgroup_id", "cgroup", "cpu", "lock_type", "mode", "wait_ns",
                  "event", "timestamp", "ts_ns")
 _KNOWN_KEYS = {"locks", "kernel_stack", *OPTIONAL_KEYS}
+# largest values of the database column types (db/schema.sql): a record beyond them is refused with its
+# FILE:LINE while reading, instead of a DuckDB ConversionException at insert time with no line
+_INT32_MAX = 2**31 - 1  # INTEGER: pid, tgid, cpu
+_INT64_MAX = 2**63 - 1  # BIGINT: frame offset, lock_events.count
+_UINT64_MAX = 2**64 - 1  # UBIGINT: cgroup_id, wait_ns (and its total), ts_ns
+# files from this size on show a progress bar (on a terminal): smaller ones import in about a second
+PROGRESS_MIN_BYTES = 1 << 20
+# progress callbacks run every this many records, so that a bar costs nothing measurable
+_TICK = 4096
+ProgressFn = Callable[[str, int, int | None], None]
+"""on_progress(phase, done, total): phase 'reading' counts records or lines, 'writing' counts tables."""
 
 
 class ImportErrorAt(Exception):
@@ -91,31 +105,44 @@ def _frame(text: object, where: str) -> tuple[str | None, int | None, int | None
     if mod in ("kernel", "vmlinux", "kernel.kallsyms"):
         mod = None
     off = int(m.group("off"), 16) if m.group("off") else None
+    if off is not None and off > _INT64_MAX:
+        raise ImportErrorAt(f"{where}: kernel_stack frame {t!r}: offset is too large "
+                            f"(at most {_INT64_MAX:#x})")
     return m.group("sym"), off, None, mod
 
 
-def _int_key(rec: dict, keys: tuple[str, ...], where: str) -> int | None:
+def _int_key(rec: dict, keys: tuple[str, ...], where: str, maximum: int) -> int | None:
+    """The first of KEYS present in REC, an integer from 0 to MAXIMUM (its column's range), else None."""
     for k in keys:
         if k in rec and rec[k] is not None:
             v = rec[k]
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ImportErrorAt(f"{where}: {k} must be a non-negative integer, not {v!r}")
+            if v > maximum:
+                raise ImportErrorAt(f"{where}: {k} {v} is too large (at most {maximum})")
             return v
     return None
 
 
 def _timestamp_ns(rec: dict, where: str) -> int | None:
+    """ts_ns or timestamp as nanoseconds (a float timestamp is seconds), within UBIGINT."""
     for k in ("ts_ns", "timestamp"):
         if k in rec and rec[k] is not None:
             v = rec[k]
+            # NaN compares false with everything, and json.loads accepts NaN and Infinity: test first
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ImportErrorAt(f"{where}: {k} must be a finite number, not {v!r}")
             if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
                 raise ImportErrorAt(f"{where}: {k} must be a non-negative number, not {v!r}")
-            return int(v) if isinstance(v, int) or k == "ts_ns" else int(round(v * 1e9))
+            ns = v if isinstance(v, int) or k == "ts_ns" else v * 1e9
+            if ns > _UINT64_MAX:
+                raise ImportErrorAt(f"{where}: {k} {v!r} is too large (at most {_UINT64_MAX} ns)")
+            return int(ns) if isinstance(ns, int) or k == "ts_ns" else int(round(ns))
     return None
 
 
-def _records(text: str, path: str):
-    """(line, object) for a JSON array or JSON-lines file."""
+def _records(text: str, path: str, on_progress: ProgressFn | None = None) -> Iterator[tuple[str, object]]:
+    """(where, object) for a JSON array or JSON-lines file; on_progress('reading', done, total)."""
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
@@ -124,9 +151,16 @@ def _records(text: str, path: str):
             raise ImportErrorAt(f"{path}:{e.lineno}: not valid JSON: {e.msg}") from None
         # line of each element: positions of top-level objects are not kept by json; count by index
         for i, obj in enumerate(data):
+            if on_progress and i % _TICK == 0:
+                on_progress("reading", i, len(data))
             yield f"{path}: record {i + 1}", obj
+        if on_progress:
+            on_progress("reading", len(data), len(data))
         return
-    for n, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for n, line in enumerate(lines, 1):
+        if on_progress and (n - 1) % _TICK == 0:
+            on_progress("reading", n - 1, len(lines))
         if not line.strip():
             continue
         try:
@@ -134,9 +168,11 @@ def _records(text: str, path: str):
         except json.JSONDecodeError as e:
             raise ImportErrorAt(f"{path}:{n}: not valid JSON: {e.msg}") from None
         yield f"{path}:{n}", obj
+    if on_progress:
+        on_progress("reading", len(lines), len(lines))
 
 
-def parse_lima_json(text: str, path: str) -> _Parsed:
+def parse_lima_json(text: str, path: str, on_progress: ProgressFn | None = None) -> _Parsed:
     """Parse the original LIMA trace format; ImportErrorAt on the first malformed record."""
     events: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     stacks: dict[tuple[str, ...], int] = {}
@@ -144,7 +180,7 @@ def parse_lima_json(text: str, path: str) -> _Parsed:
     ignored: set[str] = set()
     has_wait = False
     n = 0
-    for where, rec in _records(text, path):
+    for where, rec in _records(text, path, on_progress):
         n += 1
         if not isinstance(rec, dict):
             raise ImportErrorAt(f"{where}: a record must be a JSON object, not {type(rec).__name__}")
@@ -158,11 +194,11 @@ def parse_lima_json(text: str, path: str) -> _Parsed:
         sid = None
         if frames:
             sid = stacks.setdefault(frames, len(stacks) + 1)
-        pid = _int_key(rec, ("pid", "tid"), where)
-        tgid = _int_key(rec, ("tgid",), where)
-        cgroup = _int_key(rec, ("cgroup_id", "cgroup"), where)
-        cpu = _int_key(rec, ("cpu",), where)
-        wait = _int_key(rec, ("wait_ns",), where)
+        pid = _int_key(rec, ("pid", "tid"), where, _INT32_MAX)
+        tgid = _int_key(rec, ("tgid",), where, _INT32_MAX)
+        cgroup = _int_key(rec, ("cgroup_id", "cgroup"), where, _UINT64_MAX)
+        cpu = _int_key(rec, ("cpu",), where, _INT32_MAX)
+        wait = _int_key(rec, ("wait_ns",), where, _UINT64_MAX)
         has_wait = has_wait or wait is not None
         comm = rec.get("comm")
         for k in ("comm", "lock_type", "mode", "event"):
@@ -184,6 +220,10 @@ def parse_lima_json(text: str, path: str) -> _Parsed:
             if wait is not None:
                 agg[1] += wait
                 agg[2] = max(agg[2], wait)
+                # the row's wait_ns_total is UBIGINT too: name the record that makes the sum overflow
+                if agg[1] > _UINT64_MAX:
+                    raise ImportErrorAt(f"{where}: total wait_ns of lock {lock!r} with this stack, pid and "
+                                        f"comm exceeds {_UINT64_MAX} ns")
             if ts is not None:
                 timed.append((ts, cpu, addr, name, rec.get("lock_type"), rec.get("mode"), sid, pid, tgid,
                               comm, cgroup, wait, event))
@@ -192,26 +232,49 @@ def parse_lima_json(text: str, path: str) -> _Parsed:
     return _Parsed(dict(events), stacks, timed, n, ignored, has_wait)
 
 
-def parse_lock_stat(text: str, path: str) -> _Parsed:
+def _lock_stat_count(text: str, column: str, where: str) -> int:
+    """A count column of a lock_stat class line, read exactly (a float loses digits near 2**63)."""
+    v = int(text) if text.isdigit() else int(float(text))
+    if v > _INT64_MAX:
+        raise ImportErrorAt(f"{where}: {column} {text} is too large (at most {_INT64_MAX})")
+    return v
+
+
+def _lock_stat_ns(us: float, column: str, where: str) -> int:
+    """A lock_stat wait time in microseconds as nanoseconds, within UBIGINT."""
+    ns = us * 1000
+    if ns > _UINT64_MAX:
+        raise ImportErrorAt(f"{where}: {column} {us} us is too large (at most {_UINT64_MAX} ns)")
+    return int(round(ns))
+
+
+def parse_lock_stat(text: str, path: str, on_progress: ProgressFn | None = None) -> _Parsed:
     """Parse a /proc/lock_stat dump; ImportErrorAt on a line that is none of its known kinds."""
     events: dict[tuple, list[int]] = {}
     n = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for lineno, line in enumerate(lines, 1):
+        if on_progress and (lineno - 1) % _TICK == 0:
+            on_progress("reading", lineno - 1, len(lines))
         s = line.strip()
         if not s or set(s) <= set("-.") or s.startswith("lock_stat version") or s.startswith("class name"):
             continue
         m = _LOCKSTAT_CLASS.match(line)
         if m:
-            v = [float(x) for x in m.groups()[2:]]
-            (_, contentions, _, wmax, wtotal, _, _, acquisitions, _, _, _, _) = v
+            nums = m.groups()[2:]
+            where = f"{path}:{lineno}"
+            contentions = _lock_stat_count(nums[1], "contentions", where)
+            acquisitions = _lock_stat_count(nums[7], "acquisitions", where)
+            wmax = _lock_stat_ns(float(nums[3]), "waittime-max", where)
+            wtotal = _lock_stat_ns(float(nums[4]), "waittime-total", where)
             name = m.group("name").strip()
             mode = {"W": "write", "R": "read"}.get(m.group("rw") or "")
             if contentions:
                 events[(None, name, None, mode, None, None, None, None, None, "contended")] = [
-                    int(contentions), int(round(wtotal * 1000)), int(round(wmax * 1000))]
+                    contentions, wtotal, wmax]
             if acquisitions:
                 events[(None, name, None, mode, None, None, None, None, None, "acquire")] = [
-                    int(acquisitions), None, None]
+                    acquisitions, None, None]
             n += 1
             continue
         if _LOCKSTAT_POINT.match(line):
@@ -220,7 +283,48 @@ def parse_lock_stat(text: str, path: str) -> _Parsed:
                             f"contention point, header or separator): {s[:80]!r}")
     if n == 0:
         raise ImportErrorAt(f"{path}: no lock_stat class lines")
+    if on_progress:
+        on_progress("reading", len(lines), len(lines))
     return _Parsed(events, {}, [], n, set(), True)
+
+
+# Arrow types of the columns the importer writes (db/schema.sql), for the bulk inserts
+_FRAME_TYPES = {"stack_id": pa.int64(), "depth": pa.int32(), "address": pa.uint64(), "symbol": pa.string(),
+                "offset": pa.int64(), "module": pa.string()}
+_LOCK_EVENT_TYPES = {"lock_addr": pa.uint64(), "lock_name": pa.string(), "lock_type": pa.string(),
+                     "mode": pa.string(), "stack_id": pa.int64(), "pid": pa.int32(), "tgid": pa.int32(),
+                     "comm": pa.string(), "cgroup_id": pa.uint64(), "count": pa.int64(),
+                     "wait_ns_total": pa.uint64(), "wait_ns_max": pa.uint64(), "event": pa.string()}
+_TRACE_EVENT_TYPES = {"ts_ns": pa.uint64(), "cpu": pa.int32(), "lock_addr": pa.uint64(),
+                      "lock_name": pa.string(), "lock_type": pa.string(), "mode": pa.string(),
+                      "stack_id": pa.int64(), "pid": pa.int32(), "tgid": pa.int32(), "comm": pa.string(),
+                      "cgroup_id": pa.uint64(), "wait_ns": pa.uint64(), "event": pa.string()}
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, run_id: str, types: dict[str, pa.DataType],
+                 rows: list[tuple]) -> None:
+    """Insert ROWS (tuples in the order of TYPES) with RUN_ID as one Arrow table: executemany goes row by
+    row (400,000 records took minutes), one INSERT ... SELECT from Arrow takes well under a second."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    arrow = pa.table({name: pa.array(col, type=t) for (name, t), col in zip(types.items(), columns,
+                                                                              strict=True)})
+    names = ", ".join(f'"{c}"' for c in types)
+    con.register("lima_import_rows", arrow)
+    try:
+        con.execute(f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM lima_import_rows",
+                    [run_id])
+    finally:
+        con.unregister("lima_import_rows")
+
+
+def is_interrupt(e: BaseException) -> bool:
+    """True for Ctrl-C: Python's KeyboardInterrupt, or DuckDB's form of it when the signal came during a
+    query (InterruptException, or RuntimeError('Query interrupted') in DuckDB 1.x)."""
+    if isinstance(e, KeyboardInterrupt | duckdb.InterruptException):
+        return True
+    return isinstance(e, RuntimeError) and "interrupted" in str(e).lower()
 
 
 def detect_format(text: str) -> str:
@@ -231,8 +335,12 @@ def detect_format(text: str) -> str:
 
 def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: str, workload: str, mode: str,
                 run_id: str | None = None, fmt: str = "auto", force: bool = False,
-                duration_s: float | None = None) -> ImportResult:
-    """Parse FILE and write one trace run, in one transaction; ImportErrorAt/LimaDbError on refusal."""
+                duration_s: float | None = None, on_progress: ProgressFn | None = None) -> ImportResult:
+    """Parse FILE and write one trace run, in one transaction; ImportErrorAt/LimaDbError on refusal.
+
+    Ctrl-C while writing rolls the run back and raises KeyboardInterrupt (also when DuckDB reported it
+    as its own exception). on_progress(phase, done, total) follows a long import (see ProgressFn).
+    """
     p = Path(path)
     if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
         raise ImportErrorAt(f"--duration must be a number of seconds > 0, not {duration_s!r}")
@@ -247,7 +355,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
         raise ImportErrorAt(f"{p}:{line}: not UTF-8 text") from None
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     fmt = detect_format(text) if fmt == "auto" else fmt
-    parsed = parse_lock_stat(text, str(p)) if fmt == "lock-stat" else parse_lima_json(text, str(p))
+    parser = parse_lock_stat if fmt == "lock-stat" else parse_lima_json
+    parsed = parser(text, str(p), on_progress)
     for label, value in (("--runtime", runtime), ("--workload", workload), ("--mode", mode)):
         if not value or not value.strip():
             raise ImportErrorAt(f"{label} must not be empty")
@@ -283,27 +392,51 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
         for stack, sid in parsed.stacks.items():
             for depth, f in enumerate(stack):
                 sym, off, addr, mod = _frame(f, str(p))
-                frames.append((run_id, sid, depth, addr, sym, off, mod))
-        if frames:
-            con.executemany("INSERT INTO stack_frames (run_id, stack_id, depth, address, symbol, \"offset\", "
-                            "module) VALUES (?, ?, ?, ?, ?, ?, ?)", frames)
-        rows = [(run_id, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], v[0],
+                frames.append((sid, depth, addr, sym, off, mod))
+        if on_progress:
+            on_progress("writing", 0, 3)
+        _insert_rows(con, "stack_frames", run_id, _FRAME_TYPES, frames)
+        if on_progress:
+            on_progress("writing", 1, 3)
+        rows = [(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], v[0],
                  v[1] if parsed.has_wait else None, v[2] if parsed.has_wait else None, k[9])
                 for k, v in parsed.events.items()]
-        con.executemany("INSERT INTO lock_events (run_id, lock_addr, lock_name, lock_type, mode, stack_id, "
-                        "pid, tgid, comm, cgroup_id, count, wait_ns_total, wait_ns_max, event) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        if parsed.timed:
-            con.executemany("INSERT INTO trace_events (run_id, ts_ns, cpu, lock_addr, lock_name, lock_type, "
-                            "mode, stack_id, pid, tgid, comm, cgroup_id, wait_ns, event) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [(run_id, *t) for t in parsed.timed])
+        _insert_rows(con, "lock_events", run_id, _LOCK_EVENT_TYPES, rows)
+        if on_progress:
+            on_progress("writing", 2, 3)
+        _insert_rows(con, "trace_events", run_id, _TRACE_EVENT_TYPES, parsed.timed)
         con.execute("COMMIT")
-    except BaseException:
+    except BaseException as e:
         con.execute("ROLLBACK")
+        # DuckDB turns Ctrl-C during a query into its own exception: give callers the Python one
+        if is_interrupt(e) and not isinstance(e, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
         raise
+    # after the transaction: a failing callback must not try to roll back a committed run
+    if on_progress:
+        on_progress("writing", 3, 3)
     return ImportResult(run_id, fmt, parsed.records, total, len(rows), len(parsed.stacks), len(parsed.timed),
                         sorted(parsed.ignored_keys))
+
+
+@contextmanager
+def _progress_bar(path: Path) -> Iterator[ProgressFn | None]:
+    """A rich progress bar on stderr for a file of PROGRESS_MIN_BYTES or more, when stderr is a terminal
+    (never in pipes and logs); yields its on_progress callback, or None."""
+    if not sys.stderr.isatty() or path.stat().st_size < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=24), TaskProgressColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def show(phase: str, done: int, total: int | None) -> None:
+            bar.update(task, description=phase, completed=done, total=total)
+
+        yield show
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,11 +485,14 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.file).is_file():
         print(f"lima-import: {args.file}: no such file", file=sys.stderr)
         return 2
+    r = None
     try:
         con = connect(args.db)
         try:
-            r = import_file(con, args.file, runtime=args.runtime, workload=args.workload, mode=args.mode,
-                            run_id=args.run_id, fmt=args.format, force=args.force, duration_s=args.duration)
+            with _progress_bar(Path(args.file)) as show:
+                r = import_file(con, args.file, runtime=args.runtime, workload=args.workload, mode=args.mode,
+                                run_id=args.run_id, fmt=args.format, force=args.force,
+                                duration_s=args.duration, on_progress=show)
             from lima.queries import install_views
             install_views(con)
         finally:
@@ -364,8 +500,16 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportErrorAt, LimaDbError) as e:
         print(f"lima-import: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("lima-import: interrupted; nothing imported", file=sys.stderr)
+    except (KeyboardInterrupt, duckdb.Error, RuntimeError) as e:
+        # Ctrl-C may come as DuckDB's exception (a query was running); anything else is a real error
+        if not is_interrupt(e):
+            raise
+        if r is None:
+            print("lima-import: interrupted; nothing imported", file=sys.stderr)
+        else:
+            # the run was committed; only the views (refreshed by install_views) were not
+            print(f"lima-import: interrupted after importing run {r.run_id}; query views not refreshed",
+                  file=sys.stderr)
         return 130
     extra = f"; ignored keys: {', '.join(r.ignored_keys)}" if r.ignored_keys else ""
     print(f"imported {args.file} as run {r.run_id} ({r.fmt}): {r.records} records, {r.events} events, "
