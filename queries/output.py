@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["FORMATS", "OutputError", "emit", "render_text"]
+__all__ = ["FORMATS", "OutputError", "emit", "render_text", "write_atomic"]
 
 FORMATS = ("table", "csv", "json", "markdown", "latex", "parquet")
 
@@ -97,7 +97,7 @@ def render_text(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: s
     raise OutputError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
 
 
-def _write_atomic(output: str | os.PathLike[str], data: bytes) -> None:
+def write_atomic(output: str | os.PathLike[str], data: bytes) -> None:
     """Write DATA to OUTPUT as open(OUTPUT, 'wb') would, but whole or not at all; OutputError (one line)
     when it cannot be written.
 
@@ -221,7 +221,7 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str = "t
                                                                          for c in columns})
         buf = pa.BufferOutputStream()
         pq.write_table(table, buf)
-        _write_atomic(output, buf.getvalue().to_pybytes())
+        write_atomic(output, buf.getvalue().to_pybytes())
         return
     if fmt == "table":
         if output is None:
@@ -229,10 +229,10 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: str = "t
             return
         buf = io.StringIO()
         _table(columns, rows, title, buf, wrap)
-        _write_atomic(output, buf.getvalue().encode())
+        write_atomic(output, buf.getvalue().encode())
         return
     text = render_text(columns, rows, fmt, title)
     if output is None:
         sys.stdout.write(text)
     else:
-        _write_atomic(output, text.encode())
+        write_atomic(output, text.encode())

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -390,3 +391,60 @@ def test_cgroup_filter_counts_descendant_cgroups(mmap_threads, tmp_path):
     # the tenant's path, found at the end of the run while the cgroup still existed
     assert con.execute("SELECT run_id, cgroup_id, path FROM trace_cgroups").fetchall() == [
         ("cg", inner_id, f"/{parent.name}/inner")]
+
+
+@pytest.mark.parametrize("command,code,message", [
+    ("exit 3", 3, "command exited with status 3"),
+    ("kill -9 $$", 137, "command killed by signal 9"),
+])
+def test_command_exit_status_is_passed_on(tmp_path, command, code, message):
+    """As time(1) and strace: lima-trace exits with the command's status (128+N for signal N), once the
+    run is written."""
+    _require_tracing()
+    db = tmp_path / "t.duckdb"
+    out = trace(db, "--workload", "sh", "--run-id", "st", "--no-summary", "--", "sh", "-c", command)
+    assert out.returncode == code, out.stderr
+    assert message in out.stderr and "run st (command exited) written" in out.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT notes FROM trace_runs WHERE run_id = 'st'").fetchone()[0] == message
+
+
+def test_output_keeps_the_summary_apart_from_the_command(tmp_path):
+    """--format json --output FILE: the command's stdout stays on stdout, the file parses whole."""
+    _require_tracing()
+    db, summary = tmp_path / "t.duckdb", tmp_path / "s.json"
+    out = trace(db, "--workload", "sh", "--run-id", "o", "--format", "json", "--output", str(summary), "--",
+                "sh", "-c", "echo hello")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "hello\n"
+    assert json.loads(summary.read_text())["run"]["run_id"] == "o"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_while_compiling_writes_nothing_and_says_so_once(tmp_path, sig):
+    """Ctrl-C (to the whole process group, the waiting command included) or SIGTERM while the BPF program
+    is built: one message, exit 128+N, nothing written, the command never run."""
+    _require_tracing()
+    db, ran = tmp_path / "t.duckdb", tmp_path / "ran"
+    # the signal is held back in lima-trace for a moment, as while the compiler's C code runs (Python
+    # handlers wait for it): the waiting command, which gets Ctrl-C too, reacts first
+    script = textwrap.dedent(f"""
+        import os, signal, sys, time
+        from lima.tracer import cli
+        build = cli.bpf_program
+        def interrupted(*a):
+            time.sleep(0.3)   # the forked command now waits on its pipe, as during a real compile
+            signal.pthread_sigmask(signal.SIG_BLOCK, [{int(sig)}])
+            os.killpg(0, {int(sig)}) if {int(sig)} == signal.SIGINT else os.kill(os.getpid(), {int(sig)})
+            time.sleep(0.5)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [{int(sig)}])
+            return build(*a)
+        cli.bpf_program = interrupted
+        sys.exit(cli.main(sys.argv[1:]))
+    """)
+    out = subprocess.run([sys.executable, "-c", script, "--db", str(db), "--workload", "w", "--",
+                          "touch", str(ran)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         start_new_session=True)   # its own process group: killpg spares pytest
+    assert out.returncode == 128 + sig, out.stderr
+    assert out.stderr.count("interrupted") == 1 and "nothing written" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and not db.exists() and not ran.exists()

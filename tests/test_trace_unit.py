@@ -616,3 +616,103 @@ def test_summary_names_columns_as_the_queries_and_keeps_brackets():
     out = buf.getvalue()
     assert "&obj_hash[i].lock @0x10" in out and "run r[1]" in out, out
     assert "event kinds" in out and "contended wait ms" in out and "2.500" in out, out
+
+
+# --- run id, exit status, input, --output, closed pipe, signals (user-facing fixes) ------------------
+
+def test_taken_run_id_refused_before_tracing(monkeypatch, capsys, tmp_path):
+    """A --run-id the database already holds is refused before anything is traced, not after."""
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(cli, "run_checks", lambda **_: pytest.fail("reached the backend choice"))
+    db = tmp_path / "t.duckdb"
+    con = connect(db)
+    write_run(con, _run("X"), [ROW], [FRAME], [])
+    con.close()
+    assert cli.main(["--db", str(db), "--run-id", "X", "--workload", "w", "--", "true"]) == 2
+    err = capsys.readouterr().err
+    assert "--run-id X: already exists" in err and "nothing traced" in err and len(err.splitlines()) == 1
+
+
+def test_run_id_taken_meanwhile_goes_to_the_side_file(tmp_path):
+    """Taken between the check and the write: the capture is kept in the side file, with an error."""
+    from types import SimpleNamespace
+    db = tmp_path / "t.duckdb"
+    con = connect(db)
+    write_run(con, _run("X"), [ROW], [FRAME], [])
+    con.close()
+    rows = SimpleNamespace(lock_events=[ROW, ROW], stack_frames=[FRAME], trace_events=[], cgroups=[])
+    with pytest.raises(cli.UsageError, match="already exists.*pending.duckdb"):
+        cli.store_run(db, _run("X"), rows, 0, say=print, after=None)
+    side = side_file_for(db, "X")
+    con = connect(side, read_only=True)
+    assert con.execute("SELECT count(*) FROM lock_events WHERE run_id = 'X'").fetchone()[0] == 2
+    con.close()
+
+
+def test_command_status_as_time_and_strace_pass_it_on():
+    assert cli.command_status(0) == (0, "command exited with status 0")
+    assert cli.command_status(3) == (3, "command exited with status 3")
+    assert cli.command_status(-9) == (137, "command killed by signal 9")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--duration", "nan"], "--duration nan: must be a finite"),
+    (["--duration", "inf"], "--duration inf: must be a finite"),
+    (["--duration", "1", "--db-wait", "-5"], "--db-wait -5: must be"),
+    (["--duration", "1", "--output", "/no/such/folder/s.json"], "--output"),
+])
+def test_endless_or_negative_times_refused_before_tracing(monkeypatch, capsys, tmp_path, args, message):
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(cli, "run_checks", lambda **_: pytest.fail("reached the backend choice"))
+    assert cli.main(["--workload", "w", "--db", str(tmp_path / "t.duckdb"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_start_message_says_what_ends_the_run():
+    assert cli.start_message("contention", None, None, 2) == \
+        "lima-trace: tracing with contention for 2 s (Ctrl-C stops early)"
+    assert cli.start_message("contention", None, None, None) == \
+        "lima-trace: tracing with contention until Ctrl-C"
+    assert cli.start_message("contention", "sh", 7, None) == \
+        "lima-trace: tracing with contention, command sh (pid 7) until it ends (Ctrl-C stops early)"
+
+
+def test_json_and_csv_summary_rows_name_the_run():
+    import csv as _csv
+    import json as _json
+
+    from lima.tracer.report import render_summary
+    row = {"lock_addr": 0x10, "lock_name": "l", "stack_id": None, "count": 4, "event": "contended",
+           "wait_ns_total": 1, "lock_type": "spinlock", "cgroup_id": None}
+    run = {"run_id": "r1", "backend": "contention", "duration_s": 1.0, "events_lost": 0, "stacks_lost": 0,
+           "irq_events": 0, "notes": None}
+    summary = summarize([row], [])
+    assert _json.loads(render_summary(run, summary, "json"))["top"][0]["run_id"] == "r1"
+    rows = list(_csv.DictReader(render_summary(run, summary, "csv").splitlines()))
+    assert rows[0]["run_id"] == "r1" and rows[0]["events"] == "4"
+
+
+def test_check_into_a_closed_pipe_is_quiet():
+    """lima-trace --check --format json | head: no BrokenPipeError traceback."""
+    p = subprocess.Popen([sys.executable, "-m", "lima.tracer.cli", "--check", "--format", "json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout.close()   # the reader is gone before lima-trace writes
+    err = p.stderr.read()
+    assert p.wait(timeout=60) in (0, 1) and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_forked_command_does_not_run_lima_trace_handlers():
+    """Ctrl-C (to the process group) while the command waits to be released: the child dies of it
+    quietly instead of running lima-trace's KeyboardInterrupt handling (a second message)."""
+    script = textwrap.dedent("""
+        import os, signal, sys, time
+        from lima.tracer import cli
+        pid, w = cli.start_command(["true"])
+        time.sleep(0.3)
+        os.kill(pid, signal.SIGINT)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() in ("-2", "127") and out.stderr == "", out.stderr

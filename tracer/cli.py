@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 from lima.db import LimaDbError, connect, default_db_path, get_meta
+from lima.queries.output import OutputError, write_atomic
 from lima.tracer.abi import decode_event
 from lima.tracer.btf import BtfError, load_vmlinux_btf
 from lima.tracer.capture import KEY_FIELDS, Capture, build_rows
@@ -27,8 +29,8 @@ from lima.tracer.cgroups import CgroupError, cgroup_of_container, cgroup_of_path
 from lima.tracer.check import mount_tracefs, run_checks
 from lima.tracer.dwarf import DwarfError, kaslr_offset, source_lines
 from lima.tracer.kallsyms import Kallsyms, KallsymsError
-from lima.tracer.report import lock_objects, print_summary, summarize
-from lima.tracer.store import merge_side_file, write_with_fallback
+from lima.tracer.report import lock_objects, print_summary, render_summary, summarize
+from lima.tracer.store import RunExists, merge_side_file, side_file_for, write_run, write_with_fallback
 from lima.tracer.vocabulary import PRIMITIVES, RUN_MODES, STATS
 from rich.console import Console
 
@@ -59,11 +61,27 @@ EXAMPLES = """examples:
   lima-trace --workload app --pid 4242 --duration 30  a process and what it forks from now on
   lima-trace --mmap-lock --workload mm -- ./app     also every mmap_lock acquisition (stacks sampled)
   lima-trace --merge lima.duckdb.RUN.pending.duckdb   add a run written aside while the db was busy
+
+exit status:
+  with -- COMMAND, once the run is written: the command's exit status, or 128+N when signal N killed it
+  (as time(1) and strace do); otherwise 0. 1 or 2 when lima-trace failed (2: bad input, or the run could
+  not be stored), 130 / 143 when Ctrl-C / SIGTERM interrupted it before or after tracing (while tracing,
+  they end the run and keep it, and the exit status is as above).
 """
 
 
 class UsageError(Exception):
     """Bad input: one line, exit code 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM outside the tracing loop, handled as Ctrl-C is (a KeyboardInterrupt, so every cleanup
+    that runs on Ctrl-C runs on it too); exit code 128 + SIGTERM."""
+
+
+def raise_terminated(_signum: int, _frame: object) -> None:
+    """SIGTERM handler: without it SIGTERM kills lima-trace silently, child and BPF programs left over."""
+    raise Terminated()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -121,7 +139,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         f"stay exact); 1 = every acquisition, 0 = none (default {MMAP_LOCK_STACKS})")
     o.add_argument("--vmlinux", type=Path, help="vmlinux with DWARF: add file:line to stack frames")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                   help="summary format (default table)")
+                   help="summary format (default table); the summary goes to stdout, where a traced "
+                        "command writes too: to parse it, use --output")
+    o.add_argument("--output", type=Path, metavar="FILE",
+                   help="write the summary to FILE (whole or not at all) instead of stdout; use it when "
+                        "the traced command writes to stdout")
     o.add_argument("--no-summary", action="store_true", help="print no summary")
     o.add_argument("--save-capture", type=Path, metavar="JSON",
                    help="also save the raw capture (keys, stacks as addresses, the kallsyms lines of "
@@ -240,24 +262,108 @@ def check_db_writable(db: Path) -> None:
             raise UsageError(f"--db {e}; nothing traced") from None
 
 
+def check_run_id_free(db: Path, run_id: str) -> None:
+    """Refuse, before tracing, a --run-id that the database or its side file already holds: the run could
+    not be stored under it.  A busy database is not read here (write_run checks again when storing)."""
+    side = side_file_for(db, run_id)
+    if side.exists():
+        raise UsageError(f"--run-id {run_id}: already in the side file {side} (lima-trace --merge {side} "
+                         "adds it); pick another; nothing traced")
+    if not db.exists():
+        return
+    try:
+        con = connect(db, read_only=True)
+    except LimaDbError:
+        return
+    try:
+        taken = con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [run_id]).fetchone()[0]
+    except duckdb.Error:   # no trace_runs table yet: no run at all
+        taken = 0
+    finally:
+        con.close()
+    if taken:
+        raise UsageError(f"--run-id {run_id}: already exists in {db}; pick another; nothing traced")
+
+
 def start_command(argv: list[str]) -> tuple[int, int]:
     """Fork the command stopped before exec (it waits on a pipe); returns (pid, write end)."""
     r, w = os.pipe()
-    pid = os.fork()
+    stoppers = {signal.SIGINT, signal.SIGTERM}
+    # held back over the fork: one that came while the child runs Python's after-fork code would
+    # raise there (a traceback); pending, it reaches the child once its handlers are the defaults
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, stoppers)
+    try:
+        pid = os.fork()
+    except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    if pid != 0:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if pid == 0:
-        os.close(w)
-        # released once the BPF programs are attached and the pid is in the filter; EOF (lima-trace
-        # failed or was killed first) means: do not run untraced
-        if os.read(r, 1) != b"x":
-            os._exit(127)
-        os.close(r)
+        # The child must never run lima-trace's code: Ctrl-C reaches the whole process group, and the
+        # inherited Python handlers would raise in the child and print lima-trace's messages a second
+        # time.  Default handling, as the command gets after exec (an ignored SIGINT stays ignored);
+        # SIGPIPE too, which Python ignores and exec would pass on (as subprocess restores it).
         try:
+            for sig in stoppers:
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    signal.signal(sig, signal.SIG_DFL)
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            os.close(w)
+            # released once the BPF programs are attached and the pid is in the filter; EOF (lima-trace
+            # failed or was killed first) means: do not run untraced
+            if os.read(r, 1) != b"x":
+                os._exit(127)
+            os.close(r)
             os.execvp(argv[0], argv)
         except OSError as e:
             os.write(2, f"lima-trace: {argv[0]}: {e.strerror}\n".encode())
+        except BaseException:   # a signal that came before the handlers were reset: quietly
+            pass
         os._exit(127)
     os.close(r)
     return pid, w
+
+
+def command_status(exit_status: int) -> tuple[int, str]:
+    """lima-trace's exit code and message for the command's os.waitstatus_to_exitcode() value: its exit
+    status, or 128+N when signal N killed it, as time(1) and strace pass them on."""
+    if exit_status < 0:
+        return 128 - exit_status, f"command killed by signal {-exit_status}"
+    return exit_status, f"command exited with status {exit_status}"
+
+
+def start_message(backend: str, command: str | None, pid: int | None, duration: float | None) -> str:
+    """The line that says tracing has begun and what ends it."""
+    what = f", command {command} (pid {pid})" if pid else ""
+    if duration:
+        until = f" for {duration:g} s" + (" or until it ends" if pid else "") + " (Ctrl-C stops early)"
+    elif pid:
+        until = " until it ends (Ctrl-C stops early)"
+    else:
+        until = " until Ctrl-C"
+    return f"lima-trace: tracing with {backend}{what}{until}"
+
+
+def store_run(db: Path, run: dict, rows, wait_s: float, say, after) -> Path:
+    """Write the run (write_with_fallback); returns the file written.  Should the run id have been taken
+    since the check before tracing, the capture goes to the side file rather than being lost, and a
+    UsageError says where."""
+    try:
+        return write_with_fallback(db, run, rows.lock_events, rows.stack_frames, rows.trace_events, wait_s,
+                                   say=say, after=after, cgroups=rows.cgroups)
+    except RunExists as e:
+        side = side_file_for(db, run["run_id"])
+        if side.exists():   # the side file holds that id too: nothing else to write it to
+            raise
+        con = connect(side)
+        try:
+            write_run(con, run, rows.lock_events, rows.stack_frames, rows.trace_events, rows.cgroups)
+        finally:
+            con.close()
+        raise UsageError(f"{e}: run written to {side} instead (lima-trace --merge {side} --db OTHER adds it "
+                         "to another database)") from None
 
 
 def key_dict(k) -> dict:
@@ -271,8 +377,18 @@ def key_dict(k) -> dict:
 # --------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
+    old_term = signal.getsignal(signal.SIGTERM)
+    if old_term is not signal.SIG_IGN:   # SIGTERM stops lima-trace as Ctrl-C does, in every phase
+        signal.signal(signal.SIGTERM, raise_terminated)
     try:
-        return run(parse_args(argv))
+        code = run(parse_args(argv))
+        sys.stdout.flush()   # here, so that a closed pipe is seen below, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # the reader went away (| head): stop quietly, as lima-query does; stdout to /dev/null so the
+        # interpreter's last flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except UsageError as e:
         print(f"lima-trace: {e}", file=sys.stderr)
         return 2
@@ -282,9 +398,13 @@ def main(argv: list[str] | None = None) -> int:
     except (KallsymsError, DwarfError) as e:
         print(f"lima-trace: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("lima-trace: interrupted before the run was written; nothing written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        sig = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
+        print(f"lima-trace: interrupted ({sig.name}) before the run was written; nothing written",
+              file=sys.stderr)
+        return 128 + sig
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
 
 
 def run(a: argparse.Namespace) -> int:
@@ -336,8 +456,11 @@ def run(a: argparse.Namespace) -> int:
         raise UsageError("give --cgroup or --container, not both")
     if a.comm and len(a.comm.encode()) > 15:
         raise UsageError(f"--comm {a.comm!r}: a task comm has at most 15 characters")
-    if a.duration is not None and a.duration <= 0:
-        raise UsageError("--duration must be > 0")
+    # nan compares false to everything and inf never elapses: both would trace forever
+    if a.duration is not None and not (math.isfinite(a.duration) and a.duration > 0):
+        raise UsageError(f"--duration {a.duration:g}: must be a finite number of seconds > 0")
+    if not (math.isfinite(a.db_wait) and a.db_wait >= 0):
+        raise UsageError(f"--db-wait {a.db_wait:g}: must be a finite number of seconds >= 0")
     if a.map_size < 1024 or a.map_size > 1 << 22:
         raise UsageError("--map-size must be between 1024 and 4194304")
     if a.events < 0:
@@ -358,7 +481,11 @@ def run(a: argparse.Namespace) -> int:
         raise UsageError(f"{a.command[0]}: command not found (or not executable); nothing traced")
     if a.save_capture and not a.save_capture.resolve().parent.is_dir():
         raise UsageError(f"--save-capture {a.save_capture}: folder {a.save_capture.parent} does not exist")
+    if a.output and (a.output.is_dir() or not a.output.resolve().parent.is_dir()):
+        raise UsageError(f"--output {a.output}: not a file in an existing folder; nothing traced")
     check_db_writable(Path(db))
+    if a.run_id:
+        check_run_id_free(Path(db), a.run_id)
     workload = a.workload or (Path(a.command[0]).name if a.command else None)
     if not workload:
         raise UsageError("--workload LABEL is required without a command")
@@ -459,9 +586,7 @@ def run(a: argparse.Namespace) -> int:
             os.write(release_fd, b"x")
             os.close(release_fd)
             release_fd = None
-        what = f"command {a.command[0]} (pid {child})" if child else "until Ctrl-C"
-        say(f"lima-trace: tracing with {backend}"
-            + (f" for {a.duration:g}s" if a.duration else "") + f", {what}. Ctrl-C to end.")
+        say(start_message(backend, a.command[0] if child else None, child, a.duration))
         exit_status = None
         while stop["why"] is None:
             if a.events:
@@ -532,8 +657,9 @@ def run(a: argparse.Namespace) -> int:
         notes.append(f"--events cap {a.events} reached: {capped} later events not streamed (still counted)")
     if stats["lost_ringbuf"]:
         notes.append(f"{stats['lost_ringbuf']} events lost from the ring buffer (still counted)")
-    if exit_status:
-        notes.append(f"command exited with status {exit_status}")
+    code, status_msg = command_status(exit_status) if exit_status is not None else (0, "")
+    if code:
+        notes.append(status_msg)
     lost = stats["lost_keys"] + stats["lost_pending"] + stats["lost_tgids"]
     run_id = a.run_id or (f"{a.runtime}-{workload}-{mode}-{started_at:%Y%m%dT%H%M%S}-"
                           f"{uuid.uuid4().hex[:4]}")
@@ -552,16 +678,30 @@ def run(a: argparse.Namespace) -> int:
         except duckdb.Error as e:
             objects["why"] = "not mapped"
             say(f"[yellow]lima-trace: warning: objects not read ({str(e).splitlines()[0]})[/]")
-    written = write_with_fallback(db, run, rows.lock_events, rows.stack_frames, rows.trace_events,
-                                  a.db_wait, say=lambda m: say(f"[yellow]{m}[/]"), after=read_objects,
-                                  cgroups=rows.cgroups)
-    if lost:
-        say(f"[yellow]lima-trace: {lost} events lost (full maps); raise --map-size[/]")
-    if not a.no_summary:
-        print_summary(run, summarize(rows.lock_events, rows.stack_frames, objects=objects["map"],
-                                     no_objects=objects["why"], cgroups=cap.cgroups), a.format)
-    say(f"lima-trace: run {run_id} ({stop['why']}) written to {written}")
-    return 0
+    written = store_run(Path(db), run, rows, a.db_wait, say=lambda m: say(f"[yellow]{m}[/]"),
+                        after=read_objects)
+    try:
+        if lost:
+            say(f"[yellow]lima-trace: {lost} events lost (full maps); raise --map-size[/]")
+        if not a.no_summary:
+            summary = summarize(rows.lock_events, rows.stack_frames, objects=objects["map"],
+                                no_objects=objects["why"], cgroups=cap.cgroups)
+            if a.output:
+                try:   # lima-query's --output writer, whole or nothing (emit() takes flat rows only)
+                    write_atomic(a.output, render_summary(run, summary, a.format).encode())
+                except OutputError as e:   # the run is stored: say so, with the error
+                    say(f"lima-trace: --output {e}; run {run_id} written to {written}")
+                    return 1
+            else:
+                print_summary(run, summary, a.format)
+        say(f"lima-trace: run {run_id} ({stop['why']}) written to {written}")
+        if code:
+            say(f"lima-trace: {status_msg}")
+        return code
+    except KeyboardInterrupt as e:   # after the run is stored: it is kept, say so
+        sig = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
+        say(f"lima-trace: interrupted ({sig.name}); run {run_id} written to {written}")
+        return 128 + sig
 
 
 if __name__ == "__main__":

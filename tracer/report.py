@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["summarize", "print_summary", "lock_objects", "LOCK_INTERNAL_PREFIXES"]
+__all__ = ["summarize", "print_summary", "render_summary", "lock_objects", "LOCK_INTERNAL_PREFIXES"]
 
 # frames that belong to the lock implementation or to the tracing itself, skipped in "taken at"
 LOCK_INTERNAL_PREFIXES = (
@@ -103,24 +103,37 @@ def summarize(lock_events: list[dict], stack_frames: list[dict], top: int = 10,
     return {"events": sum(r["count"] for r in lock_events), "distinct_locks": len(locks), "top": out}
 
 
-def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console | None = None) -> None:
-    """Print the summary as a rich table, JSON or CSV."""
-    # a terminal sets the width; piped output gets wide lines rather than cut cells
-    console = console or (Console() if sys.stdout.isatty() else Console(width=200))
+def render_summary(run: dict, summary: dict, fmt: str = "table", width: int = 200) -> str:
+    """The summary as text in FMT (table, json or csv), as print_summary prints it; each json and csv
+    row names its run_id, so rows of several runs can be put together."""
     if fmt == "json":
-        print(json.dumps({"run": {k: run.get(k) for k in ("run_id", "backend", "events_seen", "events_lost",
-                                                           "stacks_lost", "irq_events", "duration_s",
-                                                           "notes")},
-                          **summary}, indent=1, default=str))
-        return
+        return json.dumps({"run": {k: run.get(k) for k in ("run_id", "backend", "events_seen", "events_lost",
+                                                            "stacks_lost", "irq_events", "duration_s",
+                                                            "notes")},
+                           **summary, "top": [{"run_id": run["run_id"], **d} for d in summary["top"]]},
+                          indent=1, default=str) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=["lock", "object", "type", "event_kinds", "events", "wait_ms",
-                                            "stacks", "cgroup", "taken_at"])
+        w = csv.DictWriter(buf, fieldnames=["run_id", "lock", "object", "type", "event_kinds", "events",
+                                            "wait_ms", "stacks", "cgroup", "taken_at"])
         w.writeheader()
-        w.writerows(summary["top"])
-        print(buf.getvalue(), end="")
+        w.writerows({"run_id": run["run_id"], **d} for d in summary["top"])
+        return buf.getvalue()
+    buf = io.StringIO()
+    _print_table(run, summary, Console(file=buf, width=width))
+    return buf.getvalue()
+
+
+def print_summary(run: dict, summary: dict, fmt: str = "table", console: Console | None = None) -> None:
+    """Print the summary as a rich table, JSON or CSV."""
+    if fmt in ("json", "csv"):
+        sys.stdout.write(render_summary(run, summary, fmt))
         return
+    # a terminal sets the width; piped output gets wide lines rather than cut cells
+    _print_table(run, summary, console or (Console() if sys.stdout.isatty() else Console(width=200)))
+
+
+def _print_table(run: dict, summary: dict, console: Console) -> None:
     console.print(f"[bold]run {escape(run['run_id'])}[/]  backend {escape(run['backend'])}  "
                   f"{run['duration_s']:.1f}s  "
                   f"events {summary['events']}  distinct locks {summary['distinct_locks']}  "

@@ -18,7 +18,7 @@ import pyarrow as pa
 from lima.db import LimaDbError, connect
 
 __all__ = ["RUN_COLUMNS", "write_run", "write_with_fallback", "merge_side_file", "side_file_for",
-           "DbBusy"]
+           "DbBusy", "RunExists"]
 
 RUN_COLUMNS = ("run_id", "runtime", "workload", "mode", "backend", "filters", "kernel_release", "host",
                "started_at", "duration_s", "events_seen", "events_lost", "source", "source_file",
@@ -39,6 +39,10 @@ TABLES = (("trace_runs", RUN_COLUMNS), ("lock_events", LOCK_EVENT_COLUMNS),
 
 class DbBusy(Exception):
     """The database file is held by another process."""
+
+
+class RunExists(LimaDbError):
+    """The run id is already in the database (a LimaDbError, so callers that catch that still do)."""
 
 
 # DuckDB column type -> Arrow type, to hand rows over as one Arrow table (executemany is row by row)
@@ -70,7 +74,7 @@ def write_run(con: duckdb.DuckDBPyConnection, run: dict, lock_events: list[dict]
     con.execute("BEGIN TRANSACTION")
     try:
         if con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [run_id]).fetchone()[0]:
-            raise LimaDbError(f"run id {run_id!r} already exists in the database (pick another --run-id)")
+            raise RunExists(f"run id {run_id!r} already exists in the database (pick another --run-id)")
         _insert(con, "trace_runs", RUN_COLUMNS, [run], run_id)
         _insert(con, "lock_events", LOCK_EVENT_COLUMNS, lock_events, run_id)
         _insert(con, "stack_frames", FRAME_COLUMNS, stack_frames, run_id)
