@@ -32,8 +32,8 @@ WITH n0 AS (
            regexp_replace(regexp_replace(trim($name), '(-[WR])?:$', ''),
                           '^\((.*)\)\{[^}]*\}(-\{[^}]*\})?$', '\1') AS bare
 ),
-n AS (
-    SELECT name,
+n AS (  -- n0.name, not name: in the installed table macro a bare `name` is the parameter of the macro
+    SELECT n0.name AS name,
            regexp_replace(regexp_replace(bare, '(#[0-9]+)?(/[0-9]+)?$', ''),
                           '^&\(&(.+)\)->rlock$', '&\1') AS class_name,
            regexp_extract(bare, '(#[0-9]+)?(/[0-9]+)?$') AS suffix

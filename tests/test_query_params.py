@@ -7,6 +7,7 @@ runs r1..r4.
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 from lima.queries.catalog import CatalogError, load_catalog, parse_query_file
 from lima.queries.cli import main
@@ -223,3 +224,27 @@ def test_run_filters_the_aggregations_and_is_checked(db, capsys):
     err = capsys.readouterr().err
     assert err.startswith("lima-query: top-locks: --run must be a value of trace_runs.run_id in this "
                           "database (r1, r2, r3, r4), not 'r9'")
+
+
+def test_every_installed_table_macro_can_be_called_from_sql(tmp_path):
+    """The README promises every query in the duckdb shell: each parameterised query is installed as a
+    table macro (install.macro_sql), and a bare column name in its SQL that equals a parameter's name is
+    replaced by the parameter there (lock-name's `SELECT name ... FROM n0` once failed to bind)."""
+    from lima.db import connect as lima_connect
+    from lima.queries import install_views
+    samples = {"VARCHAR": "'x'", "INTEGER": "1", "BIGINT": "1", "DOUBLE": "0.5", "BOOLEAN": "true"}
+    con = lima_connect(tmp_path / "m.duckdb")
+    try:
+        install_views(con)
+        failed = []
+        for q in load_catalog().values():
+            if q.kind != "query" or not q.params:
+                continue
+            args = ", ".join(f'"{p.name}" := {samples[p.type]}' for p in q.params if p.required)
+            try:
+                con.execute(f"SELECT * FROM {q.sql_name}({args}) LIMIT 1").fetchall()
+            except duckdb.Error as e:
+                failed.append(f"{q.name}: {str(e).splitlines()[0]}")
+    finally:
+        con.close()
+    assert not failed
