@@ -69,7 +69,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "47"
+VERSION = "48"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1898,8 +1898,7 @@ def _asserted(events: list[Event], calls: list[tuple[str, list[str], int]]) -> l
     out = []
     for e in events:
         if e.op == "try" and e.line in asserts:
-            cond = next((a for a in asserts[e.line] if re.fullmatch(
-                r"(!\s*)?\(?\s*" + re.escape(e.called) + r"\s*\(.*", a)), None)
+            cond = next((a for a in asserts[e.line] if _whole_call(a, e.called)), None)
             if cond is not None:
                 # down_trylock returns 0 when it took the semaphore: BUG_ON(down_trylock(&mlc->isem))
                 # (drivers/input/serio/hil_mlc.c) holds it
@@ -1910,6 +1909,25 @@ def _asserted(events: list[Event], calls: list[tuple[str, list[str], int]]) -> l
                 continue
         out.append(e)
     return out
+
+def _whole_call(cond: str, name: str) -> bool:
+    """COND is a call of NAME and nothing else, maybe negated or parenthesized: `f(x)`, `!f(x)`, `!(f(x))`;
+    not `f(x) == 0` nor `f(a) && g(b)`, whose truth says something else."""
+    text = cond[1:].lstrip() if cond.startswith("!") else cond
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    m = re.fullmatch(re.escape(name) + r"\s*(\(.*\))", text)
+    if m is None:
+        return False
+    depth = 0
+    args = m.group(1)
+    for i, ch in enumerate(args):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(args) - 1:
+            return False   # the call closes before the end: `f(a) && g(b)`
+    return depth == 0
+
 
 def _path_op(e: Event) -> int:
     """How lock_paths follows an event: a release, an acquire, or one whose result says if it holds."""
