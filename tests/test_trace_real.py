@@ -409,6 +409,17 @@ def test_command_exit_status_is_passed_on(tmp_path, command, code, message):
     assert con.execute("SELECT notes FROM trace_runs WHERE run_id = 'st'").fetchone()[0] == message
 
 
+def test_command_ended_by_the_duration_passes_its_status_on(tmp_path):
+    """--duration ends the run while the command still runs: lima-trace stops it with SIGTERM and exits
+    with its status (128 + 15), as the help's exit-status section says, and notes it in the run."""
+    _require_tracing()
+    db = tmp_path / "t.duckdb"
+    out = trace(db, "--workload", "sleep", "--run-id", "d", "--duration", "1", "--no-summary", "--",
+                "sleep", "30")
+    assert out.returncode == 143, out.stderr
+    assert "command killed by signal 15" in out.stderr
+
+
 def test_output_keeps_the_summary_apart_from_the_command(tmp_path):
     """--format json --output FILE: the command's stdout stays on stdout, the file parses whole."""
     _require_tracing()

@@ -380,15 +380,17 @@ def main(argv: list[str] | None = None) -> int:
     old_term = signal.getsignal(signal.SIGTERM)
     if old_term is not signal.SIG_IGN:   # SIGTERM stops lima-trace as Ctrl-C does, in every phase
         signal.signal(signal.SIGTERM, raise_terminated)
+    code = 0
     try:
         code = run(parse_args(argv))
         sys.stdout.flush()   # here, so that a closed pipe is seen below, not at interpreter exit
         return code
     except BrokenPipeError:
         # the reader went away (| head): stop quietly, as lima-query does; stdout to /dev/null so the
-        # interpreter's last flush does not raise again
+        # interpreter's last flush does not raise again. The exit code stays what the run gave (the
+        # command's status, --check's 1) when the pipe closed only at the final flush
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return code
     except UsageError as e:
         print(f"lima-trace: {e}", file=sys.stderr)
         return 2
@@ -636,7 +638,9 @@ def run(a: argparse.Namespace) -> int:
         if child is not None:
             try:
                 os.kill(child, signal.SIGTERM)
-                os.waitpid(child, 0)
+                _pid, status = os.waitpid(child, 0)
+                # the run ended first (--duration, Ctrl-C): the command's status is still the one to pass on
+                stop["status"] = os.waitstatus_to_exitcode(status)
             except (ProcessLookupError, ChildProcessError):
                 pass
         signal.signal(signal.SIGTERM, old_term)
@@ -657,6 +661,8 @@ def run(a: argparse.Namespace) -> int:
         notes.append(f"--events cap {a.events} reached: {capped} later events not streamed (still counted)")
     if stats["lost_ringbuf"]:
         notes.append(f"{stats['lost_ringbuf']} events lost from the ring buffer (still counted)")
+    if exit_status is None:
+        exit_status = stop.get("status")
     code, status_msg = command_status(exit_status) if exit_status is not None else (0, "")
     if code:
         notes.append(status_msg)
