@@ -256,12 +256,9 @@ class Resolver:
         return Type(base, t.ptr + extra, t.arr)
 
     def _canon_base(self, base: str, file_id: int | None) -> tuple[str, int]:
-        hit = self._canon_cache.get(base)
-        if hit is None:
-            hit = self._canon_cache.get((base, file_id))
-            if hit is not None:
-                return hit
-        else:
+        # keyed by the name alone unless a typedef on its chain differs between files (local_typedefs)
+        hit = self._canon_cache.get(base) or self._canon_cache.get((base, file_id))
+        if hit is not None:
             return hit
         b, extra, seen, local = base, 0, set(), False
         while b in self.m.typedefs and b not in _LOCK_TYPES and b not in seen:
