@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 from lima.db import LimaDbError, connect, default_db_path
+from lima.tracer.store import insert_rows
 from lima.tracer.vocabulary import RUN_MODES
 
 __all__ = ["ImportErrorAt", "ImportResult", "import_file", "parse_lima_json", "parse_lock_stat", "main"]
@@ -288,35 +288,12 @@ def parse_lock_stat(text: str, path: str, on_progress: ProgressFn | None = None)
     return _Parsed(events, {}, [], n, set(), True)
 
 
-# Arrow types of the columns the importer writes (db/schema.sql), for the bulk inserts
-_FRAME_TYPES = {"stack_id": pa.int64(), "depth": pa.int32(), "address": pa.uint64(), "symbol": pa.string(),
-                "offset": pa.int64(), "module": pa.string()}
-_LOCK_EVENT_TYPES = {"lock_addr": pa.uint64(), "lock_name": pa.string(), "lock_type": pa.string(),
-                     "mode": pa.string(), "stack_id": pa.int64(), "pid": pa.int32(), "tgid": pa.int32(),
-                     "comm": pa.string(), "cgroup_id": pa.uint64(), "count": pa.int64(),
-                     "wait_ns_total": pa.uint64(), "wait_ns_max": pa.uint64(), "event": pa.string()}
-_TRACE_EVENT_TYPES = {"ts_ns": pa.uint64(), "cpu": pa.int32(), "lock_addr": pa.uint64(),
-                      "lock_name": pa.string(), "lock_type": pa.string(), "mode": pa.string(),
-                      "stack_id": pa.int64(), "pid": pa.int32(), "tgid": pa.int32(), "comm": pa.string(),
-                      "cgroup_id": pa.uint64(), "wait_ns": pa.uint64(), "event": pa.string()}
-
-
-def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, run_id: str, types: dict[str, pa.DataType],
-                 rows: list[tuple]) -> None:
-    """Insert ROWS (tuples in the order of TYPES) with RUN_ID as one Arrow table: executemany goes row by
-    row (400,000 records took minutes), one INSERT ... SELECT from Arrow takes well under a second."""
-    if not rows:
-        return
-    columns = list(zip(*rows, strict=True))
-    arrow = pa.table({name: pa.array(col, type=t) for (name, t), col in zip(types.items(), columns,
-                                                                              strict=True)})
-    names = ", ".join(f'"{c}"' for c in types)
-    con.register("lima_import_rows", arrow)
-    try:
-        con.execute(f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM lima_import_rows",
-                    [run_id])
-    finally:
-        con.unregister("lima_import_rows")
+# The columns the importer writes (db/schema.sql), in the order of its row tuples (store.insert_rows)
+_FRAME_COLUMNS = ("stack_id", "depth", "address", "symbol", "offset", "module")
+_LOCK_EVENT_COLUMNS = ("lock_addr", "lock_name", "lock_type", "mode", "stack_id", "pid", "tgid", "comm",
+                       "cgroup_id", "count", "wait_ns_total", "wait_ns_max", "event")
+_TRACE_EVENT_COLUMNS = ("ts_ns", "cpu", "lock_addr", "lock_name", "lock_type", "mode", "stack_id", "pid",
+                        "tgid", "comm", "cgroup_id", "wait_ns", "event")
 
 
 def is_interrupt(e: BaseException) -> bool:
@@ -395,16 +372,16 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
                 frames.append((sid, depth, addr, sym, off, mod))
         if on_progress:
             on_progress("writing", 0, 3)
-        _insert_rows(con, "stack_frames", run_id, _FRAME_TYPES, frames)
+        insert_rows(con, "stack_frames", _FRAME_COLUMNS, frames, run_id)
         if on_progress:
             on_progress("writing", 1, 3)
         rows = [(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], v[0],
                  v[1] if parsed.has_wait else None, v[2] if parsed.has_wait else None, k[9])
                 for k, v in parsed.events.items()]
-        _insert_rows(con, "lock_events", run_id, _LOCK_EVENT_TYPES, rows)
+        insert_rows(con, "lock_events", _LOCK_EVENT_COLUMNS, rows, run_id)
         if on_progress:
             on_progress("writing", 2, 3)
-        _insert_rows(con, "trace_events", run_id, _TRACE_EVENT_TYPES, parsed.timed)
+        insert_rows(con, "trace_events", _TRACE_EVENT_COLUMNS, parsed.timed, run_id)
         con.execute("COMMIT")
     except BaseException as e:
         con.execute("ROLLBACK")
