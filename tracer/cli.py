@@ -30,7 +30,14 @@ from lima.tracer.check import mount_tracefs, run_checks
 from lima.tracer.dwarf import DwarfError, kaslr_offset, source_lines
 from lima.tracer.kallsyms import Kallsyms, KallsymsError
 from lima.tracer.report import lock_objects, print_summary, render_summary, summarize
-from lima.tracer.store import RunExists, merge_side_file, side_file_for, write_run, write_with_fallback
+from lima.tracer.store import (
+    RunExists,
+    merge_side_file,
+    run_exists,
+    side_file_for,
+    write_run,
+    write_with_fallback,
+)
 from lima.tracer.vocabulary import PRIMITIVES, RUN_MODES, STATS
 from rich.console import Console
 
@@ -276,9 +283,9 @@ def check_run_id_free(db: Path, run_id: str) -> None:
     except LimaDbError:
         return
     try:
-        taken = con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [run_id]).fetchone()[0]
+        taken = run_exists(con, run_id)
     except duckdb.Error:   # no trace_runs table yet: no run at all
-        taken = 0
+        taken = False
     finally:
         con.close()
     if taken:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 from lima.db import LimaDbError, connect, default_db_path
-from lima.tracer.store import insert_rows
+from lima.tracer.store import insert_rows, run_exists
 from lima.tracer.vocabulary import RUN_MODES
 
 __all__ = ["ImportErrorAt", "ImportResult", "import_file", "parse_lima_json", "parse_lock_stat", "main"]
@@ -346,10 +346,10 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
     if run_id is None:
         base = f"{runtime}-{workload}-{mode}-{digest[:8]}"
         run_id, k = base, 1
-        while con.execute("SELECT 1 FROM trace_runs WHERE run_id = ?", [run_id]).fetchone():
+        while run_exists(con, run_id):
             k += 1
             run_id = f"{base}-{k}"
-    elif con.execute("SELECT 1 FROM trace_runs WHERE run_id = ?", [run_id]).fetchone():
+    elif run_exists(con, run_id):
         raise ImportErrorAt(f"run id {run_id!r} exists already; choose another --run-id")
     if duration_s is None and parsed.timed:
         ts = [t[0] for t in parsed.timed]

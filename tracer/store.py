@@ -18,7 +18,7 @@ import pyarrow as pa
 from lima.db import LimaDbError, connect
 
 __all__ = ["RUN_COLUMNS", "write_run", "write_with_fallback", "merge_side_file", "side_file_for",
-           "DbBusy", "RunExists", "insert_rows"]
+           "DbBusy", "RunExists", "insert_rows", "run_exists"]
 
 RUN_COLUMNS = ("run_id", "runtime", "workload", "mode", "backend", "filters", "kernel_release", "host",
                "started_at", "duration_s", "events_seen", "events_lost", "source", "source_file",
@@ -73,6 +73,11 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, 
         con.unregister("lima_rows")
 
 
+def run_exists(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """The database holds a run with that id."""
+    return bool(con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [run_id]).fetchone()[0])
+
+
 def write_run(con: duckdb.DuckDBPyConnection, run: dict, lock_events: list[dict],
               stack_frames: list[dict], trace_events: list[dict], cgroups: list[dict] | None = None) -> None:
     """Insert one run and its rows (cgroups: trace_cgroups rows) in a single transaction (all or
@@ -80,7 +85,7 @@ def write_run(con: duckdb.DuckDBPyConnection, run: dict, lock_events: list[dict]
     run_id = run["run_id"]
     con.execute("BEGIN TRANSACTION")
     try:
-        if con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [run_id]).fetchone()[0]:
+        if run_exists(con, run_id):
             raise RunExists(f"run id {run_id!r} already exists in the database (pick another --run-id)")
         insert_rows(con, "trace_runs", RUN_COLUMNS, [run], run_id)
         insert_rows(con, "lock_events", LOCK_EVENT_COLUMNS, lock_events, run_id)
@@ -187,7 +192,7 @@ def merge_side_file(db: Path, side: Path) -> list[str]:
         con.execute("BEGIN TRANSACTION")
         try:
             for rid in runs:
-                if con.execute("SELECT count(*) FROM trace_runs WHERE run_id = ?", [rid]).fetchone()[0]:
+                if run_exists(con, rid):
                     raise LimaDbError(f"{side}: run {rid!r} is already in {db}")
             for t, cols in TABLES:
                 if t not in data:
