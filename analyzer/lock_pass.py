@@ -69,7 +69,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "48"
+VERSION = "49"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -115,6 +115,9 @@ class Event:
     lock_expr: str | None = None   # the lock expression in the caller's terms (wrapper substituted)
     guard: tuple[str, frozenset[str]] | None = None   # flag guard forwarded from a wrapper row
     held_if: str | None = None     # a try wrapper's result when it holds the lock: "true", "zero", "nonneg"
+    # from a flag-guarded wrapper row whose flags this call passes in a value that cannot be read (and
+    # that is not the caller's own flag parameter): the lock may not be taken at all
+    undecided: bool = False
 
 
 @dataclass(slots=True)
@@ -591,14 +594,15 @@ class _Pass:
                 if doubt and obj.kind not in ("unknown", "ambiguous"):
                     obj = replace(obj, confidence=min(obj.confidence, 0.5), reason=f"{doubt}: {obj.reason}")
                 if applies is None and obj.kind not in ("unknown", "ambiguous"):
+                    flags = f"taken only when the flags include {'|'.join(sorted(w.guard[1]))}: "
                     obj = replace(obj, confidence=min(obj.confidence, 0.5),
-                                  reason=f"taken only when the flags include {'|'.join(sorted(w.guard[1]))}: "
-                                         f"{obj.reason}")
+                                  reason=obj.reason if obj.reason.startswith(flags) else flags + obj.reason)
+                guard = self.forwarded_guard(w, args, sc)
                 out.append(Event(line, via[0] if via else callee, w.primitive, w.op, w.mode, w.lock_kind,
                                  arg if w.param_name is not None else w.lock_expr,
                                  ">".join(via + (callee,) + tuple(w.via.split(">")[1:])), obj,
-                                 lock_expr=lock_expr, guard=self.forwarded_guard(w, args, sc),
-                                 held_if=w.held_if))
+                                 lock_expr=lock_expr, guard=guard, held_if=w.held_if,
+                                 undecided=applies is None and guard is None))
             return out
         if f is None and depth < _MACRO_DEPTH and callee in self.lock_macros:
             text = self.macros.expand(callee, args, sc.file_id)
@@ -661,6 +665,26 @@ class _Pass:
             return guards[0][0], frozenset().union(*(g[1] for g in guards))
         return None
 
+    def _by_mode(self, fd: FuncDef, evs: list[Event], sc: Scope | None
+                 ) -> list[tuple[Event, tuple[str, frozenset[str]] | None]]:
+        """The (event, guard) of each wrapper row that these takes (or drops) of one lock make: one row,
+        the last event's, with their guards merged; or one row per mode where the modes differ and each
+        mode's events have their own guard on the same flag parameter, with no constant in two modes.
+        xfs_ilock takes i_rwsem by down_write_nested under `lock_flags & XFS_IOLOCK_EXCL` and by
+        down_read_nested under `XFS_IOLOCK_SHARED`: two rows, so that xfs_ilock(ip, XFS_IOLOCK_EXCL)
+        is a write."""
+        merged = (evs[-1], self._merged_guard(fd, evs, sc))
+        modes: dict[str, list[Event]] = defaultdict(list)
+        for e in evs:
+            modes[e.mode].append(e)
+        if merged[1] is None or len(modes) < 2:
+            return [merged]
+        picks = [(m_evs[-1], self._merged_guard(fd, m_evs, sc)) for m_evs in modes.values()]
+        consts = [c for _e, g in picks if g is not None for c in g[1]]
+        if any(g is None for _e, g in picks) or len(consts) != len(set(consts)):
+            return [merged]
+        return picks
+
     def _guard_index(self, w: WrapperRow) -> int | None:
         funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
         wsc = self.scope_of(funcs[0].function_id) if funcs else None
@@ -671,10 +695,13 @@ class _Pass:
         if w.guard is None:
             return None
         idx = self._guard_index(w)
-        if idx is None or idx >= len(args) or not re.fullmatch(r"[a-z_]\w*", args[idx]):
+        # the flags themselves or, through a pointer, where they are kept: xfs_ilock_iocb_for_write
+        # (iocb, unsigned int *lock_mode) calls xfs_ilock_iocb(iocb, *lock_mode)
+        m = re.fullmatch(r"(?:\*\s*)?([a-z_]\w*)", args[idx]) if idx is not None and idx < len(args) else None
+        if m is None:
             return None
-        v = sc.lookup(args[idx])
-        return (args[idx], w.guard[1]) if v is not None and v.scope == "param" else None
+        v = sc.lookup(m.group(1))
+        return (m.group(1), w.guard[1]) if v is not None and v.scope == "param" else None
 
     def guard_applies(self, w: WrapperRow, args: list[str], sc: Scope) -> bool | None:
         """True/False when the flags passed are constants that do/do not include the wrapper row's guard,
@@ -777,11 +804,15 @@ class _Pass:
             held = [e for e in evs if _PRIMS.get(e.prim) is None or _PRIMS[e.prim].variant not in _NOT_HELD]
             # a function that only downgrades (mmap_write_downgrade, mrdemote) passes the downgrade on
             evs = held or [e for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
-            if not evs:
+            if not evs or all(e.undecided for e in evs):
+                # only through flags whose value is not known here: xfs_file_dio_write_aligned ends with
+                # xfs_iunlock(ip, iolock), iolock an IOLOCK value set through a pointer, so nothing says
+                # that it drops the ILOCK that xfs_iunlock drops for other flags
                 continue
             evs.sort(key=lambda e: (e.line, e.order))
-            n_acq = sum(1 for e in evs if e.op != "release")
-            n_rel = len(evs) - n_acq
+            # one call counts once: a flag-guarded wrapper gives one event per mode it may take
+            n_acq = len({e.order for e in evs if e.op != "release"})
+            n_rel = len({e.order for e in evs if e.op == "release"})
             kind_balance = balance[evs[0].lock_kind]
             guard = None
             if (_ident, root) in paths_only:
@@ -801,9 +832,7 @@ class _Pass:
                     if held is not None and (max(held) <= 0 or min(held) == 0 and _try_result(held, rets)):
                         pending[(_ident, root)] = evs
                         continue
-                acq = [e for e in evs if e.op != "release"]
-                last = acq[-1]
-                guard = self._merged_guard(fd, acq, sc)
+                picks = self._by_mode(fd, [e for e in evs if e.op != "release"], sc)
             elif n_rel > n_acq and evs[0].op == "release" and kind_balance < 0 and (
                     not long_body or all(e.via is None for e in evs)):
                 if long_body or n_acq or any(e.op != "release" and e.obj.ident() == _ident
@@ -820,9 +849,8 @@ class _Pass:
                         # paths it can be seen to (rcu_report_qs_rsp drops the root's lock, which is rnp's)
                         releasing.add((_ident, root))
                     continue
-                last = evs[-1]
                 # guarded as the acquires are: xfs_iunlock(ip, XFS_ILOCK_EXCL) drops only the ILOCK
-                guard = self._merged_guard(fd, [e for e in evs if e.op == "release"], sc)
+                picks = self._by_mode(fd, [e for e in evs if e.op == "release"], sc)
             else:
                 # counting says nothing here: a retry loop locks and unlocks, then returns with the lock
                 # held; a long function drops its caller's lock through helpers on every path; the paths
@@ -859,12 +887,13 @@ class _Pass:
             pidx = sc.param_index(pname) if pname is not None and sc is not None else None
             if pname is not None and pidx is None:
                 continue
-            rows.append(WrapperRow(sc_name, "function", fd.file_id, fd.start_line,
-                                   pidx, pname, last.prim, last.op, last.mode, last.lock_kind,
-                                   last.lock_expr or last.arg_text,
-                                   last.obj, ">".join([sc_name] + (last.via.split(">") if last.via
-                                                                   else [last.prim])), guard,
-                                   substitute=not (last.via and last.lock_expr is None)))
+            rows += [WrapperRow(sc_name, "function", fd.file_id, fd.start_line,
+                                pidx, pname, last.prim, last.op, last.mode, last.lock_kind,
+                                last.lock_expr or last.arg_text,
+                                last.obj, ">".join([sc_name] + (last.via.split(">") if last.via
+                                                                else [last.prim])), guard,
+                                substitute=not (last.via and last.lock_expr is None))
+                     for last, guard in picks]
         void = fd.ret is None or (fd.ret.base == "void" and not fd.ret.ptr)
         at_return, returns = self._held_at_return(fd, events, pending)
         for (_ident, root), held in at_return.items():

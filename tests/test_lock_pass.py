@@ -381,21 +381,22 @@ def test_flags_kept_in_a_member_are_read_above_the_call(tmp_path):
     XFS_ILOCK_EXCL | XFS_ILOCK_RTSUM at both calls (the restore is below them), so only the ILOCK is taken
     and dropped, and the unlock wrapper is guarded as the lock wrapper is. In scrub_loop the value assigned
     below the calls comes back to them through the loop. In buffered_write (fs/xfs/xfs_file.c:729) the
-    assignment right above the call decides it; the unlock, after &iolock was passed on, is unknown."""
+    assignment right above the call decides it; the unlock, after &iolock was passed on, is unknown (any lock,
+    either mode)."""
     c = lock_tables(tmp_path / "x.duckdb", FIXTURES / "locks" / "flags", ["xfs.c"])
     rows = c.execute("SELECT line, op, struct_name || '.' || field_path, confidence FROM lock_sites "
                      "WHERE function = 'xchk_rtsummary' ORDER BY line").fetchall()
-    assert rows == [(86, "acquire", "xfs_inode.i_lock.mr_lock", 1.0),
-                    (93, "release", "xfs_inode.i_lock.mr_lock", 1.0)]
+    assert rows == [(110, "acquire", "xfs_inode.i_lock.mr_lock", 1.0),
+                    (117, "release", "xfs_inode.i_lock.mr_lock", 1.0)]
     assert c.execute("SELECT count(*) FROM lock_wrappers WHERE name = 'xchk_rtsummary'").fetchone() == (0,)
     loop = c.execute("SELECT DISTINCT struct_name || '.' || field_path FROM lock_sites "
                      "WHERE function = 'scrub_loop' AND op = 'acquire' ORDER BY 1").fetchall()
     assert loop == [("inode.i_rwsem",), ("xfs_inode.i_lock.mr_lock",)]
-    buffered = c.execute("SELECT op, struct_name || '.' || field_path, confidence FROM lock_sites "
-                         "WHERE function = 'buffered_write' ORDER BY line, 2").fetchall()
-    assert buffered == [("acquire", "inode.i_rwsem", 1.0),
-                        ("release", "address_space.invalidate_lock", 0.5), ("release", "inode.i_rwsem", 0.5),
-                        ("release", "xfs_inode.i_lock.mr_lock", 0.5)]
+    buffered = c.execute("SELECT op, struct_name || '.' || field_path, mode, confidence FROM lock_sites "
+                         "WHERE function = 'buffered_write' ORDER BY line, 2, 3").fetchall()
+    assert buffered == [("acquire", "inode.i_rwsem", "write", 1.0)] + [
+        ("release", lock, mode, 0.5) for lock in ("address_space.invalidate_lock", "inode.i_rwsem",
+                                                  "xfs_inode.i_lock.mr_lock") for mode in ("read", "write")]
 
 
 def test_a_downgrade_does_not_count_as_one_more_hold(tmp_path):
@@ -653,3 +654,27 @@ def test_a_try_asserted_by_bug_on_is_no_try(tmp_path):
     assert ("vm_insert_page", "mmap_read_trylock", "try") in sites
     assert ("mca_take", "down_write_trylock", "try") in sites
     assert not {s for s in sites if s[0] == "map_one"}
+
+
+def test_a_flag_that_chooses_the_mode_gives_one_wrapper_row_per_mode(tmp_path):
+    """tests/fixtures/locks/flags/xfs.c (fs/xfs/xfs_inode.c:185-232, fs/xfs/xfs_file.c:194-230,
+    548-575): xfs_ilock write-locks a lock under its _EXCL flag and read-locks it under its _SHARED flag,
+    so each (lock, mode) is its own row with its own flag, and a call's constant flags pick the mode.
+    Flags passed on through a pointer (*lock_mode) stay the caller's; an unlock with flags that cannot be
+    read makes no release wrapper of the locks those flags may not name."""
+    c = lock_tables(tmp_path / "m.duckdb", FIXTURES / "locks" / "flags", ["xfs.c"])
+    ilock = c.execute("SELECT struct_name || '.' || field_path, mode FROM lock_wrappers "
+                      "WHERE name = 'xfs_ilock' ORDER BY 1, 2").fetchall()
+    assert ilock == [("address_space.invalidate_lock", "read"), ("address_space.invalidate_lock", "write"),
+                     ("inode.i_rwsem", "read"), ("inode.i_rwsem", "write"),
+                     ("xfs_inode.i_lock.mr_lock", "read"), ("xfs_inode.i_lock.mr_lock", "write")]
+    sites = c.execute("SELECT line, op, mode, struct_name || '.' || field_path, confidence FROM lock_sites "
+                      "WHERE function = 'update_inode' ORDER BY line").fetchall()
+    assert sites == [(170, "acquire", "write", "xfs_inode.i_lock.mr_lock", 1.0),
+                     (171, "release", "write", "xfs_inode.i_lock.mr_lock", 1.0),
+                     (172, "acquire", "read", "xfs_inode.i_lock.mr_lock", 1.0),
+                     (173, "release", "read", "xfs_inode.i_lock.mr_lock", 1.0)]
+    for_write = c.execute("SELECT op, mode FROM lock_wrappers WHERE name = 'xfs_ilock_iocb_for_write' "
+                          "AND field_path = 'i_rwsem' ORDER BY 2").fetchall()
+    assert for_write == [("acquire", "read"), ("acquire", "write")]
+    assert c.execute("SELECT count(*) FROM lock_wrappers WHERE name = 'dio_write_aligned'").fetchone() == (0,)
