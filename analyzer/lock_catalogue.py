@@ -16,6 +16,7 @@ __all__ = [
     "PERCPU_ACCESSORS", "KNOWN_WRAPPERS", "KNOWN_GLOBAL_WRAPPERS", "PSEUDO_KINDS", "WORKQUEUE_CREATORS",
     "GUARD_DEFINERS", "GUARD_USERS", "NORETURN_ASSERTS", "lock_type_map", "primitive_map", "initializer_map",
     "CONFIG_LOCK_DEBUG",
+    "MODE_ARGS",
 ]
 
 
@@ -493,6 +494,14 @@ GUARD_DEFINERS: dict[str, tuple[int, str | None]] = {
 #: lock after it. The lock is dropped at the end of the scope (no call: lock_sites records the acquire).
 #: name -> index of the first lock argument in the call's own arguments (None: in the outer call's).
 GUARD_USERS: dict[str, int | None] = {"guard": None, "scoped_guard": 1}
+
+#: Primitives whose mode is an argument: {name: (argument index, {argument text: mode})}. lock_acquire(map,
+#: subclass, trylock, read, check, nest_lock, ip) (include/linux/lockdep.h): read 1 is a read, 2 a
+#: recursive read; rcu_lock_acquire (include/linux/rcupdate.h), behind rcu_read_lock, srcu_read_lock and
+#: rcu_read_lock_bh/sched, passes 2. Other texts keep the catalogue's mode.
+MODE_ARGS: dict[str, tuple[int, dict[str, str]]] = {
+    "lock_acquire": (3, {"1": "read", "2": "read"}),
+}
 
 #: Assertions that do not return when their condition holds (include/asm-generic/bug.h; CONFIG_BUG is set
 #: in every configuration LIMA reads; VM_BUG_ON is not here: without CONFIG_DEBUG_VM it does not evaluate

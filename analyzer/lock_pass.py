@@ -39,6 +39,7 @@ from .lock_catalogue import (
     KNOWN_GLOBAL_WRAPPERS,
     KNOWN_WRAPPERS,
     LOCK_TYPES,
+    MODE_ARGS,
     NORETURN_ASSERTS,
     PRIMITIVES,
     STATIC_DEFINERS,
@@ -69,7 +70,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "49"
+VERSION = "50"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -541,7 +542,11 @@ class _Pass:
                 obj = self.resolver.lock_object(f"&({arg})->{p.arg_form[7:]}", sc, "pointer")
             else:
                 obj = self.resolver.lock_object(arg, sc, p.arg_form)
-            out.append(Event(line, via[0] if via else callee, callee, p.op, p.mode, p.lock_kind, arg,
+            mode = p.mode
+            if callee in MODE_ARGS:
+                at, modes = MODE_ARGS[callee]
+                mode = modes.get(args[at].strip(), mode) if at < len(args) else mode
+            out.append(Event(line, via[0] if via else callee, callee, p.op, mode, p.lock_kind, arg,
                              ">".join(via + (callee,)) if via else None, obj))
             return out
         kw = KNOWN_WRAPPERS.get(callee)
@@ -1208,16 +1213,34 @@ class _Pass:
             nxt: dict[int, set[tuple]] = defaultdict(set)
             for cid, callee in _arrow_rows(calls.select(["caller_id", "callee"])):
                 fd = self._funcs_by_id.get(cid)
-                f = self.pick_function(callee, fd.file_id) if fd is not None else None
-                if f is None or f.function_id in self.wrappers or f.function_id in self._paths_ok:
+                if fd is None:
                     continue
-                if f.end_line - f.start_line <= _WRAPPER_MAX_LINES or f.ret is None or f.ret.ptr:
-                    nxt[f.function_id] |= level[cid]
-                    continue
-                evs = self.events.get(f.function_id, ())
-                if any(e.op != "release" and e.obj.ident() in level[cid] for e in evs):
-                    out.add(f.function_id)
+                for f in self._called_through(callee, fd.file_id):
+                    if f.function_id in self.wrappers or f.function_id in self._paths_ok:
+                        continue
+                    if f.end_line - f.start_line <= _WRAPPER_MAX_LINES or f.ret is None or f.ret.ptr:
+                        nxt[f.function_id] |= level[cid]
+                        continue
+                    evs = self.events.get(f.function_id, ())
+                    if any(e.op != "release" and e.obj.ident() in level[cid] for e in evs):
+                        out.add(f.function_id)
             level = nxt
+        return out
+
+    def _called_through(self, callee: str, file_id: int) -> list[FuncDef]:
+        """The function a call reaches, or, for a function-like macro, the functions its body calls:
+        ocfs2's `#define ocfs2_inode_lock(i, b, e) ocfs2_inode_lock_full_nested(i, b, e, 0, OI_LS_NORMAL)`."""
+        f = self.pick_function(callee, file_id)
+        if f is not None:
+            return [f]
+        defs = self.macros.by_name.get(callee)
+        if not defs:
+            return []
+        out = []
+        for name in dict.fromkeys(re.findall(r"\b([A-Za-z_]\w*)\s*\(", defs[0].body)):
+            g = self.pick_function(name, file_id) if name != callee else None
+            if g is not None:
+                out.append(g)
         return out
 
     def read_guards(self) -> None:

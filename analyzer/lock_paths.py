@@ -21,6 +21,7 @@ import tree_sitter_c
 from tree_sitter import Language, Node, Parser
 
 from .kernel_annotations import blank_annotations, rewrite_loop_macros
+from .lock_catalogue import CONFIG_LOCK_DEBUG
 
 __all__ = ["Op", "return_states", "ACQUIRE", "RELEASE", "HELD_IF_TRUE", "HELD_IF_ZERO", "RETURNS"]
 
@@ -89,6 +90,9 @@ def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[O
             return None
         ops.setdefault(lst[i].start_byte, []).extend(cops)
     w = _Walker(ops)
+    # a variable whose address is passed on may be set by the callee: ext4_ind_truncate_ensure_credits
+    # starts with `dropped = 0` and re-locks `if (dropped)`, set through &dropped
+    w.addressed = {m.decode() for m in _ADDRESSED.findall(src)}
     try:
         end = w.stmt(body, {frozenset()})
     except (_GiveUp, RecursionError):
@@ -104,6 +108,7 @@ class _Walker:
         self.gotos: dict[str, set[State]] = {}
         self.frames: list[tuple[set[State], set[State]]] = []   # (breaks, continues) of enclosing loops
         self.tracked: set[str] = set()   # variables assigned the result of a conditional lock call
+        self.addressed: set[str] = set()   # variables whose address the function takes (&v)
 
     # -- expressions --------------------------------------------------------------------------------
 
@@ -139,6 +144,10 @@ class _Walker:
         if assigned:   # what earlier tests said of an assigned variable no longer holds
             states = {frozenset(kv for kv in s if not (isinstance(kv[0], tuple) and kv[0][0] == _VALUE
                                                        and kv[0][1] in assigned)) for s in states}
+            # nor what a lock call's result said of it: `status = refresh(..)` after `status =
+            # cluster_lock(..)` (ocfs2_inode_lock_full_nested) is unknown (-1) until a new lock call
+            for name in assigned & self.tracked:
+                states = {_add(_drop(x, (_MARK, name)), (_MARK, name), -1) for x in states}
         for name, value in constants.items():   # ... but a constant says what it is now (int rc = -EIO;)
             states = {_with_value(x, name, value) for x in states}
         for c in sorted(calls, key=lambda c: c.start_byte):
@@ -165,7 +174,29 @@ class _Walker:
         return states
 
     def cond(self, n: Node | None, states: set[State]) -> tuple[set[State], set[State]]:
-        """(states when n is true, states when false)."""
+        """(states when n is true, states when false). `a && b` and `a || b` test b only where a lets
+        the program evaluate it (ocfs2's `if (!ret && lockres->l_lockdep_map.key != NULL)` takes the
+        lockdep map only where ret is 0); a test whether a lockdep map is registered counts as true (an
+        unregistered one is the same lock, untracked)."""
+        inner = n
+        while inner is not None and inner.type == "parenthesized_expression" and inner.named_child_count == 1:
+            inner = inner.named_children[0]
+        if inner is not None and inner.type == "binary_expression":
+            op = inner.child_by_field_name("operator")
+            if op is not None and op.type in ("&&", "||"):
+                a_yes, a_no = self.cond(inner.child_by_field_name("left"), states)
+                if op.type == "&&":
+                    b_yes, b_no = self.cond(inner.child_by_field_name("right"), a_yes)
+                    return b_yes, a_no | b_no
+                b_yes, b_no = self.cond(inner.child_by_field_name("right"), a_no)
+                return a_yes | b_yes, b_no
+        if inner is not None and inner.type == "unary_expression" and inner.child(0) is not None \
+                and inner.child(0).type == "!" and inner.named_children \
+                and _logical(inner.named_children[0]):
+            yes, no = self.cond(inner.named_children[0], states)
+            return no, yes
+        if inner is not None and _LOCKDEP_KEY_TEST.fullmatch(inner.text):
+            return states, set()
         inner, negated, strict = _try_test(n, self.ops)
         if inner is None:
             s = self.expr(n, states)
@@ -173,16 +204,32 @@ class _Walker:
         if inner.type == "identifier":
             if inner.text.decode() not in self.tracked:
                 # `if (ret)`, `if (!ret)`, `if (ret < 0)` on a plain variable: each branch remembers what
-                # the test says of it, for a later `return ret;` (mnt_want_write: 0 with the lock held)
+                # the test says of it, for a later `return ret;` (mnt_want_write: 0 with the lock held).
+                # A path where the variable holds a known constant takes only the branch that constant
+                # takes: ocfs2_inode_lock_full_nested sets `acquired = 1` after its lock, and its error
+                # path unlocks `if (acquired)`
                 s = self.expr(n, states)
                 name = inner.text.decode()
-                # `if (ret < 0)`: the value is negative where it holds, an error code
-                yes = {_with_value(x, name, "true" if strict else "error") for x in s}
-                no = {_with_value(x, name, "zero") for x in s} if strict else s
+                yes, no = set(), set()
+                for x in s:
+                    known = dict(x).get((_VALUE, name)) if name not in self.addressed else None
+                    if known != "zero" and (known == "error" or strict and known == "true"):
+                        yes.add(x)
+                    elif known == "zero":
+                        no.add(x)
+                    else:
+                        # `if (ret < 0)`: the value is negative where it holds, an error code
+                        yes.add(_with_value(x, name, "true" if strict else "error"))
+                        no.add(_with_value(x, name, "zero") if strict else x)
                 return (no, yes) if negated else (yes, no)
-            mark = ((_MARK, inner.text.decode()), 1)
-            yes = {s for s in states if mark in s}
-            no = states - yes
+            name = inner.text.decode()
+            mark, unknown = ((_MARK, name), 1), ((_MARK, name), -1)
+            unset = {s for s in states if unknown in s}
+            # what the test says of the value, for a later `return status;`; a value assigned since the
+            # lock call is tested as an untracked variable's
+            yes = {_with_value(x, name, "true" if strict else "error") for x in states
+                   if mark in x or x in unset}
+            no = {_with_value(x, name, "zero") if strict else x for x in states if mark not in x}
         else:
             yes, no = self.expr(n, states, True), self.expr(n, states, False)
         return (no, yes) if negated else (yes, no)
@@ -247,11 +294,15 @@ class _Walker:
             states = states | self.gotos.pop(label.text.decode(), set()) if label is not None else states
             return self.seq([c for c in n.named_children if c != label], states)
         if t.startswith("preproc_if") or t == "preproc_ifdef":
-            # #if / #else: the branches are alternatives
+            # #if / #else: the branches are alternatives; but lockdep's own code is there in the kernels
+            # whose lockdep names and maps the index gives (ocfs2's __ocfs2_cluster_lock takes its
+            # lockdep map under #ifdef CONFIG_DEBUG_LOCK_ALLOC, and returns 0 holding it)
             alt = n.child_by_field_name("alternative")
             own = [c for c in n.named_children if c != alt and c != n.child_by_field_name("condition")
                    and c != n.child_by_field_name("name")]
             out = self.seq(own, states)
+            if _lock_debug_only(n):
+                return out
             return out | (self.stmt(alt, states) if alt is not None else states)
         if t in ("preproc_else", "preproc_elif", "preproc_elifdef"):
             alt = n.child_by_field_name("alternative")
@@ -388,6 +439,31 @@ def _add(s: State, key: Hashable, delta: int) -> State:
 
 
 _WRAPPING = {"likely", "unlikely", "__builtin_expect", "WARN_ON", "WARN_ON_ONCE"}
+# `map.key != NULL`, `map->key`, on a lockdep map member (...lockdep_map, ...dep_map)
+_LOCKDEP_KEY_TEST = re.compile(rb"[\w.>()&-]*(?:lockdep_map|dep_map)\s*(?:\.|->)\s*key(?:\s*!=\s*NULL)?")
+
+
+_ADDRESSED = re.compile(rb"&\s*([A-Za-z_]\w*)\b(?!\s*(?:->|\.|\[|\())")
+_DEFINED = re.compile(rb"(?:defined|IS_ENABLED)\s*\(?\s*CONFIG_(\w+)\s*\)?")
+
+
+def _lock_debug_only(n: Node) -> bool:
+    """`#ifdef CONFIG_X` or `#if defined(CONFIG_X)` / `IS_ENABLED(CONFIG_X)` of a lock debugging option."""
+    if n.type == "preproc_ifdef":
+        name = n.child_by_field_name("name")
+        return n.child(0) is not None and n.child(0).type == "#ifdef" and name is not None \
+            and name.text.startswith(b"CONFIG_") and name.text[7:].decode() in CONFIG_LOCK_DEBUG
+    cond = n.child_by_field_name("condition") if n.type == "preproc_if" else None
+    m = _DEFINED.fullmatch(cond.text.strip()) if cond is not None else None
+    return m is not None and m.group(1).decode() in CONFIG_LOCK_DEBUG
+
+
+def _logical(n: Node) -> bool:
+    """n is `a && b` or `a || b` (in parentheses)."""
+    while n.type == "parenthesized_expression" and n.named_child_count == 1:
+        n = n.named_children[0]
+    op = n.child_by_field_name("operator") if n.type == "binary_expression" else None
+    return op is not None and op.type in ("&&", "||")
 
 
 def _try_test(n: Node | None, ops: dict[int, list[Op]]) -> tuple[Node | None, bool, bool]:
