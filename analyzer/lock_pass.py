@@ -70,7 +70,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "50"
+VERSION = "51"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -145,6 +145,7 @@ class _Pass:
     def __init__(self, con: duckdb.DuckDBPyConnection, console=None, config: KernelConfig = DEFAULT_CONFIG):
         self.con = con
         self.console = console
+        self._paired: dict[int, set[tuple]] = {}   # filled by find_sites (paired_releases)
         self.stats: dict[str, int] = {}
         row = con.execute("SELECT value FROM meta WHERE key = 'source_root'").fetchone()
         self.root = Path(row[0]) if row and row[0] else None
@@ -809,6 +810,9 @@ class _Pass:
             held = [e for e in evs if _PRIMS.get(e.prim) is None or _PRIMS[e.prim].variant not in _NOT_HELD]
             # a function that only downgrades (mmap_write_downgrade, mrdemote) passes the downgrade on
             evs = held or [e for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
+            if _ident in self._paired.get(function_id, ()) and all(e.op == "release" for e in evs):
+                # dropped after a call to a function that takes it and is no wrapper (paired_releases)
+                continue
             if not evs or all(e.undecided for e in evs):
                 # only through flags whose value is not known here: xfs_file_dio_write_aligned ends with
                 # xfs_iunlock(ip, iolock), iolock an IOLOCK value set through a pointer, so nothing says
@@ -906,6 +910,8 @@ class _Pass:
             guard = None
             pidx = sc.param_index(root) if sc is not None and root else None
             if root is not None and pidx is None:
+                continue
+            if _ident in self._paired.get(function_id, ()) and max(held) <= 0:
                 continue
             if max(held) < 0 or ((_ident, root) in releasing and min(held) < 0 and max(held) <= 0):
                 op, how = "release", f"released on {'every return' if max(held) < 0 else 'some returns'}"
@@ -1126,6 +1132,7 @@ class _Pass:
     def find_sites(self) -> None:
         self.events: dict[int, list[Event]] = {}
         self._paths_ok: set[int] = set()   # long int/void functions read by their paths (long_tries_to_read)
+        self._paired: dict[int, set[tuple]] = {}   # function -> locks it drops after a call took them
         wrapper_names: set[str] = set()
         base = set(_PRIMS) | set(KNOWN_WRAPPERS) | set(KNOWN_GLOBAL_WRAPPERS)
         new_names = set(base)
@@ -1149,9 +1156,12 @@ class _Pass:
                 extra = {f for f, anns in self._annotations.items() if f in self._funcs_by_id and any(
                     a != "__must_hold" for a, _arg in anns)}
             elif not found:
-                # the fixed point is reached: read the long tries its release wrappers point at, and go on
+                # the fixed point is reached: read the long tries its release wrappers point at, and the
+                # release wrappers that drop what a call of theirs took, and go on
                 extra = self.long_tries_to_read()
                 self._paths_ok |= extra
+                if not extra:
+                    extra = self.paired_releases()
             if extra:
                 seen = {r[0] for r in found}
                 found = sorted(found + [(f, self._funcs_by_id[f].name) for f in sorted(extra - seen)])
@@ -1190,6 +1200,72 @@ class _Pass:
             self.log(f"wrappers, round {rnd + 1}: {len(byf):,} callers read, {len(new_names):,} new wrappers "
                      f"({t1 - t0:.1f} s reading, {time.perf_counter() - t1:.1f} s analysing)")
         self.stats["wrapper_functions"] = len(self.wrappers)
+
+    def paired_releases(self) -> set[int]:
+        """Release wrappers that drop a lock after calling a function that takes it and is no wrapper of
+        it (its paths are not read, or say nothing clear): the release pairs with that call, not with the
+        caller's lock. ocfs2_getattr calls ocfs2_inode_lock (a macro for ocfs2_inode_lock_full_nested, which
+        returns 0 with the lock held on a cluster mount and 0 without it on a local one) and later
+        ocfs2_inode_unlock: no release wrapper. Returns the functions to read again (their rows drop)."""
+        rel: dict[int, dict[tuple, int]] = {}   # function -> lock -> line of its first release
+        for cid, ws in self.wrappers.items():
+            idents = {w.obj.ident() for w in ws if w.op == "release"} - self._paired.get(cid, set())
+            if idents:
+                rel[cid] = {i: min((e.line for e in self.events.get(cid, ()) if e.op == "release"
+                                    and e.obj.ident() == i), default=0) for i in idents}
+        if not rel:
+            return set()
+        out = set()
+        # (release wrapper, line of its call) of each function it calls, and (two levels down) of the
+        # functions those call when they are no wrappers and touch the lock: ocfs2_readdir reaches
+        # ocfs2_inode_lock_full_nested through ocfs2_inode_lock_atime
+        level = {c: [(c, 0)] for c in rel}
+        for depth in range(2):
+            calls = self._calls.filter(pc.is_in(self._calls["caller_id"], _ids(sorted(level))))
+            nxt: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for caller, callee, line in _arrow_rows(calls.select(["caller_id", "callee", "line"])):
+                fd = self._funcs_by_id.get(caller)
+                if fd is None:
+                    continue
+                for f in self._called_through(callee, fd.file_id):
+                    takes = self._unpaired_takes(f.function_id)
+                    for cid, at in level[caller]:
+                        if f.function_id == cid:
+                            continue
+                        at = at or line
+                        for i in takes & rel[cid].keys():
+                            if at < rel[cid][i]:
+                                self._paired.setdefault(cid, set()).add(i)
+                                out.add(cid)
+                        if depth == 0 and f.function_id not in self.wrappers and any(
+                                e.obj.ident() in rel[cid] for e in self.events.get(f.function_id, ())):
+                            # only through a function that touches the lock itself (ocfs2_inode_lock_atime
+                            # drops it and takes it again)
+                            nxt[f.function_id].append((cid, at))
+            level = nxt
+        return out
+
+    def _unpaired_takes(self, function_id: int) -> set[tuple]:
+        """Locks (members or globals) a function that is no wrapper of them takes more often than it
+        drops, or by a try: it may return holding them (ocfs2_inode_lock_full_nested). Not a balanced one
+        (release_sock takes and drops the socket's slock inside), nor a parameter itself."""
+        held = {w.obj.ident() for w in self.wrappers.get(function_id, ()) if w.op != "release"}
+        acq: dict[tuple, set[int]] = defaultdict(set)
+        rel: dict[tuple, set[int]] = defaultdict(set)
+        tries: set[tuple] = set()
+        first: dict[tuple, str] = {}
+        for e in sorted(self.events.get(function_id, ()), key=lambda e: (e.line, e.order)):
+            if e.obj.kind not in ("field", "global", "percpu"):
+                continue
+            i = e.obj.ident()
+            (rel if e.op == "release" else acq)[i].add(e.order)
+            first.setdefault(i, e.op)
+            if e.op == "try":
+                tries.add(i)
+        # not one that drops the lock first (spu_activate waits in spu_prio_wait, which drops and takes
+        # again its caller's state_mutex)
+        return {i for i, orders in acq.items() if i not in held and first[i] != "release"
+                and (i in tries or len(orders) > len(rel[i]))}
 
     def long_tries_to_read(self) -> set[int]:
         """Long functions returning an int or nothing that take a lock some release wrapper calling them

@@ -695,3 +695,13 @@ def test_the_conditions_that_decide_a_lock_held_at_return(tmp_path):
     assert ("ensure_credits", "i_data_sem") not in rows
     assert c.execute("SELECT op, mode FROM lock_sites WHERE function = 'read_map'").fetchall() == [
         ("acquire", "read")]
+
+
+def test_a_release_after_a_call_that_took_the_lock_is_no_release_wrapper(tmp_path):
+    """tests/fixtures/locks/conditions/paired.c (fs/ocfs2/dlmglue.c:2423-2525, file.c:1299-1330): getattr
+    takes the lock through inode_lock_full, which holds it on some returns of 0 only (no wrapper), and
+    drops it through inode_unlock: balanced, no release wrapper; inode_unlock stays one."""
+    c = lock_tables(tmp_path / "p.duckdb", FIXTURES / "locks" / "conditions", ["paired.c"])
+    rows = set(c.execute("SELECT name, op FROM lock_wrappers").fetchall())
+    assert ("inode_unlock", "release") in rows and ("cluster_lock", "try") in rows
+    assert not {n for n, _op in rows} & {"getattr", "inode_lock_full"}
