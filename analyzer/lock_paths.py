@@ -269,6 +269,16 @@ class _Walker:
                 self.frames[-1][1].update(conts)
             return out | breaks | (set() if default else head)
         if t == "return_statement":
+            returned = n.named_children[0] if n.named_children else None
+            call, negated, strict = _try_test(returned, self.ops)
+            if call is not None and call.type == "call_expression" and strict:
+                # `return mutex_lock_interruptible(&ctx->state_mutex);` (spu_acquire): the result says
+                # whether the lock is held, as a test of it would
+                yes, no = self.expr(n, states, True), self.expr(n, states, False)
+                if negated:
+                    yes, no = no, yes
+                self.returns |= {x | {(RETURNS, "true")} for x in yes} | {x | {(RETURNS, "zero")} for x in no}
+                return set()
             got = self.expr(n, states)
             value = _value_class(n)
             if value is None:   # `return ret;` where the path's tests say what ret is

@@ -683,14 +683,15 @@ def test_a_flag_that_chooses_the_mode_gives_one_wrapper_row_per_mode(tmp_path):
 def test_the_conditions_that_decide_a_lock_held_at_return(tmp_path):
     """tests/fixtures/locks/conditions/conditions.c (each function says the v6.1 code it is shaped on):
     `a && b` tests b only where a is true, a lockdep key test and a lock-debugging #ifdef are taken, a
-    known constant takes one branch unless its address is passed on, lock_acquire's read argument is
-    the mode."""
+    known constant takes one branch unless its address is passed on, a returned lock call's result says
+    whether the lock is held, lock_acquire's read argument is the mode."""
     c = lock_tables(tmp_path / "c.duckdb", FIXTURES / "locks" / "conditions", ["conditions.c"])
     rows = dict(((n, f), op) for n, f, op in c.execute(
         "SELECT name, coalesce(field_path, symbol), op FROM lock_wrappers").fetchall())
     assert rows[("cluster_lock", "l_lockdep_map")] == "try"
     assert rows[("lock_full", "l_lockdep_map")] == "try"
     assert rows[("prep_lock", "prep_lock")] == "try"
+    assert rows[("ctx_acquire", "state_mutex")] == "try"
     assert rows[("restart", "i_data_sem")] == "release"
     assert ("ensure_credits", "i_data_sem") not in rows
     assert c.execute("SELECT op, mode FROM lock_sites WHERE function = 'read_map'").fetchall() == [
