@@ -14,7 +14,8 @@ __all__ = [
     "LockType", "Primitive", "Initializer", "StaticDefiner", "LOCK_TYPES", "PRIMITIVES",
     "INITIALIZERS", "STATIC_DEFINERS", "STATIC_INITIALIZERS", "TYPE_ARG_MACROS", "PASSTHROUGH_MACROS",
     "PERCPU_ACCESSORS", "KNOWN_WRAPPERS", "KNOWN_GLOBAL_WRAPPERS", "PSEUDO_KINDS", "WORKQUEUE_CREATORS",
-    "GUARD_DEFINERS", "GUARD_USERS", "NORETURN_ASSERTS", "lock_type_map", "primitive_map", "initializer_map",
+    "GUARD_DEFINERS", "GUARD_USERS", "NORETURN_ASSERTS", "CONTEXT_RELEASES", "CONTEXT_TYPES",
+    "lock_type_map", "primitive_map", "initializer_map",
     "CONFIG_LOCK_DEBUG",
     "MODE_ARGS",
 ]
@@ -509,6 +510,19 @@ MODE_ARGS: dict[str, tuple[int, dict[str, str]]] = {
 #: `BUG_ON(mmap_read_trylock(vma->vm_mm))` (mm/memory.c, vm_insert_page) asserts that the caller holds
 #: mmap_lock; negated, it holds the lock: `BUG_ON(!down_write_trylock(&b->lock))` (drivers/md/bcache).
 NORETURN_ASSERTS: frozenset[str] = frozenset({"BUG_ON"})
+
+#: Functions that drop every lock taken with the acquire context they are given: a function that takes
+#: ww_mutex locks with a context and calls one of these holds none of them at its return
+#: (drivers/gpu/drm/drm_modeset_lock.c, i915/i915_gem_ww.c, drm_gem.c, ttm/ttm_execbuf_util.c). The
+#: macros around them count too: DRM_MODESET_LOCK_ALL_END, for_i915_gem_ww (__i915_gem_ww_fini). Not the
+#: backoffs (drm_modeset_backoff, i915_gem_ww_ctx_backoff): they drop the locks to take them again, as
+#: drm_modeset_lock_all does before it returns holding them.
+CONTEXT_RELEASES: frozenset[str] = frozenset({
+    "drm_modeset_drop_locks", "i915_gem_ww_ctx_fini", "__i915_gem_ww_fini", "drm_gem_unlock_reservations",
+    "ttm_eu_backoff_reservation",
+})
+#: The acquire contexts themselves: their lockdep map is taken and dropped with the context.
+CONTEXT_TYPES: frozenset[str] = frozenset({"ww_acquire_ctx", "drm_modeset_acquire_ctx", "i915_gem_ww_ctx"})
 
 def lock_type_map() -> dict[str, LockType]:
     """type_name -> LockType."""

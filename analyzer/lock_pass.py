@@ -34,6 +34,8 @@ import pyarrow.compute as pc
 
 from .extract import split_args
 from .lock_catalogue import (
+    CONTEXT_RELEASES,
+    CONTEXT_TYPES,
     GUARD_DEFINERS,
     GUARD_USERS,
     KNOWN_GLOBAL_WRAPPERS,
@@ -70,7 +72,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "52"
+VERSION = "53"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -146,6 +148,8 @@ class _Pass:
         self.con = con
         self.console = console
         self._paired: dict[int, set[tuple]] = {}   # filled by find_sites (paired_releases)
+        self._ctx_names: frozenset[str] = CONTEXT_RELEASES   # and the macros around them (find_sites)
+        self._ctx_drops: set[int] = set()   # functions that call one of them
         self.stats: dict[str, int] = {}
         row = con.execute("SELECT value FROM meta WHERE key = 'source_root'").fetchone()
         self.root = Path(row[0]) if row and row[0] else None
@@ -762,6 +766,8 @@ class _Pass:
         self.resolver.reset_caches()
         events: list[Event] = []
         for i, (callee, args, line) in enumerate(sorted(calls, key=lambda c: c[2])):
+            if callee in self._ctx_names:
+                self._ctx_drops.add(function_id)   # (a macro among them may lock too: read on)
             if callee in NORETURN_ASSERTS:
                 continue   # read by _asserted
             sc = self.scope(function_id, line)
@@ -810,6 +816,15 @@ class _Pass:
             held = [e for e in evs if _PRIMS.get(e.prim) is None or _PRIMS[e.prim].variant not in _NOT_HELD]
             # a function that only downgrades (mmap_write_downgrade, mrdemote) passes the downgrade on
             evs = held or [e for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
+            if function_id in self._ctx_drops and any(e.op != "release" for e in evs) and (
+                    evs[0].lock_kind == "ww_mutex" or _ident[1] is not None
+                    and _ident[1].split(" ")[-1] in CONTEXT_TYPES):
+                # taken with an acquire context that this function drops all of again: no row
+                # (DRM_MODESET_LOCK_ALL_END in intel_display_resume, for_i915_gem_ww in __uc_init). Also
+                # when it drops them only on an error path and returns holding them on success
+                # (v3d_lock_bo_reservations, a try): following the drop on the paths would take an op
+                # that drops what is held, whatever it is, which the path walker has not
+                continue
             if _ident in self._paired.get(function_id, ()) and all(e.op == "release" for e in evs):
                 # dropped after a call to a function that takes it and is no wrapper (paired_releases)
                 continue
@@ -1134,6 +1149,8 @@ class _Pass:
         self._paths_ok: set[int] = set()   # long int/void functions read by their paths (long_tries_to_read)
         self._paired: dict[int, set[tuple]] = {}   # function -> locks it drops after a call took them
         wrapper_names: set[str] = set()
+        self._ctx_names = frozenset(CONTEXT_RELEASES | self.macros.reaching(set(CONTEXT_RELEASES),
+                                                                             set(_PRIMS) | set(_INITS)))
         base = set(_PRIMS) | set(KNOWN_WRAPPERS) | set(KNOWN_GLOBAL_WRAPPERS)
         new_names = set(base)
         sigs_seen: dict[int, set] = defaultdict(set)
@@ -1169,7 +1186,8 @@ class _Pass:
                 break
             callers = [r[0] for r in found]
             mine = calls.filter(pc.is_in(calls["caller_id"], _ids(callers)))   # then the few relevant ones
-            rows = _arrow_rows(mine.filter(pc.is_in(mine["callee"], _names(self.relevant | NORETURN_ASSERTS)))
+            rows = _arrow_rows(mine.filter(pc.is_in(mine["callee"], _names(
+                self.relevant | NORETURN_ASSERTS | self._ctx_names)))
                                .select(["caller_id", "caller", "callee", "args", "line"]))
             byf: dict[int, list] = {cid: [] for cid in callers}
             names: dict[int, str] = dict(found)

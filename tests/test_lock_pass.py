@@ -706,3 +706,13 @@ def test_a_release_after_a_call_that_took_the_lock_is_no_release_wrapper(tmp_pat
     rows = set(c.execute("SELECT name, op FROM lock_wrappers").fetchall())
     assert ("inode_unlock", "release") in rows and ("cluster_lock", "try") in rows
     assert not {n for n, _op in rows} & {"getattr", "inode_lock_full"}
+
+
+def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
+    """tests/fixtures/locks/conditions/context.c (drivers/gpu/drm/drm_probe_helper.c:353-385):
+    drm_modeset_drop_locks drops every lock taken with the context, so probe_detect, which takes the
+    connection mutex with it, is no acquire wrapper; lock_connection is one."""
+    c = lock_tables(tmp_path / "x.duckdb", FIXTURES / "locks" / "conditions", ["context.c"])
+    rows = set(c.execute("SELECT name, op FROM lock_wrappers").fetchall())
+    assert ("lock_connection", "acquire") in rows
+    assert not {n for n, _op in rows} & {"probe_detect"}
