@@ -320,6 +320,10 @@ PRIMITIVES: list[Primitive] = [
     *_p("lock_map_acquire_tryread", "lockdep_map", "try", "read"),
     *_p("lock_map_release lock_release spin_release rwlock_release seqcount_release mutex_release "
         "rwsem_release", "lockdep_map", "release", "exclusive"),
+    # RCU's own (include/linux/rcupdate.h:348-356): a recursive read of the map and its release, behind
+    # rcu_read_lock/unlock and their _bh/_sched forms (lock_release alone does not say the mode)
+    *_p("rcu_lock_acquire", "lockdep_map", "acquire", "read"),
+    *_p("rcu_lock_release", "lockdep_map", "release", "read"),
 ]
 
 
