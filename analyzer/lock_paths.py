@@ -58,7 +58,7 @@ def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[O
     file); `calls` are its calls in order of line: (line, name written, lock operations). None when the
     text cannot be read as one function, a call with lock operations is not found in it, or the paths
     are too many to follow."""
-    src, _loops = rewrite_loop_macros(blank_annotations(text.encode("utf-8", "replace")))
+    src, loops = rewrite_loop_macros(blank_annotations(text.encode("utf-8", "replace")))
     tree = _parser().parse(src)
     body = next((c.child_by_field_name("body") for c in tree.root_node.named_children
                  if c.type == "function_definition"), None)
@@ -93,6 +93,11 @@ def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[O
     # a variable whose address is passed on may be set by the callee: ext4_ind_truncate_ensure_credits
     # starts with `dropped = 0` and re-locks `if (dropped)`, set through &dropped
     w.addressed = {m.decode() for m in _ADDRESSED.findall(src)}
+    # ... and so is a loop macro's cursor (hlist_for_each_entry(found, ...) after `found = NULL`)
+    for start, end, _name in loops:
+        cursor = src[start:end + 1].split(b"(", 1)[-1].split(b",", 1)[0].strip().decode("utf-8", "replace")
+        if cursor.isidentifier():
+            w.addressed.add(cursor)
     try:
         end = w.stmt(body, {frozenset()})
     except (_GiveUp, RecursionError):
@@ -136,8 +141,8 @@ class _Walker:
                     assigned.add(name)
                     op = c.child_by_field_name("operator")
                     right = c.child_by_field_name("value" if c.type == "init_declarator" else "right")
-                    value = _constant_class(right) if c.type == "init_declarator" or (
-                        op is not None and op.type == "=") else None
+                    value = _constant_class(right) if c.type == "init_declarator" and not _static(c) or (
+                        c.type == "assignment_expression" and op is not None and op.type == "=") else None
                     if value is not None:
                         constants[name] = value
             stack.extend(c.children)
@@ -146,7 +151,10 @@ class _Walker:
                                                        and kv[0][1] in assigned)) for s in states}
             # nor what a lock call's result said of it: `status = refresh(..)` after `status =
             # cluster_lock(..)` (ocfs2_inode_lock_full_nested) is unknown (-1) until a new lock call
-            for name in assigned & self.tracked:
+            # (not one assigned a lock call's result here: `r = dma_resv_lock(..)` in the else branch of
+            # `r = dma_resv_lock_interruptible(..)`, ttm_mem_evict_wait_busy, is 0 with the lock held)
+            direct = {_assigned_var(c) for c in calls}
+            for name in (assigned & self.tracked) - direct:
                 states = {_add(_drop(x, (_MARK, name)), (_MARK, name), -1) for x in states}
         for name, value in constants.items():   # ... but a constant says what it is now (int rc = -EIO;)
             states = {_with_value(x, name, value) for x in states}
@@ -453,7 +461,7 @@ _WRAPPING = {"likely", "unlikely", "__builtin_expect", "WARN_ON", "WARN_ON_ONCE"
 _LOCKDEP_KEY_TEST = re.compile(rb"[\w.>()&-]*(?:lockdep_map|dep_map)\s*(?:\.|->)\s*key(?:\s*!=\s*NULL)?")
 
 
-_ADDRESSED = re.compile(rb"&\s*([A-Za-z_]\w*)\b(?!\s*(?:->|\.|\[|\())")
+_ADDRESSED = re.compile(rb"(?:[(,=?:!{;\[)]|\breturn)\s*&\s*([A-Za-z_]\w*)\b(?!\s*(?:->|\.|\[|\())")
 _DEFINED = re.compile(rb"(?:defined|IS_ENABLED)\s*\(?\s*CONFIG_(\w+)\s*\)?")
 
 
@@ -466,6 +474,13 @@ def _lock_debug_only(n: Node) -> bool:
     cond = n.child_by_field_name("condition") if n.type == "preproc_if" else None
     m = _DEFINED.fullmatch(cond.text.strip()) if cond is not None else None
     return m is not None and m.group(1).decode() in CONFIG_LOCK_DEBUG
+
+
+def _static(declarator: Node) -> bool:
+    """The init_declarator belongs to a `static` declaration (its initializer runs once, not here)."""
+    decl = declarator.parent
+    return decl is not None and any(c.type == "storage_class_specifier" and c.text == b"static"
+                                    for c in decl.children)
 
 
 def _logical(n: Node) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import FIXTURES
-from lima.analyzer import lock_pass
+from lima.analyzer import lock_pass, lock_paths
 from lockdb_helper import build, lock_tables
 
 
@@ -716,3 +716,29 @@ def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
     rows = set(c.execute("SELECT name, op FROM lock_wrappers").fetchall())
     assert ("lock_connection", "acquire") in rows
     assert not {n for n, _op in rows} & {"probe_detect"}
+
+
+
+def test_a_lock_result_assigned_in_either_branch(tmp_path):
+    """tests/fixtures/locks/conditions/evict.c (drivers/gpu/drm/ttm/ttm_bo.c:595-620): r holds the result of
+    either lock call, and `if (!r)` drops the lock: no wrapper."""
+    c = lock_tables(tmp_path / "e.duckdb", FIXTURES / "locks" / "conditions", ["evict.c"])
+    rows = {n for (n,) in c.execute("SELECT name FROM lock_wrappers").fetchall()}
+    assert "dma_resv_lock" in rows and "evict_wait_busy" not in rows
+
+
+def test_a_static_initializer_is_no_value_at_every_call():
+    """A static local's initializer runs once: `static int done = 0; if (!done) { mutex_lock(..); done = 1; }`
+    takes the lock on some calls only (both paths reach the return), and a loop macro's cursor is assigned
+    by the loop (hlist_for_each_entry(found, ..) after `found = NULL`: a path returns it with the lock)."""
+    text = ("int once_lock(struct c *c)\n{\n\tstatic int done = 0;\n\n\tif (!done) {\n"
+            "\t\tmutex_lock(&c->m);\n\t\tdone = 1;\n\t}\n\treturn 0;\n}\n")
+    states = lock_paths.return_states(text, 1, [(6, "mutex_lock", [("L", lock_paths.ACQUIRE)])])
+    assert sorted(s.get("L", 0) for s in states) == [0, 1]
+    text = ("struct x *find_locked(struct head *h, int key)\n{\n\tstruct x *found = NULL;\n\n"
+            "\tspin_lock(&h->lock);\n\thlist_for_each_entry(found, &h->list, node) {\n"
+            "\t\tif (found->key == key)\n\t\t\tbreak;\n\t}\n\tif (!found) {\n"
+            "\t\tspin_unlock(&h->lock);\n\t\treturn NULL;\n\t}\n\treturn found;\n}\n")
+    states = lock_paths.return_states(text, 1, [(5, "spin_lock", [("L", lock_paths.ACQUIRE)]),
+                                                (11, "spin_unlock", [("L", lock_paths.RELEASE)])])
+    assert sorted((s.get("L", 0), s.get(lock_paths.RETURNS)) for s in states) == [(0, "zero"), (1, "true")]
