@@ -817,8 +817,7 @@ class _Pass:
             # a function that only downgrades (mmap_write_downgrade, mrdemote) passes the downgrade on
             evs = held or [e for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
             if function_id in self._ctx_drops and any(e.op != "release" for e in evs) and (
-                    evs[0].lock_kind == "ww_mutex" or _ident[1] is not None
-                    and _ident[1].split(" ")[-1] in CONTEXT_TYPES):
+                    evs[0].lock_kind == "ww_mutex" or struct_label(self.model, _ident[1]) in CONTEXT_TYPES):
                 # taken with an acquire context that this function drops all of again: no row
                 # (DRM_MODESET_LOCK_ALL_END in intel_display_resume, for_i915_gem_ww in __uc_init). Also
                 # when it drops them only on an error path and returns holding them on success
@@ -1330,15 +1329,10 @@ class _Pass:
         f = self.pick_function(callee, file_id)
         if f is not None:
             return [f]
-        defs = self.macros.by_name.get(callee)
-        if not defs:
-            return []
-        out = []
-        for name in dict.fromkeys(re.findall(r"\b([A-Za-z_]\w*)\s*\(", defs[0].body)):
-            g = self.pick_function(name, file_id) if name != callee else None
-            if g is not None:
-                out.append(g)
-        return out
+        g = self.macros.call_graph()   # (edges from each name a macro body calls to the macro)
+        called = g.predecessors(callee) if callee in g else ()
+        return [f for f in (self.pick_function(name, file_id) for name in sorted(called) if name != callee)
+                if f is not None]
 
     def read_guards(self) -> None:
         """Lock guard classes the tree defines (DEFINE_GUARD(mutex, ...), lock_catalogue.GUARD_DEFINERS) and

@@ -186,9 +186,7 @@ class _Walker:
         the program evaluate it (ocfs2's `if (!ret && lockres->l_lockdep_map.key != NULL)` takes the
         lockdep map only where ret is 0); a test whether a lockdep map is registered counts as true (an
         unregistered one is the same lock, untracked)."""
-        inner = n
-        while inner is not None and inner.type == "parenthesized_expression" and inner.named_child_count == 1:
-            inner = inner.named_children[0]
+        inner = _unparenthesized(n)
         if inner is not None and inner.type == "binary_expression":
             op = inner.child_by_field_name("operator")
             if op is not None and op.type in ("&&", "||"):
@@ -485,8 +483,7 @@ def _static(declarator: Node) -> bool:
 
 def _logical(n: Node) -> bool:
     """n is `a && b` or `a || b` (in parentheses)."""
-    while n.type == "parenthesized_expression" and n.named_child_count == 1:
-        n = n.named_children[0]
+    n = _unparenthesized(n)
     op = n.child_by_field_name("operator") if n.type == "binary_expression" else None
     return op is not None and op.type in ("&&", "||")
 
