@@ -72,7 +72,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "55"
+VERSION = "56"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -166,6 +166,7 @@ class _Pass:
         self.registered: set[str] = set()   # value tables registered on con (names_in)
         self.wrappers: dict[int, list[WrapperRow]] = {}
         self.wrapper_reads: set[int] = set()   # functions whose wrapper rows the current analysis looked up
+        self.held_at_some_return: set[tuple] = set()   # ... and the locks its paths show held at a return
 
     def log(self, msg: str) -> None:
         """One dim progress line on the console (none without a console, or with --quiet)."""
@@ -852,6 +853,8 @@ class _Pass:
                     # before the lock and to 0 after it). Else the count stands
                     at, rets = self._held_at_return(fd, events, {(_ident, root): evs})
                     held = at.get((_ident, root))
+                    if held is not None and max(held) > 0:
+                        self.held_at_some_return.add(_ident)
                     if held is not None and (max(held) <= 0 or min(held) == 0 and _try_result(held, rets)):
                         pending[(_ident, root)] = evs
                         continue
@@ -919,6 +922,7 @@ class _Pass:
                      for last, guard in picks]
         void = fd.ret is None or (fd.ret.base == "void" and not fd.ret.ptr)
         at_return, returns = self._held_at_return(fd, events, pending)
+        self.held_at_some_return.update(i for (i, _root), held in at_return.items() if max(held) > 0)
         for (_ident, root), held in at_return.items():
             held_if = None
             guard = None
@@ -1109,14 +1113,19 @@ class _Pass:
                 out[key] = held
         return out, [s.get(RETURNS) for s in states]
 
-    def analyze(self, cid: int, calls: list, name: str) -> tuple[list[Event], list[WrapperRow], set[int]]:
-        """Events and wrapper rows of one function, and the functions whose wrapper rows were looked up."""
+    def analyze(self, cid: int, calls: list, name: str
+                ) -> tuple[list[Event], list[WrapperRow], set[int], frozenset[tuple]]:
+        """Events and wrapper rows of one function, the functions whose wrapper rows were looked up, and
+        the locks its paths show held at some return (read by _unpaired_takes)."""
         self.wrapper_reads = set()
+        self.held_at_some_return = set()
         evs = self.analyze_function(cid, calls)
-        return evs, self.derive_wrappers(cid, _asserted(evs, calls), name), self.wrapper_reads
+        ws = self.derive_wrappers(cid, _asserted(evs, calls), name)
+        return evs, ws, self.wrapper_reads, frozenset(self.held_at_some_return)
 
     def analyze_round(self, byf: dict[int, list], names: dict[int, str]):
-        """(function id, events, wrapper rows, wrapper functions read, fresh) for every caller of a round, in
+        """(function id, events, wrapper rows, wrapper functions read, locks held at some return, fresh)
+        for every caller of a round, in
         order. With several cores, worker processes forked now analyse the later parts of the list with
         the wrapper rows as they are now while this process analyses the first part; their results come
         with fresh=False: the caller redoes a function when a wrapper it read has changed since."""
@@ -1138,8 +1147,8 @@ class _Pass:
                 for cid in chunks[0]:
                     yield cid, *self.analyze(cid, byf[cid], names[cid]), True
                 for part in later.get():
-                    for cid, evs, ws, reads in part:
-                        yield cid, evs, ws, reads, False
+                    for cid, evs, ws, reads, held in part:
+                        yield cid, evs, ws, reads, held, False
         finally:
             _ROUND = None
 
@@ -1147,6 +1156,7 @@ class _Pass:
         self.events: dict[int, list[Event]] = {}
         self._paths_ok: set[int] = set()   # long int/void functions read by their paths (long_tries_to_read)
         self._paired: dict[int, set[tuple]] = {}   # function -> locks it drops after a call took them
+        self._held_somewhere: dict[int, frozenset[tuple]] = {}   # function -> locks held at some return
         wrapper_names: set[str] = set()
         self._ctx_names = frozenset(CONTEXT_RELEASES | self.macros.reaching(set(CONTEXT_RELEASES),
                                                                              set(_PRIMS) | set(_INITS)))
@@ -1196,10 +1206,14 @@ class _Pass:
             t1 = time.perf_counter()
             new_names = set()
             changed: set[int] = set()   # functions whose wrapper rows changed in this round so far
-            for cid, evs, ws, reads, fresh in self.analyze_round(byf, names):
+            for cid, evs, ws, reads, held, fresh in self.analyze_round(byf, names):
                 if not fresh and reads & changed:
-                    evs, ws, _reads = self.analyze(cid, byf[cid], names[cid])
+                    evs, ws, _reads, held = self.analyze(cid, byf[cid], names[cid])
                 self.events[cid] = evs
+                if held:
+                    self._held_somewhere[cid] = held
+                else:
+                    self._held_somewhere.pop(cid, None)
                 old = self.wrappers.get(cid)
                 sig = _wsig(ws)
                 if sig == _wsig(old or []):
@@ -1267,8 +1281,9 @@ class _Pass:
 
     def _unpaired_takes(self, function_id: int) -> set[tuple]:
         """Locks (members or globals) a function that is no wrapper of them takes more often than it
-        drops, or by a try: it may return holding them (ocfs2_inode_lock_full_nested). Not a balanced one
-        (release_sock takes and drops the socket's slock inside), nor a parameter itself."""
+        drops, or by a try, or holds at some return by its paths: it may return holding them
+        (ocfs2_inode_lock_full_nested). Not a balanced one (release_sock takes and drops the socket's
+        slock inside), nor a parameter itself."""
         held = {w.obj.ident() for w in self.wrappers.get(function_id, ()) if w.op != "release"}
         acq: dict[tuple, set[int]] = defaultdict(set)
         rel: dict[tuple, set[int]] = defaultdict(set)
@@ -1284,8 +1299,13 @@ class _Pass:
                 tries.add(i)
         # not one that drops the lock first (spu_activate waits in spu_prio_wait, which drops and takes
         # again its caller's state_mutex)
-        return {i for i, orders in acq.items() if i not in held and first[i] != "release"
-                and (i in tries or len(orders) > len(rel[i]))}
+        out = {i for i, orders in acq.items() if i not in held and first[i] != "release"
+               and (i in tries or len(orders) > len(rel[i]))}
+        # and one whose paths show it held at some return, however the calls count: pm_clk_op_lock
+        # (drivers/base/power/clock_ops.c) returns 0 holding psd->lock or psd->clock_mutex, as
+        # psd->clock_op_might_sleep says, which no wrapper row can say; pm_clk_suspend drops what it took
+        return out | {i for i in self._held_somewhere.get(function_id, ()) if i not in held
+                      and i[0] in ("field", "global", "percpu") and first.get(i) != "release"}
 
     def long_tries_to_read(self) -> set[int]:
         """Long functions returning an int or nothing that take a lock some release wrapper calling them

@@ -708,6 +708,16 @@ def test_a_release_after_a_call_that_took_the_lock_is_no_release_wrapper(tmp_pat
     assert not {n for n, _op in rows} & {"getattr", "inode_lock_full"}
 
 
+def test_a_release_after_a_call_that_returns_holding_one_lock_or_another(tmp_path):
+    """tests/fixtures/locks/conditions/either_lock.c (drivers/base/power/clock_ops.c:86-139, 543-574):
+    op_lock returns 0 holding the spinlock or the mutex (no wrapper row can say which), so clk_suspend,
+    which drops what op_lock took through op_unlock, is no release wrapper; op_unlock stays one of both."""
+    c = lock_tables(tmp_path / "e.duckdb", FIXTURES / "locks" / "conditions", ["either_lock.c"])
+    rows = set(c.execute("SELECT name, field_path, op FROM lock_wrappers").fetchall())
+    assert {("op_unlock", "clock_mutex", "release"), ("op_unlock", "lock", "release")} <= rows
+    assert not {n for n, _f, _op in rows} & {"op_lock", "clk_suspend"}
+
+
 def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
     """tests/fixtures/locks/conditions/context.c (drivers/gpu/drm/drm_probe_helper.c:353-385):
     drm_modeset_drop_locks drops every lock taken with the context, so probe_detect, which takes the
