@@ -14,7 +14,7 @@ from lima.analyzer.clang_flags import CompileCommandsError, read_compile_command
 from lima.analyzer.clang_pass import run_clang_pass
 from lima.analyzer.indexer import BadInput, Indexer, IndexStats, run_lock_pass
 from lima.analyzer.lock_config import DEFAULT_CONFIG, BadConfig, KernelConfig
-from lima.db import LimaDbError, connect, default_db_path
+from lima.db import LimaDbError, connect, default_db_path, get_meta
 from lima.queries import install_views
 from rich.console import Console
 from rich.markup import escape
@@ -280,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         install_views(con)
         con.execute("CHECKPOINT")
         _summary(con, stats, console, time.perf_counter() - t_start, clang)
+        lock_warnings = None if args.no_lock_pass else get_meta(con, "lock_pass_warnings")
+        if lock_warnings:
+            print(f"{PROG}: warning: lock pass: {lock_warnings}", file=sys.stderr)
         headers = _missing_headers(con)
         if headers:
             print(f"{PROG}: warning: {headers}", file=sys.stderr)

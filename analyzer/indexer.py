@@ -496,8 +496,12 @@ def run_lock_pass(con: duckdb.DuckDBPyConnection, console, force: bool = False,
     if not force and get_meta(con, "lock_pass_fingerprint") == want:
         return "up to date (code facts and configuration unchanged)"
     t0 = time.perf_counter()
-    lock_pass.run(con, console, config=config)
+    warnings: list[str] = []
+    lock_pass.run(con, console, config=config, warnings=warnings)
     set_meta(con, "lock_pass_fingerprint", want)
     set_meta(con, "kconfig", config.source)
-    return f"rebuilt in {time.perf_counter() - t0:.1f} s; #if by {config.source}"
+    # kept with the tables, so that whoever opens the database later sees it too
+    set_meta(con, "lock_pass_warnings", "; ".join(warnings))
+    status = f"rebuilt in {time.perf_counter() - t0:.1f} s; #if by {config.source}"
+    return status + "".join(f"; warning: {w}" for w in warnings)
 

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR
 );
-COMMENT ON TABLE meta IS 'Key/value metadata: schema_version, tool_version, kernel_version, source_root, parser, indexed_at, index_seconds, facts_extractor (digest of the code that read the files: another one re-reads them all), lock_pass_fingerprint (lock pass version, kernel configuration digest and code facts it was built from), kconfig (the kernel configuration whose options chose between #if alternatives: a .config path, or Debian 6.1 amd64 (built in))';
+COMMENT ON TABLE meta IS 'Key/value metadata: schema_version, tool_version, kernel_version, source_root, parser, indexed_at, index_seconds, facts_extractor (digest of the code that read the files: another one re-reads them all), lock_pass_fingerprint (lock pass version, kernel configuration digest and code facts it was built from), lock_pass_warnings (what the last lock pass left short, empty when nothing: wrapper rounds that ran out before a fixed point), kconfig (the kernel configuration whose options chose between #if alternatives: a .config path, or Debian 6.1 amd64 (built in))';
 COMMENT ON COLUMN meta.key IS 'Metadata key';
 COMMENT ON COLUMN meta.value IS 'Metadata value as text';
 
