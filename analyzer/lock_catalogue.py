@@ -13,7 +13,8 @@ from typing import NamedTuple
 __all__ = [
     "LockType", "Primitive", "Initializer", "StaticDefiner", "LOCK_TYPES", "PRIMITIVES",
     "INITIALIZERS", "STATIC_DEFINERS", "STATIC_INITIALIZERS", "TYPE_ARG_MACROS", "PASSTHROUGH_MACROS",
-    "PERCPU_ACCESSORS", "KNOWN_WRAPPERS", "KNOWN_GLOBAL_WRAPPERS", "PSEUDO_KINDS", "WORKQUEUE_CREATORS",
+    "PERCPU_ACCESSORS", "KNOWN_WRAPPERS", "KNOWN_GLOBAL_WRAPPERS", "MEMBER_WRAPPERS", "PSEUDO_KINDS",
+    "WORKQUEUE_CREATORS",
     "GUARD_DEFINERS", "GUARD_USERS", "NORETURN_ASSERTS", "CONTEXT_RELEASES", "CONTEXT_TYPES",
     "lock_type_map", "primitive_map", "initializer_map",
     "CONFIG_LOCK_DEBUG",
@@ -477,6 +478,24 @@ KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "shrink_dcache_parent": (),
     "dput": (),
     "btrfs_release_path": (),
+}
+
+
+#: Functions whose effect on their caller the fixed point cannot read from their body, on locks that are
+#: members of what an argument points to: name -> ((op, mode, lock_kind, member path, argument index), ...);
+#: the lock is `&(argument)->member path`, resolved in the caller's scope (and in the function's own, for
+#: its lock_wrappers rows).
+#: - drm_modeset_lock_all(dev) (drivers/gpu/drm/drm_modeset_lock.c:142-195) takes dev->mode_config.mutex,
+#:   then connection_mutex and every crtc and plane lock with an acquire context it allocates and keeps in
+#:   dev->mode_config.acquire_ctx; drm_modeset_unlock_all(dev) (lines 197-223) drops them all through that
+#:   context (drm_modeset_drop_locks), finishes it and drops the mutex. Read from the bodies, the context
+#:   is a local in one and a member in the other: every caller that pairs them (legacy_remove_fb,
+#:   tegra_fbdev_exit, ...) read as taking connection_mutex and dropping the context's lockdep map.
+MEMBER_WRAPPERS: dict[str, tuple[tuple[str, str, str, str, int], ...]] = {
+    "drm_modeset_lock_all": (("acquire", "exclusive", "mutex", "mode_config.mutex", 0),
+                             ("acquire", "exclusive", "ww_mutex", "mode_config.connection_mutex.mutex", 0)),
+    "drm_modeset_unlock_all": (("release", "exclusive", "ww_mutex", "mode_config.connection_mutex.mutex", 0),
+                               ("release", "exclusive", "mutex", "mode_config.mutex", 0)),
 }
 
 

@@ -41,6 +41,7 @@ from .lock_catalogue import (
     KNOWN_GLOBAL_WRAPPERS,
     KNOWN_WRAPPERS,
     LOCK_TYPES,
+    MEMBER_WRAPPERS,
     MODE_ARGS,
     NORETURN_ASSERTS,
     PRIMITIVES,
@@ -72,7 +73,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "56"
+VERSION = "57"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -151,6 +152,7 @@ class _Pass:
         self._ctx_names: frozenset[str] = CONTEXT_RELEASES   # and the macros around them (find_sites)
         self._ctx_drops: set[int] = set()   # functions that call one of them
         self.stats: dict[str, int] = {}
+        self.warnings: list[str] = []   # what the caller should show the user (run(warnings=...))
         row = con.execute("SELECT value FROM meta WHERE key = 'source_root'").fetchone()
         self.root = Path(row[0]) if row and row[0] else None
         self.paths: dict[int, str] = dict(_fetch(con, "SELECT file_id, path FROM files ORDER BY file_id"))
@@ -535,6 +537,18 @@ class _Pass:
                 return None
         return f
 
+    def member_wrapper_events(self, callee: str, args: list[str], line: int, sc: Scope,
+                              via: tuple[str, ...] = ()) -> list[Event]:
+        """The catalogue's events of a MEMBER_WRAPPERS call: each lock `&(argument)->member`."""
+        out = []
+        for op, mode, kind, path, index in MEMBER_WRAPPERS[callee]:
+            arg = args[index] if index < len(args) else ""
+            obj = self.resolver.lock_object(f"&({arg})->{path}", sc, "pointer") if arg.strip() else \
+                Obj("unknown", confidence=0.0, reason=f"{callee} without argument {index + 1}")
+            out.append(Event(line, via[0] if via else callee, callee, op, mode, kind, arg,
+                             ">".join(via + (callee,)), obj))
+        return out
+
     def events_for_call(self, callee: str, args: list[str], line: int, sc: Scope, depth: int = 0,
                         via: tuple[str, ...] = ()) -> list[Event]:
         """Primitive operations one call performs, resolved in the caller's scope."""
@@ -563,6 +577,8 @@ class _Pass:
             out.append(Event(line, via[0] if via else callee, callee, op, mode, kind, arg,
                              ">".join(via + (callee,)), obj))
             return out
+        if callee in MEMBER_WRAPPERS:
+            return self.member_wrapper_events(callee, args, line, sc, via)
         known = KNOWN_GLOBAL_WRAPPERS.get(callee)
         if known is not None:
             for op, mode, kind, symbol in known:
@@ -785,6 +801,14 @@ class _Pass:
         fd = self._funcs_by_id.get(function_id)
         if fd is None:
             return []
+        if sc_name in MEMBER_WRAPPERS:
+            # the catalogue's rows, through the function's own parameters, instead of its body's
+            own = self.scope_of(function_id)
+            names = list(own.params()) if own.params is not None else [
+                v.name for v in sorted((v for vs in own.vars.values() for v in vs if v.scope == "param"),
+                                       key=lambda v: v.param_index)]
+            events = self.member_wrapper_events(sc_name, names, fd.start_line,
+                                                self.scope(function_id, fd.start_line))
         long_body = fd.end_line - fd.start_line > _WRAPPER_MAX_LINES
         int_result = fd.ret is not None and not fd.ret.ptr and fd.ret.base != "void"
         ptr_result = fd.ret is not None and fd.ret.ptr > 0
@@ -1160,7 +1184,7 @@ class _Pass:
         wrapper_names: set[str] = set()
         self._ctx_names = frozenset(CONTEXT_RELEASES | self.macros.reaching(set(CONTEXT_RELEASES),
                                                                              set(_PRIMS) | set(_INITS)))
-        base = set(_PRIMS) | set(KNOWN_WRAPPERS) | set(KNOWN_GLOBAL_WRAPPERS)
+        base = set(_PRIMS) | set(KNOWN_WRAPPERS) | set(KNOWN_GLOBAL_WRAPPERS) | set(MEMBER_WRAPPERS)
         new_names = set(base)
         sigs_seen: dict[int, set] = defaultdict(set)
         for rnd in range(_MAX_ROUNDS):
@@ -1232,7 +1256,9 @@ class _Pass:
                      f"({t1 - t0:.1f} s reading, {time.perf_counter() - t1:.1f} s analysing)")
         else:
             # not reached on 6.1 (31 rounds, the last ones reading the long tries and the paired releases)
-            self.log(f"lock pass: warning: wrapper rounds stopped at {_MAX_ROUNDS} before a fixed point")
+            self.warnings.append(f"wrapper rounds stopped at {_MAX_ROUNDS} before a fixed point: wrappers "
+                                 "found in later rounds are missing")
+            self.log(f"lock pass: warning: {self.warnings[-1]}")
         self.stats["wrapper_functions"] = len(self.wrappers)
 
     def paired_releases(self) -> set[int]:
@@ -2401,10 +2427,11 @@ class _Timer:
 
 def run(con: duckdb.DuckDBPyConnection, console=None,
         timings: dict[str, tuple[float, float]] | None = None,
-        config: KernelConfig = DEFAULT_CONFIG) -> dict[str, int]:
+        config: KernelConfig = DEFAULT_CONFIG, warnings: list[str] | None = None) -> dict[str, int]:
     """Rebuild every lock_* table from the code facts in one transaction; returns row counts and seconds.
     `config` decides between #if alternatives (lock_config); `timings`, when given, receives (wall, CPU)
-    seconds per phase (bench/lock_pass_profile.py)."""
+    seconds per phase (bench/lock_pass_profile.py); `warnings`, when given, what went short (the wrapper
+    rounds ran out before a fixed point)."""
     t0 = time.perf_counter()
     tm = _Timer()
     p = _Pass(con, console, config)
@@ -2413,7 +2440,10 @@ def run(con: duckdb.DuckDBPyConnection, console=None,
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run(p, tm, timings, t0)
+        out = _run(p, tm, timings, t0)
+        if warnings is not None:
+            warnings.extend(p.warnings)
+        return out
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -718,6 +718,24 @@ def test_a_release_after_a_call_that_returns_holding_one_lock_or_another(tmp_pat
     assert not {n for n, _f, _op in rows} & {"op_lock", "clk_suspend"}
 
 
+def test_drm_modeset_lock_all_and_unlock_all_pair(tmp_path):
+    """tests/fixtures/locks/conditions/lock_all.c (drivers/gpu/drm/drm_modeset_lock.c:142-223): the
+    catalogue's MEMBER_WRAPPERS say what the pair does, so legacy_remove_fb, which calls both, is no
+    wrapper (read from the bodies, it took connection_mutex and dropped the context's lockdep map);
+    hold_all takes both locks of its parameter's mode_config; unlock_all drops both and no lockdep map."""
+    c = lock_tables(tmp_path / "a.duckdb", FIXTURES / "locks" / "conditions", ["lock_all.c"])
+    rows = set(c.execute("SELECT name, struct_name, field_path, op FROM lock_wrappers").fetchall())
+    assert not {r for r in rows if r[0] == "legacy_remove_fb"}
+    both = {"mode_config.mutex", "mode_config.connection_mutex.mutex"}
+    for name, op in (("hold_all", "acquire"), ("drm_modeset_lock_all", "acquire"),
+                     ("drm_modeset_unlock_all", "release")):
+        assert {(s, f, o) for n, s, f, o in rows if n == name} == {("drm_device", f, op) for f in both}
+    sites = c.execute("SELECT op, field_path FROM lock_sites WHERE function = 'legacy_remove_fb' "
+                      "ORDER BY line, op, field_path").fetchall()
+    assert sites == [("acquire", "mode_config.connection_mutex.mutex"), ("acquire", "mode_config.mutex"),
+                     ("release", "mode_config.connection_mutex.mutex"), ("release", "mode_config.mutex")]
+
+
 def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
     """tests/fixtures/locks/conditions/context.c (drivers/gpu/drm/drm_probe_helper.c:353-385):
     drm_modeset_drop_locks drops every lock taken with the context, so probe_detect, which takes the
@@ -752,3 +770,24 @@ def test_a_static_initializer_is_no_value_at_every_call():
     states = lock_paths.return_states(text, 1, [(5, "spin_lock", [("L", lock_paths.ACQUIRE)]),
                                                 (11, "spin_unlock", [("L", lock_paths.RELEASE)])])
     assert sorted((s.get("L", 0), s.get(lock_paths.RETURNS)) for s in states) == [(0, "zero"), (1, "true")]
+
+
+def test_wrapper_rounds_that_run_out_say_so(tmp_path, monkeypatch, capsys):
+    """With room for one wrapper round, paired.c (cluster_lock, then inode_lock_full that calls it, ...)
+    reaches no fixed point: lima-index says so on stderr and keeps it in meta for later readers."""
+    from lima.analyzer.cli import main
+    from lima.db import connect, get_meta
+    monkeypatch.setattr(lock_pass, "_MAX_ROUNDS", 1)
+    db = tmp_path / "r.duckdb"
+    assert main([str(FIXTURES / "locks" / "conditions"), "--db", str(db), "--jobs", "1", "-q"]) == 0
+    assert "warning: lock pass: wrapper rounds stopped at 1 before a fixed point" in capsys.readouterr().err
+    con = connect(db, read_only=True)
+    assert "stopped at 1" in get_meta(con, "lock_pass_warnings")
+    con.close()
+    monkeypatch.setattr(lock_pass, "_MAX_ROUNDS", 60)
+    assert main([str(FIXTURES / "locks" / "conditions"), "--db", str(db), "--jobs", "1", "-q",
+                 "--force"]) == 0
+    assert "lock pass" not in capsys.readouterr().err
+    con = connect(db, read_only=True)
+    assert get_meta(con, "lock_pass_warnings") == ""
+    con.close()
