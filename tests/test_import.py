@@ -306,6 +306,29 @@ def test_ctrl_c_during_a_query_is_one_line_and_exit_130(tmp_path, capsys, monkey
         assert counts(c) == (0, 0, 0, 0)
 
 
+def test_ctrl_c_after_the_commit_says_the_run_is_in(tmp_path, capsys, monkeypatch):
+    """The last progress callback runs after the commit: a Ctrl-C there leaves the run imported, and
+    lima-import says so (it said "nothing imported")."""
+    from contextlib import contextmanager
+
+    from lima.tracer import importer
+
+    @contextmanager
+    def bar(_path):
+        def show(phase, done, total):
+            if (phase, done) == ("writing", total):
+                raise KeyboardInterrupt
+        yield show
+    monkeypatch.setattr(importer, "_progress_bar", bar)
+    db = tmp_path / "c.duckdb"
+    assert main([str(TRACES / "fc_mmap.json"), "--runtime", "fc", "--workload", "w", "--mode", "warmup",
+                 "--run-id", "r1", "--db", str(db)]) == 130
+    assert capsys.readouterr().err == \
+        "lima-import: interrupted after importing run r1; query views not refreshed\n"
+    with connect(db, read_only=True) as c:
+        assert c.execute("SELECT count(*) FROM trace_runs WHERE run_id = 'r1'").fetchone()[0] == 1
+
+
 def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):
     import io
     import sys

@@ -392,6 +392,36 @@ def test_a_broken_query_file_does_not_lose_the_run(tmp_path, monkeypatch):
     assert con.execute("SELECT count(*) FROM lock_events WHERE run_id='r1'").fetchone()[0] == 1
 
 
+def test_ctrl_c_while_the_stored_run_is_mapped_keeps_it_and_says_where(tmp_path):
+    """A Ctrl-C after the commit, while the run is mapped to objects (after()), is StoredThenInterrupted:
+    lima-trace says the run is written (it said "nothing written"), and it is."""
+    from lima.tracer.store import StoredThenInterrupted
+
+    def interrupted(_con):
+        raise KeyboardInterrupt
+    db = tmp_path / "t.duckdb"
+    with pytest.raises(StoredThenInterrupted) as e:
+        write_with_fallback(db, _run("r1"), [ROW], [FRAME], [], wait_s=1, say=lambda _m: None,
+                            after=interrupted)
+    assert (e.value.run_id, e.value.where) == ("r1", db) and isinstance(e.value.cause, KeyboardInterrupt)
+    con = connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM lock_events WHERE run_id='r1'").fetchone()[0] == 1
+
+
+def test_lima_trace_says_where_a_run_interrupted_after_its_commit_is(monkeypatch, capsys):
+    from lima.tracer import cli
+    from lima.tracer.store import StoredThenInterrupted
+
+    def run(_args):
+        raise StoredThenInterrupted("r1", "/data/lima.duckdb", cli.Terminated())
+    monkeypatch.setattr(cli, "run", run)
+    monkeypatch.setattr(cli, "parse_args", lambda argv: None)
+    assert cli.main([]) == 128 + 15
+    assert capsys.readouterr().err == ("lima-trace: interrupted (SIGTERM); run r1 written to "
+                                       "/data/lima.duckdb (not yet mapped to objects: the next lima-query "
+                                       "maps it)\n")
+
+
 def test_summary_names_objects_as_the_queries_do(tmp_path):
     """The summary row of a lock known by address only shows the object lima-query maps it to, read
     from the database once the run is stored; without an index it says so."""

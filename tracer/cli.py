@@ -32,6 +32,7 @@ from lima.tracer.kallsyms import Kallsyms, KallsymsError
 from lima.tracer.report import lock_objects, print_summary, render_summary, summarize
 from lima.tracer.store import (
     RunExists,
+    StoredThenInterrupted,
     merge_side_file,
     run_exists,
     side_file_for,
@@ -407,6 +408,11 @@ def main(argv: list[str] | None = None) -> int:
     except (KallsymsError, DwarfError) as e:
         print(f"lima-trace: {e}", file=sys.stderr)
         return 1
+    except StoredThenInterrupted as e:   # while the stored run was being mapped to objects
+        sig = signal.SIGTERM if isinstance(e.cause, Terminated) else signal.SIGINT
+        print(f"lima-trace: interrupted ({sig.name}); run {e.run_id} written to {e.where} (not yet mapped "
+              "to objects: the next lima-query maps it)", file=sys.stderr)
+        return 128 + sig
     except KeyboardInterrupt as e:
         sig = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
         print(f"lima-trace: interrupted ({sig.name}) before the run was written; nothing written",

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 from lima.db import LimaDbError, connect, default_db_path
-from lima.tracer.store import insert_rows, run_exists
+from lima.tracer.store import StoredThenInterrupted, insert_rows, run_exists
 from lima.tracer.vocabulary import RUN_MODES
 
 __all__ = ["ImportErrorAt", "ImportResult", "import_file", "parse_lima_json", "parse_lock_stat", "main"]
@@ -389,9 +389,13 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
         if is_interrupt(e) and not isinstance(e, KeyboardInterrupt):
             raise KeyboardInterrupt from None
         raise
-    # after the transaction: a failing callback must not try to roll back a committed run
+    # after the transaction: a failing callback must not try to roll back a committed run, and a Ctrl-C
+    # in it must not pass for one that came before the commit
     if on_progress:
-        on_progress("writing", 3, 3)
+        try:
+            on_progress("writing", 3, 3)
+        except KeyboardInterrupt as e:
+            raise StoredThenInterrupted(run_id, str(p), e) from None
     return ImportResult(run_id, fmt, parsed.records, total, len(rows), len(parsed.stacks), len(parsed.timed),
                         sorted(parsed.ignored_keys))
 
@@ -481,11 +485,12 @@ def main(argv: list[str] | None = None) -> int:
         # Ctrl-C may come as DuckDB's exception (a query was running); anything else is a real error
         if not is_interrupt(e):
             raise
-        if r is None:
+        run_id = r.run_id if r is not None else e.run_id if isinstance(e, StoredThenInterrupted) else None
+        if run_id is None:
             print("lima-import: interrupted; nothing imported", file=sys.stderr)
         else:
             # the run was committed; only the views (refreshed by install_views) were not
-            print(f"lima-import: interrupted after importing run {r.run_id}; query views not refreshed",
+            print(f"lima-import: interrupted after importing run {run_id}; query views not refreshed",
                   file=sys.stderr)
         return 130
     extra = f"; ignored keys: {', '.join(r.ignored_keys)}" if r.ignored_keys else ""

@@ -18,7 +18,7 @@ import pyarrow as pa
 from lima.db import LimaDbError, connect
 
 __all__ = ["RUN_COLUMNS", "write_run", "write_with_fallback", "merge_side_file", "side_file_for",
-           "DbBusy", "RunExists", "insert_rows", "run_exists"]
+           "DbBusy", "RunExists", "StoredThenInterrupted", "insert_rows", "run_exists"]
 
 RUN_COLUMNS = ("run_id", "runtime", "workload", "mode", "backend", "filters", "kernel_release", "host",
                "started_at", "duration_s", "events_seen", "events_lost", "source", "source_file",
@@ -35,6 +35,18 @@ CGROUP_COLUMNS = ("run_id", "cgroup_id", "path")
 TABLES = (("trace_runs", RUN_COLUMNS), ("lock_events", LOCK_EVENT_COLUMNS),
           ("stack_frames", FRAME_COLUMNS), ("trace_events", TRACE_EVENT_COLUMNS),
           ("trace_cgroups", CGROUP_COLUMNS))
+
+
+class StoredThenInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) that came after the run was committed, while what follows the commit ran
+    (mapping the run to objects, a progress callback): the run is in `where` all the same. `cause` is
+    the interrupt as it came (the caller tells Ctrl-C from SIGTERM by it)."""
+
+    def __init__(self, run_id: str, where: Path | str, cause: BaseException) -> None:
+        super().__init__(f"interrupted after run {run_id} was written to {where}")
+        self.run_id = run_id
+        self.where = where
+        self.cause = cause
 
 
 class DbBusy(Exception):
@@ -143,9 +155,12 @@ def write_with_fallback(db: Path, run: dict, lock_events: list[dict], stack_fram
             time.sleep(0.5)
     try:
         write_run(con, run, lock_events, stack_frames, trace_events, cgroups)
-        map_new_runs(con, say)
-        if after is not None:
-            after(con)
+        try:
+            map_new_runs(con, say)
+            if after is not None:
+                after(con)
+        except KeyboardInterrupt as e:   # the run is committed: say so, not "nothing written"
+            raise StoredThenInterrupted(run["run_id"], db, e) from None
     finally:
         con.close()
     return db
