@@ -55,7 +55,7 @@ from .lock_catalogue import (
 from .lock_config import DEFAULT_CONFIG, BuildFilter, KernelConfig
 from .lock_expr import fold_ws, name_pattern, parse_type
 from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, skip_literal, string_value
-from .lock_paths import ACQUIRE, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, RETURNS, return_states
+from .lock_paths import ACQUIRE, ACQUIRE_OR_ZERO, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, RETURNS, return_states
 from .lock_resolve import (
     FieldDef,
     FuncDef,
@@ -73,7 +73,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "57"
+VERSION = "58"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -142,6 +142,7 @@ class WrapperRow:
     guard: tuple[str, frozenset[str]] | None = None   # (flag parameter, constants) that must be passed
     substitute: bool = True   # lock_expr is a lock expression in the parameter (callers may rewrite it)
     held_if: str | None = None   # op "try" of an int or bool function: "true", "zero" or "nonneg" (>= 0)
+    by_paths: bool = False   # made by following the function's paths to its returns (not by counting calls)
 
 
 class _Pass:
@@ -625,10 +626,20 @@ class _Pass:
                     obj = replace(obj, confidence=min(obj.confidence, 0.5),
                                   reason=obj.reason if obj.reason.startswith(flags) else flags + obj.reason)
                 guard = self.forwarded_guard(w, args, sc)
+                held_if = w.held_if
+                if w.op == "acquire" and not w.by_paths and f.ret is not None and not f.ret.ptr \
+                        and f.ret.base in _ERRNO_RESULTS and w.lock_kind == "ww_mutex":
+                    # an int function that takes a ww_mutex by count, its paths not followed to the end:
+                    # where the caller tests its result, an error means the lock was not taken
+                    # (ttm_bo_reserve fails with -EBUSY or -EDEADLK; nouveau_bo_unpin returns its error).
+                    # Only ww_mutex reservations, which fail by an error code: other int results may say
+                    # something else (double_lock_balance: whether this rq's lock was dropped meanwhile;
+                    # dax_read_lock: srcu_read_lock's index)
+                    held_if = "zero_if_tested"
                 out.append(Event(line, via[0] if via else callee, w.primitive, w.op, w.mode, w.lock_kind,
                                  arg if w.param_name is not None else w.lock_expr,
                                  ">".join(via + (callee,) + tuple(w.via.split(">")[1:])), obj,
-                                 lock_expr=lock_expr, guard=guard, held_if=w.held_if,
+                                 lock_expr=lock_expr, guard=guard, held_if=held_if,
                                  undecided=applies is None and guard is None))
             return out
         if f is None and depth < _MACRO_DEPTH and callee in self.lock_macros:
@@ -996,7 +1007,7 @@ class _Pass:
                                    last.mode, last.lock_kind, last.lock_expr or last.arg_text,
                                    replace(last.obj, reason=f"{how} of {sc_name}: {last.obj.reason}"),
                                    via, guard, substitute=not (last.via and last.lock_expr is None),
-                                   held_if=held_if))
+                                   held_if=held_if, by_paths=True))
         rows += self._declared_rows(fd, sc, sc_name, rows, events)
         return _dedup(rows, key=lambda w: (w.param_index, w.op, w.mode, w.obj.ident()))
 
@@ -1942,6 +1953,7 @@ _IF_TESTED = re.compile(r"\bif\s*\(\s*(?:(?:un)?likely\s*\(\s*)?(?:!\s*)?"
                         r"(?:IS_ERR(?:_OR_NULL)?\s*\(\s*)?([a-z_]\w*)\s*[)!=<]")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
+_ERRNO_RESULTS = frozenset({"int", "long"})   # result types of functions that fail with -ERRNO
 _IF_ZERO = frozenset({"interruptible", "killable"})   # acquire variants that fail with a nonzero result
 #: Lock types whose static initializer sets lock members (semaphore.h, mutex.h, rwsem.h, wait.h, rtmutex.h).
 _CONTAINER_KINDS = frozenset({"semaphore", "mutex", "rwsem", "waitqueue", "rt_mutex"})
@@ -2122,6 +2134,8 @@ def _path_op(e: Event) -> int:
     """How lock_paths follows an event: a release, an acquire, or one whose result says if it holds."""
     if e.op == "release":
         return RELEASE
+    if e.held_if == "zero_if_tested":
+        return ACQUIRE_OR_ZERO
     p = _PRIMS.get(e.prim)
     if e.op == "try":
         # "nonneg" (held when the result is not negative) follows as "zero": callers test `if (ret < 0)`

@@ -23,11 +23,17 @@ from tree_sitter import Language, Node, Parser
 from .kernel_annotations import blank_annotations, rewrite_loop_macros
 from .lock_catalogue import CONFIG_LOCK_DEBUG
 
-__all__ = ["Op", "return_states", "ACQUIRE", "RELEASE", "HELD_IF_TRUE", "HELD_IF_ZERO", "RETURNS"]
+__all__ = ["Op", "return_states", "ACQUIRE", "RELEASE", "HELD_IF_TRUE", "HELD_IF_ZERO", "ACQUIRE_OR_ZERO",
+           "RETURNS"]
 
 #: One lock operation of a call: (group key, ACQUIRE | RELEASE | HELD_IF_TRUE | HELD_IF_ZERO).
 Op = tuple[Hashable, int]
 ACQUIRE, RELEASE, HELD_IF_TRUE, HELD_IF_ZERO = 1, -1, 0, 2
+#: An acquire whose result, where the code tests it, says whether it took the lock (0: taken), and which
+#: takes it where the result is not used: an int function that passes for an acquire wrapper by counting
+#: but fails with an error (ttm_bo_reserve: `ret = ttm_bo_reserve(..); if (ret) return ret;`).
+ACQUIRE_OR_ZERO = 3
+_RESULT_OPS = (HELD_IF_TRUE, HELD_IF_ZERO, ACQUIRE_OR_ZERO)   # ops whose call's result says something
 State = frozenset   # of (group key, count) with count != 0
 #: Key of a return state's value class: "zero" (0, false, NULL), "true" (a nonzero number, true),
 #: "error" (-ECODE, ERR_PTR(...)) or "call" (a call's result); absent when the return gives anything else
@@ -160,7 +166,7 @@ class _Walker:
             states = {_with_value(x, name, value) for x in states}
         for c in sorted(calls, key=lambda c: c.start_byte):
             ops = self.ops[c.start_byte]
-            var = _assigned_var(c) if result is None and any(d in (0, 2) for _k, d in ops) else None
+            var = _assigned_var(c) if result is None and any(d in _RESULT_OPS for _k, d in ops) else None
             if var is not None:
                 self.tracked.add(var)
                 mark = (_MARK, var)
@@ -173,6 +179,8 @@ class _Walker:
                 if var is not None:
                     states = {_add(s, key, 1) if ((_MARK, var), 1) in s and want
                               or ((_MARK, var), 1) not in s and not want else s for s in states}
+                elif result is None and delta == ACQUIRE_OR_ZERO:   # result not used: taken
+                    states = {_add(s, key, 1) for s in states}
                 elif result is None:
                     states = states | {_add(s, key, 1) for s in states}
                 elif result == want:
@@ -513,7 +521,7 @@ def _try_test(n: Node | None, ops: dict[int, list[Op]]) -> tuple[Node | None, bo
             fn = n.child_by_field_name("function")
             args = n.child_by_field_name("arguments")
             if n.start_byte in ops:
-                return (n, negated, strict) if any(d in (0, 2) for _k, d in ops[n.start_byte]) \
+                return (n, negated, strict) if any(d in _RESULT_OPS for _k, d in ops[n.start_byte]) \
                     else (None, False, False)
             if fn is not None and fn.text.decode() in _WRAPPING and args is not None \
                     and args.named_child_count >= 1:

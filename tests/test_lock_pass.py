@@ -736,6 +736,18 @@ def test_drm_modeset_lock_all_and_unlock_all_pair(tmp_path):
                      ("release", "mode_config.connection_mutex.mutex"), ("release", "mode_config.mutex")]
 
 
+def test_a_reservation_that_fails_by_an_error_holds_nothing_on_the_error(tmp_path):
+    """tests/fixtures/locks/conditions/reserve.c (ttm_bo_reserve, nouveau_bo_unpin): reserve() passes for
+    an acquire by count, but where a caller tests its result an error means no lock: unpin and pin_void,
+    which return or leave on the error and drop the lock otherwise, are no wrappers (unpin read as a try
+    held when it returns the error); reserve_checked is a try, held when it returns 0."""
+    c = lock_tables(tmp_path / "r.duckdb", FIXTURES / "locks" / "conditions", ["reserve.c"])
+    rows = set(c.execute("SELECT name, op FROM lock_wrappers").fetchall())
+    assert ("reserve", "acquire") in rows and ("unreserve", "release") in rows
+    assert ("reserve_checked", "try") in rows
+    assert not {n for n, _op in rows} & {"unpin", "pin_void"}
+
+
 def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
     """tests/fixtures/locks/conditions/context.c (drivers/gpu/drm/drm_probe_helper.c:353-385):
     drm_modeset_drop_locks drops every lock taken with the context, so probe_detect, which takes the
@@ -753,6 +765,18 @@ def test_a_lock_result_assigned_in_either_branch(tmp_path):
     c = lock_tables(tmp_path / "e.duckdb", FIXTURES / "locks" / "conditions", ["evict.c"])
     rows = {n for (n,) in c.execute("SELECT name FROM lock_wrappers").fetchall()}
     assert "dma_resv_lock" in rows and "evict_wait_busy" not in rows
+
+
+def test_an_acquire_or_zero_holds_where_its_result_is_not_tested():
+    """lock_paths.ACQUIRE_OR_ZERO: a call whose result is not used takes the lock; `if (ret) return ret;`
+    after `ret = reserve(..)` returns without it."""
+    text = "void a(struct bo *bo)\n{\n\treserve(bo);\n}\n"
+    states = lock_paths.return_states(text, 1, [(3, "reserve", [("L", lock_paths.ACQUIRE_OR_ZERO)])])
+    assert [s.get("L", 0) for s in states] == [1]
+    text = ("int b(struct bo *bo)\n{\n\tint ret = reserve(bo);\n\n\tif (ret)\n\t\treturn ret;\n"
+            "\treturn 0;\n}\n")
+    states = lock_paths.return_states(text, 1, [(3, "reserve", [("L", lock_paths.ACQUIRE_OR_ZERO)])])
+    assert sorted(s.get("L", 0) for s in states) == [0, 1]
 
 
 def test_a_static_initializer_is_no_value_at_every_call():
