@@ -73,7 +73,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "58"
+VERSION = "59"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -894,6 +894,17 @@ class _Pass:
                         pending[(_ident, root)] = evs
                         continue
                 picks = self._by_mode(fd, [e for e in evs if e.op != "release"], sc)
+                if picks[-1][0].op == "try" and (fd.ret is None or fd.ret.base == "void" and not fd.ret.ptr):
+                    # a try in a function that returns nothing: its caller cannot tell whether it holds
+                    # the lock. An acquire where its paths hold it at every return (cifs_down_write:
+                    # `while (!down_write_trylock(sem)) msleep(10);`), else no row (ux500_hash_shutdown
+                    # tests down_trylock only for a debug message; powerpc's _exception reaches die_lock
+                    # only through die(), which drops it again)
+                    at, _rets = self._held_at_return(fd, events, {(_ident, root): evs})
+                    held = at.get((_ident, root))
+                    if held is None or min(held) <= 0:
+                        continue
+                    picks = [(replace(e, op="acquire"), g) for e, g in picks]
             elif n_rel > n_acq and evs[0].op == "release" and kind_balance < 0 and (
                     not long_body or all(e.via is None for e in evs)):
                 if long_body or n_acq or any(e.op != "release" and e.obj.ident() == _ident

@@ -649,8 +649,10 @@ def test_a_try_asserted_by_bug_on_is_no_try(tmp_path):
     # down_trylock holds on 0: asserting its result is 0 asserts that it took the semaphore
     assert ("hilse_setup_input", "acquire", "hil_mlc", "isem") in wrappers
     assert not {w for w in wrappers if w[0] == "hp_sdc_mlc_cts"}
-    # a condition that is more than the try (`== 0`) is not read as an assertion of either outcome
-    assert ("take_compared", "try", "btree", "lock") in wrappers
+    # a condition that is more than the try (`== 0`) is not read as an assertion of either outcome: the
+    # site stays a try; take_compared returns nothing, so it is no try wrapper (lock pass 59)
+    assert ("take_compared", "down_read_trylock", "try") in sites
+    assert not {w for w in wrappers if w[0] == "take_compared"}
     assert ("vm_insert_page", "mmap_read_trylock", "try") in sites
     assert ("mca_take", "down_write_trylock", "try") in sites
     assert not {s for s in sites if s[0] == "map_one"}
@@ -746,6 +748,16 @@ def test_a_reservation_that_fails_by_an_error_holds_nothing_on_the_error(tmp_pat
     assert ("reserve", "acquire") in rows and ("unreserve", "release") in rows
     assert ("reserve_checked", "try") in rows
     assert not {n for n, _op in rows} & {"unpin", "pin_void"}
+
+
+def test_a_try_in_a_function_that_returns_nothing(tmp_path):
+    """tests/fixtures/locks/conditions/void_try.c (cifs_down_write, ux500_hash_shutdown): a void function
+    is no try wrapper (its caller cannot tell); an acquire where its paths hold the lock at every return
+    (a trylock loop), else nothing."""
+    c = lock_tables(tmp_path / "v.duckdb", FIXTURES / "locks" / "conditions", ["void_try.c"])
+    rows = set(c.execute("SELECT name, op FROM lock_wrappers").fetchall())
+    assert ("spin_down_write", "acquire") in rows
+    assert not {n for n, _op in rows} & {"shutdown"}
 
 
 def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
