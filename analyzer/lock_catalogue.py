@@ -265,6 +265,12 @@ PRIMITIVES: list[Primitive] = [
     *_p("percpu_up_read", "percpu_rwsem", "release", "read"),
     *_p("percpu_down_write", "percpu_rwsem", "acquire", "write"),
     *_p("percpu_up_write", "percpu_rwsem", "release", "write"),
+    # ... and what lockdep is told of it apart from the semaphore itself (a hand-off: kiocb_start_write
+    # takes sb_writers for a write that a completion ends, and tells lockdep it dropped it; the completion
+    # tells lockdep it took it again before sb_end_write): the semaphore's own lockdep map, so that each
+    # pairs with the semaphore's take or drop. Mode by their `read` argument (MODE_ARGS)
+    *_p("percpu_rwsem_acquire", "percpu_rwsem", "acquire", "write"),
+    *_p("percpu_rwsem_release", "percpu_rwsem", "release", "write"),
     # struct rt_mutex (include/linux/rtmutex.h)
     *_p("rt_mutex_lock", "rt_mutex", "acquire", "exclusive"),
     *_p("rt_mutex_lock_nested", "rt_mutex", "acquire", "exclusive", "nested", True),
@@ -525,6 +531,8 @@ GUARD_USERS: dict[str, int | None] = {"guard": None, "scoped_guard": 1}
 #: rcu_read_lock_bh/sched, passes 2. Other texts keep the catalogue's mode.
 MODE_ARGS: dict[str, tuple[int, dict[str, str]]] = {
     "lock_acquire": (3, {"1": "read", "2": "read"}),
+    "percpu_rwsem_acquire": (1, {"1": "read", "true": "read"}),
+    "percpu_rwsem_release": (1, {"1": "read", "true": "read"}),
 }
 
 #: Assertions that do not return when their condition holds (include/asm-generic/bug.h; CONFIG_BUG is set

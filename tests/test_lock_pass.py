@@ -760,6 +760,18 @@ def test_a_try_in_a_function_that_returns_nothing(tmp_path):
     assert not {n for n, _op in rows} & {"shutdown"}
 
 
+def test_freeze_protection_handed_to_a_completion_is_balanced_for_lockdep(tmp_path):
+    """tests/fixtures/locks/conditions/handoff.c (include/linux/fs.h, fs/aio.c): percpu_rwsem_release and
+    percpu_rwsem_acquire are catalogue primitives of the semaphore (lockdep's view of it), so
+    kiocb_start_write and kiocb_end_write are balanced; sb_end_write stays a read release."""
+    c = lock_tables(tmp_path / "h.duckdb", FIXTURES / "locks" / "conditions", ["handoff.c"])
+    rows = set(c.execute("SELECT name, op, mode, field_path FROM lock_wrappers").fetchall())
+    assert ("sb_end_write", "release", "read", "s_writers.rw_sem") in rows
+    assert not {r for r in rows if r[0] in ("kiocb_start_write", "kiocb_end_write")}
+    sites = set(c.execute("SELECT function, primitive, op, mode FROM lock_sites").fetchall())
+    assert ("kiocb_start_write", "percpu_rwsem_release", "release", "read") in sites
+
+
 def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
     """tests/fixtures/locks/conditions/context.c (drivers/gpu/drm/drm_probe_helper.c:353-385):
     drm_modeset_drop_locks drops every lock taken with the context, so probe_detect, which takes the
