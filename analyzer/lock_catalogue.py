@@ -476,6 +476,11 @@ KNOWN_WRAPPERS: dict[str, tuple[str, str, str, str, str, int]] = {
 #:   lines, not followed) left in the path, as path->locks[] says: for its callers, and btrfs_free_path's,
 #:   the pair takes and drops them (read from its body, 569 release sites of extent_buffer.lock that
 #:   nothing had acquired).
+#: - hid_hw_stop (drivers/hid/hid-core.c:2396, as backported to this 6.1) takes hdev->driver_input_lock
+#:   through hid_device_io_stop only `if (hdev->io_started)`: hid_device_remove takes the semaphore and
+#:   clears io_started before it calls the driver's remove (lines 2756-2762), where nearly every call is,
+#:   and hid_device_probe drops it again after a failed probe that had started I/O (2745-2746). Read from
+#:   its body, every driver's remove function was an acquire wrapper of it (75 rows).
 KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "console_unlock": (("release", "exclusive", "semaphore", "console_sem"),
                        ("release", "exclusive", "lockdep_map", "console_lock_dep_map")),
@@ -484,6 +489,7 @@ KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "shrink_dcache_parent": (),
     "dput": (),
     "btrfs_release_path": (),
+    "hid_hw_stop": (),
 }
 
 

@@ -772,6 +772,16 @@ def test_freeze_protection_handed_to_a_completion_is_balanced_for_lockdep(tmp_pa
     assert ("kiocb_start_write", "percpu_rwsem_release", "release", "read") in sites
 
 
+def test_hid_hw_stop_leaves_nothing_for_a_remove_function(tmp_path):
+    """tests/fixtures/locks/conditions/hid_stop.c: hid_hw_stop's catalogue entry (KNOWN_GLOBAL_WRAPPERS,
+    empty): a driver's remove function that calls it is no acquire wrapper of driver_input_lock;
+    hid_device_io_stop stays one."""
+    c = lock_tables(tmp_path / "h.duckdb", FIXTURES / "locks" / "conditions", ["hid_stop.c"])
+    rows = set(c.execute("SELECT name, op, field_path FROM lock_wrappers").fetchall())
+    assert ("hid_device_io_stop", "acquire", "driver_input_lock") in rows
+    assert not {r for r in rows if r[0] in ("hid_hw_stop", "ft260_remove")}
+
+
 def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
     """tests/fixtures/locks/conditions/context.c (drivers/gpu/drm/drm_probe_helper.c:353-385):
     drm_modeset_drop_locks drops every lock taken with the context, so probe_detect, which takes the
