@@ -481,6 +481,10 @@ KNOWN_WRAPPERS: dict[str, tuple[str, str, str, str, str, int]] = {
 #:   clears io_started before it calls the driver's remove (lines 2756-2762), where nearly every call is,
 #:   and hid_device_probe drops it again after a failed probe that had started I/O (2745-2746). Read from
 #:   its body, every driver's remove function was an acquire wrapper of it (75 rows).
+#: - gnet_stats_copy and gnet_stats_copy_app (net/core/gen_stats.c:23-41, 425-449) drop the gnet_dump's
+#:   lock (taken by gnet_stats_start_copy, dropped by gnet_stats_finish_copy) only when the copy fails,
+#:   and return -1 then: for a caller that goes on, nothing. Read from their bodies, every qdisc's
+#:   dump_stats and the other gnet_stats_copy_* were release wrappers of gnet_dump.lock (28 rows).
 KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "console_unlock": (("release", "exclusive", "semaphore", "console_sem"),
                        ("release", "exclusive", "lockdep_map", "console_lock_dep_map")),
@@ -490,6 +494,8 @@ KNOWN_GLOBAL_WRAPPERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "dput": (),
     "btrfs_release_path": (),
     "hid_hw_stop": (),
+    "gnet_stats_copy": (),
+    "gnet_stats_copy_app": (),
 }
 
 

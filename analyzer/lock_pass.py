@@ -73,7 +73,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "61"
+VERSION = "62"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()

@@ -782,6 +782,17 @@ def test_hid_hw_stop_leaves_nothing_for_a_remove_function(tmp_path):
     assert not {r for r in rows if r[0] in ("hid_hw_stop", "ft260_remove")}
 
 
+def test_a_copy_that_drops_the_dump_lock_only_on_failure_is_no_release(tmp_path):
+    """tests/fixtures/locks/conditions/gen_stats.c (net/core/gen_stats.c): gnet_stats_copy's catalogue
+    entry (empty) keeps red_dump_stats from reading as a release wrapper of gnet_dump.lock;
+    gnet_stats_finish_copy stays one, gnet_stats_start_copy takes the lock it is given."""
+    c = lock_tables(tmp_path / "g.duckdb", FIXTURES / "locks" / "conditions", ["gen_stats.c"])
+    rows = set(c.execute("SELECT name, op, param_index FROM lock_wrappers").fetchall())
+    assert ("gnet_stats_finish_copy", "release", 0) in rows
+    assert ("gnet_stats_start_copy", "acquire", 1) in rows
+    assert not {r for r in rows if r[0] in ("red_dump_stats", "gnet_stats_copy")}
+
+
 def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
     """tests/fixtures/locks/conditions/context.c (drivers/gpu/drm/drm_probe_helper.c:353-385):
     drm_modeset_drop_locks drops every lock taken with the context, so probe_detect, which takes the
