@@ -73,7 +73,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "62"
+VERSION = "63"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1964,6 +1964,8 @@ _IF_TESTED = re.compile(r"\bif\s*\(\s*(?:(?:un)?likely\s*\(\s*)?(?:!\s*)?"
                         r"(?:IS_ERR(?:_OR_NULL)?\s*\(\s*)?([a-z_]\w*)\s*[)!=<]")
 _DECL = re.compile(r"(?:^|(?<=[;{}])|(?<=\bdo))\s*(?:static\s+|const\s+|volatile\s+)*"
                    r"((?:struct|union)\s+\w+|[A-Za-z_]\w*)(\s*\*+\s*|\s+)([A-Za-z_]\w*)\s*(=\s*[^;]+)?;")
+#: Confidence at most of a site in a function the kernel configuration does not build (its #if is false).
+_UNBUILT_CONFIDENCE = 0.2
 _ERRNO_RESULTS = frozenset({"int", "long"})   # result types of functions that fail with -ERRNO
 _IF_ZERO = frozenset({"interruptible", "killable"})   # acquire variants that fail with a nonzero result
 #: Lock types whose static initializer sets lock members (semaphore.h, mutex.h, rwsem.h, wait.h, rtmutex.h).
@@ -2495,12 +2497,19 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
     tm.phases.update({f"  {k}{' (worker)' if static.forked else ''}": v for k, v in static_times.items()})
     sites = []
     sid = 0
+    unbuilt_cap = _UNBUILT_CONFIDENCE
     for fid_, evs in p.events.items():
         fd = p._funcs_by_id.get(fid_)
         if fd is None:
             continue
+        # a function under an #if that the configuration rules out (PREEMPT_RT's mutex_lock in
+        # kernel/locking/rtmutex_api.c for Debian's config): its sites stay, saying so
+        unbuilt = p.build.built(fd.file_id, fd.start_line) is False
         for e in evs:
             sid += 1
+            if unbuilt:
+                e = replace(e, obj=replace(e.obj, confidence=min(e.obj.confidence, unbuilt_cap),
+                                           reason=f"not built with {p.build.config.source}: {e.obj.reason}"))
             sites.append(p.site_row(sid, fd.file_id, fid_, fd.name, e))
     for fid, _none, mname, e in msites:
         sid += 1

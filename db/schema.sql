@@ -393,7 +393,7 @@ COMMENT ON COLUMN lock_sites.object_kind IS 'field | global | percpu | param (lo
 COMMENT ON COLUMN lock_sites.struct_name IS 'Struct holding the lock (object_kind field; for global/percpu the variable''s struct when field_path is set)';
 COMMENT ON COLUMN lock_sites.field_path IS 'Member path of the lock in struct_name (for global/percpu: inside the variable, init_mm -> page_table_lock)';
 COMMENT ON COLUMN lock_sites.symbol IS 'Global symbol (global/percpu), parameter name (param), local name (local)';
-COMMENT ON COLUMN lock_sites.confidence IS '0..1';
+COMMENT ON COLUMN lock_sites.confidence IS '0..1 (at most 0.2 in a function that the kernel configuration does not build: reason starts with "not built with")';
 COMMENT ON COLUMN lock_sites.candidates IS 'Candidates (struct.field or symbol) when ambiguous';
 COMMENT ON COLUMN lock_sites.reason IS 'Why it is unknown/ambiguous, or which rule resolved it';
 

@@ -793,6 +793,19 @@ def test_a_copy_that_drops_the_dump_lock_only_on_failure_is_no_release(tmp_path)
     assert not {r for r in rows if r[0] in ("red_dump_stats", "gnet_stats_copy")}
 
 
+def test_sites_in_code_the_configuration_does_not_build_say_so(tmp_path):
+    """tests/fixtures/locks/conditions/unbuilt.c: a site in a function under `#ifdef CONFIG_PREEMPT_RT`
+    (not set in the default Debian amd64 configuration) keeps its object, with confidence at most 0.2 and a
+    reason that names the configuration; the built function's sites are unchanged."""
+    c = lock_tables(tmp_path / "u.duckdb", FIXTURES / "locks" / "conditions", ["unbuilt.c"])
+    rows = {r[0]: r[1:] for r in c.execute(
+        "SELECT function, field_path, confidence, reason FROM lock_sites WHERE op = 'acquire'").fetchall()}
+    field, conf, reason = rows["mutex_lock_rt"]
+    assert field == "lock" and conf <= 0.2 and reason.startswith("not built with Debian")
+    field, conf, reason = rows["foo_update"]
+    assert field == "lock" and conf > 0.5 and "not built" not in reason
+
+
 def test_locks_dropped_through_their_acquire_context_make_no_wrapper(tmp_path):
     """tests/fixtures/locks/conditions/context.c (drivers/gpu/drm/drm_probe_helper.c:353-385):
     drm_modeset_drop_locks drops every lock taken with the context, so probe_detect, which takes the
