@@ -118,7 +118,8 @@ class Event:
     order: int = 0
     lock_expr: str | None = None   # the lock expression in the caller's terms (wrapper substituted)
     guard: tuple[str, frozenset[str]] | None = None   # flag guard forwarded from a wrapper row
-    held_if: str | None = None     # a try wrapper's result when it holds the lock: "true", "zero", "nonneg"
+    held_if: str | None = None     # a try wrapper's result when it holds the lock: "true", "zero", "nonneg";
+    #                                "zero_if_tested": an acquire whose tested result says (_path_op)
     # from a flag-guarded wrapper row whose flags this call passes in a value that cannot be read (and
     # that is not the caller's own flag parameter): the lock may not be taken at all
     undecided: bool = False
@@ -814,15 +815,12 @@ class _Pass:
             return []
         if sc_name in MEMBER_WRAPPERS:
             # the catalogue's rows, through the function's own parameters, instead of its body's
-            own = self.scope_of(function_id)
-            names = list(own.params()) if own.params is not None else [
-                v.name for v in sorted((v for vs in own.vars.values() for v in vs if v.scope == "param"),
-                                       key=lambda v: v.param_index)]
-            events = self.member_wrapper_events(sc_name, names, fd.start_line,
-                                                self.scope(function_id, fd.start_line))
+            events = self.member_wrapper_events(sc_name, list(self.scope_of(function_id).params()),
+                                                fd.start_line, self.scope(function_id, fd.start_line))
         long_body = fd.end_line - fd.start_line > _WRAPPER_MAX_LINES
         int_result = fd.ret is not None and not fd.ret.ptr and fd.ret.base != "void"
         ptr_result = fd.ret is not None and fd.ret.ptr > 0
+        void = fd.ret is None or (fd.ret.base == "void" and not fd.ret.ptr)
         declared = self._annotated(fd, "__acquires")   # declared to take a lock (read by its paths)
         by_ident: dict[tuple, list[Event]] = defaultdict(list)
         for e in events:
@@ -894,7 +892,7 @@ class _Pass:
                         pending[(_ident, root)] = evs
                         continue
                 picks = self._by_mode(fd, [e for e in evs if e.op != "release"], sc)
-                if picks[-1][0].op == "try" and (fd.ret is None or fd.ret.base == "void" and not fd.ret.ptr):
+                if picks[-1][0].op == "try" and void:
                     # a try in a function that returns nothing: its caller cannot tell whether it holds
                     # the lock. An acquire where its paths hold it at every return (cifs_down_write:
                     # `while (!down_write_trylock(sem)) msleep(10);`), else no row (ux500_hash_shutdown
@@ -966,7 +964,6 @@ class _Pass:
                                                                 else [last.prim])), guard,
                                 substitute=not (last.via and last.lock_expr is None))
                      for last, guard in picks]
-        void = fd.ret is None or (fd.ret.base == "void" and not fd.ret.ptr)
         at_return, returns = self._held_at_return(fd, events, pending)
         self.held_at_some_return.update(i for (i, _root), held in at_return.items() if max(held) > 0)
         for (_ident, root), held in at_return.items():
@@ -2497,7 +2494,6 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
     tm.phases.update({f"  {k}{' (worker)' if static.forked else ''}": v for k, v in static_times.items()})
     sites = []
     sid = 0
-    unbuilt_cap = _UNBUILT_CONFIDENCE
     for fid_, evs in p.events.items():
         fd = p._funcs_by_id.get(fid_)
         if fd is None:
@@ -2508,7 +2504,7 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
         for e in evs:
             sid += 1
             if unbuilt:
-                e = replace(e, obj=replace(e.obj, confidence=min(e.obj.confidence, unbuilt_cap),
+                e = replace(e, obj=replace(e.obj, confidence=min(e.obj.confidence, _UNBUILT_CONFIDENCE),
                                            reason=f"not built with {p.build.config.source}: {e.obj.reason}"))
             sites.append(p.site_row(sid, fd.file_id, fid_, fd.name, e))
     for fid, _none, mname, e in msites:

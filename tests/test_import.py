@@ -329,6 +329,21 @@ def test_ctrl_c_after_the_commit_says_the_run_is_in(tmp_path, capsys, monkeypatc
         assert c.execute("SELECT count(*) FROM trace_runs WHERE run_id = 'r1'").fetchone()[0] == 1
 
 
+def test_an_interrupt_after_the_commit_names_the_database(tmp_path):
+    from lima.tracer.store import StoredThenInterrupted
+
+    def show(phase, done, total):
+        if (phase, done) == ("writing", total):
+            raise KeyboardInterrupt
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    with pytest.raises(StoredThenInterrupted) as e:
+        import_file(con, TRACES / "fc_mmap.json", runtime="fc", workload="w", mode="warmup", run_id="r2",
+                    on_progress=show)
+    assert (e.value.run_id, e.value.where) == ("r2", str(db))
+    con.close()
+
+
 def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):
     import io
     import sys

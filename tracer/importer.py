@@ -394,8 +394,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, *, runtime: st
     if on_progress:
         try:
             on_progress("writing", 3, 3)
-        except KeyboardInterrupt as e:
-            raise StoredThenInterrupted(run_id, str(p), e) from None
+        except KeyboardInterrupt as e:   # the run is in con's database file, not in the trace file p
+            db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+            raise StoredThenInterrupted(run_id, db.fetchone()[0] or ":memory:", e) from None
     return ImportResult(run_id, fmt, parsed.records, total, len(rows), len(parsed.stacks), len(parsed.timed),
                         sorted(parsed.ignored_keys))
 
