@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 from lima.analyzer.extract import TABLE_COLUMNS
+from lima.analyzer.kbuild import makefiles_digest
 from lima.analyzer.lock_config import DEFAULT_CONFIG, KernelConfig
 from lima.analyzer.workers import BatchResult, FileResult, Task, WorkerPool
 from lima.db import get_meta, set_meta
@@ -492,13 +493,18 @@ def run_lock_pass(con: duckdb.DuckDBPyConnection, console, force: bool = False,
     from lima.analyzer import lock_pass  # the lock-pass part of LIMA
     config = config or DEFAULT_CONFIG
     fp = facts_fingerprint(con)
-    want = f"{lock_pass.VERSION}:{config.digest}:{fp}"
-    if not force and get_meta(con, "lock_pass_fingerprint") == want:
-        return "up to date (code facts and configuration unchanged)"
+    root = Path(get_meta(con, "source_root") or ".")
+
+    def fingerprint() -> str:
+        makefiles = [m for m in (get_meta(con, "kbuild_makefiles") or "").split("\n") if m]
+        return f"{lock_pass.VERSION}:{config.digest}:{fp}:{makefiles_digest(root, makefiles)}"
+
+    if not force and get_meta(con, "lock_pass_fingerprint") == fingerprint():
+        return "up to date (code facts, makefiles and configuration unchanged)"
     t0 = time.perf_counter()
     warnings: list[str] = []
     lock_pass.run(con, console, config=config, warnings=warnings)
-    set_meta(con, "lock_pass_fingerprint", want)
+    set_meta(con, "lock_pass_fingerprint", fingerprint())   # with the makefiles this run read
     set_meta(con, "kconfig", config.source)
     # kept with the tables, so that whoever opens the database later sees it too
     set_meta(con, "lock_pass_warnings", "; ".join(warnings))

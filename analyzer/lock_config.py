@@ -262,12 +262,17 @@ def branch_values(lines: list[str], config: KernelConfig = DEFAULT_CONFIG) -> tu
 
 
 class BuildFilter:
-    """built(file_id, line): is that line compiled under the configuration (None: unknown)? Reads each
-    file once, through lines_of(file_id)."""
+    """built(file_id, line): is that line compiled under the configuration as far as its #if say (None:
+    unknown)? Reads each file once, through lines_of(file_id). `unbuilt_files` maps the files the
+    configuration does not compile at all (analyzer/kbuild.py: their makefile leaves them out) to the
+    reason: site_built() says False for every line of theirs, while built() still tells their #if
+    alternatives apart."""
 
-    def __init__(self, lines_of: Callable[[int], list[str]], config: KernelConfig = DEFAULT_CONFIG):
+    def __init__(self, lines_of: Callable[[int], list[str]], config: KernelConfig = DEFAULT_CONFIG,
+                 unbuilt_files: dict[int, str] | None = None):
         self.lines_of = lines_of
         self.config = config
+        self.unbuilt_files = unbuilt_files or {}
         self._files: dict[int, tuple[list[int], list[Tri]]] = {}
 
     def built(self, file_id: int, line: int) -> Tri:
@@ -276,3 +281,11 @@ class BuildFilter:
             got = self._files[file_id] = branch_values(self.lines_of(file_id), self.config)
         starts, values = got
         return values[bisect.bisect_right(starts, line) - 1]
+
+    def file_unbuilt(self, file_id: int) -> bool:
+        """The file's makefile leaves it out of this configuration."""
+        return file_id in self.unbuilt_files
+
+    def site_built(self, file_id: int, line: int) -> Tri:
+        """built(), and False in a file the configuration does not compile."""
+        return False if file_id in self.unbuilt_files else self.built(file_id, line)

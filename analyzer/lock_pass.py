@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .extract import split_args
+from .kbuild import config_arch, kbuild_verdicts
 from .lock_catalogue import (
     CONTEXT_RELEASES,
     CONTEXT_TYPES,
@@ -73,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "63"
+VERSION = "64"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -159,10 +160,18 @@ class _Pass:
         self.root = Path(row[0]) if row and row[0] else None
         self.paths: dict[int, str] = dict(_fetch(con, "SELECT file_id, path FROM files ORDER BY file_id"))
         self._file_lines: dict[int, list[str]] = {}
-        self.build = BuildFilter(self.lines, config)   # which #if alternatives the configuration builds
+        # which .c files the configuration compiles (the tree's makefiles), and which #if alternatives
+        verdicts, self.makefiles = kbuild_verdicts(self.root, list(self.paths.values()), config) \
+            if self.root is not None else ({}, [])
+        self.kbuild_arch = (config_arch(config) or "") if verdicts else ""
+        self.kbuild_rows = [(fid, verdicts[path].built, verdicts[path].reason)
+                            for fid, path in self.paths.items() if path in verdicts]
+        self.build = BuildFilter(self.lines, config, {fid: why for fid, built, why in self.kbuild_rows
+                                                      if built is False})
         self.model = TypeModel(header_files={f for f, p in self.paths.items() if p.endswith(".h")},
                                dirs={f: p.rpartition("/")[0] for f, p in self.paths.items()},
-                               built=self.build.built, includers=self.includers)
+                               built=self.build.built, unbuilt_file=self.build.file_unbuilt,
+                               includers=self.includers)
         self._includers: dict[int, frozenset[int]] = {}
         self._scopes: dict[int, Scope] = {}
         self._funcs_by_id: dict[int, FuncDef] = {}
@@ -2366,6 +2375,7 @@ def _static_inits(text: str) -> list[tuple[tuple[str, ...], str, list[str]]]:
 
 
 _TABLE_COLS = {
+    "kbuild_files": ("file_id", "built", "reason"),
     "lock_types": ("type_name", "lock_kind", "description"),
     "lock_primitives": ("name", "lock_kind", "op", "mode", "variant", "subclass", "is_trylock", "arg_index"),
     "lock_fields": ("struct_id", "struct_name", "field_path", "lock_type", "lock_kind", "is_array",
@@ -2500,12 +2510,15 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
             continue
         # a function under an #if that the configuration rules out (PREEMPT_RT's mutex_lock in
         # kernel/locking/rtmutex_api.c for Debian's config): its sites stay, saying so
-        unbuilt = p.build.built(fd.file_id, fd.start_line) is False
+        unbuilt = p.build.site_built(fd.file_id, fd.start_line) is False
+        if unbuilt:
+            why = p.build.unbuilt_files.get(fd.file_id)
+            unbuilt_why = f"not built with {p.build.config.source}" + (f" ({why})" if why else "")
         for e in evs:
             sid += 1
             if unbuilt:
                 e = replace(e, obj=replace(e.obj, confidence=min(e.obj.confidence, _UNBUILT_CONFIDENCE),
-                                           reason=f"not built with {p.build.config.source}: {e.obj.reason}"))
+                                           reason=f"{unbuilt_why}: {e.obj.reason}"))
             sites.append(p.site_row(sid, fd.file_id, fid_, fd.name, e))
     for fid, _none, mname, e in msites:
         sid += 1
@@ -2532,6 +2545,9 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
         _insert(con, "lock_inits", inits)
         _insert(con, "lock_sites", sites)
         _insert(con, "lock_wrappers", wrappers)
+        _insert(con, "kbuild_files", p.kbuild_rows)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('kbuild_makefiles', ?)", ["\n".join(p.makefiles)])
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('kbuild_arch', ?)", [p.kbuild_arch])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -2540,7 +2556,7 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
     if timings is not None:
         timings.update(tm.phases)
     out = {"lock_fields": len(fields), "global_locks": len(globals_), "lock_inits": len(inits),
-           "lock_sites": len(sites), "lock_wrappers": len(wrappers)}
+           "lock_sites": len(sites), "lock_wrappers": len(wrappers), "kbuild_files": len(p.kbuild_rows)}
     out["seconds"] = int(time.perf_counter() - t0)
     p.log("lock pass: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in out.items()
                                      if k != "seconds") + f" in {out['seconds']} s")

@@ -100,12 +100,19 @@ class TypeModel:
     dirs: dict[int, str] = field(default_factory=dict)               # file_id -> its directory
     #: (file_id, line) -> False when the configuration rules that line out (lock_config.BuildFilter)
     built: Callable[[int, int], bool | None] | None = None
+    #: file_id -> True when the kernel configuration does not compile that file (kbuild_files)
+    unbuilt_file: Callable[[int], bool] | None = None
     #: header file_id -> the .c files of its directory that #include it by name
     includers: Callable[[int], frozenset[int]] | None = None
 
     def ruled_out(self, file_id: int, line: int) -> bool:
         """The definition at that line sits in an #if branch the configuration does not build."""
         return self.built is not None and self.built(file_id, line) is False
+
+    def file_ruled_out(self, file_id: int) -> bool:
+        """The configuration does not compile that file (its makefile leaves it out): of two definitions
+        equally near a use, the one in a file that is built wins."""
+        return self.unbuilt_file is not None and self.unbuilt_file(file_id)
 
     def typedef(self, name: str, file_id: int | None) -> tuple[Type, int]:
         """The definition of typedef `name` that code in file_id sees: its own file's, else one in a header
@@ -297,7 +304,8 @@ class Resolver:
         defs = defs or []
         if len(defs) > 1:
             defs = sorted(defs, key=lambda d: (self.m.ruled_out(d.file_id, d.line),
-                                               self.m.rank(file_id, d.file_id)))
+                                               self.m.rank(file_id, d.file_id),
+                                               self.m.file_ruled_out(d.file_id)))
         return defs
 
     def member(self, key: str, name: str, file_id: int, _depth: int = 0
@@ -451,7 +459,8 @@ class Resolver:
         # #if alternatives: one the configuration rules out only when there is no other (lock_config);
         # else the same file, a header, and the first definition in the file
         return min(funcs, key=lambda f: (self.m.ruled_out(f.file_id, f.start_line),
-                                         self.m.rank(file_id, f.file_id), f.file_id, f.start_line))
+                                         self.m.rank(file_id, f.file_id), self.m.file_ruled_out(f.file_id),
+                                         f.file_id, f.start_line))
 
     def var(self, name: str, sc: Scope) -> VarDef | None:
         v = sc.lookup(name)
@@ -476,7 +485,8 @@ class Resolver:
         if len(cands) == 1:
             return cands[0]
         return min(cands, key=lambda g: (self.m.ruled_out(g.file_id, g.line),
-                                         self.m.rank(sc.file_id, g.file_id), g.scope == "extern"))
+                                         self.m.rank(sc.file_id, g.file_id), self.m.file_ruled_out(g.file_id),
+                                         g.scope == "extern"))
 
     # -- objects ----------------------------------------------------------------------------------
 

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import duckdb
 from lima.analyzer import lock_pass
+from lima.db import ensure_schema
 from rich.console import Console
 
-TABLES = ("lock_fields", "global_locks", "lock_inits", "lock_sites", "lock_wrappers")
+TABLES = ("lock_fields", "global_locks", "lock_inits", "lock_sites", "lock_wrappers", "kbuild_files")
 
 
 def main() -> int:
@@ -46,6 +47,7 @@ def main() -> int:
     shutil.copyfile(a.db, work)
     try:
         con = duckdb.connect(str(work))
+        ensure_schema(con, work)   # tables a newer schema adds (CREATE TABLE IF NOT EXISTS)
         timings: dict[str, tuple[float, float]] = {}
         prof = cProfile.Profile() if a.cprofile else None
         if prof:
@@ -74,6 +76,10 @@ def main() -> int:
         if a.compare:
             same = True
             for t in TABLES:
+                if not (a.compare / f"{t}.parquet").exists():
+                    print(f"{t:<16} not in {a.compare} (exported by an older version)")
+                    same = False
+                    continue
                 ref = f"read_parquet('{a.compare / t}.parquet')"
                 n1, n2 = (con.execute(f"SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})").fetchone()[0]
                           for x, y in ((t, ref), (ref, t)))

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR
 );
-COMMENT ON TABLE meta IS 'Key/value metadata: schema_version, tool_version, kernel_version, source_root, parser, indexed_at, index_seconds, facts_extractor (digest of the code that read the files: another one re-reads them all), lock_pass_fingerprint (lock pass version, kernel configuration digest and code facts it was built from), lock_pass_warnings (what the last lock pass left short, empty when nothing: wrapper rounds that ran out before a fixed point), kconfig (the kernel configuration whose options chose between #if alternatives: a .config path, or Debian 6.1 amd64 (built in))';
+COMMENT ON TABLE meta IS 'Key/value metadata: schema_version, tool_version, kernel_version, source_root, parser, indexed_at, index_seconds, facts_extractor (digest of the code that read the files: another one re-reads them all), lock_pass_fingerprint (lock pass version, kernel configuration digest and code facts it was built from), lock_pass_warnings (what the last lock pass left short, empty when nothing: wrapper rounds that ran out before a fixed point), kconfig (the kernel configuration whose options chose between #if alternatives: a .config path, or Debian 6.1 amd64 (built in)), kbuild_makefiles (the makefiles the lock pass read for kbuild_files, one path per line: a change to one of them rebuilds the lock tables)';
 COMMENT ON COLUMN meta.key IS 'Metadata key';
 COMMENT ON COLUMN meta.value IS 'Metadata value as text';
 
@@ -423,6 +423,16 @@ COMMENT ON COLUMN lock_wrappers.lock_expr IS 'Lock expression in terms of the pa
 COMMENT ON COLUMN lock_wrappers.struct_name IS 'Struct of the lock when known (mm_struct)';
 COMMENT ON COLUMN lock_wrappers.field_path IS 'Member path of the lock (mmap_lock)';
 COMMENT ON COLUMN lock_wrappers.symbol IS 'Global symbol when the wrapper locks a global';
+
+CREATE TABLE IF NOT EXISTS kbuild_files (
+    file_id  INTEGER NOT NULL,
+    built    BOOLEAN,
+    reason   VARCHAR NOT NULL
+);
+COMMENT ON TABLE kbuild_files IS 'Whether the kernel configuration compiles each .c file, read from the tree''s Kbuild makefiles as kbuild walks them (analyzer/kbuild.py; the configuration of meta kconfig, its architecture''s arch/ folder). Headers have no row (they are compiled where they are included); no rows at all when the tree has no top-level Kbuild. Lock sites in a file not built have confidence at most 0.2 (lock_sites.reason says why), and queries rank such files last (map_file_ranks.built)';
+COMMENT ON COLUMN kbuild_files.file_id IS 'files.file_id of a .c file';
+COMMENT ON COLUMN kbuild_files.built IS 'true: compiled into the kernel or a module (or #included by such a file); false: not compiled; NULL: may be (a list that names it depends on a lock-debugging option, which LIMA leaves open as for #if, or on make functions it does not evaluate)';
+COMMENT ON COLUMN kbuild_files.reason IS 'The makefile line that decides: drivers/mailbox/Makefile:18: obj-$(CONFIG_PL320_MBOX) += pl320-ipc.o: CONFIG_PL320_MBOX is not set; mm/Makefile:57: obj-y (built in); #include "psi.c" in kernel/sched/build_utility.c; Kbuild does not enter tools/';
 
 -- ---------------------------------------------------------------------------------------------------
 -- 2b. Lock sites by libclang (lima-index --compile-commands): the compiler's own view of the files a

@@ -19,7 +19,8 @@
 -- in the indexed tree produces the name.
 --
 -- Order and confidence when several objects give the name (&pool->lock: 17 structs have a pool->lock):
--- rows are ranked by path_rank, the rank of the init site's file (map_file_ranks: core kernel code 1,
+-- init sites in .c files the kernel configuration does not compile come last (built = false:
+-- kbuild_files, for the --arch the configuration builds; NULL for a header); then rows are ranked by path_rank, the rank of the init site's file (map_file_ranks: core kernel code 1,
 -- the --arch tree 2, other headers 3, filesystems/protocols 4, drivers/sound 5, other arches 6,
 -- tools/ 9; in one rank kernel/, mm/, fs/*, include/linux/, ... in the order map_file_ranks lists them:
 -- rule_order), then by confidence, file and line. So worker_pool (kernel/workqueue.c) comes before i915's
@@ -64,20 +65,21 @@ objs AS (  -- the objects the hits stand for (the key map_class_objects counts)
     FROM hits h
 ),
 ranked AS (
-    SELECT o.*, count(DISTINCT o.object) OVER () AS n_objects, fr.path AS file, fr.path_rank, fr.rule_order
+    SELECT o.*, count(DISTINCT o.object) OVER () AS n_objects, fr.path AS file, fr.path_rank, fr.rule_order,
+           fr.built, fr.not_built
     FROM objs o LEFT JOIN map_file_ranks(arch := $arch) fr ON fr.file_id = o.file_id
 )
-SELECT u.* EXCLUDE (rule_order) FROM (
+SELECT u.* EXCLUDE (rule_order, not_built) FROM (
     SELECT h.name, h.class_name, h.object_kind, h.struct_name AS struct, h.field_path AS field, h.symbol,
            h.file, h.line, h.macro, h.function, h.arg_text, h.key_text,
-           round(h.confidence / h.n_objects, 3) AS confidence, h.n_objects, h.path_rank, h.candidates,
-           h.rule_order
+           round(h.confidence / h.n_objects, 3) AS confidence, h.n_objects, h.path_rank, h.built, h.candidates,
+           h.rule_order, h.not_built
     FROM ranked h
     UNION ALL
     SELECT p.name, p.class_name, p.object_kind, p.struct, p.field, NULL, NULL, NULL,
            CASE WHEN starts_with(p.class_name, '(wq_completion)') THEN 'alloc_workqueue' ELSE 'INIT_WORK' END,
-           NULL, NULL, NULL, 0.5, 1, NULL, NULL, NULL
+           NULL, NULL, NULL, 0.5, 1, NULL, NULL, NULL, NULL, false
     FROM pseudo p
 ) u
-ORDER BY u.path_rank NULLS LAST, u.rule_order, u.confidence DESC, u.file, u.line
+ORDER BY u.not_built, u.path_rank NULLS LAST, u.rule_order, u.confidence DESC, u.file, u.line
 LIMIT $limit

@@ -10,6 +10,10 @@
 -- object a lockdep name most likely is: worker_pool in kernel/workqueue.c before i915's pool) and
 -- struct-locks (which definition of a struct name with several describes the kernel: x86's thread_struct,
 -- not s390's; never the copies under tools/ unless nothing else defines it).
+-- built / not_built / build_reason: the kernel configuration's verdict on a .c file (kbuild_files: its
+-- makefile compiles it or leaves it out; NULL for headers, or when --arch is not the architecture the
+-- configuration builds, meta kbuild_arch). The queries above put not_built files after every other,
+-- before path_rank: a driver this configuration leaves out is not what a trace of it came from.
 --   rank 1  core: kernel/ mm/ block/ ipc/ lib/ init/ include/linux/ net/core/, and the files directly in
 --           fs/ (the VFS: fs/inode.c, fs/namei.c)
 --   rank 2  the chosen arch/{arch}/ (x86 by default)
@@ -32,12 +36,21 @@ WITH rules(ord, prefix, top_only, rank) AS (  -- top_only: files directly in the
            (50, 'drivers/', false, 5), (51, 'sound/', false, 5),
            (60, 'arch/', false, 6)
 ),
-r AS (SELECT rules.* REPLACE (replace(rules.prefix, '{arch}', coalesce($arch, 'x86')) AS prefix) FROM rules)
+r AS (SELECT rules.* REPLACE (replace(rules.prefix, '{arch}', coalesce($arch, 'x86')) AS prefix) FROM rules),
+kb AS (  -- the kernel configuration's verdict on each .c file, for the architecture it builds only
+    SELECT k.file_id, k.built, k.reason
+    FROM kbuild_files k
+    WHERE coalesce($arch, 'x86') = (SELECT value FROM meta WHERE key = 'kbuild_arch')
+)
 SELECT f.file_id, f.path,
        coalesce(min_by(r.rank, r.ord), 8) AS path_rank,
        coalesce(min(r.ord), 1000) AS rule_order,
-       min_by(r.prefix || CASE WHEN r.top_only THEN '*' ELSE '' END, r.ord) AS rank_rule
+       min_by(r.prefix || CASE WHEN r.top_only THEN '*' ELSE '' END, r.ord) AS rank_rule,
+       any_value(kb.built) AS built,
+       coalesce(any_value(kb.built) = false, false) AS not_built,
+       any_value(kb.reason) AS build_reason
 FROM files f
 LEFT JOIN r ON starts_with(f.path, r.prefix)
            AND (NOT r.top_only OR NOT contains(substr(f.path, length(r.prefix) + 1), '/'))
+LEFT JOIN kb ON kb.file_id = f.file_id
 GROUP BY f.file_id, f.path

@@ -29,7 +29,8 @@
 --
 -- Several definitions of one name (thread_struct in every arch/, mm_context_t per arch, a copy of
 -- task_struct under tools/, the #ifdef CONFIG_SMP and !SMP cpu_stop_work): the struct and each embedded
--- member's type are read from ONE definition, the best by map_file_ranks (core code, then arch/--arch/,
+-- member's type are read from ONE definition, the best by map_file_ranks (files the kernel configuration
+-- compiles before .c files it leaves out, map_file_ranks.not_built; then core code, then arch/--arch/,
 -- other headers, fs/ and net/, drivers/, other arches, tools/ last; in one file the first, as the lock
 -- pass picks config alternatives), so task_struct.thread is x86's thread_struct and mm_struct.context
 -- x86's mm_context_t. --all-definitions true merges every definition (the rows of all arches). file/line
@@ -52,7 +53,7 @@ root_defs AS (  -- the definitions of the struct: by tag, or the anonymous struc
 roots AS (  -- the best-ranked one (every one with --all-definitions)
     SELECT d.struct_id FROM root_defs d JOIN ranks r ON r.file_id = d.file_id, arg
     QUALIFY arg.all_defs
-         OR row_number() OVER (ORDER BY r.path_rank, r.rule_order, r.path, d.start_line, d.struct_id) = 1
+         OR row_number() OVER (ORDER BY r.not_built, r.path_rank, r.rule_order, r.path, d.start_line, d.struct_id) = 1
 ),
 target_defs AS (  -- name -> definitions, for the embedded members' types; owner: the name lock_sites use
     SELECT s.name, s.struct_id, s.name AS owner, s.file_id, s.start_line FROM structs s WHERE s.name IS NOT NULL
@@ -65,13 +66,14 @@ targets AS MATERIALIZED (  -- ... the best-ranked definition of each name (every
     SELECT d.name, d.struct_id, d.owner FROM target_defs d JOIN ranks r ON r.file_id = d.file_id, arg
     QUALIFY arg.all_defs
          OR row_number() OVER (PARTITION BY d.name
-                               ORDER BY r.path_rank, r.rule_order, r.path, d.start_line, d.struct_id) = 1
+                               ORDER BY r.not_built, r.path_rank, r.rule_order, r.path, d.start_line, d.struct_id) = 1
 ),
 typedef_of AS MATERIALIZED (  -- typedef name -> its type (one definition per name: the best-ranked, the inline one first)
     SELECT DISTINCT ON (t.name) t.name, t.base_type, t.struct_id
     FROM typedefs t JOIN ranks r ON r.file_id = t.file_id, arg
     WHERE t.pointer_depth = 0
-    ORDER BY t.name, CASE WHEN arg.all_defs THEN 0 ELSE r.path_rank END,
+    ORDER BY t.name, CASE WHEN arg.all_defs THEN false ELSE r.not_built END,
+             CASE WHEN arg.all_defs THEN 0 ELSE r.path_rank END,
              CASE WHEN arg.all_defs THEN 0 ELSE r.rule_order END, t.struct_id NULLS LAST, r.path, t.line,
              t.base_type
 ),

@@ -76,7 +76,7 @@ def test_index_fixtures_and_open_in_duckdb_shell(tmp_path):
     if importlib.util.find_spec("lima.analyzer.lock_pass"):
         assert "rebuilt in" in p.stderr
         p = run(str(src), "--db", str(db), lock_pass=True)  # same facts: the lock pass is not redone
-        assert "up to date (code facts and configuration unchanged)" in p.stderr
+        assert "up to date (code facts, makefiles and configuration unchanged)" in p.stderr
     else:
         assert "skipped (lima.analyzer.lock_pass not available yet)" in p.stderr
     meta = dict(q(db, "SELECT key, value FROM meta"))
@@ -157,7 +157,7 @@ def test_another_extractor_reads_every_file_again(tmp_path):
     assert q(db, "SELECT value FROM meta WHERE key = 'facts_extractor'") == [(mine,)]
     p = run(str(src), "--db", str(db), lock_pass=True)
     assert "read again" not in p.stderr and "0 parsed, 12 unchanged" in p.stderr
-    assert "up to date (code facts and configuration unchanged)" in p.stderr
+    assert "up to date (code facts, makefiles and configuration unchanged)" in p.stderr
 
 
 def test_only_subfolder_keeps_the_rest(tmp_path):

@@ -87,3 +87,29 @@ def test_names_lock_stat_cut_with_their_suffix_resolve(con, printed):
     follow it; DEFINE_MUTEX(iosf_mbi_pmic_access_mutex) (arch/x86/platform/intel/iosf_mbi.c:205) names
     its wait_lock `iosf_mbi_pmic_access_mutex.wait_lock` (36 characters)."""
     assert [r["struct"] for r in lock_name(con, name=printed)] == ["mutex"]
+
+
+def test_init_sites_in_files_the_configuration_does_not_build_come_last(tmp_path):
+    """kbuild_files: fs/ext4/pool.c made not built (and worker_pool's file built) puts ext4_pool after every
+    other row, tools/ included; for another --arch than the configuration's (meta kbuild_arch) the
+    verdicts do not apply."""
+    c = connect(tmp_path / "kb.duckdb")
+    c.executemany("INSERT INTO files (file_id, path, status) VALUES (?, ?, 'ok')", FILES)
+    c.executemany("INSERT INTO lock_inits (file_id, function, line, macro, arg_text, class_name, "
+                  "object_kind, struct_name, field_path, confidence) "
+                  "VALUES (?, ?, ?, ?, 'x', ?, 'field', ?, 'lock', 1.0)",
+                  [(f, fn, ln, m, cls, st) for f, fn, ln, m, cls, st in INITS])
+    c.executemany("INSERT INTO kbuild_files VALUES (?, ?, ?)",
+                  [(6, False, "fs/ext4/Makefile:1: obj-$(CONFIG_EXT4_FS) += ext4.o: "
+                                  "CONFIG_EXT4_FS is not set"),
+                   (2, True, "kernel/Makefile:1: obj-y (built in)")])
+    c.execute("INSERT INTO meta VALUES ('kbuild_arch', 'x86')")
+    install_views(c)
+    rows = lock_name(c, name="&pool->lock")
+    assert [r["struct"] for r in rows] == ["worker_pool", "vfs_pool", "x86_pool", "intel_gt_buffer_pool",
+                                           "s390_pool", "tools_pool", "ext4_pool"]
+    assert [r["built"] for r in rows][:2] == [True, None] and rows[-1]["built"] is False
+    rows = lock_name(c, name="&pool->lock", arch="s390")
+    assert [r["struct"] for r in rows][:4] == ["worker_pool", "vfs_pool", "s390_pool", "ext4_pool"]
+    assert {r["built"] for r in rows} == {None}
+    c.close()
