@@ -3,8 +3,13 @@ tests/fixtures/kbuild (its makefiles say what each file must get) and on the rea
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import FIXTURES
 from lima.analyzer.kbuild import config_arch, kbuild_verdicts, makefiles_digest
@@ -151,3 +156,34 @@ def test_verdicts_on_the_real_tree(real, path, built, why):
     v = real[path]
     assert v.built is built, v
     assert why in v.reason
+
+
+def test_lima_index_reruns_the_lock_pass_when_a_makefile_changes(tmp_path):
+    """Only makefiles changed (no .c/.h file): the code facts are current but the verdicts are not."""
+    src = tmp_path / "t"
+    shutil.copytree(TREE, src)
+    (src / ".config").write_text((TREE / "test.config").read_text())
+    db = tmp_path / "k.duckdb"
+    index = [str(Path(sys.executable).with_name("lima-index")), str(src), "--db", str(db), "--jobs", "1"]
+
+    def run() -> str:
+        p = subprocess.run(index, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "COLUMNS": "200"})
+        assert p.returncode == 0, p.stderr
+        return p.stderr
+
+    def verdict(path: str):
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute("SELECT k.built FROM kbuild_files k JOIN files f USING (file_id) "
+                               "WHERE f.path = ?", [path]).fetchone()[0]
+        finally:
+            con.close()
+
+    assert "rebuilt in" in run()
+    assert verdict("drivers/foo/extra.c") is False
+    assert "up to date (code facts, makefiles and configuration unchanged)" in run()
+    mk = src / "drivers" / "foo" / "Makefile"
+    mk.write_text(mk.read_text().replace("foo-$(CONFIG_FOO_EXTRA) += extra.o", "foo-y += extra.o"))
+    assert "rebuilt in" in run()
+    assert verdict("drivers/foo/extra.c") is True
