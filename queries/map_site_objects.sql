@@ -10,7 +10,9 @@
 --     method inlined-callee. Still nothing: sites of the function of the entry's lock kind, method kind.
 --     Among the candidates, those of the entry frame's lock kind (spinlock and raw_spinlock alike) are
 --     kept when any is, then those reaching the entry through the shortest wrapper chain.
---  2. a source line on the site frame (DWARF) keeps only the candidates on that line when any is.
+--  2. a source line on the site frame (DWARF) keeps only the candidates on that line when any is; then
+--     candidates in .c files the kernel configuration does not compile (kbuild_files) go when any other
+--     is left (several files define a static function of that name: other arches', other drivers').
 --  3. walk up: while every candidate locks a parameter (object_kind param, or the lock lock_wrappers
 --     says the function takes through a parameter), the caller's lock_sites that call it decide
 --     (lockref_get_not_zero(&dentry->d_lockref) in the caller names dentry.d_lockref). A caller without
@@ -100,7 +102,7 @@ cand0 AS (  -- keep the sites whose lock kind is the entry frame's (when any is)
     ) c
     WHERE c.match_pos = c.best_pos
 ),
-cand AS (  -- a source line on the site frame narrows level 0 to the sites on that line
+cand1 AS (  -- a source line on the site frame narrows level 0 to the sites on that line
     SELECT c.* EXCLUDE (on_line, any_on_line)
     FROM (
         SELECT c.*, (c.lvl = 0 AND l.src_line IS NOT NULL AND c.line = l.src_line
@@ -112,6 +114,17 @@ cand AS (  -- a source line on the site frame narrows level 0 to the sites on th
         LEFT JOIN files f ON f.file_id = c.file_id
     ) c
     WHERE NOT coalesce(c.any_on_line, false) OR c.on_line
+),
+cand AS (  -- a traced kernel runs built code: candidates in .c files the kernel configuration leaves out
+           -- (kbuild_files.built false) go when any other is left (x86's kvm_arch_vm_ioctl, not arm64's)
+    SELECT c.* EXCLUDE (unbuilt, any_built)
+    FROM (
+        SELECT c.*, coalesce(kb.built = false, false) AS unbuilt,
+               bool_or(NOT coalesce(kb.built = false, false)) OVER (PARTITION BY c.site_key, c.lvl) AS any_built
+        FROM cand1 c
+        LEFT JOIN kbuild_files kb ON kb.file_id = c.file_id
+    ) c
+    WHERE NOT c.unbuilt OR NOT c.any_built
 ),
 wrappers AS (  -- what each function locks through one of its parameters (lock pass, to a fixed point)
     SELECT DISTINCT name, struct_name, field_path FROM lock_wrappers

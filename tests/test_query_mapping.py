@@ -65,20 +65,23 @@ EVENTS = [
 ]
 
 
-def build_db(path: Path):
-    """A database holding INDEX_ROWS and the runs/stacks/events above, views installed."""
+def build_db(path: Path, extra_sql: str = "", stacks: dict | None = None, events: list | None = None):
+    """A database holding INDEX_ROWS (and extra_sql) and the runs/stacks/events above (and these), views
+    installed."""
     con = connect(path)
     con.execute(INDEX_ROWS)
+    if extra_sql:
+        con.execute(extra_sql)
     for run_id, runtime, workload, mode, dur in RUNS:
         con.execute("INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, duration_s, source) "
                     "VALUES (?, ?, ?, ?, 'contention', ?, 'lima-trace')",
                     [run_id, runtime, workload, mode, dur])
-        for sid, frames in STACKS.items():
+        for sid, frames in {**STACKS, **(stacks or {})}.items():
             for depth, sym in enumerate(frames):
                 name, _, _ = sym.partition("+")
                 con.execute("INSERT INTO stack_frames (run_id, stack_id, depth, symbol) VALUES (?, ?, ?, ?)",
                             [run_id, sid, depth, name])
-    for i, (run_id, sid, count, wait, cg, name, sym) in enumerate(EVENTS):
+    for i, (run_id, sid, count, wait, cg, name, sym) in enumerate(EVENTS + (events or [])):
         con.execute("INSERT INTO lock_events (run_id, lock_addr, lock_name, lock_symbol, lock_type, "
                     "stack_id, "
                     "pid, comm, cgroup_id, count, wait_ns_total) VALUES (?, ?, ?, ?, ?, ?, 1, 'x', ?, ?, ?)",
@@ -221,3 +224,28 @@ def test_a_spinlock_inside_a_resolved_rwsem_is_its_wait_lock(con):
     assert got[0x1014] == ("mm_struct.mmap_lock.wait_lock", "mmap_lock.wait_lock", "resolved", "inner-lock")
     assert got[0x1018][2:] == ("unresolved", "none")
     assert got[0x0FEC][2:] == ("unresolved", "none")
+
+
+BUILT_ROWS = (Path(__file__).parent / "fixtures" / "traces" / "built_rows.sql").read_text()
+
+
+@pytest.mark.parametrize("with_verdicts", [True, False])
+def test_candidates_in_files_the_configuration_leaves_out_go(tmp_path, with_verdicts):
+    """arch_ioctl has a lock site in x86's file (built) and in arm64's (left out); rtc_lock is a global of
+    both (fixtures/traces/built_rows.sql)."""
+    sql = BUILT_ROWS if with_verdicts else BUILT_ROWS.split("INSERT INTO kbuild_files")[0]
+    stack = ["__mutex_lock.constprop.0", "mutex_lock", "arch_ioctl", "do_syscall_64"]
+    c = build_db(tmp_path / "b.duckdb", sql, stacks={20: stack},
+                 events=[("r1", 20, 1, 0, 100, None, None), ("r1", None, 1, 0, 100, None, "rtc_lock")])
+    try:
+        site = stack_map(c)[20]
+        sym = c.execute("SELECT object_kind, object, status FROM lock_event_objects "
+                        "WHERE run_id = 'r1' AND lock = 'rtc_lock'").fetchone()
+    finally:
+        c.close()
+    if with_verdicts:
+        assert site[:5] == ("arch_ioctl", 20, "field", "kvm.lock", "resolved")
+        assert sym == ("global", "rtc_lock", "resolved")
+    else:   # no kbuild verdicts (a tree without Kbuild): both stay
+        assert site[2:5] == ("ambiguous", None, "ambiguous")
+        assert sym[2] == "ambiguous"
