@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "64"
+VERSION = "65"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -975,6 +975,17 @@ class _Pass:
                      for last, guard in picks]
         at_return, returns = self._held_at_return(fd, events, pending)
         self.held_at_some_return.update(i for (i, _root), held in at_return.items() if max(held) > 0)
+        if function_id in self._paths_ok:
+            # read by its paths because a release wrapper calling it drops a lock it takes: every lock it
+            # takes counts, also one no row could name (nilfs_transaction_begin returns 0 holding
+            # ns_segctor_sem of the_nilfs it finds from sb->s_fs_info, a local: nilfs_transaction_commit
+            # in nilfs_create pairs with it)
+            more = {k: evs for k, evs in groups.items()
+                    if k not in pending and k[0][0] in ("field", "global", "percpu")
+                    and any(e.op != "release" for e in evs)}
+            if more:
+                at_more, _rets = self._held_at_return(fd, events, more)
+                self.held_at_some_return.update(i for (i, _root), held in at_more.items() if max(held) > 0)
         for (_ident, root), held in at_return.items():
             held_if = None
             guard = None

@@ -873,3 +873,13 @@ def test_wrapper_rounds_that_run_out_say_so(tmp_path, monkeypatch, capsys):
     con = connect(db, read_only=True)
     assert get_meta(con, "lock_pass_warnings") == ""
     con.close()
+
+
+def test_a_release_after_a_long_begin_that_returns_holding_a_lock_it_found(tmp_path):
+    """tests/fixtures/locks/conditions/transaction.c (fs/nilfs2/segment.c:201-243, namei.c:88-113): the
+    long transaction_begin returns 0 holding ns_segctor_sem of the_nilfs it reaches through a local (no
+    row can name it), so create, which begins and commits, is no release wrapper; commit stays one."""
+    c = lock_tables(tmp_path / "t.duckdb", FIXTURES / "locks" / "conditions", ["transaction.c"])
+    rows = set(c.execute("SELECT name, field_path, op FROM lock_wrappers").fetchall())
+    assert ("transaction_commit", "ns_segctor_sem", "release") in rows
+    assert not {r for r in rows if r[0] in ("create", "transaction_begin")}
