@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "65"
+VERSION = "66"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1020,8 +1020,18 @@ class _Pass:
                     # callers drop it through terminate_walk. As the rows of short functions, by count.
                     guard = self._merged_guard(fd, acq, sc)
                     op = "acquire" if guard is not None else None
+                    if guard is not None and not void and not fd.ret.ptr:
+                        # and where its returns say whether it took it, a try under that flag test:
+                        # xfs_ilock_nowait returns 1 with i_lock when lock_flags ask for it (by
+                        # mrtryupdate), 0 after a failed try, and 1 without it when they do not ask
+                        held_if = _guarded_try_result(held, returns)
+                        op = "try" if held_if else op
                 if op is None:
                     continue
+                if guard is None:
+                    # taken only where a flag parameter asks, as the rows by count keep it: xfs_ilock_iocb
+                    # tries i_lock (0 with it, -EAGAIN without) only when lock_mode has an ILOCK flag
+                    guard = self._merged_guard(fd, acq, sc)
                 how = "held on every return" if min(held) > 0 else \
                     "taken under a flag test" if guard else \
                     "held on some returns" if not held_if \
@@ -2173,6 +2183,19 @@ def _path_op(e: Event) -> int:
             p is not None and p.variant == "zero_when_held"
         return HELD_IF_ZERO if zero else HELD_IF_TRUE
     return HELD_IF_ZERO if p is not None and p.variant in _IF_ZERO else ACQUIRE
+
+
+def _guarded_try_result(held: list[int], returns: list[str | None]) -> str | None:
+    """Of a lock taken under a flag test: "true" when every return holding it gives a nonzero constant and
+    some return without it gives 0 ("zero" the other way round); returns without it that give the same
+    value as those holding it are those where the flags did not ask for it."""
+    holding = {r for h, r in zip(held, returns, strict=True) if h > 0}
+    free = {r for h, r in zip(held, returns, strict=True) if h == 0}
+    if holding == {"true"} and "zero" in free:
+        return "true"
+    if holding == {"zero"} and free & {"true", "error"}:
+        return "zero"
+    return None
 
 
 def _try_result(held: list[int], returns: list[str | None], pointer: bool = False) -> str | None:

@@ -883,3 +883,20 @@ def test_a_release_after_a_long_begin_that_returns_holding_a_lock_it_found(tmp_p
     rows = set(c.execute("SELECT name, field_path, op FROM lock_wrappers").fetchall())
     assert ("transaction_commit", "ns_segctor_sem", "release") in rows
     assert not {r for r in rows if r[0] in ("create", "transaction_begin")}
+
+
+def test_a_long_try_under_flag_tests_is_a_try(tmp_path):
+    """tests/fixtures/locks/conditions/nowait.c (fs/xfs/xfs_inode.c:229-274, xfs_file.c:193-207): the long
+    ilock_nowait returns 1 with i_lock when lock_flags ask for it, 0 after a failed try: a try (it was an
+    acquire, as if it always succeeded), under the ILOCK flags; ilock_iocb, 0 with it and -EAGAIN without,
+    a try under lock_mode; reclaim is balanced, and dio_read, which asks for the IOLOCK only, takes no
+    i_lock."""
+    c = lock_tables(tmp_path / "n.duckdb", FIXTURES / "locks" / "conditions", ["nowait.c"])
+    rows = set(c.execute("SELECT name, field_path, op FROM lock_wrappers WHERE field_path LIKE 'i_lock%'"
+                         ).fetchall())
+    assert ("ilock_nowait", "i_lock.mr_lock", "try") in rows
+    assert ("ilock_iocb", "i_lock.mr_lock", "try") in rows
+    assert not {r for r in rows if r[0] in ("reclaim", "dio_read") or r[2] == "acquire" and r[0] != "ilock"}
+    sites = c.execute("SELECT function, op FROM lock_sites WHERE function IN ('dio_read', 'reclaim') "
+                      "AND field_path = 'i_lock.mr_lock'").fetchall()
+    assert sorted(sites) == [("reclaim", "release"), ("reclaim", "try")]
