@@ -53,7 +53,7 @@ from .lock_catalogue import (
     lock_type_map,
     primitive_map,
 )
-from .lock_config import DEFAULT_CONFIG, BuildFilter, KernelConfig
+from .lock_config import DEFAULT_CONFIG, BuildFilter, KernelConfig, eval_condition
 from .lock_expr import fold_ws, name_pattern, parse_type
 from .lock_macros import MacroDef, MacroTable, find_calls, path_rank, skip_literal, string_value
 from .lock_paths import ACQUIRE, ACQUIRE_OR_ZERO, HELD_IF_TRUE, HELD_IF_ZERO, RELEASE, RETURNS, return_states
@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "66"
+VERSION = "67"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -124,6 +124,9 @@ class Event:
     # from a flag-guarded wrapper row whose flags this call passes in a value that cannot be read (and
     # that is not the caller's own flag parameter): the lock may not be taken at all
     undecided: bool = False
+    # from a wrapper row that takes or drops the lock only under a test of something else than its
+    # parameters' flags (WrapperRow.condition)
+    condition: str | None = None
 
 
 @dataclass(slots=True)
@@ -145,6 +148,9 @@ class WrapperRow:
     substitute: bool = True   # lock_expr is a lock expression in the parameter (callers may rewrite it)
     held_if: str | None = None   # op "try" of an int or bool function: "true", "zero" or "nonneg" (>= 0)
     by_paths: bool = False   # made by following the function's paths to its returns (not by counting calls)
+    # "if (pipe->files) in pipe_unlock": the function does it only under that test of the object's state
+    # (or of a variable), which no call site can read; NULL where it does it unconditionally
+    condition: str | None = None
 
 
 class _Pass:
@@ -650,7 +656,7 @@ class _Pass:
                                  arg if w.param_name is not None else w.lock_expr,
                                  ">".join(via + (callee,) + tuple(w.via.split(">")[1:])), obj,
                                  lock_expr=lock_expr, guard=guard, held_if=held_if,
-                                 undecided=applies is None and guard is None))
+                                 undecided=applies is None and guard is None, condition=w.condition))
             return out
         if f is None and depth < _MACRO_DEPTH and callee in self.lock_macros:
             text = self.macros.expand(callee, args, sc.file_id)
@@ -971,7 +977,10 @@ class _Pass:
                                 last.lock_expr or last.arg_text,
                                 last.obj, ">".join([sc_name] + (last.via.split(">") if last.via
                                                                 else [last.prim])), guard,
-                                substitute=not (last.via and last.lock_expr is None))
+                                substitute=not (last.via and last.lock_expr is None),
+                                condition=None if guard is not None else self._condition_of(
+                                    fd, [e for e in evs if (e.op == "release") == (last.op == "release")
+                                         and (len(picks) == 1 or e.mode == last.mode)]))
                      for last, guard in picks]
         at_return, returns = self._held_at_return(fd, events, pending)
         self.held_at_some_return.update(i for (i, _root), held in at_return.items() if max(held) > 0)
@@ -1084,6 +1093,38 @@ class _Pass:
                                       replace(obj, reason=f"declared {word}({x}) of {sc_name}: {obj.reason}"),
                                       f"{sc_name}>{word}", substitute=False))
         return out
+
+    def _condition_of(self, fd: FuncDef, evs: list[Event]) -> str | None:
+        """The test every one of these takes (or drops) sits under, when it is neither a NULL test of the
+        lock's own object (`if (mapping1)` above filemap_invalidate_unlock(mapping1)) nor an option the
+        configuration sets: `if (pipe->files)` above mutex_unlock in pipe_unlock. Read from the line of
+        the call (`if (x) mutex_unlock(..);`) or the one above it (`if (x)` or `if (x) {`); an event
+        through a conditional wrapper keeps that wrapper's test. None when one of them is unconditional."""
+        conds: list[str] = []
+        lines = self.lines(fd.file_id)
+        for e in evs:
+            if e.condition:
+                conds.append(e.condition)
+                continue
+            test = None
+            if fd.start_line < e.line <= len(lines):
+                m = _IF_LINE.match(_strip_comments(lines[e.line - 1]))
+                if m and e.called not in m.group(1):
+                    test = m.group(1)
+                elif e.line - 1 > fd.start_line:
+                    m = _IF_ABOVE.match(_strip_comments(lines[e.line - 2]))
+                    test = m.group(1) if m else None
+            if test is None:
+                return None
+            if _access_path(test) in _path_prefixes(e.lock_expr or e.arg_text):
+                # the lock's own object (or the pointer to it) tested for NULL: done whenever there is
+                # one (`if (pvmw->ptl) spin_unlock(pvmw->ptl)`), unlike a test of another member
+                # (`if (pipe->files) mutex_unlock(&pipe->mutex)`)
+                return None
+            if eval_condition(test, self.build.config) is True:
+                return None   # IS_ENABLED(CONFIG_RPS) in Debian's configuration
+            conds.append(f"if ({fold_ws(test)}) in {fd.name}")
+        return conds[-1] if conds else None
 
     def _returned_or_fixed(self, fd: FuncDef, sc: Scope | None, evs: list[Event]) -> bool:
         """The lock of a group reached from no parameter is in the object the function returns (`return
@@ -1879,7 +1920,8 @@ class _Pass:
         return (sid, fid, function_id, fname, e.line, e.called, e.op, e.mode, e.lock_kind, e.arg_text, e.via,
                 o.kind, struct, ".".join(o.path) or None,
                 o.symbol if o.kind in ("global", "percpu", "param", "local") else None,
-                round(o.confidence, 3), list(o.candidates) or None, o.reason)
+                round(o.confidence, 3), list(o.candidates) or None,
+                f"only {e.condition}: {o.reason}" if e.condition else o.reason)
 
 
 _CALLED_NAME = re.compile(r"(?<![\w.>$])([A-Za-z_]\w*)\s*\(")   # NAME( as find_calls reads it
@@ -1888,6 +1930,9 @@ _PERCPU_INIT = re.compile(r"DEFINE_PER_CPU\w*\s*\(\s*((?:struct|union)\s+\w+|\w+
                           r"\s*=\s*\{")
 _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)\s+([A-Za-z_]\w*)\s*=\s*\{")
 _LOOP = re.compile(r"\b(?:for|while)\s*\(|\bdo\s*\{")
+# `if (test) call(...);` on one line, and `if (test)` or `if (test) {` alone on the line above a call
+_IF_LINE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*[A-Za-z_]\w*\s*\(")
+_IF_ABOVE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*\{?\s*$")
 _LABEL = re.compile(r"^\s*([A-Za-z_]\w*)\s*:(?!:)", re.M)
 
 
@@ -2107,7 +2152,25 @@ def _analyze_chunk(cids: list[int]) -> list[tuple]:
     return [(cid, *p.analyze(cid, byf[cid], names[cid])) for cid in cids]
 
 
+def _access_path(text: str) -> str:
+    """`pvmw->ptl` of a NULL test (`!x`, `likely(x)`, `x != NULL`, parentheses and spaces dropped)."""
+    t = re.sub(r"\s+", "", text)
+    for _ in range(3):
+        t = re.sub(r"^(?:un)?likely\((.*)\)$", r"\1", t)
+        t = re.sub(r"^!|!=NULL$|==NULL$", "", t)
+    return t.replace("(", "").replace(")", "")
+
+
+def _path_prefixes(expr: str) -> set[str]:
+    """The objects a lock expression goes through: &(zhdr)->page_lock -> {zhdr, zhdr->page_lock}."""
+    t = re.sub(r"\s+", "", expr).lstrip("&*").replace("(", "").replace(")", "")
+    parts = re.split(r"(->|\.)", t)
+    return {"".join(parts[:k]) for k in range(1, len(parts) + 1, 2)}
+
+
 def _wsig(ws: list[WrapperRow]) -> tuple:
+    # not the condition: it labels a row, callers count the same (and a signature that changes with it
+    # would read callers again in rounds where nothing they count has changed)
     return tuple(sorted(repr((w.param_index, w.op, w.mode, w.obj.ident(), w.held_if)) for w in ws))
 
 
@@ -2424,7 +2487,7 @@ _TABLE_COLS = {
                    "confidence", "candidates", "reason"),
     "lock_wrappers": ("name", "kind", "file_id", "line", "param_index", "primitive", "op", "mode",
                       "lock_kind",
-                      "lock_expr", "struct_name", "field_path", "symbol"),
+                      "lock_expr", "struct_name", "field_path", "symbol", "condition"),
 }
 
 
@@ -2565,7 +2628,8 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
                              w.lock_kind, w.lock_expr,
                              struct_label(p.model, o.struct) if o.kind == "field" or (
                                  o.kind in ("global", "percpu") and o.path) else None,
-                             ".".join(o.path) or None, o.symbol if o.kind in ("global", "percpu") else None))
+                             ".".join(o.path) or None, o.symbol if o.kind in ("global", "percpu") else None,
+                             w.condition))
     tm.done("rows")
     con.execute("BEGIN TRANSACTION")
     try:

@@ -423,6 +423,9 @@ COMMENT ON COLUMN lock_wrappers.lock_expr IS 'Lock expression in terms of the pa
 COMMENT ON COLUMN lock_wrappers.struct_name IS 'Struct of the lock when known (mm_struct)';
 COMMENT ON COLUMN lock_wrappers.field_path IS 'Member path of the lock (mmap_lock)';
 COMMENT ON COLUMN lock_wrappers.symbol IS 'Global symbol when the wrapper locks a global';
+-- added after schema version 1 was first written: databases made before get the column here
+ALTER TABLE lock_wrappers ADD COLUMN IF NOT EXISTS condition VARCHAR;
+COMMENT ON COLUMN lock_wrappers.condition IS 'The test the function does it under, when it does it only then: "if (pipe->files) in pipe_unlock" (a test of the object''s state or of a variable, which a call site cannot read; through a conditional wrapper, that wrapper''s test). NULL: on every call (a NULL test of the lock''s own object and a flag test of a parameter, which call sites read, do not count). Lock sites through such a wrapper say "only if ..." in their reason';
 
 CREATE TABLE IF NOT EXISTS kbuild_files (
     file_id  INTEGER NOT NULL,
