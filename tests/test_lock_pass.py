@@ -905,7 +905,8 @@ def test_a_long_try_under_flag_tests_is_a_try(tmp_path):
 def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     """tests/fixtures/locks/conditions/state.c (fs/pipe.c:90-94, include/linux/rmap.h:405-411,
     drivers/block/loop.c:131-137): lock_wrappers.condition names the test; a NULL test of the lock's own
-    pointer is none; a caller's row keeps the test, and a site through the wrapper says it."""
+    pointer is none; a caller's row keeps the test, and a site through the wrapper says it. A test of a
+    bool parameter is a guard the call site reads (loop_global_unlock(lo, false) drops lo_mutex only)."""
     c = lock_tables(tmp_path / "s.duckdb", FIXTURES / "locks" / "conditions", ["state.c"])
     rows = {(n, f or s): cond for n, f, s, cond in c.execute(
         "SELECT name, field_path, symbol, condition FROM lock_wrappers").fetchall()}
@@ -913,7 +914,12 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     assert rows[("pipe_unlock_all", "mutex")] == "if (pipe->files) in pipe_unlock"
     assert rows[("page_vma_mapped_walk_done", "ptl")] is None
     assert rows[("loop_global_unlock", "lo_mutex")] is None
-    assert rows[("loop_global_unlock", "loop_validate_mutex")] == "if (global) in loop_global_unlock"
+    # `if (global)` on a bool parameter is a guard call sites read, not a condition
+    assert rows[("loop_global_unlock", "loop_validate_mutex")] is None
+    sites = set(c.execute("SELECT function, coalesce(field_path, symbol) FROM lock_sites "
+                          "WHERE function IN ('loop_clr', 'loop_set_status')").fetchall())
+    assert sites == {("loop_clr", "lo_mutex"), ("loop_clr", "loop_validate_mutex"),
+                     ("loop_set_status", "lo_mutex")}
     reason = c.execute("SELECT reason FROM lock_sites WHERE function = 'splice_end' AND op = 'release'"
                        ).fetchone()[0]
     assert reason.startswith("only if (pipe->files) in pipe_unlock: ")
