@@ -2198,7 +2198,8 @@ def _guard_text(guard: tuple[str, frozenset[str]]) -> str:
     """How a guard reads in a site's reason: the flags include X|Y, or `locked` is true."""
     if guard[1] <= {_IS_TRUE, _IS_FALSE}:
         return f"{guard[0]} is {' or '.join(sorted(c.strip('<>') for c in guard[1]))}"
-    return f"the flags include {'|'.join(sorted(guard[1]))}"
+    return f"the flags include {'|'.join(sorted(guard[1]))}" if guard[0] == "flags" else \
+        f"{guard[0]} includes {'|'.join(sorted(guard[1]))}"
 
 
 def _access_path(text: str) -> str:
@@ -2536,7 +2537,7 @@ _TABLE_COLS = {
                    "confidence", "candidates", "reason"),
     "lock_wrappers": ("name", "kind", "file_id", "line", "param_index", "primitive", "op", "mode",
                       "lock_kind",
-                      "lock_expr", "struct_name", "field_path", "symbol", "condition"),
+                      "lock_expr", "struct_name", "field_path", "symbol", "condition", "guard"),
 }
 
 
@@ -2678,7 +2679,7 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
                              struct_label(p.model, o.struct) if o.kind == "field" or (
                                  o.kind in ("global", "percpu") and o.path) else None,
                              ".".join(o.path) or None, o.symbol if o.kind in ("global", "percpu") else None,
-                             w.condition))
+                             w.condition, f"when {_guard_text(w.guard)}" if w.guard else None))
     tm.done("rows")
     con.execute("BEGIN TRANSACTION")
     try:
