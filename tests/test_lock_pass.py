@@ -916,7 +916,8 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     assert rows[("loop_global_unlock", "lo_mutex")] is None
     # `if (global)` on a bool parameter is a guard call sites read, not a condition
     assert rows[("loop_global_unlock", "loop_validate_mutex")] is None
-    assert c.execute("SELECT guard FROM lock_wrappers WHERE symbol = 'loop_validate_mutex'").fetchall() == [
+    assert c.execute("SELECT guard FROM lock_wrappers WHERE name = 'loop_global_unlock' "
+                     "AND symbol = 'loop_validate_mutex'").fetchall() == [
         ("when global is true",)]
     sites = set(c.execute("SELECT function, coalesce(field_path, symbol) FROM lock_sites "
                           "WHERE function IN ('loop_clr', 'loop_set_status')").fetchall())
