@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "68"
+VERSION = "69"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1010,7 +1010,7 @@ class _Pass:
                                 substitute=not (last.via and last.lock_expr is None),
                                 condition=None if guard is not None else self._condition_of(
                                     fd, [e for e in evs if (e.op == "release") == (last.op == "release")
-                                         and (len(picks) == 1 or e.mode == last.mode)]))
+                                         and (len(picks) == 1 or e.mode == last.mode)], void))
                      for last, guard in picks]
         at_return, returns = self._held_at_return(fd, events, pending)
         self.held_at_some_return.update(i for (i, _root), held in at_return.items() if max(held) > 0)
@@ -1124,7 +1124,7 @@ class _Pass:
                                       f"{sc_name}>{word}", substitute=False))
         return out
 
-    def _condition_of(self, fd: FuncDef, evs: list[Event]) -> str | None:
+    def _condition_of(self, fd: FuncDef, evs: list[Event], void: bool = False) -> str | None:
         """The test every one of these takes (or drops) sits under, when it is neither a NULL test of the
         lock's own object (`if (mapping1)` above filemap_invalidate_unlock(mapping1)) nor an option the
         configuration sets: `if (pipe->files)` above mutex_unlock in pipe_unlock. Read from the line of
@@ -1132,6 +1132,10 @@ class _Pass:
         through a conditional wrapper keeps that wrapper's test. None when one of them is unconditional."""
         conds: list[str] = []
         lines = self.lines(fd.file_id)
+        if void and evs:
+            early = self._early_returns(fd, evs)
+            if early:
+                return early
         for e in evs:
             if e.condition:
                 conds.append(e.condition)
@@ -1155,6 +1159,30 @@ class _Pass:
                 return None   # IS_ENABLED(CONFIG_RPS) in Debian's configuration
             conds.append(f"if ({fold_ws(test)}) in {fd.name}")
         return conds[-1] if conds else None
+
+    def _early_returns(self, fd: FuncDef, evs: list[Event]) -> str | None:
+        """A function that returns nothing and may return before it takes (or drops) the lock: the tests
+        of those returns, as `unless (..)`: file_end_write returns at once unless S_ISREG(inode->i_mode),
+        clk_prepare_unlock while --prepare_refcnt. Not a NULL test of the lock's own object (`if (!cache)
+        return;` before mutex_unlock(&cache->..)), nor a check that fires only on a bug (`if
+        (WARN_ON(!policy)) return;`)."""
+        lines = self.lines(fd.file_id)
+        first = min(e.line for e in evs)
+        prefixes = set().union(*(_path_prefixes(e.lock_expr or e.arg_text) for e in evs))
+        tests = []
+        for ln in range(fd.start_line + 1, min(first, len(lines) + 1)):
+            text = _strip_comments(lines[ln - 1])
+            if not _RETURN_VOID.search(text):
+                continue
+            m = _IF_RETURN.match(text) or (_IF_ABOVE.match(_strip_comments(lines[ln - 2]))
+                                           if _RETURN_VOID.match(text) else None)
+            if m is None:
+                return None   # a return not under a one-line test (a loop, a block): not read here
+            test = fold_ws(m.group(1))
+            if _access_path(test) in prefixes or _ASSERTION.search(test):
+                continue   # the lock's object tested for NULL, or a check that fires only on a bug
+            tests.append(test)
+        return f"unless ({' || '.join(tests)}) in {fd.name}" if tests else None
 
     def _returned_or_fixed(self, fd: FuncDef, sc: Scope | None, evs: list[Event]) -> bool:
         """The lock of a group reached from no parameter is in the object the function returns (`return
@@ -1962,6 +1990,11 @@ _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)
 _LOOP = re.compile(r"\b(?:for|while)\s*\(|\bdo\s*\{")
 # `if (test) call(...);` on one line, and `if (test)` or `if (test) {` alone on the line above a call
 _IF_LINE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*[A-Za-z_]\w*\s*\(")
+# a test that holds only when something is broken: an early return under it is no condition of the lock
+_ASSERTION = re.compile(r"\b(?:WARN_ON(?:_ONCE)?|WARN|WARN_ONCE|BUG_ON|DEBUG_LOCKS_WARN_ON|"
+                        r"SCHED_WARN_ON|KASAN_\w+|RCU_LOCKDEP_WARN|lockdep_assert\w*)\s*\(")
+_RETURN_VOID = re.compile(r"^\s*(?:.*\)\s*)?return\s*;")
+_IF_RETURN = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*return\s*;")
 _IF_ABOVE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*\{?\s*$")
 _LABEL = re.compile(r"^\s*([A-Za-z_]\w*)\s*:(?!:)", re.M)
 

@@ -923,6 +923,9 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
                           "WHERE function IN ('loop_clr', 'loop_set_status')").fetchall())
     assert sites == {("loop_clr", "lo_mutex"), ("loop_clr", "loop_validate_mutex"),
                      ("loop_set_status", "lo_mutex")}
+    # a void function that may return before it: the tests of those returns (not a WARN_ON)
+    assert rows[("end_write", "m")] == "unless (!f->regular) in end_write"
+    assert rows[("warned_unlock", "m")] is None
     reason = c.execute("SELECT reason FROM lock_sites WHERE function = 'splice_end' AND op = 'release'"
                        ).fetchone()[0]
     assert reason.startswith("only if (pipe->files) in pipe_unlock: ")
