@@ -929,3 +929,24 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     reason = c.execute("SELECT reason FROM lock_sites WHERE function = 'splice_end' AND op = 'release'"
                        ).fetchone()[0]
     assert reason.startswith("only if (pipe->files) in pipe_unlock: ")
+
+
+def test_lock_wrapper_query_shows_guard_and_condition(tmp_path):
+    """lima-query lock-wrapper on tests/fixtures/locks/conditions/state.c: the rows of a wrapper with its
+    parameter guard and its condition; a function that is no wrapper says so."""
+    from lima.queries import install_views
+    from lima.queries.catalog import load_catalog
+    from lima.queries.cli import run_query
+
+    c = lock_tables(tmp_path / "q.duckdb", FIXTURES / "locks" / "conditions", ["state.c"])
+    install_views(c)
+    q = load_catalog()["lock-wrapper"]
+    cols, rows = run_query(c, q, {"name": "loop_global_unlock"})
+    got = {(r["field"] or r["symbol"], r["op"], r["guard"], r["condition"])
+           for r in (dict(zip(cols, row, strict=True)) for row in rows)}
+    assert got == {("lo_mutex", "release", None, None),
+                   ("loop_validate_mutex", "release", "when global is true", None)}
+    cols, rows = run_query(c, q, {"field": "mutex", "op": "release"})
+    assert {"pipe_unlock", "pipe_unlock_all"} <= {r[0] for r in rows}
+    assert all(dict(zip(cols, r, strict=True))["condition"] == "if (pipe->files) in pipe_unlock"
+               for r in rows if r[0] in ("pipe_unlock", "pipe_unlock_all"))
