@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "69"
+VERSION = "70"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1147,7 +1147,7 @@ class _Pass:
                     test = m.group(1)
                 elif e.line - 1 > fd.start_line:
                     m = _IF_ABOVE.match(_strip_comments(lines[e.line - 2]))
-                    test = m.group(1) if m else None
+                    test = m.group(1) if m else self._block_test(fd, e.line)
             if test is None:
                 return None
             if _access_path(test) in _path_prefixes(e.lock_expr or e.arg_text):
@@ -1159,6 +1159,21 @@ class _Pass:
                 return None   # IS_ENABLED(CONFIG_RPS) in Debian's configuration
             conds.append(f"if ({fold_ws(test)}) in {fd.name}")
         return conds[-1] if conds else None
+
+    def _block_test(self, fd: FuncDef, line: int) -> str | None:
+        """The test of the `if (..) {` that opens the block a line is in (unlock_rename drops
+        s_vfs_rename_mutex as the second statement of `if (p1 != p2) {`); None when that block is the
+        function's, a loop's or an else's. Only for a row's condition, which labels it: a guard read this
+        far up made one side of a pair conditional and the other not (lock pass 68)."""
+        lines = self.lines(fd.file_id)
+        depth = 0
+        for ln in range(line - 1, fd.start_line, -1):
+            text = _strip_comments(lines[ln - 1]) if ln <= len(lines) else ""
+            depth += text.count("}") - text.count("{")
+            if depth < 0:
+                m = _IF_ABOVE.match(text)
+                return m.group(1) if m and not text.lstrip().startswith("}") else None
+        return None
 
     def _early_returns(self, fd: FuncDef, evs: list[Event]) -> str | None:
         """A function that returns nothing and may return before it takes (or drops) the lock: the tests

@@ -926,6 +926,8 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     # a void function that may return before it: the tests of those returns (not a WARN_ON)
     assert rows[("end_write", "m")] == "unless (!f->regular) in end_write"
     assert rows[("warned_unlock", "m")] is None
+    # the `if (..) {` that opens the block (a label only: guards are not read this far up)
+    assert rows[("unlock_two", "rename_mutex")] == "if (p1 != p2) in unlock_two"
     reason = c.execute("SELECT reason FROM lock_sites WHERE function = 'splice_end' AND op = 'release'"
                        ).fetchone()[0]
     assert reason.startswith("only if (pipe->files) in pipe_unlock: ")
