@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "70"
+VERSION = "71"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1137,9 +1137,6 @@ class _Pass:
             if early:
                 return early
         for e in evs:
-            if e.condition:
-                conds.append(e.condition)
-                continue
             test = None
             if fd.start_line < e.line <= len(lines):
                 m = _IF_LINE.match(_strip_comments(lines[e.line - 1]))
@@ -1148,17 +1145,23 @@ class _Pass:
                 elif e.line - 1 > fd.start_line:
                     m = _IF_ABOVE.match(_strip_comments(lines[e.line - 2]))
                     test = m.group(1) if m else self._block_test(fd, e.line)
-            if test is None:
-                return None
-            if _access_path(test) in _path_prefixes(e.lock_expr or e.arg_text):
+            if test is not None and (_access_path(test) in _path_prefixes(e.lock_expr or e.arg_text)
+                                     or eval_condition(test, self.build.config) is True):
                 # the lock's own object (or the pointer to it) tested for NULL: done whenever there is
                 # one (`if (pvmw->ptl) spin_unlock(pvmw->ptl)`), unlike a test of another member
-                # (`if (pipe->files) mutex_unlock(&pipe->mutex)`)
+                # (`if (pipe->files) mutex_unlock(&pipe->mutex)`); or an option the configuration sets
+                # (IS_ENABLED(CONFIG_RPS) in Debian's)
+                test = None
+            # its own test, then the one of the wrapper it calls (ocfs2_rename_unlock drops the lock
+            # `if (!ocfs2_mount_local(osb))`, through __ocfs2_cluster_unlock's own test)
+            parts = ([f"if ({fold_ws(test)}) in {fd.name}"] if test is not None else []) + \
+                ([e.condition] if e.condition else [])
+            if not parts:
                 return None
-            if eval_condition(test, self.build.config) is True:
-                return None   # IS_ENABLED(CONFIG_RPS) in Debian's configuration
-            conds.append(f"if ({fold_ws(test)}) in {fd.name}")
-        return conds[-1] if conds else None
+            conds.append("; ".join(parts))
+        # one test for all of them; under different tests (the branches of an if/else chain,
+        # mlx5_ib_unlock_cqs) they may well cover every case: no condition
+        return conds[0] if len(set(conds)) == 1 else None
 
     def _block_test(self, fd: FuncDef, line: int) -> str | None:
         """The test of the `if (..) {` that opens the block a line is in (unlock_rename drops

@@ -912,6 +912,8 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
         "SELECT name, field_path, symbol, condition FROM lock_wrappers").fetchall()}
     assert rows[("pipe_unlock", "mutex")] == "if (pipe->files) in pipe_unlock"
     assert rows[("pipe_unlock_all", "mutex")] == "if (pipe->files) in pipe_unlock"
+    assert rows[("pipe_unlock_busy", "mutex")] == \
+        "if (pipe->busy) in pipe_unlock_busy; if (pipe->files) in pipe_unlock"
     assert rows[("page_vma_mapped_walk_done", "ptl")] is None
     assert rows[("loop_global_unlock", "lo_mutex")] is None
     # `if (global)` on a bool parameter is a guard call sites read, not a condition
@@ -928,6 +930,8 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     assert rows[("warned_unlock", "m")] is None
     # the `if (..) {` that opens the block (a label only: guards are not read this far up)
     assert rows[("unlock_two", "rename_mutex")] == "if (p1 != p2) in unlock_two"
+    # dropped under two different tests (an if/else chain): no one of them is the condition
+    assert rows[("unlock_cqs", "lock")] is None
     reason = c.execute("SELECT reason FROM lock_sites WHERE function = 'splice_end' AND op = 'release'"
                        ).fetchone()[0]
     assert reason.startswith("only if (pipe->files) in pipe_unlock: ")
