@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "71"
+VERSION = "72"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1172,10 +1172,31 @@ class _Pass:
         depth = 0
         for ln in range(line - 1, fd.start_line, -1):
             text = _strip_comments(lines[ln - 1]) if ln <= len(lines) else ""
+            # `} else {` closes one block and opens the one the line is in: its counts cancel out
+            opens_here = depth == 0 and text.lstrip().startswith("}") and text.rstrip().endswith("{")
             depth += text.count("}") - text.count("{")
-            if depth < 0:
+            if depth < 0 or opens_here:
                 m = _IF_ABOVE.match(text)
-                return m.group(1) if m and not text.lstrip().startswith("}") else None
+                if m is not None:
+                    return m.group(1)   # `if (T) {`, or `} else if (T) {` (T, the earlier tests unsaid)
+                if _ELSE_OPEN.match(text):
+                    # `} else {`: the test of the `if (T) {` that block closes, negated (gts_stolen drops
+                    # ts_ctxlock in the else of is_kernel_context(gts))
+                    opener = self._block_opener(fd, ln)
+                    m = _IF_ABOVE.match(opener) if opener is not None else None
+                    return _negated(m.group(1)) if m is not None else None
+                return None
+        return None
+
+    def _block_opener(self, fd: FuncDef, line: int) -> str | None:
+        """The line that opens the block a `}` at the start of `line` closes."""
+        lines = self.lines(fd.file_id)
+        depth = 1
+        for ln in range(line - 1, fd.start_line, -1):
+            text = _strip_comments(lines[ln - 1]) if ln <= len(lines) else ""
+            depth += text.count("}") - text.count("{")
+            if depth == 0:
+                return text
         return None
 
     def _early_returns(self, fd: FuncDef, evs: list[Event]) -> str | None:
@@ -1192,7 +1213,11 @@ class _Pass:
             text = _strip_comments(lines[ln - 1])
             if not _RETURN_VOID.search(text):
                 continue
-            m = _IF_RETURN.match(text) or (_IF_ABOVE.match(_strip_comments(lines[ln - 2]))
+            above = ln - 1
+            while above > fd.start_line and (not _strip_comments(lines[above - 1]).strip()
+                                             or lines[above - 1].strip().startswith(("*", "/*"))):
+                above -= 1   # a comment between the test and the return (mips_cpc_lock_other)
+            m = _IF_RETURN.match(text) or (_IF_ABOVE.match(_strip_comments(lines[above - 1]))
                                            if _RETURN_VOID.match(text) else None)
             if m is None:
                 return None   # a return not under a one-line test (a loop, a block): not read here
@@ -2011,6 +2036,7 @@ _IF_LINE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*[A-Za-z_]\w*\s*\(")
 # a test that holds only when something is broken: an early return under it is no condition of the lock
 _ASSERTION = re.compile(r"\b(?:WARN_ON(?:_ONCE)?|WARN|WARN_ONCE|BUG_ON|DEBUG_LOCKS_WARN_ON|"
                         r"SCHED_WARN_ON|KASAN_\w+|RCU_LOCKDEP_WARN|lockdep_assert\w*)\s*\(")
+_ELSE_OPEN = re.compile(r"^\s*\}\s*else\s*\{\s*$")
 _RETURN_VOID = re.compile(r"^\s*(?:.*\)\s*)?return\s*;")
 _IF_RETURN = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*return\s*;")
 _IF_ABOVE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*\{?\s*$")
@@ -2233,6 +2259,15 @@ def _analyze_chunk(cids: list[int]) -> list[tuple]:
     p, byf, names = _ROUND
     p.preload_scopes(cids)
     return [(cid, *p.analyze(cid, byf[cid], names[cid])) for cid in cids]
+
+
+def _negated(test: str) -> str:
+    """!(test), without a double negation where test is `!x` alone (`!host->has_ciu3` -> host->has_ciu3)."""
+    t = test.strip()
+    if t.startswith("!") and not t.startswith("!=") and not re.search(r"&&|\|\||[?<>=]",
+                                                                        t.replace("->", ".")):
+        return t[1:].strip()
+    return f"!({t})"
 
 
 def _bool_value(text: str | None) -> bool | None:

@@ -930,6 +930,9 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     assert rows[("warned_unlock", "m")] is None
     # the `if (..) {` that opens the block (a label only: guards are not read this far up)
     assert rows[("unlock_two", "rename_mutex")] == "if (p1 != p2) in unlock_two"
+    # the else branch of a test: the test negated
+    assert rows[("stolen", "ts_ctxlock")] == "if (!(gts->kernel)) in stolen"
+    assert rows[("stolen", "kgts_sema")] == "if (gts->kernel) in stolen"
     # dropped under two different tests (an if/else chain): no one of them is the condition
     assert rows[("unlock_cqs", "lock")] is None
     reason = c.execute("SELECT reason FROM lock_sites WHERE function = 'splice_end' AND op = 'release'"
