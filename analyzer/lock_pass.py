@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "72"
+VERSION = "73"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1125,9 +1125,8 @@ class _Pass:
         return out
 
     def _condition_of(self, fd: FuncDef, evs: list[Event], void: bool = False) -> str | None:
-        """The test every one of these takes (or drops) sits under, when it is neither a NULL test of the
-        lock's own object (`if (mapping1)` above filemap_invalidate_unlock(mapping1)) nor an option the
-        configuration sets: `if (pipe->files)` above mutex_unlock in pipe_unlock. Read from the line of
+        """The test every one of these takes (or drops) sits under, unless it is an option the configuration
+        sets: `if (pipe->files)` above mutex_unlock in pipe_unlock. Read from the line of
         the call (`if (x) mutex_unlock(..);`) or the one above it (`if (x)` or `if (x) {`); an event
         through a conditional wrapper keeps that wrapper's test. None when one of them is unconditional."""
         conds: list[str] = []
@@ -1145,12 +1144,10 @@ class _Pass:
                 elif e.line - 1 > fd.start_line:
                     m = _IF_ABOVE.match(_strip_comments(lines[e.line - 2]))
                     test = m.group(1) if m else self._block_test(fd, e.line)
-            if test is not None and (_access_path(test) in _path_prefixes(e.lock_expr or e.arg_text)
-                                     or eval_condition(test, self.build.config) is True):
-                # the lock's own object (or the pointer to it) tested for NULL: done whenever there is
-                # one (`if (pvmw->ptl) spin_unlock(pvmw->ptl)`), unlike a test of another member
-                # (`if (pipe->files) mutex_unlock(&pipe->mutex)`); or an option the configuration sets
-                # (IS_ENABLED(CONFIG_RPS) in Debian's)
+            if test is not None and eval_condition(test, self.build.config) is True:
+                # an option the configuration sets (IS_ENABLED(CONFIG_RPS) in Debian's). A NULL test of
+                # the lock's own object is named like any other (`if (pvmw->ptl) in
+                # page_vma_mapped_walk_done`): readers of the samples took it either way
                 test = None
             # its own test, then the one of the wrapper it calls (ocfs2_rename_unlock drops the lock
             # `if (!ocfs2_mount_local(osb))`, through __ocfs2_cluster_unlock's own test)
@@ -1202,12 +1199,10 @@ class _Pass:
     def _early_returns(self, fd: FuncDef, evs: list[Event]) -> str | None:
         """A function that returns nothing and may return before it takes (or drops) the lock: the tests
         of those returns, as `unless (..)`: file_end_write returns at once unless S_ISREG(inode->i_mode),
-        clk_prepare_unlock while --prepare_refcnt. Not a NULL test of the lock's own object (`if (!cache)
-        return;` before mutex_unlock(&cache->..)), nor a check that fires only on a bug (`if
+        clk_prepare_unlock while --prepare_refcnt. Not a check that fires only on a bug (`if
         (WARN_ON(!policy)) return;`)."""
         lines = self.lines(fd.file_id)
         first = min(e.line for e in evs)
-        prefixes = set().union(*(_path_prefixes(e.lock_expr or e.arg_text) for e in evs))
         tests = []
         for ln in range(fd.start_line + 1, min(first, len(lines) + 1)):
             text = _strip_comments(lines[ln - 1])
@@ -1222,8 +1217,8 @@ class _Pass:
             if m is None:
                 return None   # a return not under a one-line test (a loop, a block): not read here
             test = fold_ws(m.group(1))
-            if _access_path(test) in prefixes or _ASSERTION.search(test):
-                continue   # the lock's object tested for NULL, or a check that fires only on a bug
+            if _ASSERTION.search(test):
+                continue   # a check that fires only on a bug
             tests.append(test)
         return f"unless ({' || '.join(tests)}) in {fd.name}" if tests else None
 
@@ -2014,6 +2009,23 @@ class _Pass:
 
     # -- output -----------------------------------------------------------------------------------------
 
+    def held_when(self, w: WrapperRow) -> str | None:
+        """What a call's result says for a try row (or for a ww_mutex acquire of an int function, whose
+        tested result an error means not taken: ttm_bo_reserve), as lock_wrappers.held_when shows it."""
+        if w.kind != "function":
+            return None
+        f = next((g for g in self.model.functions.get(w.name, ()) if g.file_id == w.file_id), None)
+        ptr = f is not None and f.ret is not None and f.ret.ptr > 0
+        if w.op == "try":
+            hi = w.held_if or ("zero" if (_PRIMS.get(w.primitive) is not None
+                                          and _PRIMS[w.primitive].variant == "zero_when_held") else "true")
+            return {"true": "it returns non-NULL" if ptr else "it returns nonzero", "zero": "it returns 0",
+                    "nonneg": "it returns >= 0"}.get(hi)
+        if w.op == "acquire" and not w.by_paths and f is not None and f.ret is not None and not ptr \
+                and f.ret.base in _ERRNO_RESULTS and w.lock_kind == "ww_mutex":
+            return "it returns 0 (an error where the caller tests it: not taken)"
+        return None
+
     def site_row(self, sid: int, fid: int, function_id: int | None, fname: str, e: Event) -> tuple:
         o = e.obj
         struct = struct_label(self.model, o.struct) if o.kind in ("field", "global", "percpu") and (
@@ -2286,22 +2298,6 @@ def _guard_text(guard: tuple[str, frozenset[str]]) -> str:
         return f"{guard[0]} is {' or '.join(sorted(c.strip('<>') for c in guard[1]))}"
     return f"the flags include {'|'.join(sorted(guard[1]))}" if guard[0] == "flags" else \
         f"{guard[0]} includes {'|'.join(sorted(guard[1]))}"
-
-
-def _access_path(text: str) -> str:
-    """`pvmw->ptl` of a NULL test (`!x`, `likely(x)`, `x != NULL`, parentheses and spaces dropped)."""
-    t = re.sub(r"\s+", "", text)
-    for _ in range(3):
-        t = re.sub(r"^(?:un)?likely\((.*)\)$", r"\1", t)
-        t = re.sub(r"^!|!=NULL$|==NULL$", "", t)
-    return t.replace("(", "").replace(")", "")
-
-
-def _path_prefixes(expr: str) -> set[str]:
-    """The objects a lock expression goes through: &(zhdr)->page_lock -> {zhdr, zhdr->page_lock}."""
-    t = re.sub(r"\s+", "", expr).lstrip("&*").replace("(", "").replace(")", "")
-    parts = re.split(r"(->|\.)", t)
-    return {"".join(parts[:k]) for k in range(1, len(parts) + 1, 2)}
 
 
 def _wsig(ws: list[WrapperRow]) -> tuple:
@@ -2623,7 +2619,7 @@ _TABLE_COLS = {
                    "confidence", "candidates", "reason"),
     "lock_wrappers": ("name", "kind", "file_id", "line", "param_index", "primitive", "op", "mode",
                       "lock_kind",
-                      "lock_expr", "struct_name", "field_path", "symbol", "condition", "guard"),
+                      "lock_expr", "struct_name", "field_path", "symbol", "condition", "guard", "held_when"),
 }
 
 
@@ -2765,7 +2761,8 @@ def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t
                              struct_label(p.model, o.struct) if o.kind == "field" or (
                                  o.kind in ("global", "percpu") and o.path) else None,
                              ".".join(o.path) or None, o.symbol if o.kind in ("global", "percpu") else None,
-                             w.condition, f"when {_guard_text(w.guard)}" if w.guard else None))
+                             w.condition, f"when {_guard_text(w.guard)}" if w.guard else None,
+                             p.held_when(w)))
     tm.done("rows")
     con.execute("BEGIN TRANSACTION")
     try:

@@ -425,9 +425,11 @@ COMMENT ON COLUMN lock_wrappers.field_path IS 'Member path of the lock (mmap_loc
 COMMENT ON COLUMN lock_wrappers.symbol IS 'Global symbol when the wrapper locks a global';
 -- added after schema version 1 was first written: databases made before get the column here
 ALTER TABLE lock_wrappers ADD COLUMN IF NOT EXISTS condition VARCHAR;
+ALTER TABLE lock_wrappers ADD COLUMN IF NOT EXISTS held_when VARCHAR;
+COMMENT ON COLUMN lock_wrappers.held_when IS 'For a try: the result that says the lock is held ("it returns 0", "it returns nonzero", "it returns non-NULL", "it returns >= 0"); for a ww_mutex acquire of an int function (ttm_bo_reserve): "it returns 0 (an error where the caller tests it: not taken)". NULL otherwise';
 ALTER TABLE lock_wrappers ADD COLUMN IF NOT EXISTS guard VARCHAR;
 COMMENT ON COLUMN lock_wrappers.guard IS 'The parameter test the function does it under, which each call site reads from its argument: "when lock_flags includes XFS_ILOCK_EXCL|XFS_ILOCK_SHARED" (xfs_ilock), "when global is true" (loop_global_unlock). NULL: no such test';
-COMMENT ON COLUMN lock_wrappers.condition IS 'The test the function does it under, when it does it only then: "if (pipe->files) in pipe_unlock" (a test of the object''s state or of a variable, which a call site cannot read; through a conditional wrapper, that wrapper''s test). NULL: on every call (a NULL test of the lock''s own object and a flag test of a parameter, which call sites read, do not count). Lock sites through such a wrapper say "only if ..." in their reason';
+COMMENT ON COLUMN lock_wrappers.condition IS 'The test the function does it under, when it does it only then: "if (pipe->files) in pipe_unlock" (a test of the object''s state or of a variable, which a call site cannot read; through a conditional wrapper, that wrapper''s test). "if (pvmw->ptl) in page_vma_mapped_walk_done" for a NULL test of the lock''s own pointer; "if (!(T)) in f" in the else of a test; "unless (T) in f" where a function that returns nothing returns early when T; tests joined by "; " all apply (a caller''s own, then its callee''s). NULL: on every call (a test of a bool, number or flag parameter is a guard instead, which call sites read; a WARN_ON check and an option the configuration sets do not count). Lock sites through such a wrapper say "only if ..." in their reason';
 
 CREATE TABLE IF NOT EXISTS kbuild_files (
     file_id  INTEGER NOT NULL,

@@ -10,7 +10,7 @@
 -- empty-when: $name IS NOT NULL | {name} is indexed but is no lock wrapper: it takes and drops what it locks itself, or locks nothing for its caller (lock-site --function {name} shows its sites)
 -- empty: no lock wrapper matches (struct {struct}, field {field}, op {op})
 --
--- A wrapper row says: a call of `name` takes (acquire), may take (try: held_if says which result means
+-- A wrapper row says: a call of `name` takes (acquire), may take (try: held_when says which result means
 -- held) or drops (release) the lock `lock_expr`, written in terms of parameter `param_index` (NULL: a
 -- global, or an object the function finds itself), which is `struct`.`field` or the global `symbol`.
 -- guard: a test of a parameter the row holds under (when lock_flags includes XFS_ILOCK_EXCL, when global
@@ -19,7 +19,8 @@
 -- unless (..) in f for a function that returns nothing and may return before it), which no call site can
 -- read: lock sites through such a wrapper say "only if ..." in their reason. Rows are ordered by name.
 SELECT w.name, w.kind, f.path AS file, w.line, w.op, w.mode, w.lock_kind, w.primitive, w.param_index,
-       w.lock_expr, w.struct_name AS struct, w.field_path AS field, w.symbol, w.guard, w.condition
+       w.lock_expr, w.struct_name AS struct, w.field_path AS field, w.symbol, w.held_when, w.guard,
+       w.condition
 FROM lock_wrappers w LEFT JOIN files f ON f.file_id = w.file_id
 WHERE ($name IS NULL OR w.name = $name)
   AND ($struct IS NULL OR w.struct_name = regexp_replace(trim($struct), '^(struct|union)\s+', ''))

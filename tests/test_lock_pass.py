@@ -896,6 +896,8 @@ def test_a_long_try_under_flag_tests_is_a_try(tmp_path):
                          ).fetchall())
     assert ("ilock_nowait", "i_lock.mr_lock", "try") in rows
     assert ("ilock_iocb", "i_lock.mr_lock", "try") in rows
+    held = dict(c.execute("SELECT name, held_when FROM lock_wrappers WHERE op = 'try'").fetchall())
+    assert held["ilock_nowait"] == "it returns nonzero" and held["ilock_iocb"] == "it returns 0"
     assert not {r for r in rows if r[0] in ("reclaim", "dio_read") or r[2] == "acquire" and r[0] != "ilock"}
     sites = c.execute("SELECT function, op FROM lock_sites WHERE function IN ('dio_read', 'reclaim') "
                       "AND field_path = 'i_lock.mr_lock'").fetchall()
@@ -904,8 +906,8 @@ def test_a_long_try_under_flag_tests_is_a_try(tmp_path):
 
 def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     """tests/fixtures/locks/conditions/state.c (fs/pipe.c:90-94, include/linux/rmap.h:405-411,
-    drivers/block/loop.c:131-137): lock_wrappers.condition names the test; a NULL test of the lock's own
-    pointer is none; a caller's row keeps the test, and a site through the wrapper says it. A test of a
+    drivers/block/loop.c:131-137): lock_wrappers.condition names the test, a NULL test of the lock's own
+    pointer too; a caller's row keeps the test, and a site through the wrapper says it. A test of a
     bool parameter is a guard the call site reads (loop_global_unlock(lo, false) drops lo_mutex only)."""
     c = lock_tables(tmp_path / "s.duckdb", FIXTURES / "locks" / "conditions", ["state.c"])
     rows = {(n, f or s): cond for n, f, s, cond in c.execute(
@@ -914,7 +916,8 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     assert rows[("pipe_unlock_all", "mutex")] == "if (pipe->files) in pipe_unlock"
     assert rows[("pipe_unlock_busy", "mutex")] == \
         "if (pipe->busy) in pipe_unlock_busy; if (pipe->files) in pipe_unlock"
-    assert rows[("page_vma_mapped_walk_done", "ptl")] is None
+    # a NULL test of the lock's own pointer is named too (readers of the samples took it either way)
+    assert rows[("page_vma_mapped_walk_done", "ptl")] == "if (pvmw->ptl) in page_vma_mapped_walk_done"
     assert rows[("loop_global_unlock", "lo_mutex")] is None
     # `if (global)` on a bool parameter is a guard call sites read, not a condition
     assert rows[("loop_global_unlock", "loop_validate_mutex")] is None
