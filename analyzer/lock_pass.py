@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "73"
+VERSION = "74"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -893,6 +893,7 @@ class _Pass:
                 first_held = first_held or e
         for (_ident, root), evs in groups.items():
             held = [e for e in evs if _PRIMS.get(e.prim) is None or _PRIMS[e.prim].variant not in _NOT_HELD]
+            downgrades = [e.line for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
             # a function that only downgrades (mmap_write_downgrade, mrdemote) passes the downgrade on
             evs = held or [e for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
             if function_id in self._ctx_drops and any(e.op != "release" for e in evs) and (
@@ -937,6 +938,11 @@ class _Pass:
                         pending[(_ident, root)] = evs
                         continue
                 picks = self._by_mode(fd, [e for e in evs if e.op != "release"], sc)
+                if held and downgrades and len(picks) == 1 and picks[0][0].mode == "write" \
+                        and max(downgrades) > picks[0][0].line:
+                    # taken for write, then downgraded: the caller holds it for read (ceph_start_io_read
+                    # and nfs_start_io_read take i_rwsem by down_read, or by down_write + downgrade_write)
+                    picks = [(replace(picks[0][0], mode="read"), picks[0][1])]
                 if picks[-1][0].op == "try" and void:
                     # a try in a function that returns nothing: its caller cannot tell whether it holds
                     # the lock. An acquire where its paths hold it at every return (cifs_down_write:

@@ -962,3 +962,13 @@ def test_lock_wrapper_query_shows_guard_and_condition(tmp_path):
     assert {"pipe_unlock", "pipe_unlock_all"} <= {r[0] for r in rows}
     assert all(dict(zip(cols, r, strict=True))["condition"] == "if (pipe->files) in pipe_unlock"
                for r in rows if r[0] in ("pipe_unlock", "pipe_unlock_all"))
+
+
+def test_a_lock_taken_for_write_then_downgraded_is_held_for_read(tmp_path):
+    """tests/fixtures/locks/conditions/downgrade.c (fs/nfs/io.c:42-64): start_io_read returns holding
+    i_rwsem for read, by down_read or by down_write + downgrade_write."""
+    c = lock_tables(tmp_path / "d.duckdb", FIXTURES / "locks" / "conditions", ["downgrade.c"])
+    rows = set(c.execute("SELECT name, op, mode, field_path FROM lock_wrappers").fetchall())
+    assert ("start_io_read", "acquire", "read", "i_rwsem") in rows
+    assert ("end_io_read", "release", "read", "i_rwsem") in rows
+    assert not {r for r in rows if r[0] == "start_io_read" and r[2] == "write"}
