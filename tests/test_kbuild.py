@@ -187,3 +187,23 @@ def test_lima_index_reruns_the_lock_pass_when_a_makefile_changes(tmp_path):
     mk.write_text(mk.read_text().replace("foo-$(CONFIG_FOO_EXTRA) += extra.o", "foo-y += extra.o"))
     assert "rebuilt in" in run()
     assert verdict("drivers/foo/extra.c") is True
+
+
+def test_file_built_query(con):
+    """lima-query file-built: the verdict and its makefile line; --built filters; a header has none."""
+    from lima.queries import install_views
+    from lima.queries.catalog import load_catalog
+    from lima.queries.cli import run_query
+
+    install_views(con)
+    q = load_catalog()["file-built"]
+    cols, rows = run_query(con, q, {"path": "drivers/"})
+    got = {r[0]: (r[1], r[2]) for r in rows}
+    assert got["drivers/foo/core.c"][0] is True
+    assert got["drivers/bar/baz_main.c"] == (False, "drivers/bar/Makefile:3: obj-$(CONFIG_NOT_SET) += baz.o: "
+                                                    "CONFIG_NOT_SET is not set")
+    assert cols[:3] == ["path", "built", "reason"]
+    _cols, rows = run_query(con, q, {"path": "drivers/", "built": "no"})
+    assert [r[0] for r in rows] == ["drivers/bar/baz_main.c"]
+    _cols, rows = run_query(con, q, {"path": "include/linux/s.h"})
+    assert rows == []
