@@ -74,7 +74,7 @@ from .lock_resolve import (
 __all__ = ["run", "VERSION"]
 
 #: Bumped when the lock pass changes what it writes (lima-index reruns it when this or the facts change).
-VERSION = "74"
+VERSION = "75"
 
 _PRIMS = primitive_map()
 _INITS = initializer_map()
@@ -1142,22 +1142,25 @@ class _Pass:
             if early:
                 return early
         for e in evs:
-            test = None
+            tests: list[str] = []   # innermost first
             if fd.start_line < e.line <= len(lines):
                 m = _IF_LINE.match(_strip_comments(lines[e.line - 1]))
                 if m and e.called not in m.group(1):
-                    test = m.group(1)
+                    tests.append(m.group(1))
                 elif e.line - 1 > fd.start_line:
-                    m = _IF_ABOVE.match(_strip_comments(lines[e.line - 2]))
-                    test = m.group(1) if m else self._block_test(fd, e.line)
-            if test is not None and eval_condition(test, self.build.config) is True:
-                # an option the configuration sets (IS_ENABLED(CONFIG_RPS) in Debian's). A NULL test of
-                # the lock's own object is named like any other (`if (pvmw->ptl) in
-                # page_vma_mapped_walk_done`): readers of the samples took it either way
-                test = None
-            # its own test, then the one of the wrapper it calls (ocfs2_rename_unlock drops the lock
-            # `if (!ocfs2_mount_local(osb))`, through __ocfs2_cluster_unlock's own test)
-            parts = ([f"if ({fold_ws(test)}) in {fd.name}"] if test is not None else []) + \
+                    above = _strip_comments(lines[e.line - 2])
+                    m = _IF_ABOVE.match(above)
+                    if m and not above.rstrip().endswith("{"):
+                        tests.append(m.group(1))   # `if (T)` with one statement (a block's is below)
+                tests += self._block_tests(fd, e.line)
+            # an option the configuration sets (IS_ENABLED(CONFIG_RPS) in Debian's) is none. A NULL test
+            # of the lock's own object is named like any other (`if (pvmw->ptl) in
+            # page_vma_mapped_walk_done`): readers of the samples took it either way
+            tests = [t for t in tests if eval_condition(t, self.build.config) is not True
+                     and not _ASSERTION.search(t)]   # nor a check that fires only on a bug (WARN_ON)
+            # its tests, outermost first, then those of the wrapper it calls (ocfs2_rename_unlock drops the
+            # lock `if (!ocfs2_mount_local(osb))`, through __ocfs2_cluster_unlock's own test)
+            parts = [f"if ({fold_ws(t)}) in {fd.name}" for t in reversed(tests)] + \
                 ([e.condition] if e.condition else [])
             if not parts:
                 return None
@@ -1166,30 +1169,36 @@ class _Pass:
         # mlx5_ib_unlock_cqs) they may well cover every case: no condition
         return conds[0] if len(set(conds)) == 1 else None
 
-    def _block_test(self, fd: FuncDef, line: int) -> str | None:
-        """The test of the `if (..) {` that opens the block a line is in (unlock_rename drops
-        s_vfs_rename_mutex as the second statement of `if (p1 != p2) {`); None when that block is the
-        function's, a loop's or an else's. Only for a row's condition, which labels it: a guard read this
-        far up made one side of a pair conditional and the other not (lock pass 68)."""
+    def _block_tests(self, fd: FuncDef, line: int) -> list[str]:
+        """The tests of the `if (..) {` blocks a line is in, innermost first (unlock_rename drops
+        s_vfs_rename_mutex as the second statement of `if (p1 != p2) {`), negated for an `else` block
+        (`} else {`); blocks of loops, switches and the function itself say nothing. Only for a row's
+        condition, which labels it: a guard read this far up made one side of a pair conditional and the
+        other not (lock pass 68)."""
         lines = self.lines(fd.file_id)
+        out: list[str] = []
         depth = 0
-        for ln in range(line - 1, fd.start_line, -1):
+        for ln in range(line - 1, fd.start_line - 1, -1):
             text = _strip_comments(lines[ln - 1]) if ln <= len(lines) else ""
-            # `} else {` closes one block and opens the one the line is in: its counts cancel out
-            opens_here = depth == 0 and text.lstrip().startswith("}") and text.rstrip().endswith("{")
-            depth += text.count("}") - text.count("{")
-            if depth < 0 or opens_here:
-                m = _IF_ABOVE.match(text)
-                if m is not None:
-                    return m.group(1)   # `if (T) {`, or `} else if (T) {` (T, the earlier tests unsaid)
-                if _ELSE_OPEN.match(text):
-                    # `} else {`: the test of the `if (T) {` that block closes, negated (gts_stolen drops
-                    # ts_ctxlock in the else of is_kernel_context(gts))
-                    opener = self._block_opener(fd, ln)
-                    m = _IF_ABOVE.match(opener) if opener is not None else None
-                    return _negated(m.group(1)) if m is not None else None
-                return None
-        return None
+            for ch in reversed(text):   # going up a line means reading it from its end
+                if ch == "}":
+                    depth += 1
+                elif ch == "{":
+                    if depth > 0:
+                        depth -= 1
+                        continue
+                    # a brace that opens a block the line is in
+                    m = _IF_ABOVE.match(text)
+                    if m is not None and text.rstrip().endswith("{"):
+                        out.append(m.group(1))   # `if (T) {`, `} else if (T) {` (the earlier tests unsaid)
+                    elif _ELSE_OPEN.match(text):
+                        # the test of the `if (T) {` whose block the `}` of this line closes, negated
+                        # (gts_stolen drops ts_ctxlock in the else of is_kernel_context(gts))
+                        opener = self._block_opener(fd, ln)
+                        m = _IF_ABOVE.match(opener) if opener is not None else None
+                        if m is not None:
+                            out.append(_negated(m.group(1)))
+        return out
 
     def _block_opener(self, fd: FuncDef, line: int) -> str | None:
         """The line that opens the block a `}` at the start of `line` closes."""

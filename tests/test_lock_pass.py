@@ -936,6 +936,9 @@ def test_a_wrapper_that_does_it_only_under_a_test_says_which(tmp_path):
     # the else branch of a test: the test negated
     assert rows[("stolen", "ts_ctxlock")] == "if (!(gts->kernel)) in stolen"
     assert rows[("stolen", "kgts_sema")] == "if (gts->kernel) in stolen"
+    # blocks in blocks: every if's test, outermost first (not the loop's)
+    assert rows[("nested_unlock", "ts_ctxlock")] == \
+        "if (gts->kernel) in nested_unlock; if (gts->kernel > 1) in nested_unlock"
     # dropped under two different tests (an if/else chain): no one of them is the condition
     assert rows[("unlock_cqs", "lock")] is None
     reason = c.execute("SELECT reason FROM lock_sites WHERE function = 'splice_end' AND op = 'release'"
