@@ -109,9 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "without this option rebuilds them")
     p.add_argument("--kconfig", metavar="FILE",
                    help="kernel .config whose options decide between #if alternatives of one definition "
-                   "(which double_rq_lock, which _double_lock_balance the lock pass follows): default "
-                   "SRC/.config if the tree has one, else Debian's amd64 6.1 configuration, built in; "
-                   "/boot/config-$(uname -r) is the running kernel's")
+                   "(which double_rq_lock, which _double_lock_balance the lock pass follows) and which .c "
+                   "files the tree's makefiles compile (kbuild_files; lock sites in the others get "
+                   "confidence <= 0.2): default SRC/.config if the tree has one, else Debian's amd64 6.1 "
+                   "configuration, built in; /boot/config-$(uname -r) is the running kernel's")
     clang = p.add_mutually_exclusive_group()
     clang.add_argument("--compile-commands", metavar="FILE",
                        help="compile_commands.json of a build of SRC (make O=DIR ...; then "
