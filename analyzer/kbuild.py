@@ -483,6 +483,7 @@ class _Reader:
         self.maybe_built: dict[str, str] = {}    # path (.c or dir/) -> the line that may build it
         self.makefiles: set[str] = set()         # every makefile read
         self._passed: set[str] | None = None
+        self._makefile_of: dict[str, str | None] = {}
 
     def passed(self) -> set[str]:
         """The folders above a folder kbuild enters (arch/ for arch/x86/), computed once."""
@@ -495,11 +496,13 @@ class _Reader:
         return self._passed
 
     def makefile_of(self, d: str) -> str | None:
-        for name in ("Kbuild", "Makefile"):
-            p = f"{d}/{name}" if d else name
-            if (self.root / p).is_file():
-                return p
-        return None
+        """The makefile kbuild reads in folder d (Kbuild before Makefile), looked up once per folder: the
+        verdicts ask it for every file of a folder."""
+        if d not in self._makefile_of:
+            self._makefile_of[d] = next((p for p in (f"{d}/{name}" if d else name
+                                                     for name in ("Kbuild", "Makefile"))
+                                         if (self.root / p).is_file()), None)
+        return self._makefile_of[d]
 
     def walk(self) -> None:
         arch_mk = _Makefile(self, f"arch/{self.arch}", self.config, self.arch)

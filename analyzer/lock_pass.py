@@ -762,9 +762,13 @@ class _Pass:
             return [merged]
         return picks
 
+    def _wrapper_def(self, w: WrapperRow) -> FuncDef | None:
+        """The function definition a wrapper row was read from (None for a macro's row)."""
+        return next((f for f in self.model.functions.get(w.name, ()) if f.file_id == w.file_id), None)
+
     def _guard_index(self, w: WrapperRow) -> int | None:
-        funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
-        wsc = self.scope_of(funcs[0].function_id) if funcs else None
+        f = self._wrapper_def(w)
+        wsc = self.scope_of(f.function_id) if f is not None else None
         return wsc.param_index(w.guard[0]) if wsc is not None and w.guard else None
 
     def forwarded_guard(self, w: WrapperRow, args: list[str], sc: Scope) -> tuple[str, frozenset[str]] | None:
@@ -785,13 +789,12 @@ class _Pass:
         None when they cannot be read (the row is kept with a low confidence)."""
         if w.guard is None:
             return True
-        funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
-        wsc = self.scope_of(funcs[0].function_id) if funcs else None
-        idx = wsc.param_index(w.guard[0]) if wsc is not None else None
+        idx = self._guard_index(w)
         if idx is None or idx >= len(args):
             return None
-        if w.guard[1] <= {_IS_TRUE, _IS_FALSE} and _bool_value(args[idx]) is not None:
-            return (_IS_TRUE if _bool_value(args[idx]) else _IS_FALSE) in w.guard[1]
+        literal = _bool_value(args[idx]) if w.guard[1] <= {_IS_TRUE, _IS_FALSE} else None
+        if literal is not None:
+            return (_IS_TRUE if literal else _IS_FALSE) in w.guard[1]
         texts = [args[idx]]
         last = sc.last_value(args[idx], sc.line) if sc.last_value is not None and \
             re.fullmatch(r"[a-z_]\w*(?:(?:->|\.)[a-z_]\w*)*", args[idx]) else None
@@ -828,8 +831,8 @@ class _Pass:
         parameter (no locals of the wrapper)."""
         if w.kind == "macro":
             return True
-        funcs = [f for f in self.model.functions.get(w.name, []) if f.file_id == w.file_id]
-        sc = self.scope_of(funcs[0].function_id) if funcs else None
+        f = self._wrapper_def(w)
+        sc = self.scope_of(f.function_id) if f is not None else None
         for mm in re.finditer(r"(?<![\w.>$])([A-Za-z_]\w*)\b(?!\s*\()", w.lock_expr):
             name = mm.group(1)
             if name != w.param_name and sc is not None and name in sc.vars:
@@ -893,9 +896,9 @@ class _Pass:
                 first_held = first_held or e
         for (_ident, root), evs in groups.items():
             held = [e for e in evs if _PRIMS.get(e.prim) is None or _PRIMS[e.prim].variant not in _NOT_HELD]
-            downgrades = [e.line for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
+            downgrades = [e for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
             # a function that only downgrades (mmap_write_downgrade, mrdemote) passes the downgrade on
-            evs = held or [e for e in evs if e.prim in _PRIMS and _PRIMS[e.prim].variant == "downgrade"]
+            evs = held or downgrades
             if function_id in self._ctx_drops and any(e.op != "release" for e in evs) and (
                     evs[0].lock_kind == "ww_mutex" or struct_label(self.model, _ident[1]) in CONTEXT_TYPES):
                 # taken with an acquire context that this function drops all of again: no row
@@ -939,7 +942,7 @@ class _Pass:
                         continue
                 picks = self._by_mode(fd, [e for e in evs if e.op != "release"], sc)
                 if held and downgrades and len(picks) == 1 and picks[0][0].mode == "write" \
-                        and max(downgrades) > picks[0][0].line:
+                        and max(e.line for e in downgrades) > picks[0][0].line:
                     # taken for write, then downgraded: the caller holds it for read (ceph_start_io_read
                     # and nfs_start_io_read take i_rwsem by down_read, or by down_write + downgrade_write)
                     picks = [(replace(picks[0][0], mode="read"), picks[0][1])]
@@ -1131,10 +1134,12 @@ class _Pass:
         return out
 
     def _condition_of(self, fd: FuncDef, evs: list[Event], void: bool = False) -> str | None:
-        """The test every one of these takes (or drops) sits under, unless it is an option the configuration
-        sets: `if (pipe->files)` above mutex_unlock in pipe_unlock. Read from the line of
-        the call (`if (x) mutex_unlock(..);`) or the one above it (`if (x)` or `if (x) {`); an event
-        through a conditional wrapper keeps that wrapper's test. None when one of them is unconditional."""
+        """The tests every one of these takes (or drops) sits under, when all of them share them:
+        `if (pipe->files) in pipe_unlock`. Read on the line of the call (`if (x) mutex_unlock(..);`), the
+        line above it (`if (x)`), the `if (..) {` of every block it is in (_block_tests), and for a
+        function that returns nothing, its early returns (_early_returns); an event through a
+        conditional wrapper adds that wrapper's tests. Not an option the configuration sets, nor a
+        WARN_ON check. None when one of them is unconditional, or they sit under different tests."""
         conds: list[str] = []
         lines = self.lines(fd.file_id)
         if void and evs:
@@ -2029,7 +2034,7 @@ class _Pass:
         tested result an error means not taken: ttm_bo_reserve), as lock_wrappers.held_when shows it."""
         if w.kind != "function":
             return None
-        f = next((g for g in self.model.functions.get(w.name, ()) if g.file_id == w.file_id), None)
+        f = self._wrapper_def(w)
         ptr = f is not None and f.ret is not None and f.ret.ptr > 0
         if w.op == "try":
             hi = w.held_if or ("zero" if (_PRIMS.get(w.primitive) is not None
@@ -2060,13 +2065,13 @@ _VAR_INIT = re.compile(r"(?:static\s+)?(?:const\s+)?((?:struct|union)\s+\w+|\w+)
 _LOOP = re.compile(r"\b(?:for|while)\s*\(|\bdo\s*\{")
 # `if (test) call(...);` on one line, and `if (test)` or `if (test) {` alone on the line above a call
 _IF_LINE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*[A-Za-z_]\w*\s*\(")
+_IF_ABOVE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*\{?\s*$")
 # a test that holds only when something is broken: an early return under it is no condition of the lock
 _ASSERTION = re.compile(r"\b(?:WARN_ON(?:_ONCE)?|WARN|WARN_ONCE|BUG_ON|DEBUG_LOCKS_WARN_ON|"
                         r"SCHED_WARN_ON|KASAN_\w+|RCU_LOCKDEP_WARN|lockdep_assert\w*)\s*\(")
 _ELSE_OPEN = re.compile(r"^\s*\}\s*else\s*\{\s*$")
 _RETURN_VOID = re.compile(r"^\s*(?:.*\)\s*)?return\s*;")
 _IF_RETURN = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*return\s*;")
-_IF_ABOVE = re.compile(r"^\s*(?:\}\s*else\s+)?if\s*\((.+)\)\s*\{?\s*$")
 _LABEL = re.compile(r"^\s*([A-Za-z_]\w*)\s*:(?!:)", re.M)
 
 
@@ -2163,6 +2168,8 @@ def _first_way_back(text: str) -> int:
         if name_pattern(r"\bgoto\s+", lm.group(1), r"\s*;").search(text, lm.end()):
             return lm.start()
     return first
+
+
 _BOOL_GUARD = re.compile(r"\bif\s*\(\s*(!?)\s*([a-z_]\w*)\s*\)")
 _IS_TRUE, _IS_FALSE = "<true>", "<false>"   # the "constants" of a guard on a bool or number parameter
 _GUARD = re.compile(r"\bif\s*\(+\s*([a-z_]\w*)\s*&\s*\(?\s*([A-Z][A-Z0-9_]*(?:\s*\|\s*[A-Z][A-Z0-9_]*)*)")
