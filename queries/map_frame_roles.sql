@@ -11,7 +11,8 @@
 --             spinlock contended inside mutex/rwsem code maps to the mutex/rwsem object of the caller;
 --   tracing   tracepoint/BPF/lockdep plumbing that may appear at the bottom of a stack.
 -- Symbols are matched after dropping compiler suffixes (__mutex_lock.constprop.0 -> __mutex_lock).
--- Every name of the lock_primitives catalogue (lock pass) is an entry too, serving itself.
+-- Every name of the lock_primitives catalogue (lock pass) is an entry too, serving itself; so is a traced
+-- out-of-line helper of another kernel version named after a primitive the index's sites call (below).
 WITH seed(symbol, role, lock_kind, primitives) AS (VALUES
     -- spinlock (kernel/locking/spinlock.c, qspinlock.c, paravirt)
     ('_raw_spin_lock', 'entry', 'spinlock', ['spin_lock', 'raw_spin_lock', 'spin_lock_nested', 'raw_spin_lock_nested', 'spin_lock_nest_lock', 'raw_spin_lock_nest_lock']),
@@ -170,3 +171,19 @@ UNION ALL
 SELECT p.name, 'entry', p.lock_kind, [p.name]
 FROM lock_primitives p
 WHERE p.name NOT IN (SELECT symbol FROM seed)
+UNION ALL
+-- Another kernel version's out-of-line helper: a traced frame that no indexed function or macro is named
+-- after, whose name without its leading underscores is a primitive or wrapper the index's lock sites call,
+-- is that primitive's entry. 6.5 moved the body of 6.1's pte_offset_map_lock macro into the function
+-- __pte_offset_map_lock: with a 6.1 index, the caller's pte_offset_map_lock call (do_anonymous_page's,
+-- struct page.ptl) is the site of a lock taken in __pte_offset_map_lock. An index that has the function
+-- keeps it as an ordinary frame.
+SELECT h.symbol, 'entry', any_value(ls.lock_kind), [ltrim(h.symbol, '_')]
+FROM (SELECT DISTINCT split_part(symbol, '.', 1) AS symbol FROM stack_frames
+      WHERE starts_with(symbol, '_')) h
+JOIN lock_sites ls ON ls.primitive = ltrim(h.symbol, '_')
+WHERE NOT EXISTS (SELECT 1 FROM seed WHERE seed.symbol = h.symbol)
+  AND NOT EXISTS (SELECT 1 FROM lock_primitives p WHERE p.name = h.symbol)
+  AND NOT EXISTS (SELECT 1 FROM functions fu WHERE fu.name = h.symbol)
+  AND NOT EXISTS (SELECT 1 FROM macros m WHERE m.name = h.symbol)
+GROUP BY h.symbol

@@ -8,6 +8,8 @@
 --     (map_frame_roles.primitives). No entry frame: every acquire/try site of the function.
 --     Nothing there: sites of static functions and macros the site function calls (inlined into it),
 --     method inlined-callee. Still nothing: sites of the function of the entry's lock kind, method kind.
+--     Still nothing: sites of the functions those callees call, up to 4 calls deep, the nearest depth
+--     that has one (a compiler inlines static chains), method inlined-callee.
 --     Among the candidates, those of the entry frame's lock kind (spinlock and raw_spinlock alike) are
 --     kept when any is, then those reaching the entry through the shortest wrapper chain.
 --  2. a source line on the site frame (DWARF) keeps only the candidates on that line when any is; then
@@ -19,7 +21,7 @@
 --     such a site stops the walk and the inner answer stays (lockref.lock); when that answer is only a
 --     parameter it is unresolved, with the reason and confidence x 0.6.
 --  4. one distinct object left: resolved; several: ambiguous with the candidates; none: unresolved.
-WITH keys AS (
+WITH RECURSIVE keys AS (
     SELECT DISTINCT site_key, site_function, entry_symbol, src_file, src_line, callers
     FROM map_stacks WHERE site_function IS NOT NULL
 ),
@@ -51,19 +53,34 @@ direct AS (
     WHERE CASE WHEN l.called IS NULL THEN s.op IN ('acquire', 'try')
                ELSE list_contains(s.chain, l.called) OR list_has_any(s.chain, coalesce(r.primitives, [])) END
 ),
-inlined AS (  -- level 0 only, when direct found nothing: lock sites of static/macro callees
-    SELECT l.site_key, l.lvl, l.fn, 'inlined-callee' AS method, s.*
+reach AS (  -- level 0 only, when direct found nothing: the functions the site function calls, and those
+            -- static or inline ones call, up to 4 calls deep (a compiler inlines static chains:
+            -- unmap_page_range > zap_p4d_range > zap_pud_range > zap_pmd_range > zap_pte_range)
+    SELECT DISTINCT l.site_key, l.called, c.callee AS fn, 1 AS depth
     FROM levels l
-    JOIN (SELECT DISTINCT caller, callee FROM calls WHERE kind = 'direct') c ON c.caller = l.fn
-    JOIN sites s ON s.function = c.callee AND s.function <> l.fn
-    LEFT JOIN roles r ON r.symbol = l.called
+    JOIN calls c ON c.caller = l.fn AND c.kind = 'direct'
     WHERE l.lvl = 0
       AND NOT EXISTS (SELECT 1 FROM direct d WHERE d.site_key = l.site_key AND d.lvl = 0)
-      AND (s.function_id IS NULL
+    UNION
+    SELECT r.site_key, r.called, c.callee, r.depth + 1
+    FROM reach r
+    JOIN calls c ON c.caller = r.fn AND c.kind = 'direct'
+    WHERE r.depth < 4
+      AND EXISTS (SELECT 1 FROM functions fu WHERE fu.name = r.fn AND (fu.is_static OR fu.is_inline))
+),
+inlined0 AS (
+    SELECT r.site_key, 0 AS lvl, r.fn, 'inlined-callee' AS method, r.depth, s.*
+    FROM reach r
+    JOIN sites s ON s.function = r.fn
+    LEFT JOIN roles ro ON ro.symbol = r.called
+    WHERE (s.function_id IS NULL
            OR EXISTS (SELECT 1 FROM functions fu WHERE fu.function_id = s.function_id
                       AND (fu.is_static OR fu.is_inline)))
-      AND CASE WHEN l.called IS NULL THEN s.op IN ('acquire', 'try')
-               ELSE list_contains(s.chain, l.called) OR list_has_any(s.chain, coalesce(r.primitives, [])) END
+      AND CASE WHEN r.called IS NULL THEN s.op IN ('acquire', 'try')
+               ELSE list_contains(s.chain, r.called) OR list_has_any(s.chain, coalesce(ro.primitives, [])) END
+),
+inlined AS (  -- the site function's direct callees (static or inline ones, and macros)
+    SELECT i.* EXCLUDE (depth) FROM inlined0 i WHERE i.depth = 1
 ),
 bykind AS (  -- level 0 only, when neither found anything: same function, same lock kind as the entry
     SELECT l.site_key, l.lvl, l.fn, 'kind' AS method, s.*
@@ -74,8 +91,17 @@ bykind AS (  -- level 0 only, when neither found anything: same function, same l
       AND NOT EXISTS (SELECT 1 FROM direct d WHERE d.site_key = l.site_key AND d.lvl = 0)
       AND NOT EXISTS (SELECT 1 FROM inlined i WHERE i.site_key = l.site_key)
 ),
+deep AS (  -- none of those: the nearest deeper callee with a matching site (inlined chains)
+    SELECT i.* EXCLUDE (depth, best)
+    FROM (SELECT i.*, min(i.depth) OVER (PARTITION BY i.site_key) AS best FROM inlined0 i
+          WHERE i.depth > 1
+            AND NOT EXISTS (SELECT 1 FROM inlined x WHERE x.site_key = i.site_key)
+            AND NOT EXISTS (SELECT 1 FROM bykind b WHERE b.site_key = i.site_key)) i
+    WHERE i.depth = i.best
+),
 cand00 AS (
     SELECT * FROM direct UNION ALL BY NAME SELECT * FROM inlined UNION ALL BY NAME SELECT * FROM bykind
+    UNION ALL BY NAME SELECT * FROM deep
 ),
 cand0 AS (  -- keep the sites whose lock kind is the entry frame's (when any is), then the shortest
             -- wrapper chain: a call that reaches the entry directly beats one through wrappers (a real

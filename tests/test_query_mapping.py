@@ -156,6 +156,71 @@ def test_inlined_static_callee(con):
                                                        "inlined-callee", 0.7)
 
 
+# 6.1's mm/memory.c, as the 6.1 index has it: do_anonymous_page takes the page-table lock through the macro
+# pte_offset_map_lock (line 4170, struct page.ptl); unmap_page_range reaches the same macro through the
+# static chain zap_pmd_range > zap_pte_range (line 1415); zap_pud_public stands for a non-static step.
+SKEW_SQL = """
+INSERT INTO files (file_id, path, status) VALUES (7, 'mm/memory.c', 'ok');
+INSERT INTO functions VALUES
+  (7340033, 7, 'do_anonymous_page', true, false, 'vm_fault_t', 4130, 4240, NULL),
+  (7340034, 7, 'unmap_page_range', false, false, 'void', 1700, 1730, NULL),
+  (7340035, 7, 'zap_pmd_range', true, true, 'unsigned long', 1560, 1600, NULL),
+  (7340036, 7, 'zap_pte_range', true, false, 'unsigned long', 1400, 1550, NULL),
+  (7340037, 7, 'unmap_public', false, false, 'void', 1750, 1760, NULL),
+  (7340038, 7, 'zap_pud_public', false, false, 'void', 1770, 1780, NULL);
+INSERT INTO calls (file_id, caller_id, caller, callee, kind, callee_expr, line, col, args) VALUES
+  (7, 7340034, 'unmap_page_range', 'zap_pmd_range', 'direct', 'zap_pmd_range', 1720, 8, []),
+  (7, 7340035, 'zap_pmd_range', 'zap_pte_range', 'direct', 'zap_pte_range', 1590, 8, []),
+  (7, 7340037, 'unmap_public', 'zap_pud_public', 'direct', 'zap_pud_public', 1755, 8, []),
+  (7, 7340038, 'zap_pud_public', 'zap_pte_range', 'direct', 'zap_pte_range', 1775, 8, []);
+INSERT INTO lock_sites (site_id, file_id, function_id, function, line, primitive, op, mode, lock_kind,
+                        arg_text, via, object_kind, struct_name, field_path, symbol, confidence, candidates,
+                        reason) VALUES
+  (70, 7, 7340033, 'do_anonymous_page', 4170, 'pte_offset_map_lock', 'acquire', 'exclusive', 'spinlock',
+      '__ptl', 'pte_offset_map_lock>spin_lock', 'field', 'page', 'ptl', NULL, 0.9, NULL, NULL),
+  (71, 7, 7340036, 'zap_pte_range', 1415, 'pte_offset_map_lock', 'acquire', 'exclusive', 'spinlock',
+      '__ptl', 'pte_offset_map_lock>spin_lock', 'field', 'page', 'ptl', NULL, 0.9, NULL, NULL);
+"""
+
+
+def skew_map(tmp_path, stacks: dict, extra_sql: str = "") -> dict:
+    """stack_map of run r1 over the index rows plus SKEW_SQL (and extra_sql), with these stacks added."""
+    c = build_db(tmp_path / "s.duckdb", SKEW_SQL + extra_sql, stacks=stacks)
+    try:
+        return stack_map(c)
+    finally:
+        c.close()
+
+
+def test_out_of_line_helper_of_a_newer_kernel_is_the_primitive_it_replaced(tmp_path):
+    # 6.5 turned the macro pte_offset_map_lock into the function __pte_offset_map_lock: a 6.18 stack shows
+    # that frame, which the 6.1 index has no function for; do_anonymous_page's pte_offset_map_lock is the site
+    m = skew_map(tmp_path, {30: ["queued_spin_lock_slowpath", "_raw_spin_lock", "__pte_offset_map_lock",
+                                 "do_anonymous_page", "__handle_mm_fault"],
+                            31: ["_raw_spin_lock", "__not_a_primitive", "do_anonymous_page"]})
+    assert m[30][:7] == ("do_anonymous_page", 4170, "field", "page.ptl", "resolved", "direct", 0.9)
+    # a frame not named after a primitive of the index stays the site, unresolved with the reason
+    assert m[31][4] == "unresolved"
+    assert m[31][-1].startswith("__not_a_primitive is not in the index")
+
+
+def test_out_of_line_helper_that_the_index_has_stays_a_site(tmp_path):
+    # an index of a newer tree has __pte_offset_map_lock as a function: its own sites decide (none here)
+    m = skew_map(tmp_path, {30: ["_raw_spin_lock", "__pte_offset_map_lock", "do_anonymous_page"]},
+                 "INSERT INTO functions VALUES (7340039, 7, '__pte_offset_map_lock', false, false, "
+                 "'pte_t *', 1800, 1820, NULL);")
+    assert (m[30][0], m[30][4]) == (None, "unresolved")
+
+
+def test_static_chain_inlined_into_the_site_function(tmp_path):
+    # unmap_page_range > zap_pmd_range (static) > zap_pte_range (static): the site two calls down; through a
+    # non-static step (zap_pud_public, a frame of its own when called) nothing is inlined
+    m = skew_map(tmp_path, {32: ["_raw_spin_lock", "unmap_page_range", "unmap_vmas"],
+                            33: ["_raw_spin_lock", "unmap_public", "unmap_vmas"]})
+    assert m[32][:7] == ("zap_pte_range", 1415, "field", "page.ptl", "resolved", "inlined-callee", 0.63)
+    assert m[33][4] == "unresolved"
+
+
 def test_unresolved_says_why(con):
     m = stack_map(con)
     assert m[6][3:5] == (None, "unresolved")
