@@ -13,8 +13,9 @@
 --     Among the candidates, those of the entry frame's lock kind (spinlock and raw_spinlock alike) are
 --     kept when any is, then those reaching the entry through the shortest wrapper chain.
 --  2. a source line on the site frame (DWARF) keeps only the candidates on that line when any is; then
---     candidates in .c files the kernel configuration does not compile (kbuild_files) go when any other
---     is left (several files define a static function of that name: other arches', other drivers').
+--     candidates in .c files the kernel configuration does not compile (kbuild_files), or under an #if it
+--     rules out (lock_sites.reason "not built with ..."), go when any other is left (several files define
+--     a static function of that name: other arches', other drivers'; #ifdef CONFIG_MEMCG alternatives).
 --  3. walk up: while every candidate locks a parameter (object_kind param, or the lock lock_wrappers
 --     says the function takes through a parameter), the caller's lock_sites that call it decide
 --     (lockref_get_not_zero(&dentry->d_lockref) in the caller names dentry.d_lockref). A caller without
@@ -142,13 +143,16 @@ cand1 AS (  -- a source line on the site frame narrows level 0 to the sites on t
     WHERE NOT coalesce(c.any_on_line, false) OR c.on_line
 ),
 cand AS (  -- a traced kernel runs built code: candidates in .c files the kernel configuration leaves out
-           -- (kbuild_files.built false) go when any other is left (x86's kvm_arch_vm_ioctl, not arm64's)
+           -- (kbuild_files.built false) go when any other is left (x86's kvm_arch_vm_ioctl, not arm64's),
+           -- and so do sites the lock pass found not built (under an #if the configuration rules out:
+           -- folio_lruvec_lock_irqsave's !CONFIG_MEMCG pglist_data.__lruvec.lru_lock)
     SELECT c.* EXCLUDE (unbuilt, any_built)
     FROM (
-        SELECT c.*, coalesce(kb.built = false, false) AS unbuilt,
-               bool_or(NOT coalesce(kb.built = false, false)) OVER (PARTITION BY c.site_key, c.lvl) AS any_built
-        FROM cand1 c
-        LEFT JOIN kbuild_files kb ON kb.file_id = c.file_id
+        SELECT c.*, unbuilt, bool_or(NOT unbuilt) OVER (PARTITION BY c.site_key, c.lvl) AS any_built
+        FROM (SELECT c.*, coalesce(kb.built = false, false)
+                          OR coalesce(starts_with(c.reason, 'not built with'), false) AS unbuilt
+              FROM cand1 c
+              LEFT JOIN kbuild_files kb ON kb.file_id = c.file_id) c
     ) c
     WHERE NOT c.unbuilt OR NOT c.any_built
 ),

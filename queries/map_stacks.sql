@@ -41,4 +41,13 @@ k AS (
 SELECT run_id, stack_id, site_depth, n_frames, site_function, src_file, src_line, entry_symbol, callers,
        lock_frames,
        hash(site_function, entry_symbol, src_file, src_line, callers) AS site_key
-FROM k
+FROM (
+    -- 6.10's memory-allocation profiling renamed allocators' bodies X_noprof (X is now a macro around it):
+    -- with an index of an older tree, which has no X_noprof, the frame reads as X (pcpu_alloc_noprof is
+    -- 6.1's pcpu_alloc)
+    SELECT k.* REPLACE (
+               CASE WHEN ends_with(k.site_function, '_noprof')
+                         AND NOT EXISTS (SELECT 1 FROM functions fu WHERE fu.name = k.site_function)
+                    THEN left(k.site_function, -7) ELSE k.site_function END AS site_function)
+    FROM k
+)

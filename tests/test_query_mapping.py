@@ -221,6 +221,58 @@ def test_static_chain_inlined_into_the_site_function(tmp_path):
     assert m[33][4] == "unresolved"
 
 
+# 6.1's folio_lruvec_lock_irqsave, twice: mm/memcontrol.c:1348 (CONFIG_MEMCG, built by Debian's
+# configuration) and the !CONFIG_MEMCG inline of include/linux/memcontrol.h:1323, which the lock pass marks
+# not built; 6.1's pcpu_alloc takes the global pcpu_alloc_mutex (mm/percpu.c:1773).
+BUILT_SQL = """
+INSERT INTO files (file_id, path, status) VALUES (8, 'mm/memcontrol.c', 'ok'),
+  (9, 'include/linux/memcontrol.h', 'ok'), (10, 'mm/percpu.c', 'ok');
+INSERT INTO functions VALUES
+  (8388609, 8, 'folio_lruvec_lock_irqsave', false, false, 'struct lruvec *', 1343, 1352, NULL),
+  (9437185, 9, 'folio_lruvec_lock_irqsave', true, true, 'struct lruvec *', 1318, 1326, NULL),
+  (10485761, 10, 'pcpu_alloc', true, false, 'void *', 1720, 1900, NULL);
+INSERT INTO lock_sites (site_id, file_id, function_id, function, line, primitive, op, mode, lock_kind,
+                        arg_text, via, object_kind, struct_name, field_path, symbol, confidence, candidates,
+                        reason) VALUES
+  (80, 8, 8388609, 'folio_lruvec_lock_irqsave', 1348, 'spin_lock_irqsave', 'acquire', 'exclusive',
+      'spinlock', '&lruvec->lru_lock', NULL, 'field', 'lruvec', 'lru_lock', NULL, 1.0, NULL, 'member type'),
+  (81, 9, 9437185, 'folio_lruvec_lock_irqsave', 1323, 'spin_lock_irqsave', 'acquire', 'exclusive',
+      'spinlock', '&pgdat->__lruvec.lru_lock', NULL, 'field', 'pglist_data', '__lruvec.lru_lock', NULL, 0.2,
+      NULL, 'not built with Debian 6.1 amd64 (built in): member type'),
+  (82, 10, 10485761, 'pcpu_alloc', 1773, 'mutex_lock', 'acquire', 'exclusive', 'mutex',
+      '&pcpu_alloc_mutex', NULL, 'global', NULL, NULL, 'pcpu_alloc_mutex', 1.0, NULL, NULL);
+"""
+
+
+def test_a_site_the_configuration_does_not_build_gives_way(tmp_path):
+    c = build_db(tmp_path / "b.duckdb", BUILT_SQL,
+                 stacks={40: ["_raw_spin_lock_irqsave", "folio_lruvec_lock_irqsave", "folio_batch_move_lru"]})
+    try:
+        assert stack_map(c)[40][:5] == ("folio_lruvec_lock_irqsave", 1348, "field", "lruvec.lru_lock",
+                                        "resolved")
+    finally:
+        c.close()
+
+
+def test_noprof_frame_of_a_newer_kernel_reads_as_the_allocator(tmp_path):
+    # 6.10 renamed pcpu_alloc's body pcpu_alloc_noprof; the 6.1 index knows it as pcpu_alloc
+    stacks = {41: ["__mutex_lock.constprop.0", "mutex_lock", "pcpu_alloc_noprof", "mm_init"]}
+    c = build_db(tmp_path / "b.duckdb", BUILT_SQL, stacks=stacks)
+    try:
+        assert stack_map(c)[41][:5] == ("pcpu_alloc", 1773, "global", "pcpu_alloc_mutex", "resolved")
+    finally:
+        c.close()
+    # an index that has pcpu_alloc_noprof itself keeps the frame's own name
+    c = build_db(tmp_path / "c.duckdb", BUILT_SQL + "INSERT INTO functions VALUES (10485762, 10, "
+                 "'pcpu_alloc_noprof', false, false, 'void *', 1720, 1900, NULL);", stacks=stacks)
+    try:
+        row = c.execute("SELECT taken_in, status FROM map_stack_objects_current WHERE run_id = 'r1' "
+                        "AND stack_id = 41").fetchone()
+        assert row == ("pcpu_alloc_noprof", "unresolved")
+    finally:
+        c.close()
+
+
 def test_unresolved_says_why(con):
     m = stack_map(con)
     assert m[6][3:5] == (None, "unresolved")
@@ -298,7 +350,9 @@ BUILT_ROWS = (Path(__file__).parent / "fixtures" / "traces" / "built_rows.sql").
 def test_candidates_in_files_the_configuration_leaves_out_go(tmp_path, with_verdicts):
     """arch_ioctl has a lock site in x86's file (built) and in arm64's (left out); rtc_lock is a global of
     both (fixtures/traces/built_rows.sql)."""
-    sql = BUILT_ROWS if with_verdicts else BUILT_ROWS.split("INSERT INTO kbuild_files")[0]
+    # a tree without Kbuild: no verdicts, and no lock site says "not built with"
+    sql = BUILT_ROWS if with_verdicts else BUILT_ROWS.split("INSERT INTO kbuild_files")[0].replace(
+        "'not built with Debian 6.1 amd64 (built in) (...)'", "NULL")
     stack = ["__mutex_lock.constprop.0", "mutex_lock", "arch_ioctl", "do_syscall_64"]
     c = build_db(tmp_path / "b.duckdb", sql, stacks={20: stack},
                  events=[("r1", 20, 1, 0, 100, None, None), ("r1", None, 1, 0, 100, None, "rtc_lock")])
