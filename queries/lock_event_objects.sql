@@ -7,9 +7,10 @@
 -- a class name several init sites produce is settled by the stack's site when its object is one of
 -- them, else stays ambiguous (the stack may belong to another lock of the same record); a global symbol at the lock address that global_locks knows (global-symbol; a symbol holding several
 -- locks is settled by the stack's site when it names one of them); the stack's acquisition site
--- (stack-site); otherwise the best ambiguous answer; otherwise, for a spinlock at the wait_lock offset of an
--- rwsem or mutex resolved in the same run, that lock's wait_lock (inner-lock); otherwise unresolved with
--- every reason.
+-- (stack-site); otherwise the best ambiguous answer; then an unresolved event, or an ambiguous one one of
+-- whose candidates it is, takes the one object other events of the run resolved at its address and lock
+-- type (same-address); otherwise, for a spinlock at the wait_lock offset of an rwsem or mutex resolved in
+-- the same run, that lock's wait_lock (inner-lock); otherwise unresolved with every reason.
 -- object_key is the grouping label of the aggregations: the object, else 'ambiguous(a | b)', else
 -- 'unresolved <class name or site function or address>'. mode is the run's mode (coldstart/warmup);
 -- lock_mode is read/write when known. event is contended | acquire | release (acquire when the source
@@ -114,18 +115,46 @@ inner_locks AS (
                    AND CAST(u.lock_addr AS HUGEINT) - CAST(w.lock_addr AS HUGEINT) = x.off
     QUALIFY row_number() OVER (PARTITION BY u.run_id, u.lock_addr ORDER BY x.off DESC, w.object) = 1
 ),
+-- An event left unresolved, or ambiguous between candidates, at an address where events of the same run and
+-- lock type were resolved to one object is that object (a lock has one address while its object lives):
+-- a 6.15 find_get_block_common wait, a function 6.1 does not have, is the address_space.private_lock its
+-- other stacks took. Several objects seen at one address (freed and reused) settle nothing.
+same_addr AS (
+    SELECT r.run_id, r.lock_addr, r.lock_type, any_value(r.object) AS object,
+           any_value(r.object_kind) AS object_kind, any_value(r."struct") AS "struct",
+           any_value(r.field) AS field, any_value(r.symbol) AS symbol, min(r.confidence) AS confidence
+    FROM o r WHERE r.status = 'resolved' AND r.lock_addr IS NOT NULL AND r.object IS NOT NULL
+    GROUP BY r.run_id, r.lock_addr, r.lock_type HAVING count(DISTINCT r.object) = 1
+),
+o1 AS (
+    SELECT o.*, a.object AS a_object, a.object_kind AS a_kind, a."struct" AS a_struct, a.field AS a_field,
+           a.symbol AS a_symbol, a.confidence * 0.9 AS a_conf
+    FROM o LEFT JOIN same_addr a
+      ON a.run_id = o.run_id AND a.lock_addr = o.lock_addr AND a.lock_type IS NOT DISTINCT FROM o.lock_type
+     AND (o.status = 'unresolved'
+          OR (o.status = 'ambiguous' AND list_contains(coalesce(o.candidates, []), a.object)))
+),
 o2 AS (
-    SELECT o.* EXCLUDE (object_kind, "struct", field, symbol, object, confidence, status, method, reason),
-           CASE WHEN i.object IS NULL THEN o.object_kind ELSE i.object_kind END AS object_kind,
-           CASE WHEN i.object IS NULL THEN o."struct" ELSE i."struct" END AS "struct",
-           CASE WHEN i.object IS NULL THEN o.field ELSE i.field END AS field,
-           CASE WHEN i.object IS NULL THEN o.symbol ELSE i.symbol END AS symbol,
-           coalesce(i.object, o.object) AS object,
-           coalesce(i.confidence, o.confidence) AS confidence,
-           CASE WHEN i.object IS NULL THEN o.status ELSE 'resolved' END AS status,
-           CASE WHEN i.object IS NULL THEN o.method ELSE 'inner-lock' END AS method,
-           CASE WHEN i.object IS NULL THEN o.reason ELSE i.reason END AS reason
-    FROM o LEFT JOIN inner_locks i
+    SELECT o.* EXCLUDE (object_kind, "struct", field, symbol, object, confidence, status, method, reason,
+                        a_object, a_kind, a_struct, a_field, a_symbol, a_conf),
+           CASE WHEN o.a_object IS NOT NULL THEN o.a_kind WHEN i.object IS NOT NULL THEN i.object_kind
+                ELSE o.object_kind END AS object_kind,
+           CASE WHEN o.a_object IS NOT NULL THEN o.a_struct WHEN i.object IS NOT NULL THEN i."struct"
+                ELSE o."struct" END AS "struct",
+           CASE WHEN o.a_object IS NOT NULL THEN o.a_field WHEN i.object IS NOT NULL THEN i.field
+                ELSE o.field END AS field,
+           CASE WHEN o.a_object IS NOT NULL THEN o.a_symbol WHEN i.object IS NOT NULL THEN i.symbol
+                ELSE o.symbol END AS symbol,
+           coalesce(o.a_object, i.object, o.object) AS object,
+           coalesce(o.a_conf, i.confidence, o.confidence) AS confidence,
+           CASE WHEN o.a_object IS NOT NULL OR i.object IS NOT NULL THEN 'resolved' ELSE o.status END AS status,
+           CASE WHEN o.a_object IS NOT NULL THEN 'same-address' WHEN i.object IS NOT NULL THEN 'inner-lock'
+                ELSE o.method END AS method,
+           CASE WHEN o.a_object IS NOT NULL
+                    THEN printf('the lock at 0x%x, which other stacks of this run took as %s (%s)', o.lock_addr,
+                                o.a_object, coalesce(o.reason, o.status))
+                WHEN i.object IS NOT NULL THEN i.reason ELSE o.reason END AS reason
+    FROM o1 o LEFT JOIN inner_locks i
       ON i.run_id = o.run_id AND i.lock_addr = o.lock_addr AND o.status = 'unresolved'
 )
 SELECT o.run_id, o.runtime, o.workload, o.run_mode AS mode, o.backend, o.duration_s,

@@ -343,6 +343,40 @@ def test_a_spinlock_inside_a_resolved_rwsem_is_its_wait_lock(con):
     assert got[0x0FEC][2:] == ("unresolved", "none")
 
 
+def test_an_unresolved_wait_at_an_address_resolved_in_the_run_is_that_object(con):
+    """Stack 6 (not_indexed_fn) names no site; at 0x2000 the run's stack 2 took dentry.d_lockref.lock, so the
+    wait there is that lock; at 0x3000 stacks 2 and 8 took two objects (memory reused), which settles
+    nothing; at 0x4000 the resolved event is a mutex (stack 3, rtnl_mutex), not the spinlock waited on;
+    stack 4 is ambiguous between rq.lock and task_struct.pi_lock: at 0x5000 the run resolved
+    wait_queue_head.lock (stack 8), neither of them; at 0x6000 rq.lock (stack 12, wake_x), one of them."""
+    con.execute("INSERT INTO lock_sites (site_id, file_id, function_id, function, line, primitive, op, mode, "
+                "lock_kind, arg_text, object_kind, struct_name, field_path, confidence) VALUES (90, 5, NULL, "
+                "'wake_x', 70, 'spin_lock', 'acquire', 'exclusive', 'spinlock', '&rq->lock', 'field', 'rq', "
+                "'lock', 1.0)")
+    stacks = {**STACKS, 12: ["_raw_spin_lock", "wake_x", "sys_w"]}
+    con.execute("INSERT INTO trace_runs (run_id, runtime, workload, mode, backend, duration_s, source) "
+                "VALUES ('r6', 'host', 'fs', 'coldstart', 'contention', 1.0, 'lima-trace')")
+    for sid in (2, 3, 4, 6, 8, 12):
+        for depth, sym in enumerate(stacks[sid]):
+            con.execute("INSERT INTO stack_frames (run_id, stack_id, depth, symbol) VALUES ('r6', ?, ?, ?)",
+                        [sid, depth, sym.partition("+")[0]])
+    rows = [(0x2000, "spinlock", 2), (0x2000, "spinlock", 6), (0x3000, "spinlock", 2),
+            (0x3000, "spinlock", 8), (0x3000, "spinlock", 6), (0x4000, "mutex", 3), (0x4000, "spinlock", 6),
+            (0x5000, "spinlock", 8), (0x5000, "spinlock", 4), (0x6000, "spinlock", 12),
+            (0x6000, "spinlock", 4)]
+    for addr, kind, sid in rows:
+        con.execute("INSERT INTO lock_events (run_id, lock_addr, lock_type, stack_id, pid, comm, cgroup_id, "
+                    "count, wait_ns_total) VALUES ('r6', ?, ?, ?, 1, 'x', 1, 1, 0)", [addr, kind, sid])
+    got = {(r[0], r[1]): r[2:] for r in con.execute(
+        "SELECT lock_addr, stack_id, object, status, method FROM lock_event_objects "
+        "WHERE run_id = 'r6'").fetchall()}
+    assert got[(0x2000, 6)] == ("dentry.d_lockref.lock", "resolved", "same-address")
+    assert got[(0x3000, 6)][1:] == ("unresolved", "none")
+    assert got[(0x4000, 6)][1:] == ("unresolved", "none")
+    assert got[(0x5000, 4)][1:] == ("ambiguous", "stack-site/direct")
+    assert got[(0x6000, 4)] == ("rq.lock", "resolved", "same-address")
+
+
 BUILT_ROWS = (Path(__file__).parent / "fixtures" / "traces" / "built_rows.sql").read_text()
 
 
