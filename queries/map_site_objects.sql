@@ -6,8 +6,8 @@
 --  1. candidates: lock_sites of the site function whose primitive, or a primitive of its wrapper chain
 --     (lock_sites.via), is the entry frame or a primitive that compiles to the entry symbol
 --     (map_frame_roles.primitives). No entry frame: every acquire/try site of the function.
---     Nothing there: sites of static functions and macros the site function calls (inlined into it),
---     method inlined-callee. Still nothing: sites of the function of the entry's lock kind, method kind.
+--     Nothing there: sites of static functions and macros the site function calls (inlined into it;
+--     not a function named like a primitive, a user-space stand-in of tools/), method inlined-callee. Still nothing: sites of the function of the entry's lock kind, method kind.
 --     Still nothing: sites of the functions those callees call, up to 4 calls deep, the nearest depth
 --     that has one (a compiler inlines static chains), method inlined-callee.
 --     Among the candidates, those of the entry frame's lock kind (spinlock and raw_spinlock alike) are
@@ -77,6 +77,9 @@ inlined0 AS (
     WHERE (s.function_id IS NULL
            OR EXISTS (SELECT 1 FROM functions fu WHERE fu.function_id = s.function_id
                       AND (fu.is_static OR fu.is_inline)))
+      -- a function named like a primitive is a stand-in for it, not kernel code that takes a lock
+      -- (tools/virtio/linux/spinlock.h's user-space spin_lock_irq calls spin_lock on its parameter)
+      AND NOT EXISTS (SELECT 1 FROM lock_primitives p WHERE p.name = s.function)
       AND CASE WHEN r.called IS NULL THEN s.op IN ('acquire', 'try')
                ELSE list_contains(s.chain, r.called) OR list_has_any(s.chain, coalesce(ro.primitives, [])) END
 ),

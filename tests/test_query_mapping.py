@@ -273,6 +273,35 @@ def test_noprof_frame_of_a_newer_kernel_reads_as_the_allocator(tmp_path):
         c.close()
 
 
+def test_a_primitive_stand_in_is_no_inlined_callee(tmp_path):
+    # 6.1's alloc_pid takes pidmap_lock with spin_lock_irq (kernel/pid.c:209); a 6.18 stack enters through
+    # _raw_spin_lock, which spin_lock_irq does not reach. tools/virtio/linux/spinlock.h:36 defines a
+    # user-space static inline spin_lock_irq that calls spin_lock on its parameter: not kernel code that
+    # alloc_pid inlines. The same-kind site of alloc_pid answers.
+    sql = """
+    INSERT INTO lock_primitives VALUES ('spin_lock_irq', 'spinlock', 'acquire', 'exclusive', 'irq', false,
+                                        false, 0) ON CONFLICT DO NOTHING;
+    INSERT INTO files (file_id, path, status) VALUES (11, 'kernel/pid.c', 'ok'),
+      (12, 'tools/virtio/linux/spinlock.h', 'ok');
+    INSERT INTO functions VALUES
+      (11534337, 11, 'alloc_pid', false, false, 'struct pid *', 160, 290, NULL),
+      (12582913, 12, 'spin_lock_irq', true, true, 'void', 36, 39, NULL);
+    INSERT INTO calls (file_id, caller_id, caller, callee, kind, callee_expr, line, col, args) VALUES
+      (11, 11534337, 'alloc_pid', 'spin_lock_irq', 'direct', 'spin_lock_irq', 209, 2, ['&pidmap_lock']);
+    INSERT INTO lock_sites (site_id, file_id, function_id, function, line, primitive, op, mode, lock_kind,
+                            arg_text, object_kind, struct_name, field_path, symbol, confidence) VALUES
+      (110, 11, 11534337, 'alloc_pid', 209, 'spin_lock_irq', 'acquire', 'exclusive', 'spinlock',
+          '&pidmap_lock', 'global', NULL, NULL, 'pidmap_lock', 1.0),
+      (120, 12, 12582913, 'spin_lock_irq', 38, 'spin_lock', 'acquire', 'exclusive', 'spinlock', 'lock',
+          'param', NULL, NULL, 'lock', 0.9);
+    """
+    c = build_db(tmp_path / "p.duckdb", sql, stacks={50: ["_raw_spin_lock", "alloc_pid", "copy_process"]})
+    try:
+        assert stack_map(c)[50][:6] == ("alloc_pid", 209, "global", "pidmap_lock", "resolved", "kind")
+    finally:
+        c.close()
+
+
 def test_unresolved_says_why(con):
     m = stack_map(con)
     assert m[6][3:5] == (None, "unresolved")
