@@ -126,17 +126,27 @@ same_addr AS (
     FROM o r WHERE r.status = 'resolved' AND r.lock_addr IS NOT NULL AND r.object IS NOT NULL
     GROUP BY r.run_id, r.lock_addr, r.lock_type HAVING count(DISTINCT r.object) = 1
 ),
-o1 AS (
-    SELECT o.*, a.object AS a_object, a.object_kind AS a_kind, a."struct" AS a_struct, a.field AS a_field,
-           a.symbol AS a_symbol, a.confidence * 0.9 AS a_conf
-    FROM o LEFT JOIN same_addr a
-      ON a.run_id = o.run_id AND a.lock_addr = o.lock_addr AND a.lock_type IS NOT DISTINCT FROM o.lock_type
-     AND (o.status = 'unresolved'
-          OR (o.status = 'ambiguous' AND list_contains(coalesce(o.candidates, []), a.object)))
+o1 AS (  -- (equality join only: a condition on status in the ON clause made DuckDB loop over every pair)
+    SELECT o.* EXCLUDE (use_a),
+           CASE WHEN use_a THEN a_object0 END AS a_object, CASE WHEN use_a THEN a_kind0 END AS a_kind,
+           CASE WHEN use_a THEN a_struct0 END AS a_struct, CASE WHEN use_a THEN a_field0 END AS a_field,
+           CASE WHEN use_a THEN a_symbol0 END AS a_symbol, CASE WHEN use_a THEN a_conf0 END AS a_conf
+    FROM (
+        SELECT o.*, a.object AS a_object0, a.object_kind AS a_kind0, a."struct" AS a_struct0,
+               a.field AS a_field0, a.symbol AS a_symbol0, a.confidence * 0.9 AS a_conf0,
+               a.object IS NOT NULL
+                   AND (o.status = 'unresolved'
+                        OR (o.status = 'ambiguous' AND list_contains(coalesce(o.candidates, []), a.object)))
+                   AS use_a
+        FROM o LEFT JOIN same_addr a
+          ON a.run_id = o.run_id AND a.lock_addr = o.lock_addr
+         AND coalesce(a.lock_type, '') = coalesce(o.lock_type, '')
+    ) o
 ),
 o2 AS (
     SELECT o.* EXCLUDE (object_kind, "struct", field, symbol, object, confidence, status, method, reason,
-                        a_object, a_kind, a_struct, a_field, a_symbol, a_conf),
+                        a_object, a_kind, a_struct, a_field, a_symbol, a_conf, a_object0, a_kind0, a_struct0,
+                        a_field0, a_symbol0, a_conf0),
            CASE WHEN o.a_object IS NOT NULL THEN o.a_kind WHEN i.object IS NOT NULL THEN i.object_kind
                 ELSE o.object_kind END AS object_kind,
            CASE WHEN o.a_object IS NOT NULL THEN o.a_struct WHEN i.object IS NOT NULL THEN i."struct"
