@@ -126,41 +126,33 @@ same_addr AS (
     FROM o r WHERE r.status = 'resolved' AND r.lock_addr IS NOT NULL AND r.object IS NOT NULL
     GROUP BY r.run_id, r.lock_addr, r.lock_type HAVING count(DISTINCT r.object) = 1
 ),
-o1 AS (  -- (equality join only: a condition on status in the ON clause made DuckDB loop over every pair)
-    SELECT o.* EXCLUDE (use_a),
-           CASE WHEN use_a THEN a_object0 END AS a_object, CASE WHEN use_a THEN a_kind0 END AS a_kind,
-           CASE WHEN use_a THEN a_struct0 END AS a_struct, CASE WHEN use_a THEN a_field0 END AS a_field,
-           CASE WHEN use_a THEN a_symbol0 END AS a_symbol, CASE WHEN use_a THEN a_conf0 END AS a_conf
-    FROM (
-        SELECT o.*, a.object AS a_object0, a.object_kind AS a_kind0, a."struct" AS a_struct0,
-               a.field AS a_field0, a.symbol AS a_symbol0, a.confidence * 0.9 AS a_conf0,
-               a.object IS NOT NULL
-                   AND (o.status = 'unresolved'
-                        OR (o.status = 'ambiguous' AND list_contains(coalesce(o.candidates, []), a.object)))
-                   AS use_a
-        FROM o LEFT JOIN same_addr a
-          ON a.run_id = o.run_id AND a.lock_addr = o.lock_addr
-         AND coalesce(a.lock_type, '') = coalesce(o.lock_type, '')
-    ) o
+o1 AS (  -- an equality join (a test of status in the ON clause made DuckDB loop over every pair)
+    SELECT o.*, a.object AS a_object, a.object_kind AS a_kind, a."struct" AS a_struct, a.field AS a_field,
+           a.symbol AS a_symbol, a.confidence * 0.9 AS a_conf,
+           a.object IS NOT NULL
+               AND (o.status = 'unresolved'
+                    OR (o.status = 'ambiguous' AND list_contains(coalesce(o.candidates, []), a.object)))
+               AS use_a
+    FROM o LEFT JOIN same_addr a
+      ON a.run_id = o.run_id AND a.lock_addr = o.lock_addr
+     AND coalesce(a.lock_type, '') = coalesce(o.lock_type, '')
 ),
 o2 AS (
     SELECT o.* EXCLUDE (object_kind, "struct", field, symbol, object, confidence, status, method, reason,
-                        a_object, a_kind, a_struct, a_field, a_symbol, a_conf, a_object0, a_kind0, a_struct0,
-                        a_field0, a_symbol0, a_conf0),
-           CASE WHEN o.a_object IS NOT NULL THEN o.a_kind WHEN i.object IS NOT NULL THEN i.object_kind
+                        a_object, a_kind, a_struct, a_field, a_symbol, a_conf, use_a),
+           CASE WHEN o.use_a THEN o.a_kind WHEN i.object IS NOT NULL THEN i.object_kind
                 ELSE o.object_kind END AS object_kind,
-           CASE WHEN o.a_object IS NOT NULL THEN o.a_struct WHEN i.object IS NOT NULL THEN i."struct"
+           CASE WHEN o.use_a THEN o.a_struct WHEN i.object IS NOT NULL THEN i."struct"
                 ELSE o."struct" END AS "struct",
-           CASE WHEN o.a_object IS NOT NULL THEN o.a_field WHEN i.object IS NOT NULL THEN i.field
-                ELSE o.field END AS field,
-           CASE WHEN o.a_object IS NOT NULL THEN o.a_symbol WHEN i.object IS NOT NULL THEN i.symbol
+           CASE WHEN o.use_a THEN o.a_field WHEN i.object IS NOT NULL THEN i.field ELSE o.field END AS field,
+           CASE WHEN o.use_a THEN o.a_symbol WHEN i.object IS NOT NULL THEN i.symbol
                 ELSE o.symbol END AS symbol,
-           coalesce(o.a_object, i.object, o.object) AS object,
-           coalesce(o.a_conf, i.confidence, o.confidence) AS confidence,
-           CASE WHEN o.a_object IS NOT NULL OR i.object IS NOT NULL THEN 'resolved' ELSE o.status END AS status,
-           CASE WHEN o.a_object IS NOT NULL THEN 'same-address' WHEN i.object IS NOT NULL THEN 'inner-lock'
+           CASE WHEN o.use_a THEN o.a_object ELSE coalesce(i.object, o.object) END AS object,
+           CASE WHEN o.use_a THEN o.a_conf ELSE coalesce(i.confidence, o.confidence) END AS confidence,
+           CASE WHEN o.use_a OR i.object IS NOT NULL THEN 'resolved' ELSE o.status END AS status,
+           CASE WHEN o.use_a THEN 'same-address' WHEN i.object IS NOT NULL THEN 'inner-lock'
                 ELSE o.method END AS method,
-           CASE WHEN o.a_object IS NOT NULL
+           CASE WHEN o.use_a
                     THEN printf('the lock at 0x%x, which other stacks of this run took as %s (%s)', o.lock_addr,
                                 o.a_object, coalesce(o.reason, o.status))
                 WHEN i.object IS NOT NULL THEN i.reason ELSE o.reason END AS reason

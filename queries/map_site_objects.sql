@@ -7,7 +7,8 @@
 --     (lock_sites.via), is the entry frame or a primitive that compiles to the entry symbol
 --     (map_frame_roles.primitives). No entry frame: every acquire/try site of the function.
 --     Nothing there: sites of static functions and macros the site function calls (inlined into it;
---     not a function named like a primitive, a user-space stand-in of tools/), method inlined-callee. Still nothing: sites of the function of the entry's lock kind, method kind.
+--     not a function named like a primitive, a user-space stand-in of tools/), method inlined-callee.
+--     Still nothing: sites of the function of the entry's lock kind, method kind.
 --     Still nothing: sites of the functions those callees call, up to 4 calls deep, the nearest depth
 --     that has one (a compiler inlines static chains), method inlined-callee.
 --     Among the candidates, those of the entry frame's lock kind (spinlock and raw_spinlock alike) are
