@@ -52,6 +52,10 @@ setup_venv() {
       > "$CACHE/pip.log" 2>&1 || { cat "$CACHE/pip.log" >&2; echo "run.sh: pip install failed" >&2; exit 1; }
     echo "$want" > "$stamp"
   fi
+  # lima-index's C tree walker (analyzer/ts_walk.c), compiled with the installed tree-sitter's runtime
+  # (its sdist, fetched once into .cache/sdist); a no-op when already built for this release and source.
+  "$VENV/bin/python" -m lima.analyzer.build_ts_walk --cache "$CACHE/sdist" >/dev/null \
+    || { echo "run.sh: building the C tree walker failed (see above)" >&2; exit 1; }
 }
 
 setup_kernel_source() {

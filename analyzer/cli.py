@@ -284,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         lock_warnings = None if args.no_lock_pass else get_meta(con, "lock_pass_warnings")
         if lock_warnings:
             print(f"{PROG}: warning: lock pass: {lock_warnings}", file=sys.stderr)
+        if tasks and indexer.walker_problem:
+            print(f"{PROG}: warning: C tree walker not in use: {indexer.walker_problem}; tree-sitter's query "
+                  "cursor read the files instead (the same facts, about 15% more time)", file=sys.stderr)
         headers = _missing_headers(con)
         if headers:
             print(f"{PROG}: warning: {headers}", file=sys.stderr)

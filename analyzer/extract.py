@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 import tree_sitter_c
+from lima.analyzer.fast_captures import FastCaptures
 from lima.analyzer.kernel_annotations import (
     blank_annotations,
     blank_define_comments,
@@ -147,11 +148,18 @@ class _Func:
 class Extractor:
     """A tree-sitter parser with the compiled fact queries (one per process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, walker: bool = True) -> None:
+        """WALKER False: always tree-sitter's query cursor, never the C walker (tests compare the two)."""
         self.language = Language(tree_sitter_c.language())
         self.parser = Parser(self.language)
         here = resources.files("lima.analyzer")
-        self.facts_query = Query(self.language, here.joinpath("c_facts.scm").read_text())
+        query_text = here.joinpath("c_facts.scm").read_text()
+        self.facts_query = Query(self.language, query_text)
+        self.fast: FastCaptures | None = None
+        self.walker_reason = "disabled"
+        if walker:
+            fast = FastCaptures(self.language, query_text)
+            self.fast, self.walker_reason = (fast, "") if fast.walker is not None else (None, fast.reason)
 
     def extract(self, file_id: int, src: bytes) -> FileFacts:
         """All code facts of one file (src is the raw file content)."""
@@ -171,8 +179,11 @@ class Extractor:
         src, loops = rewrite_loop_macros(blank_list_conditionals(text))
         return src, loops, self.parser.parse(src)
 
-    def captures(self, tree: Tree) -> dict[str, list[Node]]:
-        """The captures of c_facts.scm over a parsed tree, by capture name."""
+    def captures(self, tree: Tree, src: bytes | None = None) -> dict[str, list]:
+        """The captures of c_facts.scm over a parsed tree, by capture name. With SRC (the parsed text, all
+        ASCII) and the C walker, the calls come as rows (see fast_captures.FastCaptures.captures)."""
+        if self.fast is not None:
+            return self.fast.captures(tree.root_node, src)
         return QueryCursor(self.facts_query).captures(tree.root_node)
 
 
@@ -250,7 +261,8 @@ class _FileExtraction:
             self.stext = self.src.decode("ascii")
             self.text, self.ftext = self.text_ascii, self.ftext_ascii
         root = tree.root_node
-        caps = self.ex.captures(tree)
+        call_rows = self.ex.fast is not None and bool(self.stext)
+        caps = self.ex.captures(tree, self.src if call_rows else None)
         self.facts.parse_errors = len(caps.get("error", ())) + len(caps.get("missing", ()))
         # capture lists are not in document order: sort what gets ids, so ids are reproducible
         fn_nodes = sorted(caps.get("function", []), key=lambda n: n.start_byte)
@@ -280,8 +292,11 @@ class _FileExtraction:
             self.typedef(n, struct_ids)
         for n in caps.get("enum", []):
             self.enum(n)
-        for n in caps.get("call", []):
-            self.call(n)
+        if call_rows:
+            self.call_rows(caps.get("call", []))
+        else:
+            for n in caps.get("call", []):
+                self.call(n)
         if loops:
             self.loop_calls(loops)
         for n in caps.get("init_pair", []):
@@ -789,6 +804,23 @@ class _FileExtraction:
         p = n.start_point
         self.rows["calls"].append((self.file_id, f.fid if f else None, f.name if f else None, callee, kind,
                                    expr, p[0] + 1, p[1], argv))
+
+    def call_rows(self, calls: list[tuple]) -> None:
+        """:meth:`call` for the rows the C walker built: add the caller, and decide whether a call through a
+        plain name is direct or through one of the caller's pointer variables."""
+        out = self.rows["calls"].append
+        skip = self.skip_calls
+        fid = self.file_id
+        for start, callee, kind, expr, line, col, argv in calls:
+            if start in skip:
+                continue
+            f = self.func_at(start)
+            if f is None:
+                out((fid, None, None, callee, kind or "direct", expr, line, col, argv))
+            else:
+                if kind is None:
+                    kind = "pointer" if callee in f.names else "direct"
+                out((fid, f.fid, f.name, callee, kind, expr, line, col, argv))
 
     def grouped_args(self, args: Node) -> list[str]:
         """Argument texts split at the commas (macro arguments such as types parse as ERROR pieces)."""

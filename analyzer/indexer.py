@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from lima.analyzer.extract import TABLE_COLUMNS
+from lima.analyzer.extract import TABLE_COLUMNS, Extractor
 from lima.analyzer.kbuild import makefiles_digest
 from lima.analyzer.lock_config import DEFAULT_CONFIG, KernelConfig
 from lima.analyzer.workers import BatchResult, FileResult, Task, WorkerPool
@@ -183,7 +183,8 @@ def facts_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 
 #: meta key of the extractor's fingerprint: facts read by another extractor are re-read, not reused.
 EXTRACTOR_META = "facts_extractor"
-_EXTRACTOR_FILES = ("extract.py", "kernel_annotations.py", "c_facts.scm", "workers.py")
+_EXTRACTOR_FILES = ("extract.py", "kernel_annotations.py", "c_facts.scm", "workers.py", "fast_captures.py",
+                    "ts_walk.c")
 
 
 def code_digest(names: Iterable[str], extra: str = "") -> str:
@@ -246,6 +247,10 @@ class Indexer:
         self.stats = IndexStats()
         self._bad_names: set[str] = set()
         self.extractor = extractor_fingerprint()
+        probe = Extractor()
+        #: how the workers read the c_facts.scm captures: the C walker, or why not (the query cursor)
+        self.walker = "C walker (analyzer/ts_walk.c)" if probe.fast is not None else ""
+        self.walker_problem = probe.walker_reason
         #: the database holds facts of another extractor: every file in scope is read again
         self.extractor_changed = False
         self._stale_elsewhere = False  # ... and files outside --only keep them
@@ -479,6 +484,7 @@ class Indexer:
         set_meta(self.con, "kernel_version", kv or "unknown")
         set_meta(self.con, "tool_version", _tool_version())
         set_meta(self.con, "parser", _parser_version())
+        set_meta(self.con, "fact_walker", self.walker or "tree-sitter query cursor")
         if not self._stale_elsewhere:  # with --only, files outside it still hold the old extractor's facts
             set_meta(self.con, EXTRACTOR_META, self.extractor)
         set_meta(self.con, "source_root", str(self.root.resolve()))

@@ -1,0 +1,181 @@
+"""The captures of c_facts.scm by one C tree walk (analyzer/ts_walk.c), when that walker is built.
+
+tree-sitter's query cursor keeps match states for every node of every tree; the patterns lima-index needs
+are simple (a node type, and at most "a child in field F of type T or U"), so a plain walk that compares
+symbols answers them with less work, and builds the rows of the most numerous fact, the calls, in C.
+
+The .scm file stays the one statement of what is captured: :func:`compile_patterns` reads it into the
+walker's table and refuses anything beyond that simple form. :class:`FastCaptures` uses the walker only
+when it was built for the installed tree-sitter release and gives the query cursor's captures on a probe
+file; otherwise ``reason`` says why not, and lima-index runs the query cursor (same facts, slower).
+Build the walker with ``python -m lima.analyzer.build_ts_walk`` (run.sh does).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from types import ModuleType
+
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
+
+__all__ = ["FastCaptures", "UnsupportedPattern", "compile_patterns", "MISSING_SYMBOL"]
+
+#: The walker's symbol for the (MISSING) pattern (any missing node); (ERROR) is tree-sitter's own 65535.
+MISSING_SYMBOL = -2
+_TOKEN = re.compile(r"\s*(?:(;[^\n]*)|([()\[\]:@])|([A-Za-z_][\w.]*)|(\S))")
+
+#: A file that holds every pattern of c_facts.scm (and its misses): the walker must capture what the
+#: query cursor captures here before lima-index trusts it.
+PROBE = b"""
+struct s { int a; union { int b; } u; struct { int c; } in; };
+typedef struct t { spinlock_t lock; } t_t;
+enum e { A, B = 2 };
+static const struct file_operations fops = { .read = foo, .write = &bar, .x = 1, [0] = baz };
+int f(struct s *p, int (*cb)(void)) {
+    int x = g(1, (2), "a,b") + (*cb)() + p->ops->run(p, x) + (p->f)(x);
+    p->release = foo; p->y = 3; q = foo;
+    spin_lock(&p->lock  );
+    return h(x,
+             y) + k(a b, )
+}
+int broken( { ;
+"""
+
+
+class UnsupportedPattern(ValueError):
+    """A pattern of the .scm file is beyond what the walker answers."""
+
+
+def _tokens(text: str) -> list[str]:
+    out = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            break
+        pos = m.end()
+        if m.group(1) is not None:
+            continue
+        if m.group(4) is not None:
+            raise UnsupportedPattern(f"unexpected {m.group(4)!r} at offset {m.start(4)}")
+        out.append(m.group(2) or m.group(3))
+    return out
+
+
+def compile_patterns(language: Language, text: str) -> tuple[tuple, tuple[str, ...]]:
+    """Read a .scm file of patterns `(type field: (type) field: [(type) (type)] ...) @name` into the
+    walker's table: ((symbol, capture index, ((field id, (symbol, ...)), ...)), ...) and capture names."""
+    toks = _tokens(text)
+    names: list[str] = []
+    patterns = []
+    supertypes = set(getattr(language, "supertypes", ()) or ())
+    i = 0
+
+    def expect(tok: str) -> None:
+        nonlocal i
+        if i >= len(toks) or toks[i] != tok:
+            got = toks[i] if i < len(toks) else "end of file"
+            raise UnsupportedPattern(f"expected {tok!r}, got {got!r}")
+        i += 1
+
+    def node_name() -> int:
+        """The symbol of the node type at toks[i] (after its '(')."""
+        nonlocal i
+        name = toks[i] if i < len(toks) else ""
+        i += 1
+        if name == "MISSING":
+            return MISSING_SYMBOL
+        sym = language.id_for_node_kind(name, True)
+        if not sym or sym in supertypes:
+            raise UnsupportedPattern(f"node type {name!r} is not a plain named node")
+        return sym
+
+    def symbol() -> int:
+        expect("(")
+        sym = node_name()
+        expect(")")
+        return sym
+
+    while i < len(toks):
+        expect("(")
+        sym = node_name()
+        constraints = []
+        while i < len(toks) and toks[i] != ")":
+            fname = toks[i]
+            i += 1
+            expect(":")
+            fid = language.field_id_for_name(fname)
+            if not fid:
+                raise UnsupportedPattern(f"no field {fname!r}")
+            if i < len(toks) and toks[i] == "[":
+                i += 1
+                alts = []
+                while i < len(toks) and toks[i] == "(":
+                    alts.append(symbol())
+                expect("]")
+            else:
+                alts = [symbol()]
+            if MISSING_SYMBOL in alts:
+                raise UnsupportedPattern("(MISSING) inside a field")
+            constraints.append((fid, tuple(alts)))
+        expect(")")
+        expect("@")
+        cap = toks[i]
+        i += 1
+        if cap not in names:
+            names.append(cap)
+        patterns.append((sym, names.index(cap), tuple(constraints)))
+    return tuple(patterns), tuple(names)
+
+
+def _load_walker() -> tuple[ModuleType | None, str]:
+    try:
+        from lima.analyzer import _ts_walk  # type: ignore[attr-defined]
+    except ImportError:
+        return None, "not built (python -m lima.analyzer.build_ts_walk)"
+    want = metadata.version("tree-sitter")
+    if _ts_walk.TREE_SITTER_VERSION != want:
+        return None, f"built for tree-sitter {_ts_walk.TREE_SITTER_VERSION}, installed {want}: rebuild it"
+    return _ts_walk, ""
+
+
+class FastCaptures:
+    """The walker with the compiled patterns of one query, or the reason it is not used."""
+
+    def __init__(self, language: Language, query_text: str) -> None:
+        self.walker: ModuleType | None = None
+        self.reason = ""
+        walker, self.reason = _load_walker()
+        if walker is None:
+            return
+        try:
+            self.patterns, self.names = compile_patterns(language, query_text)
+        except UnsupportedPattern as e:
+            self.reason = f"c_facts.scm has a pattern the walker does not answer: {e}"
+            return
+        self.call_capture = self.names.index("call") if "call" in self.names else -1
+        self.walker = walker
+        mismatch = self._probe(language, query_text)
+        if mismatch:
+            self.walker, self.reason = None, f"walker and query cursor differ on the probe file: {mismatch}"
+
+    def _probe(self, language: Language, query_text: str) -> str:
+        tree = Parser(language).parse(PROBE)
+
+        def key(caps: dict[str, list[Node]]) -> dict[str, list[tuple[int, int, str]]]:
+            return {k: sorted((n.start_byte, n.end_byte, n.type) for n in v) for k, v in caps.items()}
+
+        want = key(QueryCursor(Query(language, query_text)).captures(tree.root_node))
+        got = key(self.captures(tree.root_node))
+        if want != got:
+            return ", ".join(sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k)))
+        return ""
+
+    def captures(self, root: Node, src: bytes | None = None) -> dict[str, list]:
+        """{capture name: nodes in document order}; with SRC (the parsed text, all ASCII) the calls come
+        as rows (start_byte, callee, kind, callee_expr, line, col, args), kind None for a plain name."""
+        assert self.walker is not None
+        if src is None:
+            return self.walker.captures(root, self.patterns, self.names)
+        return self.walker.captures(root, self.patterns, self.names, src, self.call_capture)

@@ -1,0 +1,540 @@
+/*
+ * ts_walk: one tree walk that returns what a simple tree-sitter query captures, several times faster than
+ * the query cursor (the cursor keeps match states for every node; this only compares symbols).
+ *
+ * It answers the patterns of analyzer/c_facts.scm, compiled by analyzer/fast_captures.py into a plain
+ * table: each pattern is a node symbol (or ERROR, or MISSING) plus field constraints "a child in field F
+ * whose symbol is one of S...", and a capture index. The result is the dict that
+ * QueryCursor.captures(root) gives (capture name -> list of tree_sitter.Node), in document order.
+ *
+ * It runs on the trees that py-tree-sitter builds: it reads the TSNode inside a tree_sitter.Node and makes
+ * new tree_sitter.Node objects the way the binding does. That relies on the binding's object layout and on
+ * this module's copy of the tree-sitter runtime being the binding's own release: build_ts_walk.py compiles
+ * it from the sdist of the installed tree-sitter, records that version, and fast_captures.py refuses a
+ * mismatch and checks the layout before use.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#include "tree_sitter/api.h"
+
+#ifndef LIMA_TS_VERSION
+#error "build with -DLIMA_TS_VERSION=\"x.y.z\" (the tree-sitter release whose runtime is compiled in)"
+#endif
+
+/* py-tree-sitter's Node object (tree_sitter/binding/types.h of the same release). */
+typedef struct {
+    PyObject_HEAD
+    TSNode node;
+    PyObject *children;
+    PyObject *tree;
+} PyTSNode;
+
+#define MAX_PATTERNS 64
+#define MAX_CONSTRAINTS 4
+#define MAX_ALTS 8
+#define SYM_ERROR 0xFFFF   /* ts_builtin_sym_error */
+#define SYM_MISSING -2     /* the (MISSING) pattern: any missing node */
+
+typedef struct {
+    int field;                  /* field id */
+    int alt_count;
+    int alts[MAX_ALTS];         /* symbols the child in that field may have */
+} Constraint;
+
+typedef struct {
+    int symbol;                 /* node symbol, SYM_ERROR or SYM_MISSING */
+    int capture;                /* index into the capture names */
+    int constraint_count;
+    Constraint constraints[MAX_CONSTRAINTS];
+} Pattern;
+
+static int
+parse_int_seq(PyObject *seq, int *out, int max, const char *what)
+{
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (fast == NULL)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    if (n > max) {
+        Py_DECREF(fast);
+        PyErr_Format(PyExc_ValueError, "%s: at most %d items", what, max);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(fast, i));
+        if (v == -1 && PyErr_Occurred()) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        out[i] = (int)v;
+    }
+    Py_DECREF(fast);
+    return (int)n;
+}
+
+/* patterns: sequence of (symbol, capture, ((field, (sym, ...)), ...)) */
+static int
+parse_patterns(PyObject *spec, Pattern *pats)
+{
+    PyObject *fast = PySequence_Fast(spec, "patterns must be a sequence");
+    if (fast == NULL)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    if (n > MAX_PATTERNS) {
+        Py_DECREF(fast);
+        PyErr_Format(PyExc_ValueError, "at most %d patterns", MAX_PATTERNS);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *cons;
+        Pattern *p = &pats[i];
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "iiO;pattern: (symbol, capture, constraints)",
+                              &p->symbol, &p->capture, &cons)) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        PyObject *cfast = PySequence_Fast(cons, "constraints must be a sequence");
+        if (cfast == NULL) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        Py_ssize_t m = PySequence_Fast_GET_SIZE(cfast);
+        if (m > MAX_CONSTRAINTS) {
+            Py_DECREF(cfast);
+            Py_DECREF(fast);
+            PyErr_Format(PyExc_ValueError, "at most %d field constraints per pattern", MAX_CONSTRAINTS);
+            return -1;
+        }
+        p->constraint_count = (int)m;
+        for (Py_ssize_t j = 0; j < m; j++) {
+            PyObject *alts;
+            Constraint *c = &p->constraints[j];
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(cfast, j), "iO;constraint: (field, symbols)",
+                                  &c->field, &alts) ||
+                (c->alt_count = parse_int_seq(alts, c->alts, MAX_ALTS, "symbols")) < 0) {
+                Py_DECREF(cfast);
+                Py_DECREF(fast);
+                return -1;
+            }
+        }
+        Py_DECREF(cfast);
+    }
+    Py_DECREF(fast);
+    return (int)n;
+}
+
+/* Does some child of the cursor's node, in field c->field, have one of c's symbols? */
+static int
+constraint_holds(TSTreeCursor *kids, TSNode node, const Constraint *c)
+{
+    ts_tree_cursor_reset(kids, node);
+    if (!ts_tree_cursor_goto_first_child(kids))
+        return 0;
+    do {
+        if (ts_tree_cursor_current_field_id(kids) != c->field)
+            continue;
+        TSSymbol s = ts_node_symbol(ts_tree_cursor_current_node(kids));
+        for (int k = 0; k < c->alt_count; k++)
+            if (c->alts[k] == (int)s)
+                return 1;
+    } while (ts_tree_cursor_goto_next_sibling(kids));
+    return 0;
+}
+
+static PyObject *
+new_node(PyTSNode *like, TSNode node)
+{
+    PyTSNode *self = PyObject_New(PyTSNode, Py_TYPE(like));
+    if (self == NULL)
+        return NULL;
+    self->node = node;
+    self->children = NULL;
+    Py_INCREF(like->tree);
+    self->tree = like->tree;
+    return (PyObject *)self;
+}
+
+
+/* ---- call rows (analyzer/extract.py's _FileExtraction.call, for files that are all ASCII) ---------- */
+
+/* str.split()'s whitespace on ASCII text */
+static inline int
+is_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+/* " ".join(s[a:b].split()) */
+static PyObject *
+collapse(const char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    char stack[256] = {0};
+    char *buf = b - a <= (Py_ssize_t)sizeof stack ? stack : PyMem_Malloc(b - a);
+    if (buf == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = a; i < b;) {
+        while (i < b && is_space((unsigned char)s[i]))
+            i++;
+        if (i == b)
+            break;
+        if (n)
+            buf[n++] = ' ';
+        while (i < b && !is_space((unsigned char)s[i]))
+            buf[n++] = s[i++];
+    }
+    PyObject *out = PyUnicode_FromStringAndSize(buf, n);
+    if (buf != stack)
+        PyMem_Free(buf);
+    return out;
+}
+
+static int
+has_run_or_break(const char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    for (Py_ssize_t i = a; i < b; i++) {
+        char c = s[i];
+        if (c == '\n' || c == '\t' || (c == ' ' && i + 1 < b && s[i + 1] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+/* extract.py's ftext: collapsed only when it holds "  ", a newline or a tab */
+static PyObject *
+ftext(const char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    if (has_run_or_break(s, a, b))
+        return collapse(s, a, b);
+    return PyUnicode_FromStringAndSize(s + a, b - a);
+}
+
+/* extract.py's fold: ftext's test, or a blank at either end */
+static PyObject *
+fold(const char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    if (b > a && (s[a] == ' ' || s[b - 1] == ' '))
+        return collapse(s, a, b);
+    return ftext(s, a, b);
+}
+
+static int
+type_is(TSNode n, const char *name)
+{
+    return strcmp(ts_node_type(n), name) == 0;
+}
+
+static int
+append_new(PyObject *list, PyObject *item)
+{
+    if (item == NULL)
+        return -1;
+    int rc = PyList_Append(list, item);
+    Py_DECREF(item);
+    return rc;
+}
+
+/* extract.py's grouped_args: argument texts split at the commas of an argument list with errors */
+static int
+grouped_args(const char *s, TSNode args, PyObject *out)
+{
+    uint32_t count = ts_node_child_count(args);
+    int64_t first = -1, last = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        TSNode c = ts_node_child(args, i);
+        const char *t = ts_node_type(c);
+        if (strcmp(t, ",") == 0 || strcmp(t, ")") == 0) {
+            if (first >= 0) {
+                if (append_new(out, fold(s, first, last)) < 0)
+                    return -1;
+            } else if (t[0] == ',') {
+                if (append_new(out, PyUnicode_FromStringAndSize("", 0)) < 0)
+                    return -1;
+            }
+            first = -1;
+        } else if (strcmp(t, "(") != 0 && strcmp(t, "comment") != 0) {
+            if (first < 0)
+                first = ts_node_start_byte(c);
+            last = ts_node_end_byte(c);
+        }
+    }
+    return 0;
+}
+
+static int
+all_blank(const char *s, Py_ssize_t a, Py_ssize_t b)   /* bytes.strip() leaves nothing */
+{
+    for (Py_ssize_t i = a; i < b; i++)
+        if (!(s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')))
+            return 0;
+    return 1;
+}
+
+/* pieces between the commas of s[a:b], each through FN (collapse or fold) */
+static int
+comma_pieces(const char *s, Py_ssize_t a, Py_ssize_t b, PyObject *(*fn)(const char *, Py_ssize_t, Py_ssize_t),
+             PyObject *out)
+{
+    if (all_blank(s, a, b))
+        return 0;
+    Py_ssize_t start = a;
+    for (Py_ssize_t i = a; i <= b; i++) {
+        if (i == b || s[i] == ',') {
+            if (append_new(out, fn(s, start, i)) < 0)
+                return -1;
+            start = i + 1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+argument_texts(const char *s, TSNode args)
+{
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    int rc = 0;
+    Py_ssize_t a = ts_node_start_byte(args) + 1, b = ts_node_end_byte(args) - 1;
+    if (ts_node_has_error(args)) {
+        rc = grouped_args(s, args, out);
+    } else {
+        int nested = 0, odd = 0;
+        for (Py_ssize_t i = a; i < b; i++) {
+            char c = s[i];
+            if (c == '(' || c == '[' || c == '{' || c == '"' || c == '\'' || c == '/' || c == '#')
+                nested = 1;
+            else if (c == '\r' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1f))
+                odd = 1;
+        }
+        if (!nested && !odd) {
+            rc = comma_pieces(s, a, b, collapse, out);
+        } else if (!nested) {
+            rc = comma_pieces(s, a, b, fold, out);
+        } else {
+            uint32_t count = ts_node_named_child_count(args);
+            for (uint32_t i = 0; i < count && rc == 0; i++) {
+                TSNode c = ts_node_named_child(args, i);
+                if (!type_is(c, "comment"))
+                    rc = append_new(out, ftext(s, ts_node_start_byte(c), ts_node_end_byte(c)));
+            }
+        }
+    }
+    if (rc < 0)
+        Py_CLEAR(out);
+    return out;
+}
+
+typedef struct {
+    TSFieldId function, arguments, field;
+} CallFields;
+
+/* (start_byte, callee, kind, callee_expr, line, col, args) of a call_expression, kind None for a call
+ * through a plain name (direct or through a pointer variable: the caller's names decide, in Python);
+ * Py_None when the node lacks its function or arguments (no row). */
+static PyObject *
+call_row(const char *s, TSNode n, const CallFields *fl)
+{
+    TSNode fn, args;
+    if (ts_node_child_count(n) == 2 && type_is(ts_node_child(n, 1), "argument_list")) {
+        fn = ts_node_child(n, 0);
+        args = ts_node_child(n, 1);
+    } else {
+        fn = ts_node_child_by_field_id(n, fl->function);
+        args = ts_node_child_by_field_id(n, fl->arguments);
+        if (ts_node_is_null(fn) || ts_node_is_null(args))
+            Py_RETURN_NONE;
+    }
+    PyObject *expr = ftext(s, ts_node_start_byte(fn), ts_node_end_byte(fn));
+    if (expr == NULL)
+        return NULL;
+    PyObject *callee = NULL;
+    const char *kind = NULL;
+    if (type_is(fn, "identifier")) {
+        Py_INCREF(expr);
+        callee = expr;
+    } else {
+        TSNode inner = fn;
+        uint32_t k;
+        while ((k = ts_node_named_child_count(inner)) != 0 &&
+               (type_is(inner, "parenthesized_expression") || type_is(inner, "pointer_expression")))
+            inner = ts_node_named_child(inner, k - 1);
+        if (type_is(inner, "identifier")) {
+            kind = "pointer";
+            callee = PyUnicode_FromStringAndSize(s + ts_node_start_byte(inner),
+                                                 ts_node_end_byte(inner) - ts_node_start_byte(inner));
+        } else if (type_is(inner, "field_expression")) {
+            kind = "field";
+            TSNode fld = ts_node_child_by_field_id(inner, fl->field);
+            if (ts_node_is_null(fld)) {
+                Py_INCREF(Py_None);
+                callee = Py_None;
+            } else {
+                callee = PyUnicode_FromStringAndSize(s + ts_node_start_byte(fld),
+                                                     ts_node_end_byte(fld) - ts_node_start_byte(fld));
+            }
+        } else {
+            kind = "expr";
+            Py_INCREF(Py_None);
+            callee = Py_None;
+        }
+        if (callee == NULL) {
+            Py_DECREF(expr);
+            return NULL;
+        }
+    }
+    PyObject *argv = argument_texts(s, args);
+    if (argv == NULL) {
+        Py_DECREF(expr);
+        Py_DECREF(callee);
+        return NULL;
+    }
+    TSPoint p = ts_node_start_point(n);
+    return Py_BuildValue("(INsNIIN)", ts_node_start_byte(n), callee, kind, expr, p.row + 1, p.column, argv);
+}
+
+PyDoc_STRVAR(captures_doc,
+"captures(root, patterns, names, src=None, call_capture=-1) -> dict\n\n"
+"Walk the tree under ROOT (a tree_sitter.Node) once and return {name: [Node, ...]} in document order\n"
+"for every pattern that matched, as QueryCursor.captures does for the same patterns.\n"
+"PATTERNS: ((symbol, capture_index, ((field_id, (symbol, ...)), ...)), ...); symbol 65535 is ERROR,\n"
+"-2 is MISSING. NAMES: the capture names, by index. With SRC (the parsed text, all ASCII), the nodes of\n"
+"capture CALL_CAPTURE (call_expression nodes) come as call rows instead: (start_byte, callee, kind,\n"
+"callee_expr, line, col, args), kind None for a call through a plain name.");
+
+static PyObject *
+captures(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *root_obj, *spec, *names, *src_obj = Py_None;
+    int call_capture = -1;
+    Pattern pats[MAX_PATTERNS];
+    if (!PyArg_ParseTuple(args, "OOO!|Oi:captures", &root_obj, &spec, &PyTuple_Type, &names, &src_obj,
+                          &call_capture))
+        return NULL;
+    const char *src = NULL;
+    if (src_obj != Py_None) {
+        if (!PyBytes_Check(src_obj)) {
+            PyErr_SetString(PyExc_TypeError, "src must be bytes or None");
+            return NULL;
+        }
+        src = PyBytes_AS_STRING(src_obj);
+    }
+    if (Py_TYPE(root_obj)->tp_basicsize != (Py_ssize_t)sizeof(PyTSNode) ||
+        strcmp(Py_TYPE(root_obj)->tp_name, "tree_sitter.Node") != 0) {
+        PyErr_SetString(PyExc_TypeError, "root must be a tree_sitter.Node of the release ts_walk was built for");
+        return NULL;
+    }
+    int npat = parse_patterns(spec, pats);
+    if (npat < 0)
+        return NULL;
+    Py_ssize_t ncap = PyTuple_GET_SIZE(names);
+    for (int i = 0; i < npat; i++) {
+        if (pats[i].capture < 0 || pats[i].capture >= ncap) {
+            PyErr_SetString(PyExc_ValueError, "capture index out of range");
+            return NULL;
+        }
+    }
+    PyObject *lists[MAX_PATTERNS] = {0};
+    if (ncap > MAX_PATTERNS) {
+        PyErr_SetString(PyExc_ValueError, "too many capture names");
+        return NULL;
+    }
+    PyObject *result = NULL;
+    PyTSNode *root = (PyTSNode *)root_obj;
+    if (src != NULL && ts_node_end_byte(root->node) > (uint32_t)PyBytes_GET_SIZE(src_obj)) {
+        PyErr_SetString(PyExc_ValueError, "src is shorter than the tree");
+        return NULL;
+    }
+    const TSLanguage *lang = ts_node_language(root->node);
+    CallFields fields = {
+        ts_language_field_id_for_name(lang, "function", 8),
+        ts_language_field_id_for_name(lang, "arguments", 9),
+        ts_language_field_id_for_name(lang, "field", 5),
+    };
+    TSTreeCursor walk = ts_tree_cursor_new(root->node);
+    TSTreeCursor kids = ts_tree_cursor_new(root->node);
+    unsigned long visit = 0;
+    unsigned long seen_at[MAX_PATTERNS] = {0};   /* the visit at which each capture last took a node */
+    for (;;) {
+        TSNode node = ts_tree_cursor_current_node(&walk);
+        TSSymbol sym = ts_node_symbol(node);
+        visit++;
+        for (int i = 0; i < npat; i++) {
+            const Pattern *p = &pats[i];
+            if (p->symbol == SYM_MISSING) {
+                if (!ts_node_is_missing(node))
+                    continue;
+            } else if (p->symbol != (int)sym) {
+                continue;
+            }
+            int ok = 1;
+            for (int j = 0; j < p->constraint_count && ok; j++)
+                ok = constraint_holds(&kids, node, &p->constraints[j]);
+            if (!ok || seen_at[p->capture] == visit)
+                continue;
+            if (lists[p->capture] == NULL && (lists[p->capture] = PyList_New(0)) == NULL)
+                goto done;
+            PyObject *obj = src != NULL && p->capture == call_capture ? call_row(src, node, &fields)
+                                                                      : new_node(root, node);
+            if (obj == Py_None) {
+                Py_DECREF(obj);
+                seen_at[p->capture] = visit;
+                continue;
+            }
+            if (obj == NULL || PyList_Append(lists[p->capture], obj) < 0) {
+                Py_XDECREF(obj);
+                goto done;
+            }
+            Py_DECREF(obj);
+            seen_at[p->capture] = visit;
+        }
+        if (ts_tree_cursor_goto_first_child(&walk))
+            continue;
+        while (!ts_tree_cursor_goto_next_sibling(&walk)) {
+            if (!ts_tree_cursor_goto_parent(&walk))
+                goto walked;
+        }
+    }
+walked:
+    result = PyDict_New();
+    if (result == NULL)
+        goto done;
+    for (Py_ssize_t c = 0; c < ncap; c++) {
+        if (lists[c] != NULL && PyDict_SetItem(result, PyTuple_GET_ITEM(names, c), lists[c]) < 0) {
+            Py_CLEAR(result);
+            goto done;
+        }
+    }
+done:
+    for (int c = 0; c < MAX_PATTERNS; c++)
+        Py_XDECREF(lists[c]);
+    ts_tree_cursor_delete(&walk);
+    ts_tree_cursor_delete(&kids);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"captures", captures, METH_VARARGS, captures_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_ts_walk",
+    .m_doc = "A one-pass tree walk answering simple tree-sitter patterns (see analyzer/ts_walk.c).",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC
+PyInit__ts_walk(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddStringConstant(m, "TREE_SITTER_VERSION", LIMA_TS_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

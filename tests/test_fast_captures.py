@@ -1,0 +1,148 @@
+"""The C tree walker (analyzer/ts_walk.c, analyzer/fast_captures.py) gives exactly the facts of tree-sitter's
+query cursor: same captures, same call rows, on hand-written C and on real kernel subtrees."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, require_real
+from lima.analyzer.extract import Extractor
+from lima.analyzer.fast_captures import MISSING_SYMBOL, PROBE, UnsupportedPattern, compile_patterns
+from tree_sitter import Query, QueryCursor
+
+SCM = resources.files("lima.analyzer").joinpath("c_facts.scm").read_text()
+
+
+@cache
+def walker_extractor() -> Extractor:
+    ex = Extractor()
+    if ex.fast is None:
+        require_real(f"the C walker is not in use: {ex.walker_reason}")
+    return ex
+
+
+@cache
+def query_extractor() -> Extractor:
+    return Extractor(walker=False)
+
+
+def rows_both_ways(src: bytes) -> tuple[dict, dict]:
+    """{table: sorted row reprs} (and parse errors) from the walker and from the query cursor."""
+    out = []
+    for ex in (walker_extractor(), query_extractor()):
+        f = ex.extract(3, src)
+        d = {t: sorted(map(repr, rows)) for t, rows in f.rows.items()}
+        d["_errors"] = f.parse_errors
+        out.append(d)
+    return out[0], out[1]
+
+
+def test_the_scm_file_compiles_into_the_walker_table():
+    lang = query_extractor().language
+    patterns, names = compile_patterns(lang, SCM)
+    assert names == ("function", "call", "declaration", "struct", "typedef", "enum", "init_pair", "assign",
+                     "error", "missing")
+    by_name = {lang.node_kind_for_id(p[0]) if p[0] != MISSING_SYMBOL else "MISSING": p for p in patterns}
+    assert set(by_name) == {"function_definition", "call_expression", "declaration", "struct_specifier",
+                            "union_specifier", "type_definition", "enum_specifier", "initializer_pair",
+                            "assignment_expression", "ERROR", "MISSING"}
+    # (initializer_pair designator: (field_designator) value: [(identifier) (pointer_expression)]) @init_pair
+    sym, cap, cons = by_name["initializer_pair"]
+    assert names[cap] == "init_pair"
+    sym_of = lambda kind: lang.id_for_node_kind(kind, True)  # noqa: E731
+    assert cons == ((lang.field_id_for_name("designator"), (sym_of("field_designator"),)),
+                    (lang.field_id_for_name("value"), (sym_of("identifier"), sym_of("pointer_expression"))))
+    assert by_name["ERROR"][0] == 65535
+
+
+@pytest.mark.parametrize("text", [
+    '((call_expression) @c (#eq? @c "x"))',       # predicates
+    '(if_statement "if" @kw)',                   # anonymous nodes
+    "(expression) @e",                           # a supertype matches its subtypes: not a plain symbol
+    "(call_expression function: (_)) @c",       # wildcards
+    "(no_such_node) @x",
+    "(call_expression (argument_list)) @c",      # a child without a field
+])
+def test_patterns_beyond_the_simple_form_are_refused(text):
+    with pytest.raises(UnsupportedPattern):
+        compile_patterns(query_extractor().language, text)
+
+
+def test_the_walker_captures_what_the_query_cursor_captures():
+    ex = walker_extractor()
+    for src in (PROBE, (FIXTURES / "c" / "calls.c").read_bytes()):
+        tree = ex.parser.parse(src)
+        want = QueryCursor(Query(ex.language, SCM)).captures(tree.root_node)
+        got = ex.fast.captures(tree.root_node)
+        for name in set(want) | set(got):
+            w = sorted((n.start_byte, n.end_byte, n.type) for n in want.get(name, []))
+            g = [(n.start_byte, n.end_byte, n.type) for n in got.get(name, [])]
+            assert sorted(g) == w, name
+            assert [s for s, _e, _t in g] == sorted(s for s, _e, _t in g), name   # in document order
+
+
+CALLS = b"""
+int f(struct s *p, int (*cb)(void), int n)
+{
+\tint x = g(1, (2), "a,b") + (*cb)() + p->ops->run(p,  x) + (p->f)(x) + n(x);
+\th(x,
+\t  y) ;
+\tx = k(a b,  c);
+\tm(/* none */ 0);
+\tq(a,\x0cb\x1c, c\\
+d);
+\tr(q  , [0] = 1, { 2 });
+\tt()(1);
+}
+"""
+
+
+def test_call_rows_built_in_c_are_the_python_rows():
+    got, want = rows_both_ways(CALLS)
+    assert got == want
+    calls = {r[3]: r for r in walker_extractor().extract(3, CALLS).rows["calls"]}
+    # read from CALLS above: the argument texts with whitespace folded, the kinds by the callee's form
+    assert calls["g"][4:] == ("direct", "g", 4, 9, ["1", "(2)", '"a,b"'])
+    assert calls["cb"][4:6] == ("pointer", "(*cb)")
+    assert calls["run"][4:6] == ("field", "p->ops->run") and calls["run"][8] == ["p", "x"]
+    assert calls["n"][4] == "pointer"            # a parameter called by name
+    assert calls["h"][8] == ["x", "y"]
+    assert calls["k"][8] == ["a b", "c"]          # `a b` parses as an error: the texts between commas
+    assert calls["m"][8] == ["0"]                # comments are no arguments
+    assert calls["q"][8] == ["a", "b\x1c", "c\\ d"]   # \x1c is no C blank: an error, so
+    # the texts run from the first to the last token between the commas (grouped_args)
+    assert calls["r"][8] == ["q , [0] = 1", "{ 2 }"]
+
+
+def test_files_with_other_than_ascii_take_the_python_rows():
+    src = CALLS.replace(b"\"a,b\"", "\"\u00e9,b\"".encode())
+    got, want = rows_both_ways(src)
+    assert got == want
+    assert any('"\u00e9,b"' in r for r in got["calls"])
+
+
+def test_every_fixture_gives_the_same_facts_both_ways():
+    files = sorted((FIXTURES / "c").glob("*.[ch]")) + sorted((FIXTURES / "misread").glob("*.[ch]"))
+    assert len(files) >= 8
+    for path in files:
+        got, want = rows_both_ways(path.read_bytes())
+        assert got == want, path.name
+
+
+def test_real_kernel_and_mm_give_the_same_facts_both_ways(kernel_src: Path):
+    files = sorted(p for d in ("kernel", "mm") for p in (kernel_src / d).rglob("*.[ch]"))
+    assert len(files) > 500
+    differ = []
+    for path in files:
+        got, want = rows_both_ways(path.read_bytes())
+        if got != want:
+            differ.append(str(path.relative_to(kernel_src)))
+    assert not differ, differ[:10]
+    # and the walker was really used: kernel/fork.c's copy_process calls dup_mm... through rows built in C
+    tree = walker_extractor().parser.parse((kernel_src / "kernel" / "fork.c").read_bytes())
+    rows = walker_extractor().fast.captures(tree.root_node, (kernel_src / "kernel" / "fork.c").read_bytes())
+    assert all(isinstance(r, tuple) for r in rows["call"])
+
