@@ -18,6 +18,11 @@
 #include <string.h>
 
 #include "tree_sitter/api.h"
+/* the runtime's own headers (its sdist's lib/src): the walk reads subtrees as tree_cursor.c does */
+#include "language.h"
+#include "length.h"
+#include "subtree.h"
+#include "tree.h"
 
 #ifndef LIMA_TS_VERSION
 #error "build with -DLIMA_TS_VERSION=\"x.y.z\" (the tree-sitter release whose runtime is compiled in)"
@@ -404,6 +409,126 @@ PyDoc_STRVAR(captures_doc,
 "capture CALL_CAPTURE (call_expression nodes) come as call rows instead: (start_byte, callee, kind,\n"
 "callee_expr, line, col, args), kind None for a call through a plain name.");
 
+typedef struct {
+    const Pattern *pats;
+    int npat;
+    PyObject **lists;
+    unsigned long *seen_at;     /* the visit at which each capture last took a node */
+    unsigned long visit;
+    PyTSNode *root;
+    const char *src;
+    int call_capture;
+    CallFields fields;
+    TSTreeCursor kids;
+} Walk;
+
+/* The captures of one visible node (SYM: its public symbol). */
+static int
+take(Walk *w, TSNode node, TSSymbol sym, int missing)
+{
+    w->visit++;
+    for (int i = 0; i < w->npat; i++) {
+        const Pattern *p = &w->pats[i];
+        if (p->symbol == SYM_MISSING ? !missing : p->symbol != (int)sym)
+            continue;
+        int ok = 1;
+        for (int j = 0; j < p->constraint_count && ok; j++)
+            ok = constraint_holds(&w->kids, node, &p->constraints[j]);
+        if (!ok || w->seen_at[p->capture] == w->visit)
+            continue;
+        w->seen_at[p->capture] = w->visit;
+        if (w->lists[p->capture] == NULL && (w->lists[p->capture] = PyList_New(0)) == NULL)
+            return -1;
+        PyObject *obj = w->src != NULL && p->capture == w->call_capture ? call_row(w->src, node, &w->fields)
+                                                                        : new_node(w->root, node);
+        if (obj == Py_None) {
+            Py_DECREF(obj);
+            continue;
+        }
+        if (append_new(w->lists[p->capture], obj) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A subtree whose children are being visited, as tree-sitter's tree cursor keeps it (tree_cursor.c). */
+typedef struct {
+    Subtree parent;
+    const TSSymbol *aliases;    /* the parent's production's alias sequence, or NULL */
+    Length position;            /* where the next child starts */
+    uint32_t child, structural; /* index of the next child, among all and among non-extra children */
+} Frame;
+
+/* Every node under the root in document order, as the tree cursor would visit them, without the cursor:
+ * it walks the subtrees themselves (hidden ones too, whose children belong to the nearest visible node)
+ * and builds a TSNode only for a visible node whose symbol some pattern names. */
+static int
+walk_subtrees(Walk *w)
+{
+    const TSTree *tree = w->root->node.tree;
+    const TSLanguage *lang = tree->language;
+    int wants_missing = 0;
+    for (int i = 0; i < w->npat; i++)
+        wants_missing |= w->pats[i].symbol == SYM_MISSING;
+    size_t cap = 64, depth = 0;
+    Frame *stack = PyMem_Malloc(cap * sizeof *stack);
+    if (stack == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    const Subtree *st = (const Subtree *)w->root->node.id;
+    Length pos = {ts_node_start_byte(w->root->node), ts_node_start_point(w->root->node)};
+    TSSymbol alias = 0;
+    int rc = 0;
+    for (;;) {
+        /* visit st */
+        if (ts_subtree_visible(*st) || alias) {
+            TSSymbol sym = ts_language_public_symbol(lang, alias ? alias : ts_subtree_symbol(*st));
+            int missing = wants_missing && ts_subtree_missing(*st);
+            int named = missing;
+            for (int i = 0; i < w->npat && !named; i++)
+                named = w->pats[i].symbol == (int)sym;
+            if (named && take(w, ts_node_new(tree, st, pos, alias), sym, missing) < 0) {
+                rc = -1;
+                break;
+            }
+        }
+        if (ts_subtree_child_count(*st) > 0) {
+            if (depth == cap) {
+                Frame *bigger = PyMem_Realloc(stack, 2 * cap * sizeof *stack);
+                if (bigger == NULL) {
+                    PyErr_NoMemory();
+                    rc = -1;
+                    break;
+                }
+                stack = bigger;
+                cap *= 2;
+            }
+            stack[depth++] = (Frame){*st, ts_language_alias_sequence(lang, st->ptr->production_id), pos, 0, 0};
+        }
+        /* the next node: the next child of the innermost frame that has one left */
+        while (depth > 0 && stack[depth - 1].child == stack[depth - 1].parent.ptr->child_count)
+            depth--;
+        if (depth == 0)
+            break;
+        Frame *f = &stack[depth - 1];
+        const Subtree *children = ts_subtree_children(f->parent);
+        st = &children[f->child];
+        alias = 0;
+        if (!ts_subtree_extra(*st)) {
+            if (f->aliases)
+                alias = f->aliases[f->structural];
+            f->structural++;
+        }
+        pos = f->position;
+        f->position = length_add(f->position, ts_subtree_size(*st));
+        if (++f->child < f->parent.ptr->child_count)
+            f->position = length_add(f->position, ts_subtree_padding(children[f->child]));
+    }
+    PyMem_Free(stack);
+    return rc;
+}
+
 static PyObject *
 captures(PyObject *Py_UNUSED(module), PyObject *args)
 {
@@ -430,88 +555,46 @@ captures(PyObject *Py_UNUSED(module), PyObject *args)
     if (npat < 0)
         return NULL;
     Py_ssize_t ncap = PyTuple_GET_SIZE(names);
+    if (ncap > MAX_PATTERNS) {
+        PyErr_SetString(PyExc_ValueError, "too many capture names");
+        return NULL;
+    }
     for (int i = 0; i < npat; i++) {
         if (pats[i].capture < 0 || pats[i].capture >= ncap) {
             PyErr_SetString(PyExc_ValueError, "capture index out of range");
             return NULL;
         }
     }
-    PyObject *lists[MAX_PATTERNS] = {0};
-    if (ncap > MAX_PATTERNS) {
-        PyErr_SetString(PyExc_ValueError, "too many capture names");
-        return NULL;
-    }
-    PyObject *result = NULL;
     PyTSNode *root = (PyTSNode *)root_obj;
     if (src != NULL && ts_node_end_byte(root->node) > (uint32_t)PyBytes_GET_SIZE(src_obj)) {
         PyErr_SetString(PyExc_ValueError, "src is shorter than the tree");
         return NULL;
     }
     const TSLanguage *lang = ts_node_language(root->node);
-    CallFields fields = {
-        ts_language_field_id_for_name(lang, "function", 8),
-        ts_language_field_id_for_name(lang, "arguments", 9),
-        ts_language_field_id_for_name(lang, "field", 5),
+    PyObject *lists[MAX_PATTERNS] = {0};
+    unsigned long seen_at[MAX_PATTERNS] = {0};
+    Walk w = {
+        .pats = pats, .npat = npat, .lists = lists, .seen_at = seen_at, .visit = 0, .root = root,
+        .src = src, .call_capture = call_capture,
+        .fields = {
+            ts_language_field_id_for_name(lang, "function", 8),
+            ts_language_field_id_for_name(lang, "arguments", 9),
+            ts_language_field_id_for_name(lang, "field", 5),
+        },
+        .kids = ts_tree_cursor_new(root->node),
     };
-    TSTreeCursor walk = ts_tree_cursor_new(root->node);
-    TSTreeCursor kids = ts_tree_cursor_new(root->node);
-    unsigned long visit = 0;
-    unsigned long seen_at[MAX_PATTERNS] = {0};   /* the visit at which each capture last took a node */
-    for (;;) {
-        TSNode node = ts_tree_cursor_current_node(&walk);
-        TSSymbol sym = ts_node_symbol(node);
-        visit++;
-        for (int i = 0; i < npat; i++) {
-            const Pattern *p = &pats[i];
-            if (p->symbol == SYM_MISSING) {
-                if (!ts_node_is_missing(node))
-                    continue;
-            } else if (p->symbol != (int)sym) {
-                continue;
+    PyObject *result = NULL;
+    if (walk_subtrees(&w) == 0 && (result = PyDict_New()) != NULL) {
+        for (Py_ssize_t c = 0; c < ncap; c++) {
+            if (lists[c] != NULL && PyDict_SetItem(result, PyTuple_GET_ITEM(names, c), lists[c]) < 0) {
+                Py_CLEAR(result);
+                break;
             }
-            int ok = 1;
-            for (int j = 0; j < p->constraint_count && ok; j++)
-                ok = constraint_holds(&kids, node, &p->constraints[j]);
-            if (!ok || seen_at[p->capture] == visit)
-                continue;
-            if (lists[p->capture] == NULL && (lists[p->capture] = PyList_New(0)) == NULL)
-                goto done;
-            PyObject *obj = src != NULL && p->capture == call_capture ? call_row(src, node, &fields)
-                                                                      : new_node(root, node);
-            if (obj == Py_None) {
-                Py_DECREF(obj);
-                seen_at[p->capture] = visit;
-                continue;
-            }
-            if (obj == NULL || PyList_Append(lists[p->capture], obj) < 0) {
-                Py_XDECREF(obj);
-                goto done;
-            }
-            Py_DECREF(obj);
-            seen_at[p->capture] = visit;
-        }
-        if (ts_tree_cursor_goto_first_child(&walk))
-            continue;
-        while (!ts_tree_cursor_goto_next_sibling(&walk)) {
-            if (!ts_tree_cursor_goto_parent(&walk))
-                goto walked;
         }
     }
-walked:
-    result = PyDict_New();
-    if (result == NULL)
-        goto done;
-    for (Py_ssize_t c = 0; c < ncap; c++) {
-        if (lists[c] != NULL && PyDict_SetItem(result, PyTuple_GET_ITEM(names, c), lists[c]) < 0) {
-            Py_CLEAR(result);
-            goto done;
-        }
-    }
-done:
     for (int c = 0; c < MAX_PATTERNS; c++)
         Py_XDECREF(lists[c]);
-    ts_tree_cursor_delete(&walk);
-    ts_tree_cursor_delete(&kids);
+    ts_tree_cursor_delete(&w.kids);
     return result;
 }
 
