@@ -811,10 +811,21 @@ class _FileExtraction:
         out = self.rows["calls"].append
         skip = self.skip_calls
         fid = self.file_id
+        starts, funcs = self.starts, self.funcs
+        # The rows come in document order: func_at's bisect holds until the next function starts.
+        i, lo, nxt = -1, -1, starts[0] if starts else 1 << 62
         for start, callee, kind, expr, line, col, argv in calls:
             if start in skip:
                 continue
-            f = self.func_at(start)
+            if start >= nxt or start < lo:
+                i = bisect_right(starts, start) - 1
+                lo = starts[i] if i >= 0 else -1
+                nxt = starts[i + 1] if i + 1 < len(starts) else 1 << 62
+            f = None
+            if i >= 0:
+                f = funcs[i]
+                if start >= f.end:
+                    f = self.func_at(start)   # not in the latest function: an earlier one may hold it
             if f is None:
                 out((fid, None, None, callee, kind or "direct", expr, line, col, argv))
             else:
