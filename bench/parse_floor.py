@@ -5,7 +5,8 @@ stage, each stage doing everything the previous one did plus one step:
 
   read      read the file, check NUL bytes and UTF-8, hash it (what a no-change check needs)
   parse     + the kernel-annotation rewrite and the tree-sitter parse (files that need one)
-  query     + the c_facts.scm captures over the tree
+  query     + the c_facts.scm captures over the tree (the C walker analyzer/ts_walk.c when built, else
+            tree-sitter's query cursor; Extractor.walker_reason says which)
   extract   + every row of every fact table (lima.analyzer.extract), Arrow tables as sent to the writer
 
 The difference between `extract` and lima-index's code-facts time (bench/index_vs_cscope.sh) is the
@@ -107,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     batches = _batches(files)
     print(f"{len(files):,} files, {mb:,.0f} MB, {a.jobs} processes, load average "
           f"{os.getloadavg()[0]:.2f}")
+    probe = Extractor()
+    print("captures: " + ("C walker (analyzer/ts_walk.c)" if probe.fast is not None
+                          else f"tree-sitter query cursor (C walker not in use: {probe.walker_reason})"))
     print(f"{'stage':<10} {'wall s':>8} {'CPU s':>8} {'files parsed':>13}")
     for stage in stages:
         ctx = get_context("fork")  # workers are our children: their CPU shows in RUSAGE_CHILDREN

@@ -146,3 +146,20 @@ def test_real_kernel_and_mm_give_the_same_facts_both_ways(kernel_src: Path):
     rows = walker_extractor().fast.captures(tree.root_node, (kernel_src / "kernel" / "fork.c").read_bytes())
     assert all(isinstance(r, tuple) for r in rows["call"])
 
+
+
+def test_a_walker_built_for_another_tree_sitter_is_not_used(monkeypatch):
+    walker_extractor()  # built here
+    from lima.analyzer import fast_captures
+    monkeypatch.setattr(fast_captures.metadata, "version", lambda dist: "0.0.1")
+    fc = fast_captures.FastCaptures(query_extractor().language, SCM)
+    assert fc.walker is None
+    assert "installed 0.0.1: rebuild it" in fc.reason
+
+
+def test_building_without_a_compiler_says_so_in_one_line(monkeypatch, tmp_path, capsys):
+    from lima.analyzer import build_ts_walk
+    monkeypatch.setenv("CC", "no-such-compiler-lima")
+    assert build_ts_walk.main(["--cache", str(tmp_path), "--force"]) == 1
+    err = capsys.readouterr().err
+    assert err == "build_ts_walk: no C compiler (apt install gcc)\n"
