@@ -249,6 +249,13 @@ class _FileExtraction:
             return " ".join(text.split())
         return text
 
+    def in_order(self, nodes: list[Node]) -> list[Node]:
+        """Captured nodes by start byte, ties in the order captured. The C walker's lists already are (its
+        walk is in document order); the query cursor's come in hash order."""
+        if self.ex.fast is not None:
+            return nodes
+        return sorted(nodes, key=lambda n: n.start_byte)
+
     def func_at(self, pos: int) -> _Func | None:
         """The innermost function whose text holds POS (error recovery can nest one in another)."""
         i = bisect_right(self.starts, pos) - 1
@@ -271,8 +278,9 @@ class _FileExtraction:
         call_rows = self.ex.fast is not None and bool(self.stext)
         caps = self.ex.captures(tree, self.src if call_rows else None)
         self.facts.parse_errors = len(caps.get("error", ())) + len(caps.get("missing", ()))
-        # capture lists are not in document order: sort what gets ids, so ids are reproducible
-        fn_nodes = sorted(caps.get("function", []), key=lambda n: n.start_byte)
+        # the query cursor's capture lists are not in document order: sort what gets ids, so that ids are
+        # reproducible
+        fn_nodes = self.in_order(caps.get("function", []))
         self.top_level(root)
         # A function_definition inside another one is either a real function that error recovery
         # nested in a broken predecessor, or a misread block (`scoped_guard(rcu) { ... }`,
@@ -293,7 +301,7 @@ class _FileExtraction:
         # source order: tree-sitter's capture order varies from run to run, and a name declared twice in
         # one function (kernel/audit.c: struct audit_status s; ... struct audit_tty_status s;) must
         # resolve the same way every time
-        for n in sorted(caps.get("declaration", []), key=lambda n: n.start_byte):
+        for n in self.in_order(caps.get("declaration", [])):
             self.declaration(n, struct_ids)
         for n in caps.get("typedef", []):
             self.typedef(n, struct_ids)
@@ -560,7 +568,7 @@ class _FileExtraction:
 
     def structs(self, nodes: list[Node]) -> dict[int, int]:
         ids: dict[int, int] = {}
-        nodes = sorted(nodes, key=lambda n: n.start_byte)
+        nodes = self.in_order(nodes)
         for n in nodes:
             ids[n.start_byte] = self.next_id()
         for n in nodes:
