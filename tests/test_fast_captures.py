@@ -3,6 +3,7 @@ query cursor: same captures, same call rows, on hand-written C and on real kerne
 
 from __future__ import annotations
 
+import random
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -163,3 +164,19 @@ def test_building_without_a_compiler_says_so_in_one_line(monkeypatch, tmp_path, 
     assert build_ts_walk.main(["--cache", str(tmp_path), "--force"]) == 1
     err = capsys.readouterr().err
     assert err == "build_ts_walk: no C compiler (apt install gcc)\n"
+
+
+def test_spliced_kernel_files_give_the_same_facts_both_ways(kernel_src: Path):
+    """Broken C (a stretch of a file pasted into the middle of another place of it: unbalanced braces, cut
+    tokens, ERROR and MISSING nodes everywhere) must not make the walker differ from the query cursor."""
+    rnd = random.Random(7)
+    checked = 0
+    for path in sorted((kernel_src / "kernel").rglob("*.c"))[:80]:
+        text = path.read_bytes()
+        for _ in range(3):
+            a, b, c = (rnd.randrange(len(text)) for _ in range(3))
+            spliced = text[:a] + text[b:b + rnd.randrange(2000)] + text[c:]
+            got, want = rows_both_ways(spliced)
+            assert got == want, (path.name, a, b, c)
+            checked += 1
+    assert checked == 240
