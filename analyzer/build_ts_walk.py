@@ -7,7 +7,8 @@ kept in git). Needs gcc and the Python headers (apt-packages.txt). run.sh runs i
     python -m lima.analyzer.build_ts_walk [--cache DIR] [--force]
 
 Exit status 0 when the module is built (or already built for this release and source), 1 with one line
-on stderr saying what is missing otherwise; lima-index then runs tree-sitter's query cursor instead.
+on stderr saying what is missing otherwise (run.sh stops there). lima-index itself, when the module is
+missing, stale or built for another tree-sitter, warns and runs tree-sitter's query cursor instead.
 """
 
 from __future__ import annotations
@@ -33,8 +34,13 @@ def target() -> Path:
     return HERE / ("_ts_walk" + sysconfig.get_config_var("EXT_SUFFIX"))
 
 
+def source_digest() -> str:
+    """Digest of ts_walk.c, compiled into the module (SOURCE_DIGEST) so that a stale build is noticed."""
+    return hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
+
+
 def _stamp(version: str) -> str:
-    return hashlib.sha256(SOURCE.read_bytes() + version.encode()).hexdigest()[:16]
+    return f"{source_digest()} {version}"
 
 
 def runtime_source(version: str, cache: Path) -> Path:
@@ -79,7 +85,8 @@ def build(cache: Path, force: bool = False) -> Path:
     lib = runtime_source(version, cache)
     tmp = out.with_name(out.name + ".partial")
     cmd = [cc, "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-std=c11", "-D_DEFAULT_SOURCE",
-           f'-DLIMA_TS_VERSION="{version}"', f"-I{lib / 'include'}", f"-I{lib / 'src'}", f"-I{include}",
+           f'-DLIMA_TS_VERSION="{version}"', f'-DLIMA_TS_SOURCE="{source_digest()}"',
+           f"-I{lib / 'include'}", f"-I{lib / 'src'}", f"-I{include}",
            str(SOURCE), str(lib / "src" / "lib.c"), "-o", str(tmp)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:

@@ -17,6 +17,7 @@ import re
 from importlib import metadata
 from types import ModuleType
 
+from lima.analyzer.build_ts_walk import SOURCE, source_digest
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 __all__ = ["FastCaptures", "UnsupportedPattern", "compile_patterns", "MISSING_SYMBOL"]
@@ -31,7 +32,8 @@ PROBE = b"""
 struct s { int a; union { int b; } u; struct { int c; } in; };
 typedef struct t { spinlock_t lock; } t_t;
 enum e { A, B = 2 };
-static const struct file_operations fops = { .read = foo, .write = &bar, .x = 1, [0] = baz };
+static const struct file_operations fops = { .read = foo, .write = &bar, .x = 1, [0] = baz,
+    [1].a = qux, .b[2] = quux };
 int f(struct s *p, int (*cb)(void)) {
     int x = g(1, (2), "a,b") + (*cb)() + p->ops->run(p, x) + (p->f)(x);
     p->release = foo; p->y = 3; q = foo;
@@ -121,6 +123,8 @@ def compile_patterns(language: Language, text: str) -> tuple[tuple, tuple[str, .
             constraints.append((fid, tuple(alts)))
         expect(")")
         expect("@")
+        if i >= len(toks) or not toks[i][0].isalpha() and toks[i][0] != "_":
+            raise UnsupportedPattern("a capture name must follow '@'")
         cap = toks[i]
         i += 1
         if cap not in names:
@@ -135,8 +139,11 @@ def _load_walker() -> tuple[ModuleType | None, str]:
     except ImportError:
         return None, "not built (python -m lima.analyzer.build_ts_walk)"
     want = metadata.version("tree-sitter")
-    if _ts_walk.TREE_SITTER_VERSION != want:
-        return None, f"built for tree-sitter {_ts_walk.TREE_SITTER_VERSION}, installed {want}: rebuild it"
+    built = getattr(_ts_walk, "TREE_SITTER_VERSION", "?")
+    if built != want:
+        return None, f"built for tree-sitter {built}, installed {want}: rebuild it"
+    if SOURCE.is_file() and getattr(_ts_walk, "SOURCE_DIGEST", "") != source_digest():
+        return None, "built from another ts_walk.c: rebuild it (python -m lima.analyzer.build_ts_walk)"
     return _ts_walk, ""
 
 
@@ -146,17 +153,21 @@ class FastCaptures:
     def __init__(self, language: Language, query_text: str) -> None:
         self.walker: ModuleType | None = None
         self.reason = ""
-        walker, self.reason = _load_walker()
-        if walker is None:
-            return
         try:
-            self.patterns, self.names = compile_patterns(language, query_text)
-        except UnsupportedPattern as e:
-            self.reason = f"c_facts.scm has a pattern the walker does not answer: {e}"
+            walker, self.reason = _load_walker()
+            if walker is None:
+                return
+            try:
+                self.patterns, self.names = compile_patterns(language, query_text)
+            except UnsupportedPattern as e:
+                self.reason = f"c_facts.scm has a pattern the walker does not answer: {e}"
+                return
+            self.call_capture = self.names.index("call") if "call" in self.names else -1
+            self.walker = walker
+            mismatch = self._probe(language, query_text)
+        except Exception as e:  # noqa: BLE001 - any failure of the walker means: use the query cursor
+            self.walker, self.reason = None, f"unusable ({type(e).__name__}: {e})"
             return
-        self.call_capture = self.names.index("call") if "call" in self.names else -1
-        self.walker = walker
-        mismatch = self._probe(language, query_text)
         if mismatch:
             self.walker, self.reason = None, f"walker and query cursor differ on the probe file: {mismatch}"
 

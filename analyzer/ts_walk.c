@@ -23,9 +23,10 @@
 #include "length.h"
 #include "subtree.h"
 #include "tree.h"
+#include "tree_cursor.h"
 
-#ifndef LIMA_TS_VERSION
-#error "build with -DLIMA_TS_VERSION=\"x.y.z\" (the tree-sitter release whose runtime is compiled in)"
+#if !defined(LIMA_TS_VERSION) || !defined(LIMA_TS_SOURCE)
+#error "build with -DLIMA_TS_VERSION=\"x.y.z\" (the tree-sitter release compiled in) -DLIMA_TS_SOURCE=\"digest\""
 #endif
 
 /* py-tree-sitter's Node object (tree_sitter/binding/types.h of the same release). */
@@ -130,22 +131,72 @@ parse_patterns(PyObject *spec, Pattern *pats)
     return (int)n;
 }
 
-/* Does some child of the cursor's node, in field c->field, have one of c's symbols? */
+/* One child as a query's child step sees it (tree_cursor.c's ts_tree_cursor_current_status). */
+typedef struct {
+    TSFieldId field;
+    TSSymbol symbol;
+    bool later_same_field;      /* the parent's production can have a later child in this field */
+} Kid;
+
+/* Can constraints J.. of P match at children FROM.. (as query.c's states advance over siblings)? A child in
+ * the constraint's field that does not match ends the wait unless a later child can have that field. */
 static int
-constraint_holds(TSTreeCursor *kids, TSNode node, const Constraint *c)
+match_from(const Pattern *p, int j, const Kid *kids, uint32_t n, uint32_t from)
 {
-    ts_tree_cursor_reset(kids, node);
-    if (!ts_tree_cursor_goto_first_child(kids))
-        return 0;
-    do {
-        if (ts_tree_cursor_current_field_id(kids) != c->field)
+    if (j == p->constraint_count)
+        return 1;
+    const Constraint *c = &p->constraints[j];
+    for (uint32_t i = from; i < n; i++) {
+        if (kids[i].field != c->field)
             continue;
-        TSSymbol s = ts_node_symbol(ts_tree_cursor_current_node(kids));
-        for (int k = 0; k < c->alt_count; k++)
-            if (c->alts[k] == (int)s)
-                return 1;
-    } while (ts_tree_cursor_goto_next_sibling(kids));
+        for (int k = 0; k < c->alt_count; k++) {
+            if (c->alts[k] == (int)kids[i].symbol) {
+                if (match_from(p, j + 1, kids, n, i + 1))
+                    return 1;
+                break;
+            }
+        }
+        if (!kids[i].later_same_field)
+            return 0;
+    }
     return 0;
+}
+
+/* Do NODE's children hold P's field constraints, as a query's child steps would match them? */
+static int
+constraints_hold(TSTreeCursor *cur, TSNode node, const Pattern *p)
+{
+    if (p->constraint_count == 0)
+        return 1;
+    Kid stack[64], *kids = stack;
+    uint32_t n = 0, cap = 64;
+    int rc = 0;
+    ts_tree_cursor_reset(cur, node);
+    for (int more = ts_tree_cursor_goto_first_child(cur); more; more = ts_tree_cursor_goto_next_sibling(cur)) {
+        if (n == cap) {
+            Kid *bigger = PyMem_Malloc(2 * cap * sizeof *bigger);
+            if (bigger == NULL)
+                goto done;      /* no memory: no match (the caller's list stays short, never wrong) */
+            memcpy(bigger, kids, n * sizeof *kids);
+            if (kids != stack)
+                PyMem_Free(kids);
+            kids = bigger;
+            cap *= 2;
+        }
+        bool later, later_named, later_same_field;
+        TSSymbol supertypes[8];
+        unsigned supertype_count = 8;
+        Kid *k = &kids[n++];
+        ts_tree_cursor_current_status(cur, &k->field, &later, &later_named, &later_same_field, supertypes,
+                                      &supertype_count);
+        k->later_same_field = later_same_field;
+        k->symbol = ts_node_symbol(ts_tree_cursor_current_node(cur));
+    }
+    rc = match_from(p, 0, kids, n, 0);
+done:
+    if (kids != stack)
+        PyMem_Free(kids);
+    return rc;
 }
 
 static PyObject *
@@ -175,7 +226,7 @@ is_space(unsigned char c)
 static PyObject *
 collapse(const char *s, Py_ssize_t a, Py_ssize_t b)
 {
-    char stack[256] = {0};
+    char stack[256];
     char *buf = b - a <= (Py_ssize_t)sizeof stack ? stack : PyMem_Malloc(b - a);
     if (buf == NULL)
         return PyErr_NoMemory();
@@ -190,7 +241,7 @@ collapse(const char *s, Py_ssize_t a, Py_ssize_t b)
         while (i < b && !is_space((unsigned char)s[i]))
             buf[n++] = s[i++];
     }
-    PyObject *out = PyUnicode_FromStringAndSize(buf, n);
+    PyObject *out = PyUnicode_FromStringAndSize(n ? buf : "", n);
     if (buf != stack)
         PyMem_Free(buf);
     return out;
@@ -245,18 +296,19 @@ append_new(PyObject *list, PyObject *item)
 static int
 grouped_args(const char *s, TSNode args, PyObject *out)
 {
-    uint32_t count = ts_node_child_count(args);
     int64_t first = -1, last = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        TSNode c = ts_node_child(args, i);
+    TSTreeCursor kids = ts_tree_cursor_new(args);   /* ts_node_child(args, i) walks from the first child */
+    int more = ts_tree_cursor_goto_first_child(&kids);
+    for (; more; more = ts_tree_cursor_goto_next_sibling(&kids)) {
+        TSNode c = ts_tree_cursor_current_node(&kids);
         const char *t = ts_node_type(c);
         if (strcmp(t, ",") == 0 || strcmp(t, ")") == 0) {
             if (first >= 0) {
                 if (append_new(out, fold(s, first, last)) < 0)
-                    return -1;
+                    break;
             } else if (t[0] == ',') {
                 if (append_new(out, PyUnicode_FromStringAndSize("", 0)) < 0)
-                    return -1;
+                    break;
             }
             first = -1;
         } else if (strcmp(t, "(") != 0 && strcmp(t, "comment") != 0) {
@@ -265,7 +317,8 @@ grouped_args(const char *s, TSNode args, PyObject *out)
             last = ts_node_end_byte(c);
         }
     }
-    return 0;
+    ts_tree_cursor_delete(&kids);
+    return more ? -1 : 0;   /* stopped early: an error */
 }
 
 static int
@@ -319,12 +372,14 @@ argument_texts(const char *s, TSNode args)
         } else if (!nested) {
             rc = comma_pieces(s, a, b, fold, out);
         } else {
-            uint32_t count = ts_node_named_child_count(args);
-            for (uint32_t i = 0; i < count && rc == 0; i++) {
-                TSNode c = ts_node_named_child(args, i);
-                if (!type_is(c, "comment"))
+            TSTreeCursor kids = ts_tree_cursor_new(args);
+            for (int more = ts_tree_cursor_goto_first_child(&kids); more && rc == 0;
+                 more = ts_tree_cursor_goto_next_sibling(&kids)) {
+                TSNode c = ts_tree_cursor_current_node(&kids);
+                if (ts_node_is_named(c) && !type_is(c, "comment"))
                     rc = append_new(out, ftext(s, ts_node_start_byte(c), ts_node_end_byte(c)));
             }
+            ts_tree_cursor_delete(&kids);
         }
     }
     if (rc < 0)
@@ -431,10 +486,7 @@ take(Walk *w, TSNode node, TSSymbol sym, int missing)
         const Pattern *p = &w->pats[i];
         if (p->symbol == SYM_MISSING ? !missing : p->symbol != (int)sym)
             continue;
-        int ok = 1;
-        for (int j = 0; j < p->constraint_count && ok; j++)
-            ok = constraint_holds(&w->kids, node, &p->constraints[j]);
-        if (!ok || w->seen_at[p->capture] == w->visit)
+        if (w->seen_at[p->capture] == w->visit || !constraints_hold(&w->kids, node, p))
             continue;
         w->seen_at[p->capture] = w->visit;
         if (w->lists[p->capture] == NULL && (w->lists[p->capture] = PyList_New(0)) == NULL)
@@ -478,7 +530,7 @@ walk_subtrees(Walk *w)
     }
     const Subtree *st = (const Subtree *)w->root->node.id;
     Length pos = {ts_node_start_byte(w->root->node), ts_node_start_point(w->root->node)};
-    TSSymbol alias = 0;
+    TSSymbol alias = (TSSymbol)w->root->node.context[3];   /* the start node's own alias, as ts_node__alias */
     int rc = 0;
     for (;;) {
         /* visit st */
@@ -615,7 +667,8 @@ PyMODINIT_FUNC
 PyInit__ts_walk(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddStringConstant(m, "TREE_SITTER_VERSION", LIMA_TS_VERSION) < 0) {
+    if (m != NULL && (PyModule_AddStringConstant(m, "TREE_SITTER_VERSION", LIMA_TS_VERSION) < 0 ||
+                      PyModule_AddStringConstant(m, "SOURCE_DIGEST", LIMA_TS_SOURCE) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -180,3 +180,35 @@ def test_spliced_kernel_files_give_the_same_facts_both_ways(kernel_src: Path):
             assert got == want, (path.name, a, b, c)
             checked += 1
     assert checked == 240
+
+
+def test_a_walker_built_from_another_source_is_not_used(monkeypatch):
+    walker_extractor()
+    from lima.analyzer import fast_captures
+    monkeypatch.setattr(fast_captures, "source_digest", lambda: "0000000000000000")
+    fc = fast_captures.FastCaptures(query_extractor().language, SCM)
+    assert fc.walker is None and "built from another ts_walk.c" in fc.reason
+
+
+@pytest.mark.parametrize("pattern", [
+    "(initializer_pair designator: (field_designator) designator: (subscript_designator)) @x",
+    "(initializer_pair designator: (field_designator) designator: (field_designator)) @x",
+    "(initializer_pair designator: (subscript_designator) value: (number_literal)) @x",
+    SCM,   # init_pair: `[0].a = 1` is no match (its first designator is no field_designator), `.b[1] = 2` is
+])
+def test_field_constraints_match_children_in_order_each_once(pattern):
+    """As a query's child steps: `[0].a = 1` has a subscript designator before its field designator, so the
+    first pattern does not take it; no pair here has two field designators."""
+    ex = walker_extractor()
+    src = b"struct s v[] = { [0].a = 1, .b[1] = 2, .c = 3, [0].d = f, .e[1] = g };\n"
+    tree = ex.parser.parse(src)
+    from lima.analyzer.fast_captures import compile_patterns
+    patterns, names = compile_patterns(ex.language, pattern)
+    got = ex.fast.walker.captures(tree.root_node, patterns, names)
+    want = QueryCursor(Query(ex.language, pattern)).captures(tree.root_node)
+    for name in set(want) | set(got):
+        assert sorted(n.text for n in got.get(name, [])) == sorted(n.text for n in want.get(name, [])), name
+    if pattern == SCM:
+        assert [n.text for n in got["init_pair"]] == [b".e[1] = g"]
+    if "field_designator) designator: (subscript" in pattern:
+        assert [n.text for n in got["x"]] == [b".b[1] = 2", b".e[1] = g"]
