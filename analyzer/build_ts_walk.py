@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         path = build(args.cache.resolve(), args.force)
-    except (RuntimeError, OSError, StopIteration, tarfile.TarError) as e:
+    except (RuntimeError, OSError, tarfile.TarError) as e:
         print(f"build_ts_walk: {e}", file=sys.stderr)
         return 1
     print(f"build_ts_walk: {path}")

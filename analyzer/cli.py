@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{PROG}: warning: lock pass: {lock_warnings}", file=sys.stderr)
         if tasks and indexer.walker_problem:
             print(f"{PROG}: warning: C tree walker not in use: {indexer.walker_problem}; tree-sitter's query "
-                  "cursor read the files instead (the same facts, about 15% more time)", file=sys.stderr)
+                  "cursor read the files instead (the same facts, more slowly)", file=sys.stderr)
         headers = _missing_headers(con)
         if headers:
             print(f"{PROG}: warning: {headers}", file=sys.stderr)

@@ -157,7 +157,7 @@ class Extractor:
 
     def __init__(self, walker: bool = True) -> None:
         """WALKER False: always tree-sitter's query cursor, never the C walker (tests compare the two)."""
-        self.language = Language(tree_sitter_c.language())
+        self.language = _LANGUAGE
         self.parser = Parser(self.language)
         here = resources.files("lima.analyzer")
         query_text = here.joinpath("c_facts.scm").read_text()
@@ -165,8 +165,13 @@ class Extractor:
         self.fast: FastCaptures | None = None
         self.walker_reason = "disabled"
         if walker:
-            fast = FastCaptures(self.language, query_text)
+            fast = FastCaptures(self.language, query_text, self.facts_query)
             self.fast, self.walker_reason = (fast, "") if fast.walker is not None else (None, fast.reason)
+
+    @property
+    def captures_by(self) -> str:
+        """What reads the c_facts.scm captures (meta.fact_walker); walker_reason says why not the walker."""
+        return "C walker (analyzer/ts_walk.c)" if self.fast is not None else "tree-sitter query cursor"
 
     def extract(self, file_id: int, src: bytes) -> FileFacts:
         """All code facts of one file (src is the raw file content)."""

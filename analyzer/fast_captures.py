@@ -150,7 +150,8 @@ def _load_walker() -> tuple[ModuleType | None, str]:
 class FastCaptures:
     """The walker with the compiled patterns of one query, or the reason it is not used."""
 
-    def __init__(self, language: Language, query_text: str) -> None:
+    def __init__(self, language: Language, query_text: str, query: Query) -> None:
+        """QUERY_TEXT compiled by tree-sitter (QUERY) and into the walker's table; the probe compares them."""
         self.walker: ModuleType | None = None
         self.reason = ""
         try:
@@ -164,20 +165,20 @@ class FastCaptures:
                 return
             self.call_capture = self.names.index("call") if "call" in self.names else -1
             self.walker = walker
-            mismatch = self._probe(language, query_text)
+            mismatch = self._probe(language, query)
         except Exception as e:  # noqa: BLE001 - any failure of the walker means: use the query cursor
             self.walker, self.reason = None, f"unusable ({type(e).__name__}: {e})"
             return
         if mismatch:
             self.walker, self.reason = None, f"walker and query cursor differ on the probe file: {mismatch}"
 
-    def _probe(self, language: Language, query_text: str) -> str:
+    def _probe(self, language: Language, query: Query) -> str:
         tree = Parser(language).parse(PROBE)
 
         def key(caps: dict[str, list[Node]]) -> dict[str, list[tuple[int, int, str]]]:
             return {k: sorted((n.start_byte, n.end_byte, n.type) for n in v) for k, v in caps.items()}
 
-        want = key(QueryCursor(Query(language, query_text)).captures(tree.root_node))
+        want = key(QueryCursor(query).captures(tree.root_node))
         got = key(self.captures(tree.root_node))
         if want != got:
             return ", ".join(sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k)))

@@ -248,8 +248,8 @@ class Indexer:
         self._bad_names: set[str] = set()
         self.extractor = extractor_fingerprint()
         probe = Extractor()
-        #: how the workers read the c_facts.scm captures: the C walker, or why not (the query cursor)
-        self.walker = "C walker (analyzer/ts_walk.c)" if probe.fast is not None else ""
+        #: how the workers read the c_facts.scm captures, and why not with the C walker ("" when they do)
+        self.walker = probe.captures_by
         self.walker_problem = probe.walker_reason
         #: the database holds facts of another extractor: every file in scope is read again
         self.extractor_changed = False
@@ -484,7 +484,7 @@ class Indexer:
         set_meta(self.con, "kernel_version", kv or "unknown")
         set_meta(self.con, "tool_version", _tool_version())
         set_meta(self.con, "parser", _parser_version())
-        set_meta(self.con, "fact_walker", self.walker or "tree-sitter query cursor")
+        set_meta(self.con, "fact_walker", self.walker)
         if not self._stale_elsewhere:  # with --only, files outside it still hold the old extractor's facts
             set_meta(self.con, EXTRACTOR_META, self.extractor)
         set_meta(self.con, "source_root", str(self.root.resolve()))

@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(files):,} files, {mb:,.0f} MB, {a.jobs} processes, load average "
           f"{os.getloadavg()[0]:.2f}")
     probe = Extractor()
-    print("captures: " + ("C walker (analyzer/ts_walk.c)" if probe.fast is not None
-                          else f"tree-sitter query cursor (C walker not in use: {probe.walker_reason})"))
+    print(f"captures: {probe.captures_by}"
+          + (f" (C walker not in use: {probe.walker_reason})" if probe.walker_reason else ""))
     print(f"{'stage':<10} {'wall s':>8} {'CPU s':>8} {'files parsed':>13}")
     for stage in stages:
         ctx = get_context("fork")  # workers are our children: their CPU shows in RUSAGE_CHILDREN

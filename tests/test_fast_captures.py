@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, require_real
+from lima.analyzer import fast_captures
 from lima.analyzer.extract import Extractor
 from lima.analyzer.fast_captures import MISSING_SYMBOL, PROBE, UnsupportedPattern, compile_patterns
 from tree_sitter import Query, QueryCursor
@@ -151,9 +152,8 @@ def test_real_kernel_and_mm_give_the_same_facts_both_ways(kernel_src: Path):
 
 def test_a_walker_built_for_another_tree_sitter_is_not_used(monkeypatch):
     walker_extractor()  # built here
-    from lima.analyzer import fast_captures
     monkeypatch.setattr(fast_captures.metadata, "version", lambda dist: "0.0.1")
-    fc = fast_captures.FastCaptures(query_extractor().language, SCM)
+    fc = fast_captures.FastCaptures(query_extractor().language, SCM, query_extractor().facts_query)
     assert fc.walker is None
     assert "installed 0.0.1: rebuild it" in fc.reason
 
@@ -184,9 +184,8 @@ def test_spliced_kernel_files_give_the_same_facts_both_ways(kernel_src: Path):
 
 def test_a_walker_built_from_another_source_is_not_used(monkeypatch):
     walker_extractor()
-    from lima.analyzer import fast_captures
     monkeypatch.setattr(fast_captures, "source_digest", lambda: "0000000000000000")
-    fc = fast_captures.FastCaptures(query_extractor().language, SCM)
+    fc = fast_captures.FastCaptures(query_extractor().language, SCM, query_extractor().facts_query)
     assert fc.walker is None and "built from another ts_walk.c" in fc.reason
 
 
@@ -202,7 +201,6 @@ def test_field_constraints_match_children_in_order_each_once(pattern):
     ex = walker_extractor()
     src = b"struct s v[] = { [0].a = 1, .b[1] = 2, .c = 3, [0].d = f, .e[1] = g };\n"
     tree = ex.parser.parse(src)
-    from lima.analyzer.fast_captures import compile_patterns
     patterns, names = compile_patterns(ex.language, pattern)
     got = ex.fast.walker.captures(tree.root_node, patterns, names)
     want = QueryCursor(Query(ex.language, pattern)).captures(tree.root_node)
