@@ -331,6 +331,9 @@ class _FileExtraction:
         raw = self.raw
         if b"define" not in raw:
             return
+        if self.ex.fast is not None and raw.isascii():   # the same rows, built in C (ts_walk.c)
+            self.rows["macros"] = self.ex.fast.define_rows(raw, self.file_id)
+            return
         out = self.rows["macros"].append
         line = 1
         last = 0

@@ -191,3 +191,8 @@ class FastCaptures:
         if src is None:
             return self.walker.captures(root, self.patterns, self.names)
         return self.walker.captures(root, self.patterns, self.names, src, self.call_capture)
+
+    def define_rows(self, raw: bytes, file_id: int) -> list[tuple]:
+        """The macros rows of RAW (a file's bytes, all ASCII), as extract.py's regex makes them."""
+        assert self.walker is not None
+        return self.walker.define_rows(raw, file_id)

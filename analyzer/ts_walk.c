@@ -650,8 +650,191 @@ captures(PyObject *Py_UNUSED(module), PyObject *args)
     return result;
 }
 
+/* ---- #define rows (analyzer/extract.py's _FileExtraction.macros, for files that are all ASCII) ------- */
+
+static inline int
+is_word(unsigned char c)   /* \w of a bytes pattern */
+{
+    return c == '_' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+static inline int
+is_bytes_space(unsigned char c)   /* bytes.strip()'s whitespace */
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* body.strip(), then collapsed when it holds "  " or a tab (a body with no backslash) */
+static PyObject *
+plain_body(const char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    while (a < b && is_bytes_space((unsigned char)s[a]))
+        a++;
+    while (b > a && is_bytes_space((unsigned char)s[b - 1]))
+        b--;
+    for (Py_ssize_t i = a; i < b; i++)
+        if (s[i] == '\t' || (s[i] == ' ' && i + 1 < b && s[i + 1] == ' '))
+            return collapse(s, a, b);
+    return PyUnicode_FromStringAndSize(s + a, b - a);
+}
+
+/* fold(body with each backslash-newline (or backslash-CR-LF) made one blank) */
+static PyObject *
+continued_body(const char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    char *buf = PyMem_Malloc(b - a + 1);
+    if (buf == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = a; i < b;) {
+        if (s[i] == '\\' && i + 1 < b && s[i + 1] == '\n') {
+            buf[n++] = ' ';
+            i += 2;
+        } else if (s[i] == '\\' && i + 2 < b && s[i + 1] == '\r' && s[i + 2] == '\n') {
+            buf[n++] = ' ';
+            i += 3;
+        } else {
+            buf[n++] = s[i++];
+        }
+    }
+    PyObject *out = fold(buf, 0, n);
+    PyMem_Free(buf);
+    return out;
+}
+
+/* [p.strip() for p in s[a:b].split(",")], [] for one empty piece */
+static PyObject *
+define_params(const char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t start = a, i = a; i <= b; i++) {
+        if (i < b && s[i] != ',')
+            continue;
+        Py_ssize_t x = start, y = i;
+        while (x < y && is_space((unsigned char)s[x]))
+            x++;
+        while (y > x && is_space((unsigned char)s[y - 1]))
+            y--;
+        if (append_new(out, PyUnicode_FromStringAndSize(s + x, y - x)) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        start = i + 1;
+    }
+    if (PyList_GET_SIZE(out) == 1 && PyUnicode_GET_LENGTH(PyList_GET_ITEM(out, 0)) == 0)
+        PyList_SetSlice(out, 0, 1, NULL);
+    return out;
+}
+
+PyDoc_STRVAR(define_rows_doc,
+"define_rows(raw, file_id) -> list\n\n"
+"The macros rows of RAW (a file's bytes, all ASCII): one (file_id, name, is_function_like, params, body,\n"
+"line, end_line) per `#define` that only blanks precede on its line, as extract.py's regex _DEFINE and\n"
+"_FileExtraction.macros make them.");
+
+static PyObject *
+define_rows(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    const char *s;
+    Py_ssize_t n;
+    int fid;
+    if (!PyArg_ParseTuple(args, "y#i:define_rows", &s, &n, &fid))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t i = 0, last = 0;
+    long line = 1;
+    while (i < n) {
+        const char *hash = memchr(s + i, '#', n - i);
+        if (hash == NULL)
+            break;
+        Py_ssize_t pos = hash - s, k = pos + 1;
+        i = pos + 1;   /* where the search goes on if there is no match here */
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (n - k < 7 || memcmp(s + k, "define", 6) != 0 || (s[k + 6] != ' ' && s[k + 6] != '\t'))
+            continue;
+        k += 6;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (k == n || !is_word((unsigned char)s[k]))
+            continue;
+        Py_ssize_t name_a = k;
+        while (k < n && is_word((unsigned char)s[k]))
+            k++;
+        Py_ssize_t name_b = k, params_a = -1, params_b = -1;
+        if (k < n && s[k] == '(') {
+            Py_ssize_t q = k + 1;
+            while (q < n && s[q] != ')' && s[q] != '\n')
+                q++;
+            if (q < n && s[q] == ')') {
+                params_a = k + 1;
+                params_b = q;
+                k = q + 1;
+            }
+        }
+        Py_ssize_t body_a = k;
+        int continued = 0;
+        while (k < n && s[k] != '\n') {
+            if (s[k] == '\\') {
+                if (k + 1 == n)
+                    break;   /* a backslash with nothing after it ends the body */
+                continued = 1;
+                k += 2;
+            } else {
+                k++;
+            }
+        }
+        Py_ssize_t body_b = k;
+        i = k;   /* the search goes on after the match, taken or not */
+        if (pos > 0 && s[pos - 1] != '\n') {   /* not at the start of its line: only blanks may precede */
+            Py_ssize_t ls = pos;
+            while (ls > 0 && s[ls - 1] != '\n')
+                ls--;
+            Py_ssize_t j = ls;
+            while (j < pos && is_bytes_space((unsigned char)s[j]))
+                j++;
+            if (j < pos)
+                continue;
+        }
+        for (const char *c = s + last; (c = memchr(c, '\n', s + pos - c)) != NULL; c++)
+            line++;
+        last = pos;
+        long nl = 0;
+        PyObject *body;
+        if (continued) {
+            for (Py_ssize_t j = body_a; j < body_b; j++)
+                nl += s[j] == '\n';
+            body = continued_body(s, body_a, body_b);
+        } else {
+            body = plain_body(s, body_a, body_b);
+        }
+        if (body == NULL)
+            goto fail;
+        PyObject *params = Py_None;
+        if (params_a >= 0 && (params = define_params(s, params_a, params_b)) == NULL) {
+            Py_DECREF(body);
+            goto fail;
+        }
+        if (params == Py_None)
+            Py_INCREF(Py_None);
+        PyObject *row = Py_BuildValue("(is#ONNll)", fid, s + name_a, name_b - name_a,
+                                      params_a >= 0 ? Py_True : Py_False, params, body, line, line + nl);
+        if (append_new(out, row) < 0)
+            goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"captures", captures, METH_VARARGS, captures_doc},
+    {"define_rows", define_rows, METH_VARARGS, define_rows_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -210,3 +210,50 @@ def test_field_constraints_match_children_in_order_each_once(pattern):
         assert [n.text for n in got["init_pair"]] == [b".e[1] = g"]
     if "field_designator) designator: (subscript" in pattern:
         assert [n.text for n in got["x"]] == [b".b[1] = 2", b".e[1] = g"]
+
+
+DEFINES = (b"#define A 1\n"
+           b"  #  define\tB(x, y )  ((x)  +\t(y))  \n"
+           b"x = 1; #define NOT_AT_LINE_START 2\n"
+           b"#definex C\n"
+           b"#define D(a,\n b) body of D\n"
+           b"#define E() \\\n    e1 \\\r\n\te2\x1c \\\\\n"
+           b"#define F(  ) \\\\x\n"
+           b"\x0c#define G\r\n"
+           b"#define I a\x1c  b\x1c\n"
+           b"#define H \\")
+
+
+def test_define_rows_built_in_c_are_the_regex_rows():
+    got, want = rows_both_ways(DEFINES)
+    assert got == want
+    rows = {r[1]: r[2:] for r in walker_extractor().extract(3, DEFINES).rows["macros"]}
+    # read from DEFINES above: (function-like, params, body folded, line, end line)
+    assert rows["A"] == (False, None, "1", 1, 1)
+    assert rows["B"] == (True, ["x", "y"], "((x) + (y))", 2, 2)
+    assert "NOT_AT_LINE_START" not in rows and "x" not in rows
+    assert rows["D"] == (False, None, "(a,", 5, 5)          # the parameter list cannot span lines
+    # a continued line, then backslash + CR is one escaped pair and the LF after it ends the body
+    assert rows["E"] == (True, [], "e1 \\", 7, 8)
+    assert rows["F"] == (True, [], "\\\\x", 10, 10)
+    assert rows["G"] == (False, None, "", 11, 11)           # a form feed may precede it
+    assert rows["I"] == (False, None, "a b", 12, 12)        # \x1c: a str blank, not a bytes one
+    assert rows["H"] == (False, None, "", 13, 13)           # a backslash at the end of the file
+
+
+def test_define_rows_on_spliced_kernel_headers_are_the_regex_rows(kernel_src: Path):
+    rnd = random.Random(11)
+    headers = sorted((kernel_src / "include" / "linux").glob("*.h"))[:150]
+    checked = 0
+    for path in headers:
+        text = path.read_bytes()
+        if not text.isascii():
+            continue
+        a, b, c = (rnd.randrange(len(text)) for _ in range(3))
+        spliced = text[:a] + text[b:b + rnd.randrange(3000)] + text[c:]
+        for src in (text, spliced):
+            rows = walker_extractor().fast.define_rows(src, 3)
+            fx = query_extractor()
+            assert rows == fx.extract(3, src).rows["macros"], path.name
+            checked += 1
+    assert checked >= 250
