@@ -280,8 +280,9 @@ class _FileExtraction:
             self.stext = self.src.decode("ascii")
             self.text, self.ftext = self.text_ascii, self.ftext_ascii
         root = tree.root_node
-        call_rows = self.ex.fast is not None and bool(self.stext)
-        caps = self.ex.captures(tree, self.src if call_rows else None)
+        # with the C walker and an ASCII text, calls, declarations and functions come as tuples (ts_walk.c)
+        c_rows = self.ex.fast is not None and bool(self.stext)
+        caps = self.ex.captures(tree, self.src if c_rows else None)
         self.facts.parse_errors = len(caps.get("error", ())) + len(caps.get("missing", ()))
         # the query cursor's capture lists are not in document order: sort what gets ids, so that ids are
         # reproducible
@@ -294,25 +295,32 @@ class _FileExtraction:
         outer_end = -1
         k = 0
         for n in fn_nodes:
-            pos = n.start_byte
+            pos, end = (n[0], n[1]) if c_rows else (n.start_byte, n.end_byte)
             while k < len(spans) and spans[k][0] <= pos:
                 outer_end = max(outer_end, spans[k][1])
                 k += 1
-            self.function(n, nested=pos < outer_end)
-            outer_end = max(outer_end, n.end_byte)
+            if c_rows:
+                self.function_summary(n, nested=pos < outer_end)
+            else:
+                self.function(n, nested=pos < outer_end)
+            outer_end = max(outer_end, end)
         self.funcs.sort(key=lambda f: f.start)
         self.starts = [f.start for f in self.funcs]
         struct_ids = self.structs(caps.get("struct", []))
         # source order: tree-sitter's capture order varies from run to run, and a name declared twice in
         # one function (kernel/audit.c: struct audit_status s; ... struct audit_tty_status s;) must
         # resolve the same way every time
-        for n in self.in_order(caps.get("declaration", [])):
-            self.declaration(n, struct_ids)
+        if c_rows:
+            for d in caps.get("declaration", []):
+                self.declaration_summary(d)
+        else:
+            for n in self.in_order(caps.get("declaration", [])):
+                self.declaration(n)
         for n in caps.get("typedef", []):
             self.typedef(n, struct_ids)
         for n in caps.get("enum", []):
             self.enum(n)
-        if call_rows:
+        if c_rows:
             self.call_rows(caps.get("call", []))
         else:
             for n in caps.get("call", []):
@@ -473,11 +481,10 @@ class _FileExtraction:
         self.rows["variables"].append((self.file_id, None, m.group(1), scope, is_static, argv[0], base, depth,
                                        dims, None, macro, line))
 
-    def lock_annotations(self, n: Node, fid: int) -> None:
-        """function_annotations rows of a function definition's head (raw text up to its body)."""
-        body = n.child_by_field_id(_FIELD["body"])
-        head = self.raw[n.start_byte:body.start_byte if body is not None else n.end_byte]
-        line = n.start_point[0] + 1
+    def lock_annotations(self, start: int, head_end: int, line: int, fid: int) -> None:
+        """function_annotations rows of a function definition's head (raw text from START, its line, up to
+        its body)."""
+        head = self.raw[start:head_end]
         for m in _LOCK_ANNOTATION.finditer(head):
             self.rows["function_annotations"].append(
                 (self.file_id, fid, m.group(1).decode(), fold(m.group(2).decode("utf-8", "replace")),
@@ -558,7 +565,9 @@ class _FileExtraction:
         self.rows["functions"].append((fid, self.file_id, name, is_static, is_inline, ret,
                                        n.start_point[0] + 1, n.end_point[0] + 1, None))
         if self.annotated:
-            self.lock_annotations(n, fid)
+            body = n.child_by_field_id(_FIELD["body"])
+            self.lock_annotations(n.start_byte, body.start_byte if body is not None else n.end_byte,
+                                  n.start_point[0] + 1, fid)
         f = _Func(fid, name, n.start_byte, n.end_byte)
         self.funcs.append(f)
         params = fdecl.child_by_field_id(_FIELD["parameters"])
@@ -571,6 +580,29 @@ class _FileExtraction:
             if pd is None:
                 continue
             self.emit_variable(p, p.child_by_field_id(_FIELD["type"]), pd, f, "param", False, None)
+
+    def function_summary(self, fs: tuple, nested: bool) -> None:
+        """:meth:`function` for the tuple ts_walk.c's function_summary made of a function definition."""
+        if len(fs) == 3:   # no function declarator (fs[2] is the node: read it as function() does) or name
+            if fs[2] is not None:
+                self.function(fs[2], nested)
+            return
+        start, end, _, name, is_static, is_inline, ret, start_line, end_line, body_start, params = fs
+        if name in _STATEMENT_WORDS:
+            return  # `MACRO(x) if (...) { ... }` misread as a function named `if`
+        fid = self.next_id()
+        self.rows["functions"].append((fid, self.file_id, name, is_static, is_inline, ret, start_line,
+                                       end_line, None))
+        if self.annotated:
+            self.lock_annotations(start, body_start, start_line, fid)
+        f = _Func(fid, name, start, end)
+        self.funcs.append(f)
+        out = self.rows["variables"].append
+        file_id = self.file_id
+        names = f.names
+        for pname, type_text, base, depth, dims, init, line in params:
+            names[pname] = base
+            out((file_id, fid, pname, "param", False, type_text, base, depth, dims, init, None, line))
 
     # -- structs, fields, typedefs, enums ----------------------------------------------------------
 
@@ -664,7 +696,34 @@ class _FileExtraction:
 
     # -- declarations ------------------------------------------------------------------------------
 
-    def declaration(self, n: Node, struct_ids: dict[int, int]) -> None:
+    def declaration_summary(self, ds: tuple) -> None:
+        """:meth:`declaration` for the tuple ts_walk.c's declaration_summary made of a declaration."""
+        start, node, type_kind, paren_declarator, is_static, is_extern, base, variables = ds
+        f = self.func_at(start)
+        if type_kind != 3:   # the type is a type_identifier (1) or a macro_type_specifier (2)
+            if f is None:
+                if type_kind == 2 or paren_declarator:
+                    return  # a file-scope macro use, handled by top_level
+            elif node is not None and self.macro_declaration(node, f):
+                return
+        if not variables:
+            return
+        out = self.rows["variables"].append
+        file_id = self.file_id
+        if f is None:
+            scope = "extern" if is_extern else "global"
+            for name, depth, dims, type_text, init, line, prototype in variables:
+                if not prototype:   # file-scope prototypes are not variables
+                    out((file_id, None, name, scope, is_static, type_text, base, depth, dims, init, None,
+                         line))
+        else:
+            scope = "static_local" if is_static else "local"
+            names = f.names
+            for name, depth, dims, type_text, init, line, _prototype in variables:
+                names[name] = base
+                out((file_id, f.fid, name, scope, is_static, type_text, base, depth, dims, init, None, line))
+
+    def declaration(self, n: Node) -> None:
         f = self.func_at(n.start_byte)
         ty = n.child_by_field_id(_FIELD["type"])
         if ty is None:

@@ -163,7 +163,8 @@ class FastCaptures:
             except UnsupportedPattern as e:
                 self.reason = f"c_facts.scm has a pattern the walker does not answer: {e}"
                 return
-            self.call_capture = self.names.index("call") if "call" in self.names else -1
+            self.row_captures = tuple(self.names.index(c) if c in self.names else -1
+                                      for c in ("call", "declaration", "function"))
             self.walker = walker
             mismatch = self._probe(language, query)
         except Exception as e:  # noqa: BLE001 - any failure of the walker means: use the query cursor
@@ -185,12 +186,13 @@ class FastCaptures:
         return ""
 
     def captures(self, root: Node, src: bytes | None = None) -> dict[str, list]:
-        """{capture name: nodes in document order}; with SRC (the parsed text, all ASCII) the calls come
-        as rows (start_byte, callee, kind, callee_expr, line, col, args), kind None for a plain name."""
+        """{capture name: nodes in document order}; with SRC (the parsed text, all ASCII) the calls,
+        declarations and function definitions come as the tuples that ts_walk.c's call_row,
+        declaration_summary and function_summary describe (extract.py reads them)."""
         assert self.walker is not None
         if src is None:
             return self.walker.captures(root, self.patterns, self.names)
-        return self.walker.captures(root, self.patterns, self.names, src, self.call_capture)
+        return self.walker.captures(root, self.patterns, self.names, src, *self.row_captures)
 
     def define_rows(self, raw: bytes, file_id: int) -> list[tuple]:
         """The macros rows of RAW (a file's bytes, all ASCII), as extract.py's regex makes them."""

@@ -455,14 +455,12 @@ call_row(const char *s, TSNode n, const CallFields *fl)
     return Py_BuildValue("(INsNIIN)", ts_node_start_byte(n), callee, kind, expr, p.row + 1, p.column, argv);
 }
 
-PyDoc_STRVAR(captures_doc,
-"captures(root, patterns, names, src=None, call_capture=-1) -> dict\n\n"
-"Walk the tree under ROOT (a tree_sitter.Node) once and return {name: [Node, ...]} in document order\n"
-"for every pattern that matched, as QueryCursor.captures does for the same patterns.\n"
-"PATTERNS: ((symbol, capture_index, ((field_id, (symbol, ...)), ...)), ...); symbol 65535 is ERROR,\n"
-"-2 is MISSING. NAMES: the capture names, by index. With SRC (the parsed text, all ASCII), the nodes of\n"
-"capture CALL_CAPTURE (call_expression nodes) come as call rows instead: (start_byte, callee, kind,\n"
-"callee_expr, line, col, args), kind None for a call through a plain name.");
+
+/* ---- declaration and function rows (extract.py's declaration, emit_variable, function) ------------- */
+
+typedef struct {
+    TSFieldId type, declarator, value, parameters, size, body, name;
+} DeclFields;
 
 typedef struct {
     const Pattern *pats;
@@ -472,10 +470,529 @@ typedef struct {
     unsigned long visit;
     PyTSNode *root;
     const char *src;
-    int call_capture;
+    int call_capture, declaration_capture, function_capture;
     CallFields fields;
-    TSTreeCursor kids;
+    DeclFields decl_fields;
+    TSTreeCursor kids;          /* for constraints_hold */
+    TSTreeCursor kids2;         /* for the row builders */
 } Walk;
+
+/* A growing text (the files are ASCII: bytes are characters). */
+typedef struct {
+    char *p;
+    Py_ssize_t n, cap;
+    char stack[256];
+} Buf;
+
+static void
+buf_init(Buf *b)
+{
+    b->p = b->stack;
+    b->n = 0;
+    b->cap = sizeof b->stack;
+}
+
+static void
+buf_free(Buf *b)
+{
+    if (b->p != b->stack)
+        PyMem_Free(b->p);
+}
+
+static int
+buf_reserve(Buf *b, Py_ssize_t more)
+{
+    if (b->n + more <= b->cap)
+        return 0;
+    Py_ssize_t cap = 2 * (b->n + more);
+    char *p = PyMem_Malloc(cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(p, b->p, b->n);
+    buf_free(b);
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int
+buf_put(Buf *b, const char *s, Py_ssize_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    return 0;
+}
+
+static int
+buf_repeat(Buf *b, char c, int times)
+{
+    if (buf_reserve(b, times) < 0)
+        return -1;
+    memset(b->p + b->n, c, times);
+    b->n += times;
+    return 0;
+}
+
+/* ftext(s[a:z]) appended */
+static int
+buf_ftext(Buf *b, const char *s, Py_ssize_t a, Py_ssize_t z)
+{
+    if (!has_run_or_break(s, a, z))
+        return buf_put(b, s + a, z - a);
+    if (buf_reserve(b, z - a) < 0)
+        return -1;
+    Py_ssize_t start = b->n;
+    for (Py_ssize_t i = a; i < z;) {
+        while (i < z && is_space((unsigned char)s[i]))
+            i++;
+        if (i == z)
+            break;
+        if (b->n > start)
+            b->p[b->n++] = ' ';
+        while (i < z && !is_space((unsigned char)s[i]))
+            b->p[b->n++] = s[i++];
+    }
+    return 0;
+}
+
+static PyObject *
+buf_str(Buf *b)
+{
+    return PyUnicode_FromStringAndSize(b->n ? b->p : "", b->n);
+}
+
+static PyObject *
+node_text(const char *s, TSNode n)
+{
+    return PyUnicode_FromStringAndSize(s + ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
+}
+
+static int
+text_is(const char *s, TSNode n, const char *word)
+{
+    size_t len = strlen(word);
+    return ts_node_end_byte(n) - ts_node_start_byte(n) == len && memcmp(s + ts_node_start_byte(n), word, len) == 0;
+}
+
+static int
+is_name_type(TSNode n)   /* identifier, field_identifier or type_identifier */
+{
+    const char *t = ts_node_type(n);
+    return strcmp(t, "identifier") == 0 || strcmp(t, "field_identifier") == 0 || strcmp(t, "type_identifier") == 0;
+}
+
+/* _anon_base appended: "struct foo" for a named definition, "struct" / "union" / "enum" for an anonymous one */
+static int
+buf_anon_base(Buf *b, const char *s, TSNode ty, const DeclFields *fl)
+{
+    const char *t = ts_node_type(ty);
+    if (buf_put(b, t, strchr(t, '_') - t) < 0)
+        return -1;
+    TSNode name = ts_node_child_by_field_id(ty, fl->name);
+    if (ts_node_is_null(name))
+        return 0;
+    if (buf_put(b, " ", 1) < 0)
+        return -1;
+    return buf_put(b, s + ts_node_start_byte(name), ts_node_end_byte(name) - ts_node_start_byte(name));
+}
+
+/* extract.py's type_prefix(decl, ty) appended: qualifiers and the type as written */
+static int
+buf_type_prefix(Buf *b, const char *s, TSNode decl, TSNode ty, const DeclFields *fl, TSTreeCursor *cur)
+{
+    if (ts_node_is_null(ty))
+        return 0;
+    const char *t = ts_node_type(ty);
+    int anon = (strcmp(t, "struct_specifier") == 0 || strcmp(t, "union_specifier") == 0 ||
+                strcmp(t, "enum_specifier") == 0) && !ts_node_is_null(ts_node_child_by_field_id(ty, fl->body));
+    uint32_t ty_start = ts_node_start_byte(ty);
+    int base_done = 0, words = 0, rc = 0;
+    ts_tree_cursor_reset(cur, decl);
+    for (int more = ts_tree_cursor_goto_first_child(cur); more && rc == 0; more = ts_tree_cursor_goto_next_sibling(cur)) {
+        TSNode c = ts_tree_cursor_current_node(cur);
+        const char *ct = ts_node_type(c);
+        if (strcmp(ct, "type_qualifier") == 0) {
+            /* the words in text order: qualifiers before the type, the type, qualifiers after it */
+            if (!base_done && ts_node_start_byte(c) > ty_start) {
+                base_done = 1;
+                if (words++ && buf_put(b, " ", 1) < 0)
+                    return -1;
+                rc = anon ? buf_anon_base(b, s, ty, fl) : buf_ftext(b, s, ty_start, ts_node_end_byte(ty));
+                if (rc < 0)
+                    return -1;
+            }
+            if (words++ && buf_put(b, " ", 1) < 0)
+                return -1;
+            rc = buf_put(b, s + ts_node_start_byte(c), ts_node_end_byte(c) - ts_node_start_byte(c));
+        } else if (ts_node_start_byte(c) > ty_start && strcmp(ct, "storage_class_specifier") != 0) {
+            break;
+        }
+    }
+    if (rc == 0 && !base_done) {
+        if (words && buf_put(b, " ", 1) < 0)
+            return -1;
+        rc = anon ? buf_anon_base(b, s, ty, fl) : buf_ftext(b, s, ty_start, ts_node_end_byte(ty));
+    }
+    return rc;
+}
+
+/* What extract.py's unwrap gives for a declarator: name node, pointer depth, array dims, declarator tail. */
+typedef struct {
+    TSNode name;    /* null: no name (unwrap's None) */
+    int depth;
+    PyObject *dims; /* str or None */
+    Buf tail;
+} Unwrapped;
+
+static void
+unwrapped_free(Unwrapped *u)
+{
+    Py_CLEAR(u->dims);
+    buf_free(&u->tail);
+}
+
+/* 0 (u filled; free it with unwrapped_free) or -1 with an exception */
+static int
+unwrap(const char *s, TSNode d, const DeclFields *fl, Unwrapped *u)
+{
+    int depth = 0, ret_depth = 0, has_params = 0;
+    TSNode params = {0};
+    PyObject *dims = NULL;
+    buf_init(&u->tail);
+    u->dims = NULL;
+    u->name = (TSNode){0};
+    u->depth = 0;
+    TSNode n = d;
+    while (!ts_node_is_null(n)) {
+        const char *t = ts_node_type(n);
+        if (is_name_type(n))
+            break;
+        if (strcmp(t, "pointer_declarator") == 0) {
+            depth++;
+            n = ts_node_child_by_field_id(n, fl->declarator);
+        } else if (strcmp(t, "array_declarator") == 0) {
+            TSNode size = ts_node_child_by_field_id(n, fl->size);
+            Buf piece;
+            buf_init(&piece);
+            int rc = buf_put(&piece, "[", 1);
+            if (rc == 0 && !ts_node_is_null(size))
+                rc = buf_ftext(&piece, s, ts_node_start_byte(size), ts_node_end_byte(size));
+            if (rc == 0)
+                rc = buf_put(&piece, "]", 1);
+            if (rc == 0 && dims == NULL && (dims = PyList_New(0)) == NULL)
+                rc = -1;
+            if (rc == 0)
+                rc = append_new(dims, buf_str(&piece));
+            buf_free(&piece);
+            if (rc < 0)
+                goto fail;
+            n = ts_node_child_by_field_id(n, fl->declarator);
+        } else if (strcmp(t, "function_declarator") == 0) {
+            if (!has_params) {
+                has_params = 1;
+                params = ts_node_child_by_field_id(n, fl->parameters);
+                ret_depth = depth;
+                depth = 0;
+            }
+            n = ts_node_child_by_field_id(n, fl->declarator);
+        } else if (strcmp(t, "parenthesized_declarator") == 0 || strcmp(t, "attributed_declarator") == 0 ||
+                   strcmp(t, "init_declarator") == 0) {
+            n = ts_node_named_child_count(n) ? ts_node_named_child(n, 0) : (TSNode){0};
+        } else {
+            n = (TSNode){0};
+            break;
+        }
+    }
+    if (ts_node_is_null(n)) {
+        Py_XDECREF(dims);
+        return 0;
+    }
+    u->name = n;
+    if (dims != NULL) {
+        PyObject *sep = PyUnicode_FromStringAndSize("", 0);
+        if (sep == NULL || PyList_Reverse(dims) < 0) {
+            Py_XDECREF(sep);
+            goto fail;
+        }
+        u->dims = PyUnicode_Join(sep, dims);
+        Py_DECREF(sep);
+        Py_CLEAR(dims);
+        if (u->dims == NULL)
+            goto fail;
+    } else {
+        Py_INCREF(Py_None);
+        u->dims = Py_None;
+    }
+    if (has_params) {
+        u->depth = depth > 1 ? depth : 1;
+        if (buf_put(&u->tail, " ", 1) < 0 || buf_repeat(&u->tail, '*', ret_depth) < 0 ||
+            buf_put(&u->tail, "(", 1) < 0 || buf_repeat(&u->tail, '*', depth) < 0 || buf_put(&u->tail, ")", 1) < 0)
+            goto fail;
+        if (ts_node_is_null(params) ? buf_put(&u->tail, "()", 2) < 0
+                                    : buf_ftext(&u->tail, s, ts_node_start_byte(params), ts_node_end_byte(params)) < 0)
+            goto fail;
+    } else {
+        u->depth = depth;
+        if (depth && (buf_put(&u->tail, " ", 1) < 0 || buf_repeat(&u->tail, '*', depth) < 0))
+            goto fail;
+    }
+    return 0;
+fail:
+    Py_XDECREF(dims);
+    unwrapped_free(u);
+    return -1;
+}
+
+/* extract.py's _is_prototype: `int f(int)` (no variable) as opposed to `int (*fp)(int)` */
+static int
+is_prototype(TSNode d, const DeclFields *fl)
+{
+    for (;;) {
+        const char *t = ts_node_type(d);
+        if (strcmp(t, "function_declarator") == 0) {
+            TSNode inner = ts_node_child_by_field_id(d, fl->declarator);
+            return !ts_node_is_null(inner) && type_is(inner, "identifier");
+        }
+        if (strcmp(t, "pointer_declarator") != 0)
+            return 0;
+        d = ts_node_child_by_field_id(d, fl->declarator);
+        if (ts_node_is_null(d))
+            return 0;
+    }
+}
+
+/* emit_variable's part of a declarator D: Py_None (no row) or (name, depth, dims, tail, init, line, is_proto);
+ * with PREFIX (the declaration's type prefix) the tail comes prefixed, as a type_text */
+static PyObject *
+variable_of(const char *s, TSNode d, const DeclFields *fl, const Buf *prefix)
+{
+    int proto = is_prototype(d, fl);
+    PyObject *init = Py_None;
+    if (type_is(d, "init_declarator")) {
+        TSNode v = ts_node_child_by_field_id(d, fl->value);
+        d = ts_node_child_by_field_id(d, fl->declarator);
+        if (ts_node_is_null(d))
+            Py_RETURN_NONE;
+        if (!ts_node_is_null(v) && (init = ftext(s, ts_node_start_byte(v), ts_node_end_byte(v))) == NULL)
+            return NULL;
+    }
+    Unwrapped u;
+    if (unwrap(s, d, fl, &u) < 0) {
+        if (init != Py_None)
+            Py_DECREF(init);
+        return NULL;
+    }
+    if (ts_node_is_null(u.name) || ts_node_end_byte(u.name) == ts_node_start_byte(u.name)) {
+        if (init != Py_None)
+            Py_DECREF(init);
+        unwrapped_free(&u);
+        Py_RETURN_NONE;
+    }
+    if (init == Py_None)
+        Py_INCREF(Py_None);
+    PyObject *tail;
+    if (prefix != NULL) {
+        Buf t;
+        buf_init(&t);
+        tail = buf_put(&t, prefix->p, prefix->n) < 0 || buf_put(&t, u.tail.p, u.tail.n) < 0 ? NULL : buf_str(&t);
+        buf_free(&t);
+    } else {
+        tail = buf_str(&u.tail);
+    }
+    PyObject *row = tail == NULL ? NULL
+        : Py_BuildValue("(NiONNIi)", node_text(s, u.name), u.depth, u.dims, tail, init,
+                        ts_node_start_point(d).row + 1, proto);
+    if (tail == NULL)
+        Py_DECREF(init);
+    unwrapped_free(&u);
+    return row;
+}
+
+/* (start_byte, node, type_kind, first_declarator_parenthesized, is_static, is_extern, base,
+ *  [(name, depth, dims, type_text, init, line, is_prototype), ...]) of a declaration, Py_None without a type.
+ * type_kind: 1 type_identifier, 2 macro_type_specifier, 3 other; node: the declaration's Node where
+ * extract.py's macro_declaration may read it (type_kind 2, or 1 with a parenthesized declarator), else None;
+ * base: None when no declarator gives a row. */
+static PyObject *
+declaration_summary(Walk *w, TSNode n)
+{
+    const char *s = w->src;
+    const DeclFields *fl = &w->decl_fields;
+    TSNode ty = ts_node_child_by_field_id(n, fl->type);
+    if (ts_node_is_null(ty))
+        Py_RETURN_NONE;
+    int kind = type_is(ty, "type_identifier") ? 1 : type_is(ty, "macro_type_specifier") ? 2 : 3;
+    TSNode d0 = ts_node_child_by_field_id(n, fl->declarator);
+    int d0_paren = !ts_node_is_null(d0) && type_is(d0, "parenthesized_declarator");
+    int is_static = 0, is_extern = 0;
+    TSTreeCursor *cur = &w->kids2;
+    Buf prefix;
+    buf_init(&prefix);
+    PyObject *vars = NULL, *node = NULL, *base = NULL;
+    if (buf_type_prefix(&prefix, s, n, ty, fl, cur) < 0 || (vars = PyList_New(0)) == NULL)
+        goto fail;
+    ts_tree_cursor_reset(cur, n);
+    for (int more = ts_tree_cursor_goto_first_child(cur); more; more = ts_tree_cursor_goto_next_sibling(cur)) {
+        TSNode c = ts_tree_cursor_current_node(cur);
+        if (ts_tree_cursor_current_field_id(cur) == fl->declarator) {
+            PyObject *v = variable_of(s, c, fl, &prefix);
+            if (v == NULL)
+                goto fail;
+            if (v == Py_None)
+                Py_DECREF(v);
+            else if (append_new(vars, v) < 0)
+                goto fail;
+        } else if (type_is(c, "storage_class_specifier")) {
+            is_static |= text_is(s, c, "static");
+            is_extern |= text_is(s, c, "extern");
+        }
+    }
+    if (PyList_GET_SIZE(vars)) {
+        if ((base = fold(s, ts_node_start_byte(ty), ts_node_end_byte(ty))) == NULL)
+            goto fail;
+    } else {
+        Py_INCREF(Py_None);
+        base = Py_None;
+    }
+    if (kind == 2 || (kind == 1 && d0_paren)) {
+        if ((node = new_node(w->root, n)) == NULL)
+            goto fail;
+    } else {
+        Py_INCREF(Py_None);
+        node = Py_None;
+    }
+    buf_free(&prefix);
+    return Py_BuildValue("(INiiOONN)", ts_node_start_byte(n), node, kind, d0_paren, is_static ? Py_True : Py_False,
+                         is_extern ? Py_True : Py_False, base, vars);
+fail:
+    buf_free(&prefix);
+    Py_XDECREF(base);
+    Py_XDECREF(node);
+    Py_XDECREF(vars);
+    return NULL;
+}
+
+/* extract.py's _function_declarator */
+static TSNode
+function_declarator(TSNode d, const DeclFields *fl, int *depth)
+{
+    *depth = 0;
+    while (!ts_node_is_null(d)) {
+        const char *t = ts_node_type(d);
+        if (strcmp(t, "function_declarator") == 0)
+            return d;
+        if (strcmp(t, "pointer_declarator") == 0) {
+            ++*depth;
+            d = ts_node_child_by_field_id(d, fl->declarator);
+        } else if (strcmp(t, "parenthesized_declarator") == 0 || strcmp(t, "attributed_declarator") == 0) {
+            d = ts_node_named_child_count(d) ? ts_node_named_child(d, 0) : (TSNode){0};
+        } else {
+            break;
+        }
+    }
+    *depth = 0;
+    return (TSNode){0};
+}
+
+/* A function_definition: (start_byte, end_byte, node) when its declarator holds no function declarator
+ * (extract.py's function() reads the node: a macro-headed function or a misread block), (start_byte,
+ * end_byte, None) when the declarator has no plain name (no row), else (start_byte, end_byte, None, name,
+ * is_static, is_inline, return_type, start_line, end_line, body_start, params) with params
+ * [(name, type_text, base, depth, dims, init, line), ...] as emit_variable makes them. */
+static PyObject *
+function_summary(Walk *w, TSNode n)
+{
+    const char *s = w->src;
+    const DeclFields *fl = &w->decl_fields;
+    uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
+    int ret_depth;
+    TSNode fdecl = function_declarator(ts_node_child_by_field_id(n, fl->declarator), fl, &ret_depth);
+    if (ts_node_is_null(fdecl))
+        return Py_BuildValue("(IIN)", start, end, new_node(w->root, n));
+    TSNode name = ts_node_child_by_field_id(fdecl, fl->declarator);
+    while (!ts_node_is_null(name) && (type_is(name, "parenthesized_declarator") ||
+                                      type_is(name, "attributed_declarator")))
+        name = ts_node_named_child_count(name) ? ts_node_named_child(name, 0) : (TSNode){0};
+    if (ts_node_is_null(name) || !type_is(name, "identifier"))
+        return Py_BuildValue("(IIO)", start, end, Py_None);
+    int is_static = 0, is_inline = 0;
+    TSTreeCursor *cur = &w->kids2;
+    ts_tree_cursor_reset(cur, n);
+    for (int more = ts_tree_cursor_goto_first_child(cur); more; more = ts_tree_cursor_goto_next_sibling(cur)) {
+        TSNode c = ts_tree_cursor_current_node(cur);
+        if (type_is(c, "storage_class_specifier")) {
+            is_static |= text_is(s, c, "static");
+            is_inline |= text_is(s, c, "inline");
+        }
+    }
+    Buf ret;
+    buf_init(&ret);
+    if (buf_type_prefix(&ret, s, n, ts_node_child_by_field_id(n, fl->type), fl, cur) < 0 ||
+        (ret_depth && (buf_put(&ret, " ", 1) < 0 || buf_repeat(&ret, '*', ret_depth) < 0))) {
+        buf_free(&ret);
+        return NULL;
+    }
+    PyObject *ret_text = buf_str(&ret);
+    buf_free(&ret);
+    PyObject *params = ret_text == NULL ? NULL : PyList_New(0);
+    if (params == NULL) {
+        Py_XDECREF(ret_text);
+        return NULL;
+    }
+    TSNode plist = ts_node_child_by_field_id(fdecl, fl->parameters);
+    uint32_t count = ts_node_is_null(plist) ? 0 : ts_node_named_child_count(plist);
+    for (uint32_t i = 0; i < count; i++) {
+        TSNode p = ts_node_named_child(plist, i);
+        if (!type_is(p, "parameter_declaration"))
+            continue;
+        TSNode pd = ts_node_child_by_field_id(p, fl->declarator), pty = ts_node_child_by_field_id(p, fl->type);
+        if (ts_node_is_null(pd) || ts_node_is_null(pty))
+            continue;
+        Buf prefix;
+        buf_init(&prefix);
+        PyObject *v = buf_type_prefix(&prefix, s, p, pty, fl, cur) < 0 ? NULL : variable_of(s, pd, fl, &prefix);
+        buf_free(&prefix);
+        PyObject *row = NULL;
+        if (v == Py_None) {
+            Py_DECREF(v);
+            continue;
+        }
+        if (v != NULL) {   /* (name, depth, dims, type_text, init, line, proto) -> the param row's order */
+            PyObject *base = fold(s, ts_node_start_byte(pty), ts_node_end_byte(pty));
+            if (base != NULL)
+                row = Py_BuildValue("(OONOOOO)", PyTuple_GET_ITEM(v, 0), PyTuple_GET_ITEM(v, 3), base,
+                                    PyTuple_GET_ITEM(v, 1), PyTuple_GET_ITEM(v, 2), PyTuple_GET_ITEM(v, 4),
+                                    PyTuple_GET_ITEM(v, 5));
+            Py_DECREF(v);
+        }
+        if (append_new(params, row) < 0) {
+            Py_DECREF(params);
+            Py_DECREF(ret_text);
+            return NULL;
+        }
+    }
+    TSNode body = ts_node_child_by_field_id(n, fl->body);
+    return Py_BuildValue("(IIONOONIIIN)", start, end, Py_None, node_text(s, name), is_static ? Py_True : Py_False,
+                         is_inline ? Py_True : Py_False, ret_text,
+                         ts_node_start_point(n).row + 1, ts_node_end_point(n).row + 1,
+                         ts_node_is_null(body) ? end : ts_node_start_byte(body), params);
+}
+
+PyDoc_STRVAR(captures_doc,
+"captures(root, patterns, names, src=None, call_capture=-1, declaration_capture=-1, function_capture=-1)\n"
+"-> dict\n\n"
+"Walk the tree under ROOT (a tree_sitter.Node) once and return {name: [Node, ...]} in document order\n"
+"for every pattern that matched, as QueryCursor.captures does for the same patterns.\n"
+"PATTERNS: ((symbol, capture_index, ((field_id, (symbol, ...)), ...)), ...); symbol 65535 is ERROR,\n"
+"-2 is MISSING. NAMES: the capture names, by index. With SRC (the parsed text, all ASCII), the nodes of\n"
+"capture CALL_CAPTURE (call_expression nodes) come as call rows instead: (start_byte, callee, kind,\n"
+"callee_expr, line, col, args), kind None for a call through a plain name; those of DECLARATION_CAPTURE\n"
+"and FUNCTION_CAPTURE as the summaries declaration_summary and function_summary describe (ts_walk.c).");
+
 
 /* The captures of one visible node (SYM: its public symbol). */
 static int
@@ -491,8 +1008,17 @@ take(Walk *w, TSNode node, TSSymbol sym, int missing)
         w->seen_at[p->capture] = w->visit;
         if (w->lists[p->capture] == NULL && (w->lists[p->capture] = PyList_New(0)) == NULL)
             return -1;
-        PyObject *obj = w->src != NULL && p->capture == w->call_capture ? call_row(w->src, node, &w->fields)
-                                                                        : new_node(w->root, node);
+        PyObject *obj;
+        if (w->src == NULL)
+            obj = new_node(w->root, node);
+        else if (p->capture == w->call_capture)
+            obj = call_row(w->src, node, &w->fields);
+        else if (p->capture == w->declaration_capture)
+            obj = declaration_summary(w, node);
+        else if (p->capture == w->function_capture)
+            obj = function_summary(w, node);
+        else
+            obj = new_node(w->root, node);
         if (obj == Py_None) {
             Py_DECREF(obj);
             continue;
@@ -585,10 +1111,10 @@ static PyObject *
 captures(PyObject *Py_UNUSED(module), PyObject *args)
 {
     PyObject *root_obj, *spec, *names, *src_obj = Py_None;
-    int call_capture = -1;
+    int call_capture = -1, declaration_capture = -1, function_capture = -1;
     Pattern pats[MAX_PATTERNS];
-    if (!PyArg_ParseTuple(args, "OOO!|Oi:captures", &root_obj, &spec, &PyTuple_Type, &names, &src_obj,
-                          &call_capture))
+    if (!PyArg_ParseTuple(args, "OOO!|Oiii:captures", &root_obj, &spec, &PyTuple_Type, &names, &src_obj,
+                          &call_capture, &declaration_capture, &function_capture))
         return NULL;
     const char *src = NULL;
     if (src_obj != Py_None) {
@@ -627,13 +1153,24 @@ captures(PyObject *Py_UNUSED(module), PyObject *args)
     unsigned long seen_at[MAX_PATTERNS] = {0};
     Walk w = {
         .pats = pats, .npat = npat, .lists = lists, .seen_at = seen_at, .visit = 0, .root = root,
-        .src = src, .call_capture = call_capture,
+        .src = src, .call_capture = call_capture, .declaration_capture = declaration_capture,
+        .function_capture = function_capture,
         .fields = {
             ts_language_field_id_for_name(lang, "function", 8),
             ts_language_field_id_for_name(lang, "arguments", 9),
             ts_language_field_id_for_name(lang, "field", 5),
         },
+        .decl_fields = {
+            ts_language_field_id_for_name(lang, "type", 4),
+            ts_language_field_id_for_name(lang, "declarator", 10),
+            ts_language_field_id_for_name(lang, "value", 5),
+            ts_language_field_id_for_name(lang, "parameters", 10),
+            ts_language_field_id_for_name(lang, "size", 4),
+            ts_language_field_id_for_name(lang, "body", 4),
+            ts_language_field_id_for_name(lang, "name", 4),
+        },
         .kids = ts_tree_cursor_new(root->node),
+        .kids2 = ts_tree_cursor_new(root->node),
     };
     PyObject *result = NULL;
     if (walk_subtrees(&w) == 0 && (result = PyDict_New()) != NULL) {
@@ -647,6 +1184,7 @@ captures(PyObject *Py_UNUSED(module), PyObject *args)
     for (int c = 0; c < MAX_PATTERNS; c++)
         Py_XDECREF(lists[c]);
     ts_tree_cursor_delete(&w.kids);
+    ts_tree_cursor_delete(&w.kids2);
     return result;
 }
 
