@@ -187,7 +187,8 @@ class Extractor:
         The text keeps every byte offset of raw: kernel annotations are blanked, iterator macros rewritten
         in place (analyzer/kernel_annotations.py), so that tree-sitter reads the kernel's C as C.
         """
-        text = fill_empty_defines(blank_annotations(blank_define_comments(raw)))
+        blank = self.fast.blank_annotations if self.fast is not None else blank_annotations
+        text = fill_empty_defines(blank(blank_define_comments(raw)))
         src, loops = rewrite_loop_macros(blank_list_conditionals(text))
         return src, loops, self.parser.parse(src)
 

@@ -17,6 +17,7 @@ import re
 from importlib import metadata
 from types import ModuleType
 
+from lima.analyzer import kernel_annotations
 from lima.analyzer.build_ts_walk import SOURCE, source_digest
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
@@ -42,6 +43,18 @@ int f(struct s *p, int (*cb)(void)) {
              y) + k(a b, )
 }
 int broken( { ;
+"""
+
+#: Kernel annotations (analyzer/kernel_annotations.py) the walker's blank_annotations must blank as the
+#: Python one does before lima-index trusts it.
+ANNOTATION_PROBE = b"""
+static __always_inline void __init f(struct s __rcu *p) __acquires(p->lock) __must_hold(&x)
+{ int __attribute__((aligned(8), section(".x" "(y)"))) v __maybe_unused; }
+#define __free(_name) __cleanup(__free_##_name)
+#  define __must_check
+struct t { int a; } ____cacheline_aligned_in_smp __randomize_layout;
+__attribute__ ((unused)) x__init #__init __printf(1, 2)
+__aligned((((((8)))))) __inline__ __section(
 """
 
 
@@ -165,6 +178,8 @@ class FastCaptures:
                 return
             self.row_captures = tuple(self.names.index(c) if c in self.names else -1
                                       for c in ("call", "declaration", "function"))
+            walker.set_annotation_tokens(kernel_annotations.CALL_TOKENS, kernel_annotations.INLINE_TOKENS,
+                                         kernel_annotations.PLAIN_TOKENS)
             self.walker = walker
             mismatch = self._probe(language, query)
         except Exception as e:  # noqa: BLE001 - any failure of the walker means: use the query cursor
@@ -183,7 +198,14 @@ class FastCaptures:
         got = key(self.captures(tree.root_node))
         if want != got:
             return ", ".join(sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k)))
+        if self.blank_annotations(ANNOTATION_PROBE) != kernel_annotations.blank_annotations(ANNOTATION_PROBE):
+            return "kernel annotations"
         return ""
+
+    def blank_annotations(self, src: bytes) -> bytes:
+        """kernel_annotations.blank_annotations(SRC), by one scan in C."""
+        assert self.walker is not None
+        return self.walker.blank_annotations(src)
 
     def captures(self, root: Node, src: bytes | None = None) -> dict[str, list]:
         """{capture name: nodes in document order}; with SRC (the parsed text, all ASCII) the calls,

@@ -1370,9 +1370,201 @@ fail:
     return NULL;
 }
 
+/* ---- kernel annotations blanked (analyzer/kernel_annotations.py's blank_annotations) --------------- */
+
+/* The tokens (set once by set_annotation_tokens, from kernel_annotations.py's lists), in a hash table. */
+#define TOKEN_SLOTS 2048
+enum { TOKEN_CALL = 1, TOKEN_INLINE, TOKEN_PLAIN };
+static struct {
+    char *text;
+    Py_ssize_t len;
+    int kind;
+} token_slots[TOKEN_SLOTS];
+static Py_ssize_t token_min_len, token_max_len;
+static unsigned char token_first[256];   /* bytes some token starts with */
+static unsigned char word_byte[256];     /* \w */
+
+static size_t
+token_hash(const char *s, Py_ssize_t n)
+{
+    size_t h = 1469598103934665603u;
+    for (Py_ssize_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+    return h;
+}
+
+static int
+token_kind(const char *s, Py_ssize_t n)
+{
+    if (n < token_min_len || n > token_max_len)
+        return 0;
+    for (size_t k = token_hash(s, n) % TOKEN_SLOTS;; k = (k + 1) % TOKEN_SLOTS) {
+        if (token_slots[k].text == NULL)
+            return 0;
+        if (token_slots[k].len == n && memcmp(token_slots[k].text, s, n) == 0)
+            return token_slots[k].kind;
+    }
+}
+
+PyDoc_STRVAR(set_annotation_tokens_doc,
+"set_annotation_tokens(call, inline, plain) -> None\n\n"
+"The annotation tokens blank_annotations blanks (kernel_annotations.py's CALL_TOKENS, INLINE_TOKENS,\n"
+"PLAIN_TOKENS): identifiers, each in one list.");
+
+static PyObject *
+set_annotation_tokens(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *lists[3];
+    if (!PyArg_ParseTuple(args, "OOO:set_annotation_tokens", &lists[0], &lists[1], &lists[2]))
+        return NULL;
+    for (int k = 0; k < TOKEN_SLOTS; k++) {
+        PyMem_Free(token_slots[k].text);
+        token_slots[k].text = NULL;
+    }
+    token_min_len = PY_SSIZE_T_MAX;
+    token_max_len = 0;
+    memset(token_first, 0, sizeof token_first);
+    for (int c = 0; c < 256; c++)
+        word_byte[c] = (unsigned char)is_word((unsigned char)c);
+    Py_ssize_t count = 0;
+    for (int kind = 0; kind < 3; kind++) {
+        PyObject *fast = PySequence_Fast(lists[kind], "tokens must be a sequence");
+        if (fast == NULL)
+            return NULL;
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(fast); i++) {
+            Py_ssize_t n;
+            const char *t = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(fast, i), &n);
+            int word = t != NULL && n > 0;
+            for (Py_ssize_t j = 0; word && j < n; j++)
+                word = is_word((unsigned char)t[j]);
+            if (!word || token_kind(t, n) || ++count > TOKEN_SLOTS / 2) {
+                Py_DECREF(fast);
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "tokens must be distinct identifiers, at most 1024");
+                token_max_len = 0;   /* no half-made table: blank_annotations refuses to run */
+                return NULL;
+            }
+            size_t k = token_hash(t, n) % TOKEN_SLOTS;
+            while (token_slots[k].text != NULL)
+                k = (k + 1) % TOKEN_SLOTS;
+            if ((token_slots[k].text = PyMem_Malloc(n)) == NULL) {
+                Py_DECREF(fast);
+                token_max_len = 0;
+                return PyErr_NoMemory();
+            }
+            memcpy(token_slots[k].text, t, n);
+            token_slots[k].len = n;
+            token_slots[k].kind = TOKEN_CALL + kind;
+            token_first[(unsigned char)t[0]] = 1;
+            if (n < token_min_len)
+                token_min_len = n;
+            if (n > token_max_len)
+                token_max_len = n;
+        }
+        Py_DECREF(fast);
+    }
+    Py_RETURN_NONE;
+}
+
+/* End of `(...)` at S[OPEN], with parentheses nested at most four deep (kernel_annotations.py's _BALANCED),
+ * or -1. */
+static Py_ssize_t
+balanced_end(const char *s, Py_ssize_t n, Py_ssize_t open)
+{
+    int depth = 0;
+    for (Py_ssize_t k = open; k < n; k++) {
+        if (s[k] == '(' && ++depth > 4)
+            return -1;
+        if (s[k] == ')' && --depth == 0)
+            return k + 1;
+    }
+    return -1;
+}
+
+/* Does `#[ \t]*define[ \t]+` end at POS, starting at most 24 bytes before it (_DEFINED_HERE)? */
+static int
+defined_here(const char *s, Py_ssize_t pos)
+{
+    Py_ssize_t lo = pos >= 24 ? pos - 24 : 0, k = pos;
+    while (k > lo && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+        k--;
+    if (k == pos || k - lo < 7 || memcmp(s + k - 6, "define", 6) != 0)
+        return 0;
+    k -= 6;
+    while (k > lo && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+        k--;
+    return k > lo && s[k - 1] == '#';
+}
+
+PyDoc_STRVAR(blank_annotations_doc,
+"blank_annotations(src) -> bytes\n\n"
+"kernel_annotations.py's blank_annotations, for the tokens set_annotation_tokens set: every annotation\n"
+"token not preceded by a word byte or '#' (a call token with its parenthesized arguments) replaced by\n"
+"blanks of the same length, newlines kept; an inline token by `inline` and blanks; a token that a\n"
+"#define defines kept. SRC itself when nothing is blanked.");
+
+static PyObject *
+blank_annotations(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "blank_annotations: src must be bytes");
+        return NULL;
+    }
+    if (token_max_len == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "blank_annotations: set_annotation_tokens first");
+        return NULL;
+    }
+    const char *s = PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg), i = 0;
+    PyObject *out = NULL;
+    while (i < n) {
+        if (!word_byte[(unsigned char)s[i]]) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i + 1;
+        while (j < n && word_byte[(unsigned char)s[j]])
+            j++;
+        int kind = token_first[(unsigned char)s[i]] && (i == 0 || s[i - 1] != '#') ? token_kind(s + i, j - i) : 0;
+        Py_ssize_t end = -1;
+        if (kind == TOKEN_CALL) {
+            Py_ssize_t k = j;
+            while (k < n && (s[k] == ' ' || (s[k] >= '\t' && s[k] <= '\r')))
+                k++;
+            if (k < n && s[k] == '(')
+                end = balanced_end(s, n, k);
+        } else if (kind) {
+            end = j;
+        }
+        if (end < 0 || defined_here(s, i)) {
+            i = j;
+            continue;
+        }
+        if (out == NULL && (out = PyBytes_FromStringAndSize(s, n)) == NULL)
+            return NULL;
+        char *o = PyBytes_AS_STRING(out);
+        if (kind == TOKEN_INLINE) {
+            memcpy(o + i, "inline", 6);
+            memset(o + i + 6, ' ', end - i - 6);
+        } else {
+            for (Py_ssize_t k = i; k < end; k++)
+                if (o[k] != '\n')
+                    o[k] = ' ';
+        }
+        i = end;
+    }
+    if (out == NULL) {
+        Py_INCREF(arg);
+        out = arg;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"captures", captures, METH_VARARGS, captures_doc},
     {"define_rows", define_rows, METH_VARARGS, define_rows_doc},
+    {"set_annotation_tokens", set_annotation_tokens, METH_VARARGS, set_annotation_tokens_doc},
+    {"blank_annotations", blank_annotations, METH_O, blank_annotations_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -257,3 +257,44 @@ def test_define_rows_on_spliced_kernel_headers_are_the_regex_rows(kernel_src: Pa
             assert rows == fx.extract(3, src).rows["macros"], path.name
             checked += 1
     assert checked >= 250
+
+
+def test_annotations_blanked_in_c_are_the_python_ones(kernel_src: Path):
+    from lima.analyzer import kernel_annotations as ka
+    from lima.analyzer.fast_captures import ANNOTATION_PROBE
+    fast = walker_extractor().fast
+    got = fast.blank_annotations(ANNOTATION_PROBE)
+    assert got == ka.blank_annotations(ANNOTATION_PROBE) and len(got) == len(ANNOTATION_PROBE)
+    lines = got.decode().splitlines()
+    # read from ANNOTATION_PROBE: inline tokens become `inline`, a call token goes with its arguments
+    # (nested parentheses, strings), a #define keeps the name it defines, `x__init` and `#__init` stay, and
+    # so do arguments nested deeper than four or never closed
+    assert lines[1].startswith("static inline          void        f(struct s       *p)")
+    assert lines[1].rstrip().endswith("*p)")
+    assert lines[2] == "{ int" + " " * 50 + "v               ; }"
+    assert lines[3].rstrip() == "#define __free(_name)"
+    assert lines[4] == "#  define __must_check"
+    assert "x__init #__init" in lines[6] and "__printf" not in lines[6]
+    assert lines[7] == "__aligned((((((8)))))) inline     __section("
+    rnd = random.Random(5)
+    files = sorted(p for d in ("kernel", "mm", "include/linux") for p in (kernel_src / d).rglob("*.[ch]"))
+    for path in files:
+        text = ka.blank_define_comments(path.read_bytes())
+        a, b = rnd.randrange(len(text) + 1), rnd.randrange(len(text) + 1)
+        for src in (text, text[:a] + text[b:b + 500] + text[a:]):
+            assert fast.blank_annotations(src) == ka.blank_annotations(src), path.name
+
+
+def test_annotation_tokens_must_be_distinct_identifiers():
+    walker = walker_extractor().fast.walker
+    from lima.analyzer import kernel_annotations as ka
+    try:
+        with pytest.raises(ValueError, match="distinct identifiers"):
+            walker.set_annotation_tokens(("__x",), ("__x",), ())
+        with pytest.raises(ValueError, match="distinct identifiers"):
+            walker.set_annotation_tokens(("a b",), (), ())
+        with pytest.raises(RuntimeError, match="set_annotation_tokens first"):
+            walker.blank_annotations(b"int __rcu *p;")   # a failed setting leaves no half-made table
+    finally:
+        walker.set_annotation_tokens(ka.CALL_TOKENS, ka.INLINE_TOKENS, ka.PLAIN_TOKENS)
+    assert walker.blank_annotations(b"int __rcu *p;") == b"int       *p;"
