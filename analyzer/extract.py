@@ -307,7 +307,10 @@ class _FileExtraction:
             outer_end = max(outer_end, end)
         self.funcs.sort(key=lambda f: f.start)
         self.starts = [f.start for f in self.funcs]
-        struct_ids = self.structs(caps.get("struct", []))
+        if c_rows:
+            struct_ids = self.struct_summaries(caps.get("struct", []))
+        else:
+            struct_ids = self.structs(caps.get("struct", []))
         # source order: tree-sitter's capture order varies from run to run, and a name declared twice in
         # one function (kernel/audit.c: struct audit_status s; ... struct audit_tty_status s;) must
         # resolve the same way every time
@@ -606,6 +609,22 @@ class _FileExtraction:
             out((file_id, fid, pname, "param", False, type_text, base, depth, dims, init, None, line))
 
     # -- structs, fields, typedefs, enums ----------------------------------------------------------
+
+    def struct_summaries(self, summaries: list[tuple]) -> dict[int, int]:
+        """:meth:`structs` for the tuples ts_walk.c's struct_summary made (document order): the structs and
+        fields rows; returns {start byte: struct id}."""
+        ids: dict[int, int] = {}
+        for ss in summaries:
+            ids[ss[0]] = self.next_id()
+        out, out_fields = self.rows["structs"].append, self.rows["fields"].append
+        file_id = self.file_id
+        for start, name, kind, owner_start, parent_field, start_line, end_line, fields in summaries:
+            sid = ids[start]
+            out((sid, file_id, name, kind, ids.get(owner_start), parent_field, start_line, end_line))
+            for pos, fname, type_text, base, depth, dims, bits, nested_start, line in fields:
+                out_fields((sid, file_id, pos, fname, type_text, base, depth, dims, bits, ids.get(nested_start),
+                            line))
+        return ids
 
     def structs(self, nodes: list[Node]) -> dict[int, int]:
         ids: dict[int, int] = {}

@@ -177,7 +177,7 @@ class FastCaptures:
                 self.reason = f"c_facts.scm has a pattern the walker does not answer: {e}"
                 return
             self.row_captures = tuple(self.names.index(c) if c in self.names else -1
-                                      for c in ("call", "declaration", "function"))
+                                      for c in ("call", "declaration", "function", "struct"))
             walker.set_annotation_tokens(kernel_annotations.CALL_TOKENS, kernel_annotations.INLINE_TOKENS,
                                          kernel_annotations.PLAIN_TOKENS)
             self.walker = walker
@@ -209,8 +209,8 @@ class FastCaptures:
 
     def captures(self, root: Node, src: bytes | None = None) -> dict[str, list]:
         """{capture name: nodes in document order}; with SRC (the parsed text, all ASCII) the calls,
-        declarations and function definitions come as the tuples that ts_walk.c's call_row,
-        declaration_summary and function_summary describe (extract.py reads them)."""
+        declarations, function definitions and structs come as the tuples that ts_walk.c's call_row,
+        declaration_summary, function_summary and struct_summary describe (extract.py reads them)."""
         assert self.walker is not None
         if src is None:
             return self.walker.captures(root, self.patterns, self.names)

@@ -470,7 +470,7 @@ typedef struct {
     unsigned long visit;
     PyTSNode *root;
     const char *src;
-    int call_capture, declaration_capture, function_capture;
+    int call_capture, declaration_capture, function_capture, struct_capture;
     CallFields fields;
     DeclFields decl_fields;
     TSTreeCursor kids;          /* for constraints_hold */
@@ -766,9 +766,10 @@ is_prototype(TSNode d, const DeclFields *fl)
 }
 
 /* emit_variable's part of a declarator D: Py_None (no row) or (name, depth, dims, tail, init, line, is_proto);
- * with PREFIX (the declaration's type prefix) the tail comes prefixed, as a type_text */
+ * with PREFIX (the declaration's type prefix) the tail comes prefixed, as a type_text. A name of no bytes (a
+ * missing identifier) gives no row unless EMPTY_NAME_OK (fields does not check it, emit_variable does). */
 static PyObject *
-variable_of(const char *s, TSNode d, const DeclFields *fl, const Buf *prefix)
+variable_of(const char *s, TSNode d, const DeclFields *fl, const Buf *prefix, int empty_name_ok)
 {
     int proto = is_prototype(d, fl);
     PyObject *init = Py_None;
@@ -786,7 +787,7 @@ variable_of(const char *s, TSNode d, const DeclFields *fl, const Buf *prefix)
             Py_DECREF(init);
         return NULL;
     }
-    if (ts_node_is_null(u.name) || ts_node_end_byte(u.name) == ts_node_start_byte(u.name)) {
+    if (ts_node_is_null(u.name) || (!empty_name_ok && ts_node_end_byte(u.name) == ts_node_start_byte(u.name))) {
         if (init != Py_None)
             Py_DECREF(init);
         unwrapped_free(&u);
@@ -839,7 +840,7 @@ declaration_summary(Walk *w, TSNode n)
     for (int more = ts_tree_cursor_goto_first_child(cur); more; more = ts_tree_cursor_goto_next_sibling(cur)) {
         TSNode c = ts_tree_cursor_current_node(cur);
         if (ts_tree_cursor_current_field_id(cur) == fl->declarator) {
-            PyObject *v = variable_of(s, c, fl, &prefix);
+            PyObject *v = variable_of(s, c, fl, &prefix, 0);
             if (v == NULL)
                 goto fail;
             if (v == Py_None)
@@ -954,7 +955,7 @@ function_summary(Walk *w, TSNode n)
             continue;
         Buf prefix;
         buf_init(&prefix);
-        PyObject *v = buf_type_prefix(&prefix, s, p, pty, fl, cur) < 0 ? NULL : variable_of(s, pd, fl, &prefix);
+        PyObject *v = buf_type_prefix(&prefix, s, p, pty, fl, cur) < 0 ? NULL : variable_of(s, pd, fl, &prefix, 0);
         buf_free(&prefix);
         PyObject *row = NULL;
         if (v == Py_None) {
@@ -982,16 +983,190 @@ function_summary(Walk *w, TSNode n)
                          ts_node_is_null(body) ? end : ts_node_start_byte(body), params);
 }
 
+/* ---- struct and union rows (extract.py's structs and fields) --------------------------------------- */
+
+static int
+is_preproc_block(TSNode n)   /* extract.py's _PREPROC_BLOCKS */
+{
+    static const char *const blocks[] = {"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
+                                         "preproc_elifdef", "linkage_specification", "declaration_list"};
+    const char *t = ts_node_type(n);
+    for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++)
+        if (strcmp(t, blocks[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int
+is_struct_or_union(TSNode n)
+{
+    return type_is(n, "struct_specifier") || type_is(n, "union_specifier");
+}
+
+/* the bitfield clause's text after its ':', folded and stripped, or Py_None */
+static PyObject *
+bitfield_text(const char *s, TSNode fd)
+{
+    PyObject *bits = Py_None;
+    Py_INCREF(bits);
+    uint32_t count = ts_node_named_child_count(fd);
+    for (uint32_t i = 0; i < count; i++) {
+        TSNode c = ts_node_named_child(fd, i);
+        if (!type_is(c, "bitfield_clause"))
+            continue;
+        Buf b;
+        buf_init(&b);
+        if (buf_ftext(&b, s, ts_node_start_byte(c), ts_node_end_byte(c)) < 0) {
+            buf_free(&b);
+            Py_DECREF(bits);
+            return NULL;
+        }
+        Py_ssize_t x = b.n ? 1 : 0, y = b.n;
+        while (x < y && is_space((unsigned char)b.p[x]))
+            x++;
+        while (y > x && is_space((unsigned char)b.p[y - 1]))
+            y--;
+        Py_DECREF(bits);
+        bits = PyUnicode_FromStringAndSize(b.p + x, y - x);
+        buf_free(&b);
+        if (bits == NULL)
+            return NULL;
+    }
+    return bits;
+}
+
+/* extract.py's fields: rows (position, name, type_text, base, depth, dims, bits, nested_start, line) of the
+ * field declarations in BODY (through preprocessor blocks), nested_start the start byte of a struct or union
+ * defined in place (-1 for none) */
+static int
+field_rows(Walk *w, TSNode body, int *pos, PyObject *out)
+{
+    const char *s = w->src;
+    const DeclFields *fl = &w->decl_fields;
+    uint32_t count = ts_node_named_child_count(body);
+    for (uint32_t i = 0; i < count; i++) {
+        TSNode fd = ts_node_named_child(body, i);
+        if (is_preproc_block(fd)) {
+            if (field_rows(w, fd, pos, out) < 0)
+                return -1;
+            continue;
+        }
+        if (!type_is(fd, "field_declaration"))
+            continue;
+        TSNode ty = ts_node_child_by_field_id(fd, fl->type);
+        if (ts_node_is_null(ty))
+            continue;
+        TSNode ty_body = ts_node_child_by_field_id(ty, fl->body);   /* a struct c_facts.scm captures */
+        int nested = is_struct_or_union(ty) && !ts_node_is_null(ty_body) &&
+                     type_is(ty_body, "field_declaration_list");
+        long nested_start = nested ? (long)ts_node_start_byte(ty) : -1;
+        Buf prefix, base;
+        buf_init(&prefix);
+        buf_init(&base);
+        PyObject *base_text = NULL, *bits = NULL;
+        int rc = buf_type_prefix(&prefix, s, fd, ty, fl, &w->kids2);
+        if (rc == 0)
+            rc = nested ? buf_anon_base(&base, s, ty, fl) : 0;
+        if (rc == 0)
+            base_text = nested ? buf_str(&base) : fold(s, ts_node_start_byte(ty), ts_node_end_byte(ty));
+        if (base_text == NULL || (bits = bitfield_text(s, fd)) == NULL)
+            rc = -1;
+        int any = 0;
+        uint32_t line = ts_node_start_point(fd).row + 1;
+        TSTreeCursor *cur = &w->kids2;   /* variable_of uses no cursor */
+        ts_tree_cursor_reset(cur, fd);
+        for (int more = rc == 0 && ts_tree_cursor_goto_first_child(cur); more && rc == 0;
+             more = ts_tree_cursor_goto_next_sibling(cur)) {
+            if (ts_tree_cursor_current_field_id(cur) != fl->declarator)
+                continue;
+            any = 1;
+            PyObject *v = variable_of(s, ts_tree_cursor_current_node(cur), fl, &prefix, 1);
+            if (v == NULL) {
+                rc = -1;
+            } else if (v == Py_None) {
+                Py_DECREF(v);
+            } else {   /* (name, depth, dims, type_text, init, line, proto) */
+                rc = append_new(out, Py_BuildValue("(iOOOOOOlO)", (*pos)++, PyTuple_GET_ITEM(v, 0),
+                                                   PyTuple_GET_ITEM(v, 3), base_text, PyTuple_GET_ITEM(v, 1),
+                                                   PyTuple_GET_ITEM(v, 2), bits, nested_start,
+                                                   PyTuple_GET_ITEM(v, 5)));
+                Py_DECREF(v);
+            }
+        }
+        if (rc == 0 && !any) {
+            PyObject *type_text = buf_str(&prefix);
+            rc = type_text == NULL ? -1
+                 : append_new(out, Py_BuildValue("(iONOiOOlI)", (*pos)++, Py_None, type_text, base_text, 0,
+                                                 Py_None, bits, nested_start, line));
+        }
+        Py_XDECREF(base_text);
+        Py_XDECREF(bits);
+        buf_free(&prefix);
+        buf_free(&base);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* (start_byte, name, kind, owner_start, parent_field, start_line, end_line, fields) of a struct or union
+ * with a body: kind "struct" or "union"; owner_start the start byte of the struct or union whose member
+ * declares it (-1 for none) and parent_field that member's name; fields as field_rows makes them. */
+static PyObject *
+struct_summary(Walk *w, TSNode n)
+{
+    const char *s = w->src;
+    const DeclFields *fl = &w->decl_fields;
+    long owner_start = -1;
+    PyObject *parent_field = Py_None;
+    Py_INCREF(parent_field);
+    TSNode p = ts_node_parent(n);
+    if (!ts_node_is_null(p) && type_is(p, "field_declaration")) {
+        TSNode list = ts_node_parent(p);   /* extract.py's _owning_struct */
+        while (!ts_node_is_null(list) && !type_is(list, "field_declaration_list"))
+            list = is_preproc_block(list) ? ts_node_parent(list) : (TSNode){0};
+        if (!ts_node_is_null(list)) {
+            TSNode owner = ts_node_parent(list);
+            if (!ts_node_is_null(owner))
+                owner_start = ts_node_start_byte(owner);
+        }
+        TSNode d = ts_node_child_by_field_id(p, fl->declarator);   /* extract.py's _declarator_name */
+        while (!ts_node_is_null(d) && !is_name_type(d)) {
+            TSNode next = ts_node_child_by_field_id(d, fl->declarator);
+            d = !ts_node_is_null(next) ? next : ts_node_named_child_count(d) ? ts_node_named_child(d, 0) : (TSNode){0};
+        }
+        if (!ts_node_is_null(d)) {
+            Py_DECREF(parent_field);
+            if ((parent_field = node_text(s, d)) == NULL)
+                return NULL;
+        }
+    }
+    TSNode name = ts_node_child_by_field_id(n, fl->name);
+    PyObject *name_text = ts_node_is_null(name) ? (Py_INCREF(Py_None), Py_None) : node_text(s, name);
+    PyObject *fields = name_text == NULL ? NULL : PyList_New(0);
+    int pos = 0;
+    if (fields == NULL || field_rows(w, ts_node_child_by_field_id(n, fl->body), &pos, fields) < 0) {
+        Py_XDECREF(name_text);
+        Py_XDECREF(fields);
+        Py_DECREF(parent_field);
+        return NULL;
+    }
+    return Py_BuildValue("(INslNIIN)", ts_node_start_byte(n), name_text,
+                         type_is(n, "struct_specifier") ? "struct" : "union", owner_start, parent_field,
+                         ts_node_start_point(n).row + 1, ts_node_end_point(n).row + 1, fields);
+}
+
 PyDoc_STRVAR(captures_doc,
-"captures(root, patterns, names, src=None, call_capture=-1, declaration_capture=-1, function_capture=-1)\n"
-"-> dict\n\n"
+"captures(root, patterns, names, src=None, call_capture=-1, declaration_capture=-1, function_capture=-1,\n"
+"         struct_capture=-1) -> dict\n\n"
 "Walk the tree under ROOT (a tree_sitter.Node) once and return {name: [Node, ...]} in document order\n"
 "for every pattern that matched, as QueryCursor.captures does for the same patterns.\n"
 "PATTERNS: ((symbol, capture_index, ((field_id, (symbol, ...)), ...)), ...); symbol 65535 is ERROR,\n"
 "-2 is MISSING. NAMES: the capture names, by index. With SRC (the parsed text, all ASCII), the nodes of\n"
 "capture CALL_CAPTURE (call_expression nodes) come as call rows instead: (start_byte, callee, kind,\n"
-"callee_expr, line, col, args), kind None for a call through a plain name; those of DECLARATION_CAPTURE\n"
-"and FUNCTION_CAPTURE as the summaries declaration_summary and function_summary describe (ts_walk.c).");
+"callee_expr, line, col, args), kind None for a call through a plain name; those of DECLARATION_CAPTURE,\n"
+"FUNCTION_CAPTURE and STRUCT_CAPTURE as the summaries declaration_summary, function_summary and\n"
+"struct_summary describe (ts_walk.c).");
 
 
 /* The captures of one visible node (SYM: its public symbol). */
@@ -1017,6 +1192,8 @@ take(Walk *w, TSNode node, TSSymbol sym, int missing)
             obj = declaration_summary(w, node);
         else if (p->capture == w->function_capture)
             obj = function_summary(w, node);
+        else if (p->capture == w->struct_capture)
+            obj = struct_summary(w, node);
         else
             obj = new_node(w->root, node);
         if (obj == Py_None) {
@@ -1111,10 +1288,10 @@ static PyObject *
 captures(PyObject *Py_UNUSED(module), PyObject *args)
 {
     PyObject *root_obj, *spec, *names, *src_obj = Py_None;
-    int call_capture = -1, declaration_capture = -1, function_capture = -1;
+    int call_capture = -1, declaration_capture = -1, function_capture = -1, struct_capture = -1;
     Pattern pats[MAX_PATTERNS];
-    if (!PyArg_ParseTuple(args, "OOO!|Oiii:captures", &root_obj, &spec, &PyTuple_Type, &names, &src_obj,
-                          &call_capture, &declaration_capture, &function_capture))
+    if (!PyArg_ParseTuple(args, "OOO!|Oiiii:captures", &root_obj, &spec, &PyTuple_Type, &names, &src_obj,
+                          &call_capture, &declaration_capture, &function_capture, &struct_capture))
         return NULL;
     const char *src = NULL;
     if (src_obj != Py_None) {
@@ -1154,7 +1331,7 @@ captures(PyObject *Py_UNUSED(module), PyObject *args)
     Walk w = {
         .pats = pats, .npat = npat, .lists = lists, .seen_at = seen_at, .visit = 0, .root = root,
         .src = src, .call_capture = call_capture, .declaration_capture = declaration_capture,
-        .function_capture = function_capture,
+        .function_capture = function_capture, .struct_capture = struct_capture,
         .fields = {
             ts_language_field_id_for_name(lang, "function", 8),
             ts_language_field_id_for_name(lang, "arguments", 9),

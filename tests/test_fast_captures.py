@@ -298,3 +298,33 @@ def test_annotation_tokens_must_be_distinct_identifiers():
     finally:
         walker.set_annotation_tokens(ka.CALL_TOKENS, ka.INLINE_TOKENS, ka.PLAIN_TOKENS)
     assert walker.blank_annotations(b"int __rcu *p;") == b"int       *p;"
+
+
+STRUCTS = (b"struct s {\n"
+           b"  int a:3, :5; int :32, :32;\n"
+           b"#ifdef X\n"
+           b"  struct { int c; } in, *pin;\n"
+           b"#endif\n"
+           b"  union { long l; };\n"
+           b"  const int arr[4][N], (*fp)(int);\n"
+           b"  struct t *next;\n"
+           b"};\n")
+
+
+def test_struct_rows_built_in_c_are_the_python_rows():
+    got, want = rows_both_ways(STRUCTS)
+    assert got == want
+    rows = walker_extractor().extract(3, STRUCTS).rows
+    structs = {r[0]: r for r in rows["structs"]}
+    fields = {(r[0], r[2]): r[3:10] for r in rows["fields"]}
+    outer = next(sid for sid, r in structs.items() if r[2] == "s")
+    # read from STRUCTS: (name, type_text, base, depth, dims, bits, nested struct)
+    assert fields[outer, 2] == ("", "int", "int", 0, None, "32", None)     # unnamed bitfields are members
+    inner = fields[outer, 4][6]
+    assert fields[outer, 4] == ("in", "struct", "struct", 0, None, None, inner)   # inside #ifdef
+    assert structs[inner][4:6] == (outer, "in")                             # its parent and member
+    assert fields[outer, 5] == ("pin", "struct *", "struct", 1, None, None, inner)
+    assert fields[outer, 6][:3] == (None, "union", "union")                 # an anonymous union member
+    assert fields[outer, 7] == ("arr", "const int", "int", 0, "[4][N]", None, None)
+    assert fields[outer, 8][:4] == ("fp", "const int (*)(int)", "int", 1)
+    assert fields[outer, 9] == ("next", "struct t *", "struct t", 1, None, None, None)
