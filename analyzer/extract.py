@@ -622,8 +622,8 @@ class _FileExtraction:
             sid = ids[start]
             out((sid, file_id, name, kind, ids.get(owner_start), parent_field, start_line, end_line))
             for pos, fname, type_text, base, depth, dims, bits, nested_start, line in fields:
-                out_fields((sid, file_id, pos, fname, type_text, base, depth, dims, bits, ids.get(nested_start),
-                            line))
+                out_fields((sid, file_id, pos, fname, type_text, base, depth, dims, bits,
+                            ids.get(nested_start), line))
         return ids
 
     def structs(self, nodes: list[Node]) -> dict[int, int]:
