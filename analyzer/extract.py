@@ -331,10 +331,13 @@ class _FileExtraction:
                 self.call(n)
         if loops:
             self.loop_calls(loops)
-        for n in caps.get("init_pair", []):
-            self.init_pair(n)
-        for n in caps.get("assign", []):
-            self.assign(n)
+        if c_rows:
+            self.store_summaries(caps.get("init_pair", []), caps.get("assign", []))
+        else:
+            for n in caps.get("init_pair", []):
+                self.init_pair(n)
+            for n in caps.get("assign", []):
+                self.assign(n)
         return self.facts
 
     # -- macros (regex over the raw text) ----------------------------------------------------------
@@ -388,8 +391,13 @@ class _FileExtraction:
         return items
 
     def top_level(self, root: Node) -> None:
-        items = self.top_items(root)
-        for i, n in enumerate(items):
+        if self.ex.fast is not None:   # only the items that may give a row, from C (ts_walk.c)
+            entries = self.ex.fast.top_level_items(root)
+        else:
+            items = self.top_items(root)
+            entries = [(n, items[i + 1] if i + 1 < len(items) and items[i + 1].type == "compound_statement"
+                        else None) for i, n in enumerate(items)]
+        for n, nxt in entries:   # nxt: the next item when it is a compound statement
             t = n.type
             if t == "expression_statement" or t == "call_expression":
                 call = n if t == "call_expression" else _first(n)
@@ -400,10 +408,9 @@ class _FileExtraction:
                 if fn is None or fn.type != "identifier" or args is None:
                     continue
                 self.skip_calls.add(call.start_byte)
-                nxt = items[i + 1] if i + 1 < len(items) else None
                 macro = self.text(fn)
                 argv = split_args(self.text(args)[1:-1])
-                if nxt is not None and nxt.type == "compound_statement":
+                if nxt is not None:
                     self.macro_function(n, macro, argv, nxt)
                 else:
                     self.file_macro_use(macro, argv, False, n.start_point[0] + 1)
@@ -976,9 +983,22 @@ class _FileExtraction:
             if v.type != "identifier":
                 return None
         name = self.text(v)
-        if name in _NOT_FUNCTIONS or _UPPER.match(name) or (f is not None and name in f.names):
-            return None
-        return name
+        return name if _may_be_function(name, f) else None
+
+    def store_summaries(self, init_pairs: list[tuple], assigns: list[tuple]) -> None:
+        """:meth:`init_pair` and :meth:`assign` for the tuples ts_walk.c's init_pair_summary and
+        assign_summary made."""
+        out = self.rows["fptr_assignments"].append
+        file_id = self.file_id
+        for start, fn, fld, struct_type, variable, line in init_pairs:
+            f = self.func_at(start)
+            if _may_be_function(fn, f):
+                out((file_id, struct_type, fld, fn, "initializer", variable, f.name if f else None, line))
+        for start, fn, fld, variable, plain_name, line in assigns:
+            f = self.func_at(start)
+            if _may_be_function(fn, f):
+                struct_type = f.names.get(variable) if plain_name and f is not None else None
+                out((file_id, struct_type, fld, fn, "assignment", variable, f.name if f else None, line))
 
     def init_pair(self, n: Node) -> None:
         desig = n.child_by_field_id(_FIELD["designator"])
@@ -1027,6 +1047,12 @@ class _FileExtraction:
             struct_type = f.names.get(variable)
         self.rows["fptr_assignments"].append((self.file_id, struct_type, self.text(fld), fn, "assignment",
                                               variable, f.name if f else None, n.start_point[0] + 1))
+
+
+def _may_be_function(name: str, f: _Func | None) -> bool:
+    """Can a name stored into a field be a function? Not NULL/true/false, not an upper-case macro, not one
+    of the enclosing function's parameters or locals."""
+    return not (name in _NOT_FUNCTIONS or _UPPER.match(name) or (f is not None and name in f.names))
 
 
 # -- declarator helpers ----------------------------------------------------------------------------

@@ -177,7 +177,8 @@ class FastCaptures:
                 self.reason = f"c_facts.scm has a pattern the walker does not answer: {e}"
                 return
             self.row_captures = tuple(self.names.index(c) if c in self.names else -1
-                                      for c in ("call", "declaration", "function", "struct"))
+                                      for c in ("call", "declaration", "function", "struct", "init_pair",
+                                                "assign"))
             walker.set_annotation_tokens(kernel_annotations.CALL_TOKENS, kernel_annotations.INLINE_TOKENS,
                                          kernel_annotations.PLAIN_TOKENS)
             self.walker = walker
@@ -202,6 +203,12 @@ class FastCaptures:
             return "kernel annotations"
         return ""
 
+    def top_level_items(self, root: Node) -> list[tuple[Node, Node | None]]:
+        """The file-scope items extract.py's top_level may record something for, each with the next item
+        when that is a compound statement (ts_walk.c's top_level_items)."""
+        assert self.walker is not None
+        return self.walker.top_level_items(root)
+
     def blank_annotations(self, src: bytes) -> bytes:
         """kernel_annotations.blank_annotations(SRC), by one scan in C."""
         assert self.walker is not None
@@ -209,8 +216,8 @@ class FastCaptures:
 
     def captures(self, root: Node, src: bytes | None = None) -> dict[str, list]:
         """{capture name: nodes in document order}; with SRC (the parsed text, all ASCII) the calls,
-        declarations, function definitions and structs come as the tuples that ts_walk.c's call_row,
-        declaration_summary, function_summary and struct_summary describe (extract.py reads them)."""
+        declarations, function definitions, structs and function-pointer stores come as the tuples that
+        ts_walk.c's call_row and *_summary functions describe (extract.py reads them)."""
         assert self.walker is not None
         if src is None:
             return self.walker.captures(root, self.patterns, self.names)

@@ -460,6 +460,7 @@ call_row(const char *s, TSNode n, const CallFields *fl)
 
 typedef struct {
     TSFieldId type, declarator, value, parameters, size, body, name;
+    TSFieldId designator, argument, operator_, left, right, field;
 } DeclFields;
 
 typedef struct {
@@ -470,7 +471,8 @@ typedef struct {
     unsigned long visit;
     PyTSNode *root;
     const char *src;
-    int call_capture, declaration_capture, function_capture, struct_capture;
+    int call_capture, declaration_capture, function_capture, struct_capture, init_pair_capture,
+        assign_capture;
     CallFields fields;
     DeclFields decl_fields;
     TSTreeCursor kids;          /* for constraints_hold */
@@ -1156,17 +1158,116 @@ struct_summary(Walk *w, TSNode n)
                          ts_node_start_point(n).row + 1, ts_node_end_point(n).row + 1, fields);
 }
 
+/* ---- function-pointer stores (extract.py's init_pair and assign) -------------------------------------- */
+
+/* The name a stored value gives (stored_function without its name checks): an identifier, or the identifier
+ * under `&`; a null node otherwise. */
+static TSNode
+stored_name(TSNode v, const DeclFields *fl)
+{
+    if (type_is(v, "pointer_expression")) {
+        TSNode arg = ts_node_child_by_field_id(v, fl->argument);
+        if (!ts_node_is_null(arg))
+            v = arg;
+    }
+    return type_is(v, "identifier") ? v : (TSNode){0};
+}
+
+/* (start_byte, function, field, struct_type, variable, line) of `.field = function` in an initializer, or
+ * Py_None (no row whatever the function's name): extract.py's init_pair before its name checks. */
+static PyObject *
+init_pair_summary(Walk *w, TSNode n)
+{
+    const char *s = w->src;
+    const DeclFields *fl = &w->decl_fields;
+    TSNode desig = ts_node_child_by_field_id(n, fl->designator), value = ts_node_child_by_field_id(n, fl->value);
+    if (ts_node_is_null(desig) || ts_node_is_null(value))
+        Py_RETURN_NONE;
+    int designators = 0;
+    TSTreeCursor *cur = &w->kids2;
+    ts_tree_cursor_reset(cur, n);
+    for (int more = ts_tree_cursor_goto_first_child(cur); more; more = ts_tree_cursor_goto_next_sibling(cur))
+        designators += ts_tree_cursor_current_field_id(cur) == fl->designator;
+    TSNode fn = stored_name(value, fl);
+    if (designators != 1 || ts_node_is_null(fn))
+        Py_RETURN_NONE;
+    uint32_t a = ts_node_start_byte(desig), b = ts_node_end_byte(desig);
+    while (a < b && (s[a] == '.' || s[a] == ' ' || s[a] == '\t' || s[a] == '\n'))
+        a++;
+    /* climb the initializer lists to the declaration; a nested designator makes the struct unknown */
+    TSNode p = ts_node_parent(n);
+    int nested = 0;
+    while (!ts_node_is_null(p) && type_is(p, "initializer_list")) {
+        p = ts_node_parent(p);
+        if (!ts_node_is_null(p) && type_is(p, "initializer_pair")) {
+            nested = 1;
+            p = ts_node_parent(p);
+        }
+    }
+    PyObject *struct_type = Py_None, *variable = Py_None;
+    Py_INCREF(struct_type);
+    Py_INCREF(variable);
+    if (!ts_node_is_null(p) && type_is(p, "init_declarator")) {
+        TSNode d = ts_node_child_by_field_id(p, fl->declarator);   /* extract.py's _declarator_name */
+        while (!ts_node_is_null(d) && !is_name_type(d)) {
+            TSNode next = ts_node_child_by_field_id(d, fl->declarator);
+            d = !ts_node_is_null(next) ? next : ts_node_named_child_count(d) ? ts_node_named_child(d, 0) : (TSNode){0};
+        }
+        if (!ts_node_is_null(d)) {
+            Py_DECREF(variable);
+            if ((variable = node_text(s, d)) == NULL) {
+                Py_DECREF(struct_type);
+                return NULL;
+            }
+        }
+        TSNode decl = ts_node_parent(p);
+        TSNode ty = ts_node_is_null(decl) ? (TSNode){0} : ts_node_child_by_field_id(decl, fl->type);
+        if (!ts_node_is_null(ty) && !nested && ts_node_is_null(ts_node_child_by_field_id(ty, fl->body))) {
+            Py_DECREF(struct_type);
+            if ((struct_type = fold(s, ts_node_start_byte(ty), ts_node_end_byte(ty))) == NULL) {
+                Py_DECREF(variable);
+                return NULL;
+            }
+        }
+    }
+    return Py_BuildValue("(INs#NNI)", ts_node_start_byte(n), node_text(s, fn), s + a, (Py_ssize_t)(b - a),
+                         struct_type, variable, ts_node_start_point(n).row + 1);
+}
+
+/* (start_byte, function, field, variable, variable_is_identifier, line) of `x->field = function`, or Py_None
+ * (no row whatever the function's name): extract.py's assign before its name checks. */
+static PyObject *
+assign_summary(Walk *w, TSNode n)
+{
+    const char *s = w->src;
+    const DeclFields *fl = &w->decl_fields;
+    TSNode op = ts_node_child_by_field_id(n, fl->operator_);
+    if (!text_is(s, ts_node_is_null(op) ? n : op, "="))
+        Py_RETURN_NONE;
+    TSNode left = ts_node_child_by_field_id(n, fl->left), right = ts_node_child_by_field_id(n, fl->right);
+    TSNode fn = ts_node_is_null(right) ? (TSNode){0} : stored_name(right, fl);
+    if (ts_node_is_null(fn) || ts_node_is_null(left))
+        Py_RETURN_NONE;
+    TSNode fld = ts_node_child_by_field_id(left, fl->field), arg = ts_node_child_by_field_id(left, fl->argument);
+    if (ts_node_is_null(fld) || ts_node_is_null(arg))
+        Py_RETURN_NONE;
+    return Py_BuildValue("(INNNOI)", ts_node_start_byte(n), node_text(s, fn), node_text(s, fld),
+                         ftext(s, ts_node_start_byte(arg), ts_node_end_byte(arg)),
+                         type_is(arg, "identifier") ? Py_True : Py_False, ts_node_start_point(n).row + 1);
+}
+
 PyDoc_STRVAR(captures_doc,
 "captures(root, patterns, names, src=None, call_capture=-1, declaration_capture=-1, function_capture=-1,\n"
-"         struct_capture=-1) -> dict\n\n"
+"         struct_capture=-1, init_pair_capture=-1, assign_capture=-1) -> dict\n\n"
 "Walk the tree under ROOT (a tree_sitter.Node) once and return {name: [Node, ...]} in document order\n"
 "for every pattern that matched, as QueryCursor.captures does for the same patterns.\n"
 "PATTERNS: ((symbol, capture_index, ((field_id, (symbol, ...)), ...)), ...); symbol 65535 is ERROR,\n"
 "-2 is MISSING. NAMES: the capture names, by index. With SRC (the parsed text, all ASCII), the nodes of\n"
 "capture CALL_CAPTURE (call_expression nodes) come as call rows instead: (start_byte, callee, kind,\n"
 "callee_expr, line, col, args), kind None for a call through a plain name; those of DECLARATION_CAPTURE,\n"
-"FUNCTION_CAPTURE and STRUCT_CAPTURE as the summaries declaration_summary, function_summary and\n"
-"struct_summary describe (ts_walk.c).");
+"FUNCTION_CAPTURE, STRUCT_CAPTURE, INIT_PAIR_CAPTURE and ASSIGN_CAPTURE as the summaries\n"
+"declaration_summary, function_summary, struct_summary, init_pair_summary and assign_summary describe\n"
+"(ts_walk.c).");
 
 
 /* The captures of one visible node (SYM: its public symbol). */
@@ -1194,6 +1295,10 @@ take(Walk *w, TSNode node, TSSymbol sym, int missing)
             obj = function_summary(w, node);
         else if (p->capture == w->struct_capture)
             obj = struct_summary(w, node);
+        else if (p->capture == w->init_pair_capture)
+            obj = init_pair_summary(w, node);
+        else if (p->capture == w->assign_capture)
+            obj = assign_summary(w, node);
         else
             obj = new_node(w->root, node);
         if (obj == Py_None) {
@@ -1289,9 +1394,11 @@ captures(PyObject *Py_UNUSED(module), PyObject *args)
 {
     PyObject *root_obj, *spec, *names, *src_obj = Py_None;
     int call_capture = -1, declaration_capture = -1, function_capture = -1, struct_capture = -1;
+    int init_pair_capture = -1, assign_capture = -1;
     Pattern pats[MAX_PATTERNS];
-    if (!PyArg_ParseTuple(args, "OOO!|Oiiii:captures", &root_obj, &spec, &PyTuple_Type, &names, &src_obj,
-                          &call_capture, &declaration_capture, &function_capture, &struct_capture))
+    if (!PyArg_ParseTuple(args, "OOO!|Oiiiiii:captures", &root_obj, &spec, &PyTuple_Type, &names, &src_obj,
+                          &call_capture, &declaration_capture, &function_capture, &struct_capture,
+                          &init_pair_capture, &assign_capture))
         return NULL;
     const char *src = NULL;
     if (src_obj != Py_None) {
@@ -1332,6 +1439,7 @@ captures(PyObject *Py_UNUSED(module), PyObject *args)
         .pats = pats, .npat = npat, .lists = lists, .seen_at = seen_at, .visit = 0, .root = root,
         .src = src, .call_capture = call_capture, .declaration_capture = declaration_capture,
         .function_capture = function_capture, .struct_capture = struct_capture,
+        .init_pair_capture = init_pair_capture, .assign_capture = assign_capture,
         .fields = {
             ts_language_field_id_for_name(lang, "function", 8),
             ts_language_field_id_for_name(lang, "arguments", 9),
@@ -1345,6 +1453,12 @@ captures(PyObject *Py_UNUSED(module), PyObject *args)
             ts_language_field_id_for_name(lang, "size", 4),
             ts_language_field_id_for_name(lang, "body", 4),
             ts_language_field_id_for_name(lang, "name", 4),
+            ts_language_field_id_for_name(lang, "designator", 10),
+            ts_language_field_id_for_name(lang, "argument", 8),
+            ts_language_field_id_for_name(lang, "operator", 8),
+            ts_language_field_id_for_name(lang, "left", 4),
+            ts_language_field_id_for_name(lang, "right", 5),
+            ts_language_field_id_for_name(lang, "field", 5),
         },
         .kids = ts_tree_cursor_new(root->node),
         .kids2 = ts_tree_cursor_new(root->node),
@@ -1737,11 +1851,105 @@ blank_annotations(PyObject *Py_UNUSED(module), PyObject *arg)
     return out;
 }
 
+/* ---- top-level items (extract.py's top_items and the items top_level reads) ------------------------- */
+
+typedef struct {
+    TSNode *items;
+    size_t n, cap;
+} Items;
+
+/* extract.py's top_items: NODE's named children, those of preprocessor blocks and ERROR nodes in their place */
+static int
+flatten_items(TSNode node, Items *out)
+{
+    uint32_t count = ts_node_named_child_count(node);
+    for (uint32_t i = 0; i < count; i++) {
+        TSNode c = ts_node_named_child(node, i);
+        if (is_preproc_block(c) || type_is(c, "ERROR")) {
+            if (flatten_items(c, out) < 0)
+                return -1;
+            continue;
+        }
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? 2 * out->cap : 256;
+            TSNode *bigger = PyMem_Realloc(out->items, cap * sizeof *bigger);
+            if (bigger == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            out->items = bigger;
+            out->cap = cap;
+        }
+        out->items[out->n++] = c;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(top_level_items_doc,
+"top_level_items(root) -> list\n\n"
+"The file-scope items (extract.py's top_items) that extract.py's top_level may record something for, as\n"
+"(node, next) with NEXT the following item when it is a compound_statement (else None): expression\n"
+"statements and call expressions, declarations whose type is a macro_type_specifier or a type_identifier\n"
+"followed by a parenthesized declarator, and bare macro_type_specifiers. The other items top_level skips.");
+
+static PyObject *
+top_level_items(PyObject *Py_UNUSED(module), PyObject *root_obj)
+{
+    if (Py_TYPE(root_obj)->tp_basicsize != (Py_ssize_t)sizeof(PyTSNode) ||
+        strcmp(Py_TYPE(root_obj)->tp_name, "tree_sitter.Node") != 0) {
+        PyErr_SetString(PyExc_TypeError, "root must be a tree_sitter.Node of the release ts_walk was built for");
+        return NULL;
+    }
+    PyTSNode *root = (PyTSNode *)root_obj;
+    const TSLanguage *lang = ts_node_language(root->node);
+    TSFieldId f_type = ts_language_field_id_for_name(lang, "type", 4);
+    TSFieldId f_declarator = ts_language_field_id_for_name(lang, "declarator", 10);
+    Items items = {0};
+    PyObject *out = PyList_New(0);
+    if (out == NULL || flatten_items(root->node, &items) < 0)
+        goto fail;
+    for (size_t i = 0; i < items.n; i++) {
+        TSNode n = items.items[i];
+        const char *t = ts_node_type(n);
+        int take = 0;
+        if (strcmp(t, "expression_statement") == 0 || strcmp(t, "call_expression") == 0 ||
+            strcmp(t, "macro_type_specifier") == 0) {
+            take = 1;
+        } else if (strcmp(t, "declaration") == 0) {
+            TSNode ty = ts_node_child_by_field_id(n, f_type);
+            if (!ts_node_is_null(ty) && type_is(ty, "macro_type_specifier")) {
+                take = 1;
+            } else if (!ts_node_is_null(ty) && type_is(ty, "type_identifier")) {
+                TSNode d = ts_node_child_by_field_id(n, f_declarator);
+                take = !ts_node_is_null(d) && type_is(d, "parenthesized_declarator");
+            }
+        }
+        if (!take)
+            continue;
+        PyObject *next = Py_None;
+        if (i + 1 < items.n && type_is(items.items[i + 1], "compound_statement")) {
+            if ((next = new_node(root, items.items[i + 1])) == NULL)
+                goto fail;
+        } else {
+            Py_INCREF(next);
+        }
+        if (append_new(out, Py_BuildValue("(NN)", new_node(root, n), next)) < 0)
+            goto fail;
+    }
+    PyMem_Free(items.items);
+    return out;
+fail:
+    PyMem_Free(items.items);
+    Py_XDECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"captures", captures, METH_VARARGS, captures_doc},
     {"define_rows", define_rows, METH_VARARGS, define_rows_doc},
     {"set_annotation_tokens", set_annotation_tokens, METH_VARARGS, set_annotation_tokens_doc},
     {"blank_annotations", blank_annotations, METH_O, blank_annotations_doc},
+    {"top_level_items", top_level_items, METH_O, top_level_items_doc},
     {NULL, NULL, 0, NULL},
 };
 

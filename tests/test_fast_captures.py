@@ -328,3 +328,57 @@ def test_struct_rows_built_in_c_are_the_python_rows():
     assert fields[outer, 7] == ("arr", "const int", "int", 0, "[4][N]", None, None)
     assert fields[outer, 8][:4] == ("fp", "const int (*)(int)", "int", 1)
     assert fields[outer, 9] == ("next", "struct t *", "struct t", 1, None, None, None)
+
+
+FPTRS = (b"static const struct file_operations fops = { .read = foo_read, .write = &foo_write,\n"
+         b"    .owner = THIS_MODULE, .llseek = NULL, .inner = { .run = foo_run } };\n"
+         b"static struct ops table[] = { [0] = { .go = go0 } };\n"
+         b"int setup(struct ops *o, int (*cb)(void))\n"
+         b"{\n"
+         b"    struct ops local = { .go = cb, .stop = foo_stop };\n"
+         b"    o->go = foo_go; o->stop = cb; local.run = &foo_run; o->n += foo_go;\n"
+         b"    return 0;\n"
+         b"}\n")
+
+
+def test_function_pointer_stores_built_in_c_are_the_python_rows():
+    got, want = rows_both_ways(FPTRS)
+    assert got == want
+    rows = sorted((r[1:] for r in walker_extractor().extract(3, FPTRS).rows["fptr_assignments"]), key=repr)
+    # read from FPTRS: (struct type, field, function, kind, variable, function stored in, line); macros, NULL
+    # and the function's own names (cb) are no functions; a nested designator makes the struct unknown;
+    # `o->n += foo_go` stores nothing; `local.run = &foo_run` takes the local's declared type
+    assert rows == sorted([
+        ("struct file_operations", "read", "foo_read", "initializer", "fops", None, 1),
+        ("struct file_operations", "write", "foo_write", "initializer", "fops", None, 1),
+        (None, "run", "foo_run", "initializer", "fops", None, 2),
+        (None, "go", "go0", "initializer", "table", None, 3),
+        ("struct ops", "stop", "foo_stop", "initializer", "local", "setup", 6),
+        ("struct ops", "go", "foo_go", "assignment", "o", "setup", 7),
+        ("struct ops", "run", "foo_run", "assignment", "local", "setup", 7),
+    ], key=repr)
+
+
+TOP = (b"static DEFINE_SPINLOCK(a_lock);\n"
+       b"#ifdef X\n"
+       b"SYSCALL_DEFINE1(close, unsigned int, fd)\n"
+       b"{ return 0; }\n"
+       b"#endif\n"
+       b"int plain;\n"
+       b"DEFINE_PER_CPU(int, counter);\n"
+       b"EXPORT_SYMBOL(plain);\n"
+       b"static int f(void) { return 1; }\n")
+
+
+def test_top_level_items_are_those_top_level_reads():
+    ex = walker_extractor()
+    tree = ex.parser.parse(TOP)
+    items = ex.fast.top_level_items(tree.root_node)
+    got = [(n.start_point[0] + 1, nxt.type if nxt else None) for n, nxt in items]
+    # read from TOP: the macro uses at file scope (the SYSCALL_DEFINE1 inside #ifdef with the body after
+    # it), not `int plain;` nor the function definition
+    assert got == [(1, None), (3, "compound_statement"), (7, None), (8, None)]
+    got_rows, want_rows = rows_both_ways(TOP)
+    assert got_rows == want_rows
+    names = {r[2] for r in ex.extract(3, TOP).rows["functions"]}
+    assert {"__do_sys_close", "__se_sys_close", "__x64_sys_close", "f"} <= names
