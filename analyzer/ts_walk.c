@@ -985,6 +985,18 @@ function_summary(Walk *w, TSNode n)
                          ts_node_is_null(body) ? end : ts_node_start_byte(body), params);
 }
 
+/* extract.py's _declarator_name: the name a declarator declares (down its declarator fields, else its first
+ * named children), or a null node */
+static TSNode
+declarator_name(TSNode d, const DeclFields *fl)
+{
+    while (!ts_node_is_null(d) && !is_name_type(d)) {
+        TSNode next = ts_node_child_by_field_id(d, fl->declarator);
+        d = !ts_node_is_null(next) ? next : ts_node_named_child_count(d) ? ts_node_named_child(d, 0) : (TSNode){0};
+    }
+    return d;
+}
+
 /* ---- struct and union rows (extract.py's structs and fields) --------------------------------------- */
 
 static int
@@ -1132,11 +1144,7 @@ struct_summary(Walk *w, TSNode n)
             if (!ts_node_is_null(owner))
                 owner_start = ts_node_start_byte(owner);
         }
-        TSNode d = ts_node_child_by_field_id(p, fl->declarator);   /* extract.py's _declarator_name */
-        while (!ts_node_is_null(d) && !is_name_type(d)) {
-            TSNode next = ts_node_child_by_field_id(d, fl->declarator);
-            d = !ts_node_is_null(next) ? next : ts_node_named_child_count(d) ? ts_node_named_child(d, 0) : (TSNode){0};
-        }
+        TSNode d = declarator_name(ts_node_child_by_field_id(p, fl->declarator), fl);
         if (!ts_node_is_null(d)) {
             Py_DECREF(parent_field);
             if ((parent_field = node_text(s, d)) == NULL)
@@ -1208,11 +1216,7 @@ init_pair_summary(Walk *w, TSNode n)
     Py_INCREF(struct_type);
     Py_INCREF(variable);
     if (!ts_node_is_null(p) && type_is(p, "init_declarator")) {
-        TSNode d = ts_node_child_by_field_id(p, fl->declarator);   /* extract.py's _declarator_name */
-        while (!ts_node_is_null(d) && !is_name_type(d)) {
-            TSNode next = ts_node_child_by_field_id(d, fl->declarator);
-            d = !ts_node_is_null(next) ? next : ts_node_named_child_count(d) ? ts_node_named_child(d, 0) : (TSNode){0};
-        }
+        TSNode d = declarator_name(ts_node_child_by_field_id(p, fl->declarator), fl);
         if (!ts_node_is_null(d)) {
             Py_DECREF(variable);
             if ((variable = node_text(s, d)) == NULL) {
