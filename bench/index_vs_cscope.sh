@@ -51,8 +51,11 @@ peak_rss() {
 }
 
 # measure NAME CMD...: run CMD in its own process group, record wall/user/sys/maxrss/tree-peak in $OUT/NAME.*
+# Each run starts after a sync: the previous step's writes (cscope leaves 2 GB of output, lima-index a
+# database) go to disk before the next timer starts, so no run pays for another's writeback.
 measure() {
   local name=$1; shift
+  sync
   setsid /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.log" 2>&1 &
   local pid=$!
   sleep 0.05
