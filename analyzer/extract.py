@@ -281,7 +281,8 @@ class _FileExtraction:
             self.stext = self.src.decode("ascii")
             self.text, self.ftext = self.text_ascii, self.ftext_ascii
         root = tree.root_node
-        # with the C walker and an ASCII text, calls, declarations and functions come as tuples (ts_walk.c)
+        # with the C walker and an ASCII text, calls, declarations, functions, structs and function-pointer
+        # stores come as tuples (ts_walk.c)
         c_rows = self.ex.fast is not None and bool(self.stext)
         caps = self.ex.captures(tree, self.src if c_rows else None)
         self.facts.parse_errors = len(caps.get("error", ())) + len(caps.get("missing", ()))

@@ -2,7 +2,8 @@
 
 tree-sitter's query cursor keeps match states for every node of every tree; the patterns lima-index needs
 are simple (a node type, and at most "a child in field F of type T or U"), so a plain walk that compares
-symbols answers them with less work, and builds the rows of the most numerous fact, the calls, in C.
+symbols answers them with less work, and builds most of the rows in C during the same walk (calls,
+declarations, functions, structs, function-pointer stores; see ts_walk.c for the rest it does).
 
 The .scm file stays the one statement of what is captured: :func:`compile_patterns` reads it into the
 walker's table and refuses anything beyond that simple form. :class:`FastCaptures` uses the walker only

@@ -6,6 +6,12 @@
  * table: each pattern is a node symbol (or ERROR, or MISSING) plus field constraints "a child in field F
  * whose symbol is one of S...", and a capture index. The result is the dict that
  * QueryCursor.captures(root) gives (capture name -> list of tree_sitter.Node), in document order.
+ * Given the parsed text of an ASCII file, it builds during the same walk what extract.py would make of the
+ * calls, declarations, function definitions, structs and function-pointer stores instead (tuples that
+ * extract.py finishes). Beside the walk: the #define rows of a file's raw text (define_rows), the
+ * file-scope items top_level reads (top_level_items), and the kernel annotations blanked before parsing
+ * (blank_annotations). Each restates Python code of extract.py or kernel_annotations.py exactly; the tests
+ * of tests/test_fast_captures.py and bench/facts_digest.py on the full tree compare the two.
  *
  * It runs on the trees that py-tree-sitter builds: it reads the TSNode inside a tree_sitter.Node and makes
  * new tree_sitter.Node objects the way the binding does. That relies on the binding's object layout and on
@@ -222,28 +228,100 @@ is_space(unsigned char c)
     return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
 }
 
+/* A growing text (the files are ASCII: bytes are characters). */
+typedef struct {
+    char *p;
+    Py_ssize_t n, cap;
+    char stack[256];
+} Buf;
+
+static void
+buf_init(Buf *b)
+{
+    b->p = b->stack;
+    b->n = 0;
+    b->cap = sizeof b->stack;
+}
+
+static void
+buf_free(Buf *b)
+{
+    if (b->p != b->stack)
+        PyMem_Free(b->p);
+}
+
+static int
+buf_reserve(Buf *b, Py_ssize_t more)
+{
+    if (b->n + more <= b->cap)
+        return 0;
+    Py_ssize_t cap = 2 * (b->n + more);
+    char *p = PyMem_Malloc(cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(p, b->p, b->n);
+    buf_free(b);
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int
+buf_put(Buf *b, const char *s, Py_ssize_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    return 0;
+}
+
+static int
+buf_repeat(Buf *b, char c, int times)
+{
+    if (buf_reserve(b, times) < 0)
+        return -1;
+    memset(b->p + b->n, c, times);
+    b->n += times;
+    return 0;
+}
+
+/* " ".join(s[a:z].split()) appended */
+static int
+buf_collapse(Buf *b, const char *s, Py_ssize_t a, Py_ssize_t z)
+{
+    if (buf_reserve(b, z - a) < 0)
+        return -1;
+    Py_ssize_t start = b->n;
+    for (Py_ssize_t i = a; i < z;) {
+        while (i < z && is_space((unsigned char)s[i]))
+            i++;
+        if (i == z)
+            break;
+        if (b->n > start)
+            b->p[b->n++] = ' ';
+        while (i < z && !is_space((unsigned char)s[i]))
+            b->p[b->n++] = s[i++];
+    }
+    return 0;
+}
+
+static PyObject *
+buf_str(Buf *b)
+{
+    return PyUnicode_FromStringAndSize(b->n ? b->p : "", b->n);
+}
+
 /* " ".join(s[a:b].split()) */
 static PyObject *
 collapse(const char *s, Py_ssize_t a, Py_ssize_t b)
 {
-    char stack[256];
-    char *buf = b - a <= (Py_ssize_t)sizeof stack ? stack : PyMem_Malloc(b - a);
-    if (buf == NULL)
-        return PyErr_NoMemory();
-    Py_ssize_t n = 0;
-    for (Py_ssize_t i = a; i < b;) {
-        while (i < b && is_space((unsigned char)s[i]))
-            i++;
-        if (i == b)
-            break;
-        if (n)
-            buf[n++] = ' ';
-        while (i < b && !is_space((unsigned char)s[i]))
-            buf[n++] = s[i++];
-    }
-    PyObject *out = PyUnicode_FromStringAndSize(n ? buf : "", n);
-    if (buf != stack)
-        PyMem_Free(buf);
+    Buf buf;
+    buf_init(&buf);
+    PyObject *out = buf_collapse(&buf, s, a, b) < 0 ? NULL : buf_str(&buf);
+    buf_free(&buf);
     return out;
 }
 
@@ -479,93 +557,13 @@ typedef struct {
     TSTreeCursor kids2;         /* for the row builders */
 } Walk;
 
-/* A growing text (the files are ASCII: bytes are characters). */
-typedef struct {
-    char *p;
-    Py_ssize_t n, cap;
-    char stack[256];
-} Buf;
-
-static void
-buf_init(Buf *b)
-{
-    b->p = b->stack;
-    b->n = 0;
-    b->cap = sizeof b->stack;
-}
-
-static void
-buf_free(Buf *b)
-{
-    if (b->p != b->stack)
-        PyMem_Free(b->p);
-}
-
-static int
-buf_reserve(Buf *b, Py_ssize_t more)
-{
-    if (b->n + more <= b->cap)
-        return 0;
-    Py_ssize_t cap = 2 * (b->n + more);
-    char *p = PyMem_Malloc(cap);
-    if (p == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memcpy(p, b->p, b->n);
-    buf_free(b);
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int
-buf_put(Buf *b, const char *s, Py_ssize_t n)
-{
-    if (buf_reserve(b, n) < 0)
-        return -1;
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    return 0;
-}
-
-static int
-buf_repeat(Buf *b, char c, int times)
-{
-    if (buf_reserve(b, times) < 0)
-        return -1;
-    memset(b->p + b->n, c, times);
-    b->n += times;
-    return 0;
-}
-
 /* ftext(s[a:z]) appended */
 static int
 buf_ftext(Buf *b, const char *s, Py_ssize_t a, Py_ssize_t z)
 {
-    if (!has_run_or_break(s, a, z))
-        return buf_put(b, s + a, z - a);
-    if (buf_reserve(b, z - a) < 0)
-        return -1;
-    Py_ssize_t start = b->n;
-    for (Py_ssize_t i = a; i < z;) {
-        while (i < z && is_space((unsigned char)s[i]))
-            i++;
-        if (i == z)
-            break;
-        if (b->n > start)
-            b->p[b->n++] = ' ';
-        while (i < z && !is_space((unsigned char)s[i]))
-            b->p[b->n++] = s[i++];
-    }
-    return 0;
+    return has_run_or_break(s, a, z) ? buf_collapse(b, s, a, z) : buf_put(b, s + a, z - a);
 }
 
-static PyObject *
-buf_str(Buf *b)
-{
-    return PyUnicode_FromStringAndSize(b->n ? b->p : "", b->n);
-}
 
 static PyObject *
 node_text(const char *s, TSNode n)
@@ -1052,75 +1050,82 @@ bitfield_text(const char *s, TSNode fd)
 /* extract.py's fields: rows (position, name, type_text, base, depth, dims, bits, nested_start, line) of the
  * field declarations in BODY (through preprocessor blocks), nested_start the start byte of a struct or union
  * defined in place (-1 for none) */
+static int field_declaration_rows(Walk *w, TSNode fd, int *pos, PyObject *out);
+
 static int
 field_rows(Walk *w, TSNode body, int *pos, PyObject *out)
 {
+    int rc = 0;
+    TSTreeCursor kids = ts_tree_cursor_new(body);   /* ts_node_named_child(body, i) walks from the first */
+    for (int more = ts_tree_cursor_goto_first_child(&kids); more && rc == 0;
+         more = ts_tree_cursor_goto_next_sibling(&kids)) {
+        TSNode fd = ts_tree_cursor_current_node(&kids);
+        if (is_preproc_block(fd))
+            rc = field_rows(w, fd, pos, out);
+        else if (type_is(fd, "field_declaration"))
+            rc = field_declaration_rows(w, fd, pos, out);
+    }
+    ts_tree_cursor_delete(&kids);
+    return rc;
+}
+
+/* field_rows' rows of one field declaration */
+static int
+field_declaration_rows(Walk *w, TSNode fd, int *pos, PyObject *out)
+{
     const char *s = w->src;
     const DeclFields *fl = &w->decl_fields;
-    uint32_t count = ts_node_named_child_count(body);
-    for (uint32_t i = 0; i < count; i++) {
-        TSNode fd = ts_node_named_child(body, i);
-        if (is_preproc_block(fd)) {
-            if (field_rows(w, fd, pos, out) < 0)
-                return -1;
+    TSNode ty = ts_node_child_by_field_id(fd, fl->type);
+    if (ts_node_is_null(ty))
+        return 0;
+    TSNode ty_body = ts_node_child_by_field_id(ty, fl->body);   /* a struct c_facts.scm captures */
+    int nested = is_struct_or_union(ty) && !ts_node_is_null(ty_body) &&
+                 type_is(ty_body, "field_declaration_list");
+    long nested_start = nested ? (long)ts_node_start_byte(ty) : -1;
+    Buf prefix, base;
+    buf_init(&prefix);
+    buf_init(&base);
+    PyObject *base_text = NULL, *bits = NULL;
+    int rc = buf_type_prefix(&prefix, s, fd, ty, fl, &w->kids2);
+    if (rc == 0)
+        rc = nested ? buf_anon_base(&base, s, ty, fl) : 0;
+    if (rc == 0)
+        base_text = nested ? buf_str(&base) : fold(s, ts_node_start_byte(ty), ts_node_end_byte(ty));
+    if (base_text == NULL || (bits = bitfield_text(s, fd)) == NULL)
+        rc = -1;
+    int any = 0;
+    uint32_t line = ts_node_start_point(fd).row + 1;
+    TSTreeCursor *cur = &w->kids2;   /* variable_of uses no cursor */
+    ts_tree_cursor_reset(cur, fd);
+    for (int more = rc == 0 && ts_tree_cursor_goto_first_child(cur); more && rc == 0;
+         more = ts_tree_cursor_goto_next_sibling(cur)) {
+        if (ts_tree_cursor_current_field_id(cur) != fl->declarator)
             continue;
-        }
-        if (!type_is(fd, "field_declaration"))
-            continue;
-        TSNode ty = ts_node_child_by_field_id(fd, fl->type);
-        if (ts_node_is_null(ty))
-            continue;
-        TSNode ty_body = ts_node_child_by_field_id(ty, fl->body);   /* a struct c_facts.scm captures */
-        int nested = is_struct_or_union(ty) && !ts_node_is_null(ty_body) &&
-                     type_is(ty_body, "field_declaration_list");
-        long nested_start = nested ? (long)ts_node_start_byte(ty) : -1;
-        Buf prefix, base;
-        buf_init(&prefix);
-        buf_init(&base);
-        PyObject *base_text = NULL, *bits = NULL;
-        int rc = buf_type_prefix(&prefix, s, fd, ty, fl, &w->kids2);
-        if (rc == 0)
-            rc = nested ? buf_anon_base(&base, s, ty, fl) : 0;
-        if (rc == 0)
-            base_text = nested ? buf_str(&base) : fold(s, ts_node_start_byte(ty), ts_node_end_byte(ty));
-        if (base_text == NULL || (bits = bitfield_text(s, fd)) == NULL)
+        any = 1;
+        PyObject *v = variable_of(s, ts_tree_cursor_current_node(cur), fl, &prefix, 1);
+        if (v == NULL) {
             rc = -1;
-        int any = 0;
-        uint32_t line = ts_node_start_point(fd).row + 1;
-        TSTreeCursor *cur = &w->kids2;   /* variable_of uses no cursor */
-        ts_tree_cursor_reset(cur, fd);
-        for (int more = rc == 0 && ts_tree_cursor_goto_first_child(cur); more && rc == 0;
-             more = ts_tree_cursor_goto_next_sibling(cur)) {
-            if (ts_tree_cursor_current_field_id(cur) != fl->declarator)
-                continue;
-            any = 1;
-            PyObject *v = variable_of(s, ts_tree_cursor_current_node(cur), fl, &prefix, 1);
-            if (v == NULL) {
-                rc = -1;
-            } else if (v == Py_None) {
-                Py_DECREF(v);
-            } else {   /* (name, depth, dims, type_text, init, line, proto) */
-                rc = append_new(out, Py_BuildValue("(iOOOOOOlO)", (*pos)++, PyTuple_GET_ITEM(v, 0),
-                                                   PyTuple_GET_ITEM(v, 3), base_text, PyTuple_GET_ITEM(v, 1),
-                                                   PyTuple_GET_ITEM(v, 2), bits, nested_start,
-                                                   PyTuple_GET_ITEM(v, 5)));
-                Py_DECREF(v);
-            }
+        } else if (v == Py_None) {
+            Py_DECREF(v);
+        } else {   /* (name, depth, dims, type_text, init, line, proto) */
+            rc = append_new(out, Py_BuildValue("(iOOOOOOlO)", (*pos)++, PyTuple_GET_ITEM(v, 0),
+                                               PyTuple_GET_ITEM(v, 3), base_text, PyTuple_GET_ITEM(v, 1),
+                                               PyTuple_GET_ITEM(v, 2), bits, nested_start,
+                                               PyTuple_GET_ITEM(v, 5)));
+            Py_DECREF(v);
         }
-        if (rc == 0 && !any) {
-            PyObject *type_text = buf_str(&prefix);
-            rc = type_text == NULL ? -1
-                 : append_new(out, Py_BuildValue("(iONOiOOlI)", (*pos)++, Py_None, type_text, base_text, 0,
-                                                 Py_None, bits, nested_start, line));
-        }
-        Py_XDECREF(base_text);
-        Py_XDECREF(bits);
-        buf_free(&prefix);
-        buf_free(&base);
-        if (rc < 0)
-            return -1;
     }
-    return 0;
+    if (rc == 0 && !any) {
+        PyObject *type_text = buf_str(&prefix);
+        rc = type_text == NULL ? -1
+             : append_new(out, Py_BuildValue("(iONOiOOlI)", (*pos)++, Py_None, type_text, base_text, 0,
+                                             Py_None, bits, nested_start, line));
+    }
+    Py_XDECREF(base_text);
+    Py_XDECREF(bits);
+    buf_free(&prefix);
+    buf_free(&base);
+    return rc < 0 ? -1 : 0;
 }
 
 /* (start_byte, name, kind, owner_start, parent_field, start_line, end_line, fields) of a struct or union
@@ -1866,12 +1871,15 @@ typedef struct {
 static int
 flatten_items(TSNode node, Items *out)
 {
-    uint32_t count = ts_node_named_child_count(node);
-    for (uint32_t i = 0; i < count; i++) {
-        TSNode c = ts_node_named_child(node, i);
+    int rc = 0;
+    TSTreeCursor kids = ts_tree_cursor_new(node);   /* ts_node_named_child(node, i) walks from the first */
+    for (int more = ts_tree_cursor_goto_first_child(&kids); more && rc == 0;
+         more = ts_tree_cursor_goto_next_sibling(&kids)) {
+        TSNode c = ts_tree_cursor_current_node(&kids);
+        if (!ts_node_is_named(c))
+            continue;
         if (is_preproc_block(c) || type_is(c, "ERROR")) {
-            if (flatten_items(c, out) < 0)
-                return -1;
+            rc = flatten_items(c, out);
             continue;
         }
         if (out->n == out->cap) {
@@ -1879,14 +1887,16 @@ flatten_items(TSNode node, Items *out)
             TSNode *bigger = PyMem_Realloc(out->items, cap * sizeof *bigger);
             if (bigger == NULL) {
                 PyErr_NoMemory();
-                return -1;
+                rc = -1;
+                break;
             }
             out->items = bigger;
             out->cap = cap;
         }
         out->items[out->n++] = c;
     }
-    return 0;
+    ts_tree_cursor_delete(&kids);
+    return rc;
 }
 
 PyDoc_STRVAR(top_level_items_doc,
