@@ -32,13 +32,18 @@ __all__ = ["BadInput", "SourceFile", "IndexStats", "scan_tree", "only_path", "ke
 #: Files and bytes per worker batch (whichever is reached first): small, so the cores stay busy.
 BATCH_FILES = 200
 BATCH_BYTES = 1024 * 1024
-#: The parent groups finished batches into one transaction per this many bytes or seconds: every
-#: statement has a fixed cost, so few large writes beat many small ones. From about 40 MB of source a
-#: transaction appends whole row groups (122,880 rows) to the big tables (calls, variables, macros),
-#: which DuckDB writes straight to the database file instead of logging them in the WAL first: 64 MiB
-#: cut the writer's CPU on the full tree from 21.6 to 14.7 s (32 MiB: 18.7 s, 128 MiB: 14.1 s).
+#: The parent inserts finished batches per this many bytes or seconds of source: every statement has a
+#: fixed cost, so few large writes beat many small ones. From about 40 MB of source an insert appends
+#: whole row groups (122,880 rows) to the big tables (calls, variables, macros), which DuckDB writes
+#: straight to the database file instead of logging them in the WAL first.
 WRITE_BYTES = 64 * 1024 * 1024
 WRITE_SECONDS = 10.0
+#: ... and commits per this many bytes or seconds. Each commit closes every table's last row group, which
+#: DuckDB compresses again when the next commit appends to it: on the full tree the writer took 17.8
+#: CPU-s with a commit per 64 MiB, 12.1 with one per 256 MiB (bench/writer_commits.py). An interrupted
+#: run loses at most the files since the last commit (about 15 s of work); the next run redoes them.
+COMMIT_BYTES = 256 * 1024 * 1024
+COMMIT_SECONDS = 30.0
 #: WAL size that triggers DuckDB's automatic checkpoint while indexing (its default is 16 MiB). Every
 #: checkpoint rewrites the open row groups and the primary-key indexes, so with the default the parent
 #: spent most of its CPU in COMMIT; the CLI checkpoints once at the end.
@@ -246,6 +251,7 @@ class Indexer:
         self.force = force
         self.stats = IndexStats()
         self._bad_names: set[str] = set()
+        self._in_tx = False  # write_batch left a transaction open (see COMMIT_BYTES)
         self.extractor = extractor_fingerprint()
         probe = Extractor()
         #: how the workers read the c_facts.scm captures, and why not with the C walker ("" when they do)
@@ -350,9 +356,15 @@ class Indexer:
             self.con.execute("ROLLBACK")
             raise
 
-    def write_batch(self, results: list[BatchResult]) -> None:
-        """Write finished batches: old facts out, new facts and files rows in, one transaction."""
+    def write_batch(self, results: list[BatchResult], commit: bool = True) -> None:
+        """Write finished batches: old facts out, new facts and files rows in.
+
+        Opens a transaction unless one is open; COMMIT ends it, else it stays open for the next batches
+        (write_results). A failure rolls the open transaction back.
+        """
         if not results:
+            if commit:
+                self._commit()
             return
         res = BatchResult([f for r in results for f in r.files])
         for table in TABLE_COLUMNS:
@@ -362,7 +374,9 @@ class Indexer:
         now = datetime.now(UTC).replace(tzinfo=None)
         same = [f for f in res.files if f.unchanged]
         fresh = [f for f in res.files if not f.unchanged]
-        self.con.execute("BEGIN")
+        if not self._in_tx:
+            self.con.execute("BEGIN")
+            self._in_tx = True
         try:
             if same:  # content unchanged (only touched): remember the new mtime, keep the facts
                 self.con.register("_lima_same", pa.table({
@@ -395,9 +409,10 @@ class Indexer:
                 self.con.execute("INSERT INTO files (file_id, path, size, hash, mtime_ns, status, "
                                  "parse_errors, parse_seconds, indexed_at) SELECT * FROM _lima_files")
                 self.con.unregister("_lima_files")
-            self.con.execute("COMMIT")
+            if commit:
+                self._commit()
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self.rollback()
             raise
         self.known_ids.update(f.file_id for f in fresh)
         for f in res.files:
@@ -410,6 +425,17 @@ class Indexer:
             else:
                 self.stats.skipped[f.status] = self.stats.skipped.get(f.status, 0) + 1
                 self.stats.problems.append(f"{f.path}: skipped ({f.status}): {f.message}")
+
+    def _commit(self) -> None:
+        if self._in_tx:
+            self.con.execute("COMMIT")
+            self._in_tx = False
+
+    def rollback(self) -> None:
+        """Roll back the transaction write_batch left open, if any (nothing of it reaches the file)."""
+        if self._in_tx:
+            self._in_tx = False
+            self.con.execute("ROLLBACK")
 
     # -- the run -----------------------------------------------------------------------------------
 
@@ -454,29 +480,38 @@ class Indexer:
 
     def write_results(self, results: Iterable[BatchResult],
                       progress: Callable[[IndexStats, list[FileResult]], None] | None) -> None:
-        """Write the workers' results as they come, in transactions of WRITE_BYTES or WRITE_SECONDS.
+        """Write the workers' results as they come: an insert per WRITE_BYTES or WRITE_SECONDS, a commit
+        per COMMIT_BYTES or COMMIT_SECONDS. An exception (Ctrl-C) rolls back what is not committed.
 
-        progress is called for every batch parsed (bytes_done) and after every transaction (files_done).
+        progress is called for every batch parsed (bytes_done) and after every insert (files_done).
         """
         pending: list[BatchResult] = []
-        pending_bytes = 0
-        last_write = time.perf_counter()
+        pending_bytes = uncommitted = 0
+        last_write = last_commit = time.perf_counter()
         # Test hook: write every batch on its own and report each commit in this file.
         marker = os.environ.get("LIMA_INDEX_TEST_COMMIT_MARKER")
-        for res in results:
-            pending.append(res)
-            size = sum(f.size for f in res.files)
-            pending_bytes += size
-            self.stats.bytes_done += size
-            if (marker or pending_bytes >= WRITE_BYTES
-                    or time.perf_counter() - last_write >= WRITE_SECONDS):
-                self.write_batch(pending)
-                pending, pending_bytes, last_write = [], 0, time.perf_counter()
-                if marker:
-                    Path(marker).write_text(str(self.stats.files_done))
-            if progress is not None:
-                progress(self.stats, [])
-        self.write_batch(pending)
+        try:
+            for res in results:
+                pending.append(res)
+                size = sum(f.size for f in res.files)
+                pending_bytes += size
+                self.stats.bytes_done += size
+                now = time.perf_counter()
+                if marker or pending_bytes >= WRITE_BYTES or now - last_write >= WRITE_SECONDS:
+                    uncommitted += pending_bytes
+                    commit = (bool(marker) or uncommitted >= COMMIT_BYTES
+                              or now - last_commit >= COMMIT_SECONDS)
+                    self.write_batch(pending, commit=commit)
+                    pending, pending_bytes, last_write = [], 0, time.perf_counter()
+                    if commit:
+                        uncommitted, last_commit = 0, last_write
+                    if marker:
+                        Path(marker).write_text(str(self.stats.files_done))
+                if progress is not None:
+                    progress(self.stats, [])
+            self.write_batch(pending)
+        finally:
+            self.rollback()
 
     def record_meta(self) -> None:
         """Kernel version, tool and parser versions, time of the run."""
