@@ -43,12 +43,12 @@ def _stamp(version: str) -> str:
     return f"{source_digest()} {version}"
 
 
-def runtime_source(version: str, cache: Path) -> Path:
-    """The tree-sitter runtime (lib/) of VERSION's sdist, downloaded and unpacked under CACHE."""
-    lib = cache / f"tree-sitter-{version}" / "tree_sitter" / "core" / "lib"
-    if (lib / "src" / "lib.c").is_file():
-        return lib
+def sdist(version: str, cache: Path) -> Path:
+    """tree-sitter VERSION's source distribution from PyPI, downloaded once into CACHE (its path)."""
     cache.mkdir(parents=True, exist_ok=True)
+    kept = cache / f"tree-sitter-{version}.tar.gz"
+    if kept.is_file():
+        return kept
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
                "--no-build-isolation", "-d", tmp, f"tree-sitter=={version}"]
@@ -56,14 +56,33 @@ def runtime_source(version: str, cache: Path) -> Path:
         if done.returncode != 0:
             raise RuntimeError(f"pip download tree-sitter=={version} (sdist) failed: "
                                f"{done.stderr.strip().splitlines()[-1:] or done.returncode}")
-        sdists = sorted(Path(tmp).glob("tree[-_]sitter-*.tar.gz"))
-        if not sdists:
+        found = sorted(Path(tmp).glob("tree[-_]sitter-*.tar.gz"))
+        if not found:
             raise RuntimeError(f"pip download tree-sitter=={version} left no sdist")
-        with tarfile.open(sdists[0]) as tf:
-            members = [m for m in tf.getmembers() if "/tree_sitter/core/lib/" in m.name and m.isreg()
-                       and not m.name.startswith("/") and ".." not in Path(m.name).parts]
-            tf.extractall(tmp, members=members)  # regular files inside the sdist's folder only
-        unpacked = next(Path(tmp).glob("*/tree_sitter/core/lib")).parents[2]
+        os.replace(found[0], kept)
+    return kept
+
+
+def unpack(tarball: Path, dest: Path, inside: str = "") -> Path:
+    """Unpack the regular files of an sdist whose path contains INSIDE into DEST; returns its top folder."""
+    with tarfile.open(tarball) as tf:
+        members = [m for m in tf.getmembers() if inside in m.name and m.isreg()
+                   and not m.name.startswith("/") and ".." not in Path(m.name).parts]
+        tf.extractall(dest, members=members)  # regular files inside the sdist's folder only
+    tops = {Path(m.name).parts[0] for m in members}
+    if len(tops) != 1:
+        raise RuntimeError(f"{tarball.name}: not one top folder")
+    return dest / tops.pop()
+
+
+def runtime_source(version: str, cache: Path) -> Path:
+    """The tree-sitter runtime (lib/) of VERSION's sdist, downloaded and unpacked under CACHE."""
+    lib = cache / f"tree-sitter-{version}" / "tree_sitter" / "core" / "lib"
+    if (lib / "src" / "lib.c").is_file():
+        return lib
+    tarball = sdist(version, cache)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        unpacked = unpack(tarball, Path(tmp), "/tree_sitter/core/lib/")
         shutil.rmtree(cache / f"tree-sitter-{version}", ignore_errors=True)
         unpacked.rename(cache / f"tree-sitter-{version}")
     return lib

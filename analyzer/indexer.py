@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from lima.analyzer.build_parser_pgo import describe as describe_parser_build
 from lima.analyzer.extract import TABLE_COLUMNS, Extractor
 from lima.analyzer.kbuild import makefiles_digest
 from lima.analyzer.lock_config import DEFAULT_CONFIG, KernelConfig
@@ -519,6 +520,7 @@ class Indexer:
         set_meta(self.con, "kernel_version", kv or "unknown")
         set_meta(self.con, "tool_version", _tool_version())
         set_meta(self.con, "parser", _parser_version())
+        set_meta(self.con, "parser_build", describe_parser_build())
         set_meta(self.con, "fact_walker", self.walker)
         if not self._stale_elsewhere:  # with --only, files outside it still hold the old extractor's facts
             set_meta(self.con, EXTRACTOR_META, self.extractor)

@@ -82,6 +82,7 @@ def test_index_fixtures_and_open_in_duckdb_shell(tmp_path):
     meta = dict(q(db, "SELECT key, value FROM meta"))
     assert meta["kernel_version"] == "6.1.192"
     assert meta["parser"].startswith("tree-sitter 0.25.2, tree-sitter-c 0.24.1")
+    assert meta["parser_build"].startswith(("tree-sitter 0.25.2 built here with PGO", "tree-sitter wheel"))
     assert meta["tool_version"] and meta["indexed_at"]
     assert q(db, "SELECT count(*), min(status), max(status) FROM files") == [(6, "ok", "ok")]
     assert q(db, "SELECT path FROM files WHERE path LIKE '%fptr.c'") == [("kernel/fptr.c",)]
