@@ -8,6 +8,7 @@ import json
 
 from conftest import require_real
 from lima.analyzer import build_parser_pgo as pgo
+from lima.analyzer.cli import parser_hint
 
 
 def test_training_sample_is_every_20th_file_in_path_order(tmp_path, monkeypatch):
@@ -50,3 +51,11 @@ def test_run_sh_installed_the_pgo_build():
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_c.language()))
     tree = parser.parse(b"int f(void) { return g(1); }")
     assert "call_expression" in str(tree.root_node) and not tree.root_node.has_error
+
+
+def test_lima_index_tells_how_to_build_the_faster_parser_after_a_big_run_with_the_wheel():
+    assert parser_hint(50_000_000, "tree-sitter wheel from PyPI") is None  # a small run: no note
+    hint = parser_hint(1_177_000_000, "tree-sitter wheel from PyPI")
+    assert hint.startswith("note: 1,177 MB parsed with tree-sitter's PyPI wheel")
+    assert "python -m lima.analyzer.build_parser_pgo --train SRC" in hint
+    assert parser_hint(1_177_000_000, "tree-sitter 0.25.2 built here with PGO (-O3)") is None
