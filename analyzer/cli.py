@@ -190,9 +190,9 @@ def _missing_headers(con) -> str | None:
 
 def _interrupted(indexer: Indexer | None, signum: int, phase: str = "code facts") -> int:
     """The one-line message and exit code (130 Ctrl-C, 143 SIGTERM) of an interrupted run."""
-    done = indexer.stats.files_done if indexer else 0
+    done = indexer.stats.files_committed if indexer else 0
     if phase == "code facts":
-        kept = f"kept {done:,} files written in whole batches"
+        kept = f"kept {done:,} files committed in whole transactions"
     elif phase == "lock pass":
         kept = f"in the lock pass; the code facts are complete ({done:,} files written by this run)"
     else:

@@ -80,7 +80,8 @@ class IndexStats:
     skipped: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     bytes_done: int = 0   # bytes of the files parsed so far (the progress bar)
-    files_done: int = 0   # files written to the database (kept if the run is interrupted)
+    files_done: int = 0   # files written to the database (the progress bar)
+    files_committed: int = 0   # ... and committed (kept if the run is interrupted)
     seconds: float = 0.0
     lock_pass: str = "not run"
 
@@ -253,6 +254,7 @@ class Indexer:
         self.stats = IndexStats()
         self._bad_names: set[str] = set()
         self._in_tx = False  # write_batch left a transaction open (see COMMIT_BYTES)
+        self._tx_files = 0   # files written in it
         self.extractor = extractor_fingerprint()
         probe = Extractor()
         #: how the workers read the c_facts.scm captures, and why not with the C walker ("" when they do)
@@ -410,6 +412,7 @@ class Indexer:
                 self.con.execute("INSERT INTO files (file_id, path, size, hash, mtime_ns, status, "
                                  "parse_errors, parse_seconds, indexed_at) SELECT * FROM _lima_files")
                 self.con.unregister("_lima_files")
+            self._tx_files += len(res.files)
             if commit:
                 self._commit()
         except BaseException:
@@ -431,11 +434,14 @@ class Indexer:
         if self._in_tx:
             self.con.execute("COMMIT")
             self._in_tx = False
+            self.stats.files_committed += self._tx_files
+            self._tx_files = 0
 
     def rollback(self) -> None:
         """Roll back the transaction write_batch left open, if any (nothing of it reaches the file)."""
         if self._in_tx:
             self._in_tx = False
+            self._tx_files = 0
             self.con.execute("ROLLBACK")
 
     # -- the run -----------------------------------------------------------------------------------
@@ -507,7 +513,7 @@ class Indexer:
                     if commit:
                         uncommitted, last_commit = 0, last_write
                     if marker:
-                        Path(marker).write_text(str(self.stats.files_done))
+                        Path(marker).write_text(str(self.stats.files_committed))
                 if progress is not None:
                     progress(self.stats, [])
             self.write_batch(pending)

@@ -502,3 +502,29 @@ def test_other_schema_version_advice_works(tmp_path):
     assert "delete this file or pass another --db" in line
     db.unlink()
     assert run(str(src), "--db", str(db)).returncode == 0
+
+
+def test_writer_keeps_only_committed_transactions(tmp_path):
+    """The writer inserts into an open transaction and commits per COMMIT_BYTES: an exception (Ctrl-C)
+    between commits rolls the open part back, and the count it reports as kept is what the file holds."""
+    from lima.analyzer.indexer import Indexer
+    from lima.analyzer.workers import BatchResult, FileResult
+    from lima.db import connect
+
+    def batch(first: int, n: int) -> BatchResult:
+        return BatchResult([FileResult(i, f"f{i}.c", 10, 0, f"h{i}", "ok") for i in range(first, first + n)])
+
+    db = tmp_path / "lima.duckdb"
+    con = connect(db)
+    (tmp_path / "a.c").write_text("int a;\n")
+    ix = Indexer(con, tmp_path, jobs=1, only=[], force=False)
+    ix.plan()
+    ix.write_batch([batch(1, 3)], commit=False)
+    ix.write_batch([batch(4, 2)])   # commits both
+    ix.write_batch([batch(6, 4)], commit=False)
+    assert ix.stats.files_done == 9 and ix.stats.files_committed == 5
+    ix.rollback()                   # as write_results does on an exception
+    ix.rollback()                   # nothing open: a no-op
+    assert ix.stats.files_committed == 5
+    con.close()
+    assert q(db, "SELECT min(file_id), max(file_id), count(*) FROM files") == [(1, 5, 5)]
