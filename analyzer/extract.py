@@ -163,6 +163,9 @@ class Extractor:
         query_text = here.joinpath("c_facts.scm").read_text()
         self.facts_query = Query(self.language, query_text)
         self.fast: FastCaptures | None = None
+        #: a list while a worker batch runs (workers.process_batch): the (raw, file_id) of the files whose
+        #: macros rows the C walker builds for the whole batch at its end, instead of file by file
+        self.deferred_defines: list[tuple[bytes, int]] | None = None
         self.walker_reason = "disabled"
         if walker:
             fast = FastCaptures(self.language, query_text, self.facts_query)
@@ -348,7 +351,10 @@ class _FileExtraction:
         if b"define" not in raw:
             return
         if self.ex.fast is not None and raw.isascii():   # the same rows, built in C (ts_walk.c)
-            self.rows["macros"] = self.ex.fast.define_rows(raw, self.file_id)
+            if self.ex.deferred_defines is not None:   # ... for the whole batch, as Arrow columns
+                self.ex.deferred_defines.append((raw, self.file_id))
+            else:
+                self.rows["macros"] = self.ex.fast.define_rows(raw, self.file_id)
             return
         out = self.rows["macros"].append
         line = 1

@@ -228,3 +228,9 @@ class FastCaptures:
         """The macros rows of RAW (a file's bytes, all ASCII), as extract.py's regex makes them."""
         assert self.walker is not None
         return self.walker.define_rows(raw, file_id)
+
+    def define_columns(self, files: list[tuple[bytes, int]]) -> tuple:
+        """The macros rows of FILES, (raw, file_id) pairs of all-ASCII files, as Arrow buffers (see
+        ts_walk.c define_columns; workers.macro_table makes the table)."""
+        assert self.walker is not None
+        return self.walker.define_columns(files)

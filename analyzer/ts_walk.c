@@ -8,8 +8,8 @@
  * QueryCursor.captures(root) gives (capture name -> list of tree_sitter.Node), in document order.
  * Given the parsed text of an ASCII file, it builds during the same walk what extract.py would make of the
  * calls, declarations, function definitions, structs and function-pointer stores instead (tuples that
- * extract.py finishes). Beside the walk: the #define rows of a file's raw text (define_rows), the
- * file-scope items top_level reads (top_level_items), and the kernel annotations blanked before parsing
+ * extract.py finishes). Beside the walk: the #define rows of a file's raw text (define_rows; for a worker's
+ * whole batch, straight into Arrow buffers: define_columns), the file-scope items top_level reads (top_level_items), and the kernel annotations blanked before parsing
  * (blank_annotations). Each restates Python code of extract.py or kernel_annotations.py exactly; the tests
  * of tests/test_fast_captures.py and bench/facts_digest.py on the full tree compare the two.
  *
@@ -1502,9 +1502,9 @@ is_bytes_space(unsigned char c)   /* bytes.strip()'s whitespace */
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* body.strip(), then collapsed when it holds "  " or a tab (a body with no backslash) */
-static PyObject *
-plain_body(const char *s, Py_ssize_t a, Py_ssize_t b)
+/* body.strip(), then collapsed when it holds "  " or a tab (a body with no backslash), appended */
+static int
+buf_plain_body(Buf *out, const char *s, Py_ssize_t a, Py_ssize_t b)
 {
     while (a < b && is_bytes_space((unsigned char)s[a]))
         a++;
@@ -1512,17 +1512,19 @@ plain_body(const char *s, Py_ssize_t a, Py_ssize_t b)
         b--;
     for (Py_ssize_t i = a; i < b; i++)
         if (s[i] == '\t' || (s[i] == ' ' && i + 1 < b && s[i + 1] == ' '))
-            return collapse(s, a, b);
-    return PyUnicode_FromStringAndSize(s + a, b - a);
+            return buf_collapse(out, s, a, b);
+    return buf_put(out, s + a, b - a);
 }
 
-/* fold(body with each backslash-newline (or backslash-CR-LF) made one blank) */
-static PyObject *
-continued_body(const char *s, Py_ssize_t a, Py_ssize_t b)
+/* fold(body with each backslash-newline (or backslash-CR-LF) made one blank), appended */
+static int
+buf_continued_body(Buf *out, const char *s, Py_ssize_t a, Py_ssize_t b)
 {
-    char *buf = PyMem_Malloc(b - a + 1);
-    if (buf == NULL)
-        return PyErr_NoMemory();
+    Buf joined;
+    buf_init(&joined);
+    if (buf_reserve(&joined, b - a) < 0)
+        return -1;
+    char *buf = joined.p;
     Py_ssize_t n = 0;
     for (Py_ssize_t i = a; i < b;) {
         if (s[i] == '\\' && i + 1 < b && s[i + 1] == '\n') {
@@ -1535,54 +1537,61 @@ continued_body(const char *s, Py_ssize_t a, Py_ssize_t b)
             buf[n++] = s[i++];
         }
     }
-    PyObject *out = fold(buf, 0, n);
-    PyMem_Free(buf);
-    return out;
+    /* fold: collapsed when it starts or ends with a blank, or holds a run or a break (ftext) */
+    int rc = (n > 0 && (buf[0] == ' ' || buf[n - 1] == ' ')) || has_run_or_break(buf, 0, n)
+        ? buf_collapse(out, buf, 0, n) : buf_put(out, buf, n);
+    buf_free(&joined);
+    return rc;
 }
 
-/* [p.strip() for p in s[a:b].split(",")], [] for one empty piece */
-static PyObject *
-define_params(const char *s, Py_ssize_t a, Py_ssize_t b)
+/* The pieces of [p.strip() for p in s[a:b].split(",")], [] for one empty piece: calls piece(ctx, x, y)
+ * for each, in order. */
+static int
+define_params_each(const char *s, Py_ssize_t a, Py_ssize_t b, int (*piece)(void *, const char *, Py_ssize_t),
+                   void *ctx)
 {
-    PyObject *out = PyList_New(0);
-    if (out == NULL)
-        return NULL;
+    Py_ssize_t x = a, y = b;
+    while (x < y && is_space((unsigned char)s[x]))
+        x++;
+    if (x == y)
+        return 0;   /* one empty piece: no parameters */
     for (Py_ssize_t start = a, i = a; i <= b; i++) {
         if (i < b && s[i] != ',')
             continue;
-        Py_ssize_t x = start, y = i;
+        x = start, y = i;
         while (x < y && is_space((unsigned char)s[x]))
             x++;
         while (y > x && is_space((unsigned char)s[y - 1]))
             y--;
-        if (append_new(out, PyUnicode_FromStringAndSize(s + x, y - x)) < 0) {
-            Py_DECREF(out);
-            return NULL;
-        }
+        if (piece(ctx, s + x, y - x) < 0)
+            return -1;
         start = i + 1;
     }
-    if (PyList_GET_SIZE(out) == 1 && PyUnicode_GET_LENGTH(PyList_GET_ITEM(out, 0)) == 0)
-        PyList_SetSlice(out, 0, 1, NULL);
-    return out;
+    return 0;
 }
 
-PyDoc_STRVAR(define_rows_doc,
-"define_rows(raw, file_id) -> list\n\n"
-"The macros rows of RAW (a file's bytes, all ASCII): one (file_id, name, is_function_like, params, body,\n"
-"line, end_line) per `#define` that only blanks precede on its line, as extract.py's regex _DEFINE and\n"
-"_FileExtraction.macros make them.");
-
-static PyObject *
-define_rows(PyObject *Py_UNUSED(module), PyObject *args)
+static int
+param_to_list(void *list, const char *s, Py_ssize_t n)
 {
+    return append_new((PyObject *)list, PyUnicode_FromStringAndSize(s, n));
+}
+
+/* One #define found by scan_defines: the name s[name_a:name_b], the parameter list s[params_a:params_b]
+ * (params_a < 0: object-like), the body s[body_a:body_b] (continued: it has backslash continuations),
+ * its first and last lines. */
+typedef struct {
     const char *s;
-    Py_ssize_t n;
     int fid;
-    if (!PyArg_ParseTuple(args, "y#i:define_rows", &s, &n, &fid))
-        return NULL;
-    PyObject *out = PyList_New(0);
-    if (out == NULL)
-        return NULL;
+    Py_ssize_t name_a, name_b, params_a, params_b, body_a, body_b;
+    int continued;
+    long line, end_line;
+} Define;
+
+/* Every `#define` of s[0:n] that only blanks precede on its line, in order, handed to emit(ctx, d): the
+ * scan of extract.py's regex _DEFINE and _FileExtraction.macros. */
+static int
+scan_defines(const char *s, Py_ssize_t n, int fid, int (*emit)(void *, const Define *), void *ctx)
+{
     Py_ssize_t i = 0, last = 0;
     long line = 1;
     while (i < n) {
@@ -1600,33 +1609,32 @@ define_rows(PyObject *Py_UNUSED(module), PyObject *args)
             k++;
         if (k == n || !is_word((unsigned char)s[k]))
             continue;
-        Py_ssize_t name_a = k;
+        Define d = {.s = s, .fid = fid, .name_a = k, .params_a = -1, .params_b = -1};
         while (k < n && is_word((unsigned char)s[k]))
             k++;
-        Py_ssize_t name_b = k, params_a = -1, params_b = -1;
+        d.name_b = k;
         if (k < n && s[k] == '(') {
             Py_ssize_t q = k + 1;
             while (q < n && s[q] != ')' && s[q] != '\n')
                 q++;
             if (q < n && s[q] == ')') {
-                params_a = k + 1;
-                params_b = q;
+                d.params_a = k + 1;
+                d.params_b = q;
                 k = q + 1;
             }
         }
-        Py_ssize_t body_a = k;
-        int continued = 0;
+        d.body_a = k;
         while (k < n && s[k] != '\n') {
             if (s[k] == '\\') {
                 if (k + 1 == n)
                     break;   /* a backslash with nothing after it ends the body */
-                continued = 1;
+                d.continued = 1;
                 k += 2;
             } else {
                 k++;
             }
         }
-        Py_ssize_t body_b = k;
+        d.body_b = k;
         i = k;   /* the search goes on after the match, taken or not */
         if (pos > 0 && s[pos - 1] != '\n') {   /* not at the start of its line: only blanks may precede */
             Py_ssize_t ls = pos;
@@ -1642,32 +1650,172 @@ define_rows(PyObject *Py_UNUSED(module), PyObject *args)
             line++;
         last = pos;
         long nl = 0;
-        PyObject *body;
-        if (continued) {
-            for (Py_ssize_t j = body_a; j < body_b; j++)
+        if (d.continued)
+            for (Py_ssize_t j = d.body_a; j < d.body_b; j++)
                 nl += s[j] == '\n';
-            body = continued_body(s, body_a, body_b);
-        } else {
-            body = plain_body(s, body_a, body_b);
-        }
-        if (body == NULL)
-            goto fail;
-        PyObject *params = Py_None;
-        if (params_a >= 0 && (params = define_params(s, params_a, params_b)) == NULL) {
-            Py_DECREF(body);
-            goto fail;
-        }
-        if (params == Py_None)
-            Py_INCREF(Py_None);
-        PyObject *row = Py_BuildValue("(is#ONNll)", fid, s + name_a, name_b - name_a,
-                                      params_a >= 0 ? Py_True : Py_False, params, body, line, line + nl);
-        if (append_new(out, row) < 0)
-            goto fail;
+        d.line = line;
+        d.end_line = line + nl;
+        if (emit(ctx, &d) < 0)
+            return -1;
     }
+    return 0;
+}
+
+PyDoc_STRVAR(define_rows_doc,
+"define_rows(raw, file_id) -> list\n\n"
+"The macros rows of RAW (a file's bytes, all ASCII): one (file_id, name, is_function_like, params, body,\n"
+"line, end_line) per `#define` that only blanks precede on its line, as extract.py's regex _DEFINE and\n"
+"_FileExtraction.macros make them.");
+
+static int
+emit_row(void *list, const Define *d)
+{
+    const char *s = d->s;
+    Buf body;
+    buf_init(&body);
+    int rc = d->continued ? buf_continued_body(&body, s, d->body_a, d->body_b)
+                          : buf_plain_body(&body, s, d->body_a, d->body_b);
+    PyObject *text = rc < 0 ? NULL : buf_str(&body);
+    buf_free(&body);
+    if (text == NULL)
+        return -1;
+    PyObject *params = Py_None;
+    Py_INCREF(params);
+    if (d->params_a >= 0) {
+        Py_DECREF(params);
+        if ((params = PyList_New(0)) == NULL ||
+            define_params_each(s, d->params_a, d->params_b, param_to_list, params) < 0) {
+            Py_XDECREF(params);
+            Py_DECREF(text);
+            return -1;
+        }
+    }
+    return append_new((PyObject *)list, Py_BuildValue("(is#ONNll)", d->fid, s + d->name_a, d->name_b - d->name_a,
+                                                      d->params_a >= 0 ? Py_True : Py_False, params, text,
+                                                      d->line, d->end_line));
+}
+
+static PyObject *
+define_rows(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    const char *s;
+    Py_ssize_t n;
+    int fid;
+    if (!PyArg_ParseTuple(args, "y#i:define_rows", &s, &n, &fid))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out != NULL && scan_defines(s, n, fid, emit_row, out) < 0)
+        Py_CLEAR(out);
     return out;
-fail:
-    Py_DECREF(out);
-    return NULL;
+}
+
+/* ---- the same rows as Arrow columns (define_columns) ---------------------------------------------- */
+
+/* The macros table's columns as Arrow buffers: int32 values, bit-packed booleans and validity, int32
+ * offsets into UTF-8 data, a list column's offsets into its child string column. */
+typedef struct {
+    Py_ssize_t n, items;
+    Buf fid, name_off, name, is_fl, params_valid, params_off, item_off, item, body_off, body, line, end_line;
+} MacroColumns;
+
+static int
+put_i32(Buf *b, long v)
+{
+    int32_t x = (int32_t)v;
+    return buf_put(b, (const char *)&x, sizeof x);
+}
+
+static int
+put_bit(Buf *b, Py_ssize_t i, int v)
+{
+    if (i % 8 == 0 && buf_repeat(b, 0, 1) < 0)
+        return -1;
+    if (v)
+        b->p[i / 8] |= (char)(1 << (i % 8));
+    return 0;
+}
+
+static int
+param_to_column(void *ctx, const char *s, Py_ssize_t n)
+{
+    MacroColumns *c = ctx;
+    c->items++;
+    return buf_put(&c->item, s, n) < 0 || put_i32(&c->item_off, c->item.n) < 0 ? -1 : 0;
+}
+
+static int
+emit_column(void *ctx, const Define *d)
+{
+    MacroColumns *c = ctx;
+    const char *s = d->s;
+    int like = d->params_a >= 0;
+    if (put_i32(&c->fid, d->fid) < 0 || buf_put(&c->name, s + d->name_a, d->name_b - d->name_a) < 0 ||
+        put_i32(&c->name_off, c->name.n) < 0 || put_bit(&c->is_fl, c->n, like) < 0 ||
+        put_bit(&c->params_valid, c->n, like) < 0 ||
+        (like && define_params_each(s, d->params_a, d->params_b, param_to_column, c) < 0) ||
+        put_i32(&c->params_off, c->items) < 0 ||
+        (d->continued ? buf_continued_body(&c->body, s, d->body_a, d->body_b)
+                      : buf_plain_body(&c->body, s, d->body_a, d->body_b)) < 0 ||
+        put_i32(&c->body_off, c->body.n) < 0 || put_i32(&c->line, d->line) < 0 ||
+        put_i32(&c->end_line, d->end_line) < 0)
+        return -1;
+    c->n++;
+    if (c->name.n > INT32_MAX || c->body.n > INT32_MAX || c->item.n > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "define_columns: more than 2 GiB of text in one column");
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(define_columns_doc,
+"define_columns(files) -> tuple\n\n"
+"The macros rows of FILES, a list of (raw, file_id) (raw all ASCII), as define_rows makes them, in columns:\n"
+"(n, items, file_id, name_offsets, name, is_function_like, params_validity, params_offsets,\n"
+"param_offsets, param, body_offsets, body, line, end_line), each a bytes object holding an Arrow buffer\n"
+"(int32 values and offsets, bit-packed booleans and validity); items counts the parameters.");
+
+static PyObject *
+define_columns(PyObject *Py_UNUSED(module), PyObject *files)
+{
+    if (!PyList_Check(files)) {
+        PyErr_SetString(PyExc_TypeError, "define_columns: files must be a list of (bytes, int)");
+        return NULL;
+    }
+    MacroColumns c = {0};
+    Buf *bufs[] = {&c.fid, &c.name_off, &c.name, &c.is_fl, &c.params_valid, &c.params_off, &c.item_off,
+                   &c.item, &c.body_off, &c.body, &c.line, &c.end_line};
+    const int nbufs = (int)(sizeof bufs / sizeof bufs[0]);
+    for (int b = 0; b < nbufs; b++)
+        buf_init(bufs[b]);
+    PyObject *out = NULL;
+    if (put_i32(&c.name_off, 0) < 0 || put_i32(&c.params_off, 0) < 0 || put_i32(&c.item_off, 0) < 0 ||
+        put_i32(&c.body_off, 0) < 0)
+        goto done;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(files); k++) {
+        const char *s;
+        Py_ssize_t n;
+        int fid;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(files, k), "y#i:define_columns", &s, &n, &fid) ||
+            scan_defines(s, n, fid, emit_column, &c) < 0)
+            goto done;
+    }
+    out = PyTuple_New(2 + nbufs);
+    if (out == NULL)
+        goto done;
+    PyTuple_SET_ITEM(out, 0, PyLong_FromSsize_t(c.n));
+    PyTuple_SET_ITEM(out, 1, PyLong_FromSsize_t(c.items));
+    for (int b = 0; b < nbufs; b++) {
+        PyObject *bytes = PyBytes_FromStringAndSize(bufs[b]->p, bufs[b]->n);
+        if (bytes == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyTuple_SET_ITEM(out, 2 + b, bytes);
+    }
+done:
+    for (int b = 0; b < nbufs; b++)
+        buf_free(bufs[b]);
+    return out;
 }
 
 /* ---- kernel annotations blanked (analyzer/kernel_annotations.py's blank_annotations) --------------- */
@@ -1961,6 +2109,7 @@ fail:
 static PyMethodDef methods[] = {
     {"captures", captures, METH_VARARGS, captures_doc},
     {"define_rows", define_rows, METH_VARARGS, define_rows_doc},
+    {"define_columns", define_columns, METH_O, define_columns_doc},
     {"set_annotation_tokens", set_annotation_tokens, METH_VARARGS, set_annotation_tokens_doc},
     {"blank_annotations", blank_annotations, METH_O, blank_annotations_doc},
     {"top_level_items", top_level_items, METH_O, top_level_items_doc},

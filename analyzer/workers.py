@@ -122,10 +122,34 @@ def _read(task: Task, ex: Extractor, rows: dict[str, list[tuple]]) -> FileResult
     return res
 
 
+def macro_table(columns: tuple) -> pa.Table:
+    """The macros table from FastCaptures.define_columns' buffers (no Python object per value)."""
+    n, items, fid, name_off, name, is_fl, params_valid, params_off, item_off, item, body_off, body, line, \
+        end_line = columns
+    buf = pa.py_buffer
+
+    def i32(data: bytes) -> pa.Array:
+        return pa.Array.from_buffers(_I32, n, [None, buf(data)])
+
+    def text(offsets: bytes, data: bytes, length: int) -> pa.Array:
+        return pa.Array.from_buffers(_STR, length, [None, buf(offsets), buf(data)])
+
+    params = pa.Array.from_buffers(_LIST, n, [buf(params_valid), buf(params_off)],
+                                   children=[text(item_off, item, items)])
+    arrays = [i32(fid), text(name_off, name, n), pa.Array.from_buffers(_BOOL, n, [None, buf(is_fl)]), params,
+              text(body_off, body, n), i32(line), i32(end_line)]
+    return pa.table(arrays, names=list(TABLE_COLUMNS["macros"]))
+
+
 def process_batch(tasks: list[Task], ex: Extractor) -> BatchResult:
     """Index a batch of files in this process."""
     rows: dict[str, list[tuple]] = {t: [] for t in TABLE_COLUMNS}
-    files = [_read(t, ex, rows) for t in tasks]
+    if ex.fast is not None:
+        ex.deferred_defines = []   # macros rows of ASCII files: built for the whole batch below
+    try:
+        files = [_read(t, ex, rows) for t in tasks]
+    finally:
+        deferred, ex.deferred_defines = ex.deferred_defines, None
     tables = {}
     for table, cols in TABLE_COLUMNS.items():
         trows = rows[table]
@@ -134,6 +158,12 @@ def process_batch(tasks: list[Task], ex: Extractor) -> BatchResult:
         columns = list(zip(*trows, strict=True))
         arrays = [pa.array(c, type=ARROW_TYPES[n]) for c, n in zip(columns, cols, strict=True)]
         tables[table] = pa.table(arrays, names=list(cols))
+    if deferred:
+        ok = {f.file_id for f in files if f.status == "ok"}   # not a file whose extraction failed later
+        deferred = [d for d in deferred if d[1] in ok]
+    if deferred:
+        macros = macro_table(ex.fast.define_columns(deferred))
+        tables["macros"] = pa.concat_tables([tables["macros"], macros]) if "macros" in tables else macros
     return BatchResult(files, tables)
 
 

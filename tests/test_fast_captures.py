@@ -259,6 +259,56 @@ def test_define_rows_on_spliced_kernel_headers_are_the_regex_rows(kernel_src: Pa
     assert checked >= 250
 
 
+def _column_rows(files: list[tuple[bytes, int]]) -> list[tuple]:
+    """The macros rows of FILES as define_columns builds them (through workers.macro_table), as tuples."""
+    from lima.analyzer.workers import macro_table
+    table = macro_table(walker_extractor().fast.define_columns(files))
+    return [tuple(r.values()) for r in table.to_pylist()]
+
+
+def test_define_columns_are_the_define_rows():
+    got = _column_rows([(DEFINES, 3), (b"int x;\n", 4), (b"#define ONE 1\n#define P( a ,b )\\\n  a\n", 5)])
+    want = walker_extractor().fast.define_rows(DEFINES, 3) + walker_extractor().fast.define_rows(
+        b"#define ONE 1\n#define P( a ,b )\\\n  a\n", 5)
+    assert got == want
+    # read from the last file: an object-like macro has no parameter list (NULL), a function-like one a
+    # list with the names stripped; the continued body is folded onto one line
+    assert got[-2:] == [(5, "ONE", False, None, "1", 1, 1), (5, "P", True, ["a", "b"], "a", 2, 3)]
+    assert _column_rows([]) == [] and _column_rows([(b"int x;", 1)]) == []
+
+
+def test_define_columns_on_real_headers_are_the_define_rows(kernel_src: Path):
+    headers = sorted((kernel_src / "include" / "linux").rglob("*.h"))
+    files = [(p.read_bytes(), i + 1) for i, p in enumerate(headers)]
+    files = [f for f in files if f[0].isascii()]
+    want = [r for raw, fid in files for r in walker_extractor().fast.define_rows(raw, fid)]
+    assert len(want) > 40_000
+    assert _column_rows(files) == want
+
+
+def test_a_batch_keeps_no_macros_of_a_file_whose_extraction_failed(tmp_path, monkeypatch):
+    from lima.analyzer.workers import Task, process_batch
+    good, bad = tmp_path / "good.c", tmp_path / "bad.c"
+    good.write_bytes(b"#define GOOD 1\nint g;\n")
+    bad.write_bytes(b"#define BAD 2\nint b;\n")
+    ex = Extractor()
+    if ex.fast is None:
+        require_real(f"the C walker is not in use: {ex.walker_reason}")
+    parse = ex.parse
+
+    def failing_parse(raw: bytes):
+        if b"BAD" in raw:
+            raise RuntimeError("parser broke")   # after macros() deferred the file's #defines
+        return parse(raw)
+
+    monkeypatch.setattr(ex, "parse", failing_parse)
+    tasks = [Task(1, "good.c", str(good), None, 0, 0), Task(2, "bad.c", str(bad), None, 0, 0)]
+    res = process_batch(tasks, ex)
+    assert [f.status for f in res.files] == ["ok", "failed"]
+    assert res.tables["macros"].column("name").to_pylist() == ["GOOD"]
+    assert ex.deferred_defines is None   # the batch is over: single files get their rows again
+
+
 def test_annotations_blanked_in_c_are_the_python_ones(kernel_src: Path):
     from lima.analyzer import kernel_annotations as ka
     from lima.analyzer.fast_captures import ANNOTATION_PROBE
