@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -122,8 +123,6 @@ def build(train: Path, cache: Path, force: bool = False) -> dict:
                "LDFLAGS": "-fprofile-generate"}
         _pip(["install", "-q", "--no-deps", "--no-build-isolation", "--target", str(tmp / "gen"), str(src)],
              env, "the instrumented build")
-        lists = tmp / "train.txt"
-        lists.write_text("\n".join(map(str, files)))
         child_env = {**os.environ, "PYTHONPATH": str(tmp / "gen")}
         ran = subprocess.run([sys.executable, "-c", _TRAIN, str(tmp / "gen"), *map(str, files)],
                              capture_output=True, text=True, env=child_env)
@@ -172,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         stamp = build(args.train.resolve(), args.cache.resolve(), args.force)
-    except (RuntimeError, OSError) as e:
+    except (RuntimeError, OSError, tarfile.TarError) as e:
         print(f"build_parser_pgo: {e}", file=sys.stderr)
         return 1
     print(f"build_parser_pgo: tree-sitter {stamp['version']} with PGO, trained on {stamp['trained_on']}")

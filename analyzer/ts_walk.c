@@ -1667,28 +1667,33 @@ PyDoc_STRVAR(define_rows_doc,
 "line, end_line) per `#define` that only blanks precede on its line, as extract.py's regex _DEFINE and\n"
 "_FileExtraction.macros make them.");
 
+/* The body of D as _FileExtraction.macros makes it, appended to OUT. */
+static int
+buf_define_body(Buf *out, const Define *d)
+{
+    return d->continued ? buf_continued_body(out, d->s, d->body_a, d->body_b)
+                        : buf_plain_body(out, d->s, d->body_a, d->body_b);
+}
+
 static int
 emit_row(void *list, const Define *d)
 {
     const char *s = d->s;
     Buf body;
     buf_init(&body);
-    int rc = d->continued ? buf_continued_body(&body, s, d->body_a, d->body_b)
-                          : buf_plain_body(&body, s, d->body_a, d->body_b);
-    PyObject *text = rc < 0 ? NULL : buf_str(&body);
+    PyObject *text = buf_define_body(&body, d) < 0 ? NULL : buf_str(&body);
     buf_free(&body);
     if (text == NULL)
         return -1;
-    PyObject *params = Py_None;
-    Py_INCREF(params);
-    if (d->params_a >= 0) {
-        Py_DECREF(params);
-        if ((params = PyList_New(0)) == NULL ||
-            define_params_each(s, d->params_a, d->params_b, param_to_list, params) < 0) {
-            Py_XDECREF(params);
-            Py_DECREF(text);
-            return -1;
-        }
+    PyObject *params;
+    if (d->params_a < 0) {
+        params = Py_None;
+        Py_INCREF(params);
+    } else if ((params = PyList_New(0)) == NULL ||
+               define_params_each(s, d->params_a, d->params_b, param_to_list, params) < 0) {
+        Py_XDECREF(params);
+        Py_DECREF(text);
+        return -1;
     }
     return append_new((PyObject *)list, Py_BuildValue("(is#ONNll)", d->fid, s + d->name_a, d->name_b - d->name_a,
                                                       d->params_a >= 0 ? Py_True : Py_False, params, text,
@@ -1754,8 +1759,7 @@ emit_column(void *ctx, const Define *d)
         put_bit(&c->params_valid, c->n, like) < 0 ||
         (like && define_params_each(s, d->params_a, d->params_b, param_to_column, c) < 0) ||
         put_i32(&c->params_off, c->items) < 0 ||
-        (d->continued ? buf_continued_body(&c->body, s, d->body_a, d->body_b)
-                      : buf_plain_body(&c->body, s, d->body_a, d->body_b)) < 0 ||
+        buf_define_body(&c->body, d) < 0 ||
         put_i32(&c->body_off, c->body.n) < 0 || put_i32(&c->line, d->line) < 0 ||
         put_i32(&c->end_line, d->end_line) < 0)
         return -1;

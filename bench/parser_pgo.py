@@ -52,11 +52,11 @@ print(json.dumps({"binding": tree_sitter.__file__, "cpu": cpu, "bytes": sum(map(
 
 def _run(files: list[str], pythonpath: str | None) -> dict:
     env = None if pythonpath is None else {**os.environ, "PYTHONPATH": pythonpath}
-    listing = subprocess.run([sys.executable, "-c", _CHILD, *files], capture_output=True, text=True, env=env,
-                             check=False)
-    if listing.returncode != 0:
-        raise SystemExit(f"parser_pgo: the parse run failed: {listing.stderr.strip()[-500:]}")
-    return json.loads(listing.stdout)
+    done = subprocess.run([sys.executable, "-c", _CHILD, *files], capture_output=True, text=True, env=env,
+                          check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"parser_pgo: the parse run failed: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:
