@@ -15,10 +15,11 @@ if (ret) return ret;` (either outcome on both branches when the test says more t
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Hashable
 
 import tree_sitter_c
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from .kernel_annotations import blank_annotations, rewrite_loop_macros
 from .lock_catalogue import CONFIG_LOCK_DEBUG
@@ -43,6 +44,7 @@ RETURNS = "returns"
 _MAX_STATES = 64
 _LOOP_ROUNDS = 4
 _PARSER: Parser | None = None
+_MARKS: Query | None = None
 _INFINITE = {"1", "true", "(1)", "(true)"}
 
 
@@ -55,6 +57,16 @@ def _parser() -> Parser:
     if _PARSER is None:
         _PARSER = Parser(Language(tree_sitter_c.language()))
     return _PARSER
+
+
+def _marks_query() -> Query:
+    """The nodes _Walker.expr reads in an expression: calls (those of a name are what a function's lock
+    operations are tied to) and what assigns a variable."""
+    global _MARKS
+    if _MARKS is None:
+        _MARKS = Query(Language(tree_sitter_c.language()), "(call_expression) @call "
+                       "[(assignment_expression) (update_expression) (init_declarator)] @set")
+    return _MARKS
 
 
 def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[Op]]]
@@ -71,16 +83,11 @@ def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[O
     if body is None:
         return None
     nodes: dict[tuple[int, str], list[Node]] = {}
-    stack = [body]
-    found: list[Node] = []
-    while stack:
-        n = stack.pop()
-        if n.type == "call_expression":
-            found.append(n)
-        stack.extend(reversed(n.children))
-    for n in sorted(found, key=lambda n: n.start_byte):
+    marks = QueryCursor(_marks_query()).captures(body)
+    every_call = sorted(marks.get("call", ()), key=lambda n: n.start_byte)
+    for n in every_call:
         fn = n.child_by_field_name("function")
-        if fn is not None and fn.type == "identifier":
+        if fn.type == "identifier":
             key = (n.start_point[0] + first_line, fn.text.decode("utf-8", "replace"))
             nodes.setdefault(key, []).append(n)
     ops: dict[int, list[Op]] = {}
@@ -95,7 +102,7 @@ def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[O
         if i >= len(lst):
             return None
         ops.setdefault(lst[i].start_byte, []).extend(cops)
-    w = _Walker(ops)
+    w = _Walker(ops, [n for n in every_call if n.start_byte in ops], marks.get("set", []))
     # a variable whose address is passed on may be set by the callee: ext4_ind_truncate_ensure_credits
     # starts with `dropped = 0` and re-locks `if (dropped)`, set through &dropped
     w.addressed = {m.decode() for m in _ADDRESSED.findall(src)}
@@ -113,8 +120,14 @@ def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[O
 
 
 class _Walker:
-    def __init__(self, ops: dict[int, list[Op]]):
+    def __init__(self, ops: dict[int, list[Op]], op_calls: list[Node], sets: list[Node]):
         self.ops = ops
+        # the calls with lock operations and the assigning nodes of the body, by position, so that an
+        # expression's are found by bisection rather than by visiting every node under it
+        self.op_calls = sorted(op_calls, key=lambda c: (c.start_byte, -c.end_byte))
+        self.op_call_starts = [c.start_byte for c in self.op_calls]
+        self.sets = sorted(sets, key=lambda c: (c.start_byte, -c.end_byte))
+        self.set_starts = [c.start_byte for c in self.sets]
         self.returns: set[State] = set()
         self.gotos: dict[str, set[State]] = {}
         self.frames: list[tuple[set[State], set[State]]] = []   # (breaks, continues) of enclosing loops
@@ -129,29 +142,29 @@ class _Walker:
         outcome with v, for a later test of v (cond)."""
         if n is None or not states:
             return states
-        stack = [n]
-        calls = []
+        start, end = n.start_byte, n.end_byte
+        calls = [c for c in self.op_calls[bisect_left(self.op_call_starts, start):
+                                          bisect_left(self.op_call_starts, end)] if c.end_byte <= end]
         assigned = set()
         constants: dict[str, str] = {}   # variable -> value class of the constant assigned to it
-        while stack:
-            c = stack.pop()
-            if c.start_byte in self.ops and c.type == "call_expression":
-                calls.append(c)
-            elif c.type in ("assignment_expression", "update_expression", "init_declarator"):
-                left = c.child_by_field_name("left" if c.type == "assignment_expression" else
-                                             "argument" if c.type == "update_expression" else "declarator")
-                while left is not None and left.type == "pointer_declarator":   # struct x *ld = NULL
-                    left = left.child_by_field_name("declarator")
-                if left is not None and left.type == "identifier":
-                    name = left.text.decode()
-                    assigned.add(name)
-                    op = c.child_by_field_name("operator")
-                    right = c.child_by_field_name("value" if c.type == "init_declarator" else "right")
-                    value = _constant_class(right) if c.type == "init_declarator" and not _static(c) or (
-                        c.type == "assignment_expression" and op is not None and op.type == "=") else None
-                    if value is not None:
-                        constants[name] = value
-            stack.extend(c.children)
+        # in the order of a walk from the right (a node, then its children from the last): where one
+        # expression assigns a variable twice, the leftmost assignment, or the innermost, is the one kept
+        sets = [c for c in self.sets[bisect_left(self.set_starts, start):bisect_left(self.set_starts, end)]
+                if c.end_byte <= end]
+        for c in sorted(sets, key=lambda c: (c.end_byte, -c.start_byte), reverse=True):
+            left = c.child_by_field_name("left" if c.type == "assignment_expression" else
+                                         "argument" if c.type == "update_expression" else "declarator")
+            while left is not None and left.type == "pointer_declarator":   # struct x *ld = NULL
+                left = left.child_by_field_name("declarator")
+            if left is not None and left.type == "identifier":
+                name = left.text.decode()
+                assigned.add(name)
+                op = c.child_by_field_name("operator")
+                right = c.child_by_field_name("value" if c.type == "init_declarator" else "right")
+                value = _constant_class(right) if c.type == "init_declarator" and not _static(c) or (
+                    c.type == "assignment_expression" and op is not None and op.type == "=") else None
+                if value is not None:
+                    constants[name] = value
         if assigned:   # what earlier tests said of an assigned variable no longer holds
             states = {frozenset(kv for kv in s if not (isinstance(kv[0], tuple) and kv[0][0] == _VALUE
                                                        and kv[0][1] in assigned)) for s in states}
