@@ -25,6 +25,7 @@ import resource
 import signal
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -102,6 +103,69 @@ _MACRO_DEPTH = 5
 #: line, ...) and so the lock tables are the same whatever the order the rows were stored in.
 _CALL_ORDER = "caller_id, line, col, callee, args"
 _VAR_ORDER = "name, scope, is_static, base_type, pointer_depth, array_dims, initializer, macro"
+#: The code facts the lock pass reads whatever they hold, in the order _Pass.load and read_static read
+#: them (_Prefetch runs them one after the other while the pass turns the earlier ones into objects).
+#: lp_definers and lp_guards: the names of STATIC_DEFINERS and GUARD_DEFINERS.
+_LOAD_QUERIES = {
+    "typedefs": "SELECT file_id, name, base_type, pointer_depth, struct_id, line FROM typedefs "
+                "ORDER BY file_id, line, name, base_type, pointer_depth, struct_id",
+    # object-like macros whose body is a member path or a name: `#define d_lock d_lockref.lock`
+    "simple_macros": "SELECT file_id, name, body, line FROM macros WHERE NOT is_function_like "
+                     "AND body IS NOT NULL AND regexp_full_match(trim(body), "
+                     "'\\(?[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+\\)?|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?') "
+                     "ORDER BY file_id, line, name",
+    "structs": "SELECT struct_id, file_id, name, kind, start_line FROM structs ORDER BY struct_id",
+    "fields": "SELECT struct_id, name, base_type, pointer_depth, array_dims, nested_struct_id, line "
+              "FROM fields ORDER BY struct_id, position, line, name",
+    "top_structs": "SELECT struct_id, file_id, start_line, end_line FROM structs "
+                   "WHERE parent_struct_id IS NULL ORDER BY struct_id",
+    "globals": "SELECT file_id, name, scope, is_static, base_type, pointer_depth, array_dims, initializer, "
+               "macro, line FROM variables WHERE function_id IS NULL ORDER BY file_id, line, " + _VAR_ORDER,
+    "definer_uses": "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE function_id IS NULL "
+                    "AND macro IN (SELECT v FROM lp_definers) ORDER BY file_id, line, macro, args",
+    "definer_calls": "SELECT file_id, caller_id, caller, callee, args, line FROM calls "
+                     "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_definers) "
+                     "ORDER BY " + _CALL_ORDER,
+    "functions": "SELECT function_id, name, file_id, return_type, is_static, start_line, end_line "
+                 "FROM functions ORDER BY function_id",
+    "brace_macros": "SELECT name, trim(body) FROM macros WHERE NOT is_function_like "
+                    "AND trim(body) LIKE '{%\"%}' ORDER BY file_id, line, name",
+    "function_macros": "SELECT file_id, name, params, body, line FROM macros WHERE is_function_like "
+                       "ORDER BY file_id, line, name",
+    "calls": "SELECT caller_id, caller, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL "
+             "AND kind = 'direct' ORDER BY " + _CALL_ORDER,
+    "local_vars": "SELECT function_id, file_id, name, scope, base_type, pointer_depth, array_dims, "
+                  "initializer, line FROM variables WHERE function_id IS NOT NULL "
+                  "ORDER BY function_id, line, " + _VAR_ORDER,
+    "guard_defs": "SELECT file_id, line, macro, args FROM macro_uses WHERE function_id IS NULL "
+                  "AND macro IN (SELECT v FROM lp_guards)",
+    # (caller_id, line, user, class, lock arguments): guard's lock arguments are those of the call its
+    # result is called with, written at the same place (`guard(mutex)` is that call's callee text)
+    "guard_uses": """
+            SELECT g.caller_id, g.line, g.callee, trim(g.args[1]),
+                   CASE WHEN g.callee = 'guard' THEN o.args ELSE g.args[2:] END
+            FROM calls g LEFT JOIN calls o
+              ON g.callee = 'guard' AND o.caller_id = g.caller_id AND o.line = g.line AND o.col = g.col
+             AND o.kind <> 'direct' AND replace(o.callee_expr, ' ', '') = 'guard(' || trim(g.args[1]) || ')'
+            WHERE g.kind = 'direct' AND g.caller_id IS NOT NULL AND len(g.args) >= 1
+              AND g.callee IN (""" + ", ".join(f"'{u}'" for u in GUARD_USERS) + """)
+            ORDER BY g.caller_id, g.line, g.col""",
+    "annotations": "SELECT function_id, annotation, arg FROM function_annotations "
+                   "ORDER BY function_id, line, annotation, arg",
+    # definer macros: DEFINE_MUTEX(x) at file scope (macro_uses), static DEFINE_SPINLOCK(y) inside a
+    # function (a calls row; its macro_uses row, which has a function_id, would count it twice)
+    "static_definers": "SELECT file_id, caller, macro, args, is_static, line FROM ("
+                       "SELECT 0 AS part, file_id, NULL AS caller, macro, args, is_static, line, 0 AS col "
+                       "FROM macro_uses WHERE function_id IS NULL AND macro IN (SELECT v FROM lp_definers) "
+                       "UNION ALL "
+                       "SELECT 1, file_id, caller, callee, args, true, line, col FROM calls "
+                       "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_definers)) "
+                       "ORDER BY part, file_id, line, col, macro, args, caller",
+    "static_vars": "SELECT file_id, function_id, name, scope, is_static, base_type, pointer_depth, "
+                   "initializer, macro, line FROM variables WHERE scope IN ('global', 'static_local') "
+                   "ORDER BY file_id, line, function_id, " + _VAR_ORDER,
+}
+_LOAD_TABLES = {"lp_definers": sorted(_DEFINERS), "lp_guards": sorted(GUARD_DEFINERS)}
 
 
 @dataclass(slots=True)
@@ -154,8 +218,10 @@ class WrapperRow:
 
 
 class _Pass:
-    def __init__(self, con: duckdb.DuckDBPyConnection, console=None, config: KernelConfig = DEFAULT_CONFIG):
+    def __init__(self, con: duckdb.DuckDBPyConnection, pre: _Prefetch, console=None,
+                 config: KernelConfig = DEFAULT_CONFIG):
         self.con = con
+        self._pre = pre   # the code facts load() and read_static() read (_LOAD_QUERIES), on their way
         self.console = console
         self._paired: dict[int, set[tuple]] = {}   # filled by find_sites (paired_releases)
         self._ctx_names: frozenset[str] = CONTEXT_RELEASES   # and the macros around them (find_sites)
@@ -197,19 +263,14 @@ class _Pass:
     def load(self) -> None:
         m = self.model
         con = self.con
-        typedef_rows = _fetch(con,
-            "SELECT file_id, name, base_type, pointer_depth, struct_id, line FROM typedefs "
-            "ORDER BY file_id, line, name, base_type, pointer_depth, struct_id")
+        pre = self._pre
+        typedef_rows = pre.rows("typedefs")
         td_label = {}
         for _fid, name, _base, _ptr, sid, _line in typedef_rows:
             if sid is not None:
                 td_label.setdefault(sid, name)
         simple: dict[str, list[tuple]] = defaultdict(list)
-        for row in _fetch(con,
-                "SELECT file_id, name, body, line FROM macros WHERE NOT is_function_like "
-                "AND body IS NOT NULL AND regexp_full_match(trim(body), "
-                    "'\\(?[A-Za-z_]\\w*(\\.[A-Za-z_]\\w*)+\\)?|\\(?[A-Za-z_]\\w*(\\(\\))?\\)?') "
-                "ORDER BY file_id, line, name"):
+        for row in pre.rows("simple_macros"):
             simple[row[1]].append(row)
         for rows in simple.values():
             if len(rows) > 1:   # as typedefs
@@ -223,17 +284,14 @@ class _Pass:
             elif body.strip("()") != name:
                 m.object_macros.setdefault(name, body)
         structs: dict[int, StructDef] = {}
-        for sid, fid, name, kind, start in _fetch(con,
-                "SELECT struct_id, file_id, name, kind, start_line FROM structs ORDER BY struct_id"):
+        for sid, fid, name, kind, start in pre.rows("structs"):
             key = f"{kind} {name}" if name else f"#{sid}"
             d = StructDef(key, sid, fid, name or td_label.get(sid, "anonymous"), line=start)
             structs[sid] = d
             m.structs.setdefault(key, []).append(d)
             if name:
                 m.structs[f"#{sid}"] = [d]
-        for sid, name, base, ptr, dims, nested, line in _fetch(con,
-                "SELECT struct_id, name, base_type, pointer_depth, array_dims, nested_struct_id, line "
-                "FROM fields ORDER BY struct_id, position, line, name"):
+        for sid, name, base, ptr, dims, nested, line in pre.rows("fields"):
             d = structs.get(sid)
             if d is None:
                 continue
@@ -274,31 +332,22 @@ class _Pass:
                 if local:
                     m.local_typedefs[name] = local
         self._anon_by_file: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-        for sid, fid, start, end in _fetch(con,
-                "SELECT struct_id, file_id, start_line, end_line FROM structs WHERE parent_struct_id IS NULL "
-                "ORDER BY struct_id"):
+        for sid, fid, start, end in pre.rows("top_structs"):
             self._anon_by_file[fid].append((start, end, sid))
-        for fid, name, scope, is_static, base, ptr, dims, init, macro, line in _fetch(con,
-                "SELECT file_id, name, scope, is_static, base_type, pointer_depth, array_dims, initializer, "
-                "macro, line FROM variables WHERE function_id IS NULL ORDER BY file_id, line, " + _VAR_ORDER):
+        for fid, name, scope, is_static, base, ptr, dims, init, macro, line in pre.rows("globals"):
             base = self.inline_base(base, fid, line)
             percpu = bool(macro) and "PER_CPU" in macro
             m.globals.setdefault(name, []).append(
                 VarDef(name, Type(base, ptr, dims.count("[") if dims else 0), scope, fid, line, percpu,
                        is_static, init))
         # file-scope definers only: one inside a function is that function's static local (below)
-        for fid, macro, args, is_static, line in _fetch(con,
-                "SELECT file_id, macro, args, is_static, line FROM macro_uses WHERE function_id IS NULL "
-                "AND macro IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY file_id, line, macro, args"):
+        for fid, macro, args, is_static, line in pre.rows("definer_uses"):
             d = _DEFINERS[macro]
             if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
                 m.globals.setdefault(sym, []).append(
                     VarDef(sym, Type(d.lock_type), "global", fid, line, d.is_percpu, is_static, None))
-        for fid, caller_id, caller, macro, args, line in _fetch(con,
-                "SELECT file_id, caller_id, caller, callee, args, line FROM calls WHERE caller_id "
-                    "IS NOT NULL "
-                "AND callee IN " + self.names_in("lp_n", _DEFINERS) + " ORDER BY " + _CALL_ORDER):
+        for fid, caller_id, caller, macro, args, line in pre.rows("definer_calls"):
             d = _DEFINERS[macro]
             if args and len(args) > d.symbol_arg:
                 sym = args[d.symbol_arg].strip()
@@ -306,9 +355,7 @@ class _Pass:
                     VarDef(sym, Type(d.lock_type), "static_local", fid, line, False, True, None,
                            function=caller))
         ret_types: dict[str | None, Type | None] = {}
-        for fid_, name, fid, ret, is_static, start, end in _fetch(con,
-                "SELECT function_id, name, file_id, return_type, is_static, start_line, end_line "
-                "FROM functions ORDER BY function_id"):
+        for fid_, name, fid, ret, is_static, start, end in pre.rows("functions"):
             if name in _C_KEYWORDS:
                 continue
             if ret not in ret_types:   # few distinct return types: parse each once
@@ -319,14 +366,10 @@ class _Pass:
             self._funcs_by_id[fid_] = f
         # object-like macros that are a string list: static const char *buf[] = RCU_NODE_NAME_INIT
         self._brace_macros: dict[str, list[str]] = defaultdict(list)
-        for name, body in _fetch(con,
-                "SELECT name, trim(body) FROM macros WHERE NOT is_function_like AND trim(body) LIKE '{%\"%}' "
-                "ORDER BY file_id, line, name"):
+        for name, body in pre.rows("brace_macros"):
             self._brace_macros[name].append(body)
         defs = []
-        for fid, name, params, body, line in _fetch(con,
-                "SELECT file_id, name, params, body, line FROM macros WHERE is_function_like "
-                "ORDER BY file_id, line, name"):
+        for fid, name, params, body, line in pre.rows("function_macros"):
             defs.append(MacroDef(name, tuple(p.strip() for p in (params or [])), body or "", fid, line,
                                  self.paths.get(fid, "")))
         self.macros = MacroTable(defs, built=self.build.built)
@@ -336,13 +379,8 @@ class _Pass:
         self.stats.update(structs=len(structs), macros=len(defs))
         # held as Arrow tables and filtered in memory each round (one DuckDB scan instead of one per round);
         # scopes are then built without DuckDB, also in worker processes
-        self._calls = con.execute(
-            "SELECT caller_id, caller, callee, args, line, file_id FROM calls WHERE caller_id IS NOT NULL "
-            "AND kind = 'direct' ORDER BY " + _CALL_ORDER).to_arrow_table()
-        self._vars = con.execute(
-            "SELECT function_id, file_id, name, scope, base_type, pointer_depth, array_dims, initializer, "
-            "line FROM variables WHERE function_id IS NOT NULL ORDER BY function_id, line, " + _VAR_ORDER
-            ).to_arrow_table()
+        self._calls = pre.get("calls")
+        self._vars = pre.get("local_vars")
         self._callees, self._callers = _Coded(self._calls["callee"]), _Coded(self._calls["caller_id"])
         self._var_functions = _Coded(self._vars["function_id"])
         runs = pc.run_end_encode(self._vars["function_id"].combine_chunks())
@@ -352,8 +390,7 @@ class _Pass:
         self.read_guards()
         # sparse annotations of function heads (__acquires(x), __releases(x)): what a function declares
         self._annotations: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for fid_, ann, arg in _fetch(con, "SELECT function_id, annotation, arg FROM function_annotations "
-                                          "ORDER BY function_id, line, annotation, arg"):
+        for fid_, ann, arg in pre.rows("annotations"):
             self._annotations[fid_].append((ann, arg))
         self._declaring_calls: dict[int, list[tuple]] = defaultdict(list)
         for row in _fetch(con, "SELECT caller_id, file_id, callee, args, line FROM calls "
@@ -1592,24 +1629,14 @@ class _Pass:
         """Lock guard classes the tree defines (DEFINE_GUARD(mutex, ...), lock_catalogue.GUARD_DEFINERS) and
         where functions take them: guard(mutex)(&x->lock), scoped_guard(spinlock_irqsave, &q->lock)."""
         self._guard_defs: dict[str, tuple[str, str | None]] = {}
-        rows = _fetch(self.con,
-                      "SELECT file_id, line, macro, args FROM macro_uses WHERE function_id IS NULL "
-                      "AND macro IN " + self.names_in("lp_g", GUARD_DEFINERS))
+        rows = self._pre.rows("guard_defs")
         for _fid, _line, macro, args in sorted(rows, key=lambda r: (self._path_rank(r[0]), r[0], r[1])):
             at, form = GUARD_DEFINERS[macro]
             if args and len(args) > at and args[0].isidentifier():
                 self._guard_defs.setdefault(args[0], (args[at], form))
         # (caller_id, line, user, class, lock arguments): guard's lock arguments are those of the call its
         # result is called with, written at the same place (`guard(mutex)` is that call's callee text)
-        self._guard_uses = _fetch(self.con, f"""
-            SELECT g.caller_id, g.line, g.callee, trim(g.args[1]),
-                   CASE WHEN g.callee = 'guard' THEN o.args ELSE g.args[2:] END
-            FROM calls g LEFT JOIN calls o
-              ON g.callee = 'guard' AND o.caller_id = g.caller_id AND o.line = g.line AND o.col = g.col
-             AND o.kind <> 'direct' AND replace(o.callee_expr, ' ', '') = 'guard(' || trim(g.args[1]) || ')'
-            WHERE g.kind = 'direct' AND g.caller_id IS NOT NULL AND len(g.args) >= 1
-              AND g.callee IN ({", ".join(f"'{u}'" for u in GUARD_USERS)})
-            ORDER BY g.caller_id, g.line, g.col""")
+        self._guard_uses = self._pre.rows("guard_uses")
 
     def guard_sites(self) -> None:
         """Lock sites of guards: the lock statement of the guard's class, with the lock argument put in for
@@ -1755,18 +1782,9 @@ class _Pass:
         con = self.con
         # definer macros: DEFINE_MUTEX(x) at file scope (macro_uses), static DEFINE_SPINLOCK(y) inside a
         # function (a calls row; its macro_uses row, which has a function_id, would count it twice)
-        self._definer_rows = _fetch(con,
-                "SELECT file_id, caller, macro, args, is_static, line FROM ("
-                "SELECT 0 AS part, file_id, NULL AS caller, macro, args, is_static, line, 0 AS col "
-                "FROM macro_uses WHERE function_id IS NULL AND macro IN " + self.names_in("lp_n", _DEFINERS)
-                + " UNION ALL "
-                "SELECT 1, file_id, caller, callee, args, true, line, col FROM calls "
-                "WHERE caller_id IS NOT NULL AND callee IN (SELECT v FROM lp_n)) "
-                "ORDER BY part, file_id, line, col, macro, args, caller")
-        self._static_var_rows = _fetch(con,
-                "SELECT file_id, function_id, name, scope, is_static, base_type, pointer_depth, "
-                "initializer, macro, line FROM variables WHERE scope IN ('global', 'static_local') "
-                "ORDER BY file_id, line, function_id, " + _VAR_ORDER)
+        self._definer_rows = self._pre.rows("static_definers")
+        self._static_var_rows = self._pre.rows("static_vars")
+        self._pre.close()   # its last query
         self.static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))
         # (the last column: used at file scope, where the variables it defines are globals)
         self._static_macro_rows = _fetch(con,
@@ -2647,6 +2665,44 @@ _TABLE_COLS = {
 }
 
 
+class _Prefetch:
+    """Queries run one after the other in a thread, on a cursor of their own, while the caller turns the
+    results it already has into objects: DuckDB scans and sorts without holding Python's lock, so its
+    work overlaps the Python that reads it. `tables` are registered on that cursor for the queries."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, queries: dict[str, str], tables: dict[str, list[str]]
+                 ) -> None:
+        self._cur = con.cursor()
+        for name, values in tables.items():
+            self._cur.register(name, pa.table({"v": pa.array(values, pa.string())}))
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="lima-lock-load")
+        self._pending = {key: self._pool.submit(self._run, sql) for key, sql in queries.items()}
+
+    def _run(self, sql: str) -> pa.Table:
+        return self._cur.execute(sql).to_arrow_table()
+
+    def get(self, key: str) -> pa.Table:
+        """The result of query `key` (waits for it)."""
+        return self._pending.pop(key).result()
+
+    def rows(self, key: str) -> list[tuple]:
+        """The result of query `key` as tuples."""
+        return _arrow_rows(self.get(key))
+
+    def close(self) -> None:
+        """Cancel what has not started, interrupt what runs, and free the cursor (again: no effect)."""
+        if self._pool is None:
+            return
+        for f in self._pending.values():
+            f.cancel()
+        if self._pending:
+            self._cur.interrupt()
+        self._pool.shutdown(wait=True)
+        self._pending.clear()
+        self._cur.close()
+        self._pool = None
+
+
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     """All rows of a query, read column by column through Arrow (about twice as fast as fetchall)."""
     return _arrow_rows(con.execute(sql).to_arrow_table())
@@ -2735,20 +2791,24 @@ def run(con: duckdb.DuckDBPyConnection, console=None,
     rounds ran out before a fixed point)."""
     t0 = time.perf_counter()
     tm = _Timer()
-    p = _Pass(con, console, config)
+    # the code facts the pass reads are queried in a thread from now on, while it reads the makefiles
+    pre = _Prefetch(con, _LOAD_QUERIES, _LOAD_TABLES)
+    p = None
     # millions of long-lived objects and no reference cycles worth collecting: the cyclic collector would
     # rescan them all again and again (seconds per full collection)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        p = _Pass(con, pre, console, config)
         out = _run(p, tm, timings, t0)
         if warnings is not None:
             warnings.extend(p.warnings)
         return out
     finally:
+        pre.close()
         if gc_was_enabled:
             gc.enable()
-        for name in p.registered:
+        for name in p.registered if p is not None else ():
             con.unregister(name)
 
 

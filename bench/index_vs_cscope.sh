@@ -13,7 +13,8 @@
 #   5. only with LOCK_PASS=1: lima-index SRC into a second fresh database, code facts and lock pass in one
 #      run, as a user runs it (the whole index, which issue #3 holds to cscope's time)
 # and prints wall time, CPU time (user+sys, children included) and peak RSS of each, the lima/cscope
-# ratios and the database size. Peak memory is the largest sum of PSS over the process tree (lima-index runs
+# ratios (with LOCK_PASS=1 also the floor of a whole run: its CPU seconds over every core, the least wall
+# time any scheduling of that work could take here) and the database size. Peak memory is the largest sum of PSS over the process tree (lima-index runs
 # worker processes that share pages), sampled every 0.3 s; GNU time's own figure (largest single process's
 # RSS) is shown too.
 # Targets on the 2-core benchmark machine: steps 2 and 5 wall <= cscope wall, peak RSS < 4 GB, step 4 < 10 s.
@@ -122,6 +123,12 @@ if [ "${LOCK_PASS:-0}" = 1 ]; then   # a whole lima-index run = code facts + loc
   ww=$(field whole 1); wc=$(echo "$(field whole 2) + $(field whole 3)" | bc)
   printf 'ratio lima (whole, one fresh run)/cscope: wall %.2f (%.1f s), CPU %.2f\n' \
     "$(echo "$ww / $cw" | bc -l)" "$ww" "$(echo "$wc / $cc" | bc -l)"
+  # the least wall time this work could take here: all of its CPU seconds spread evenly over every core
+  # (the lock pass is one process: the rest of the gap is the time it runs with the other cores idle)
+  cores=$(nproc)
+  printf 'floor of the whole run: %.1f CPU s / %d cores = %.1f s (%.2fx cscope wall); single-core part: %.1f s\n' \
+    "$wc" "$cores" "$(echo "$wc / $cores" | bc -l)" "$(echo "$wc / $cores / $cw" | bc -l)" \
+    "$(echo "($ww - $wc / $cores) * $cores / ($cores - 1)" | bc -l)"
 fi
 printf 'sizes: lima.duckdb %s MB, cscope.out* %s MB\n' \
   "$(du -cm "$DB"* | tail -1 | cut -f1)" "$(du -cm "$OUT"/cscope.out* | tail -1 | cut -f1)"

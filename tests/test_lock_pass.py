@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+import duckdb
 import pytest
 from conftest import FIXTURES
 from lima.analyzer import lock_pass, lock_paths
@@ -191,6 +195,49 @@ def test_forked_wrapper_rounds_give_the_serial_tables(tmp_path, monkeypatch):
     assert got["1"]["lock_sites"], "the fixture gives lock sites"
     for t in tables:
         assert got["2"][t] == got["1"][t], t
+
+
+def _load_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("lima-lock-load")]
+
+
+def test_prefetched_queries_come_in_order_with_their_errors():
+    """The lock pass's load queries run in a thread (lock_pass._Prefetch): each result is the query's own,
+    a failing query raises where its result is read, and close() leaves no thread behind."""
+    con = duckdb.connect()
+    pre = lock_pass._Prefetch(con, {"a": "SELECT v FROM names ORDER BY v", "b": "SELECT * FROM no_such_table",
+                                    "c": "SELECT 42 AS x"}, {"names": ["mutex_lock", "down_read"]})
+    try:
+        assert pre.rows("a") == [("down_read",), ("mutex_lock",)]
+        with pytest.raises(duckdb.CatalogException):
+            pre.get("b")
+        assert pre.get("c").to_pylist() == [{"x": 42}]
+    finally:
+        pre.close()
+    pre.close()   # again: nothing to do
+    assert not _load_threads()
+    con.close()
+
+
+def test_closing_the_prefetch_interrupts_its_running_query():
+    """Ctrl-C or an error during the load: close() stops the query in progress (here one that would run for
+    hours) instead of waiting for it, and drops the queries not started."""
+    con = duckdb.connect()
+    pre = lock_pass._Prefetch(con, {"long": "SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3",
+                                    "next": "SELECT 1"}, {})
+    long = pre._pending["long"]
+    deadline = time.monotonic() + 60
+    while not long.running() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert long.running()
+    closer = threading.Thread(target=pre.close)
+    closer.start()
+    closer.join(120)
+    assert not closer.is_alive(), "close() waited for the long query"
+    assert not _load_threads()
+    with pytest.raises(duckdb.InterruptException):
+        long.result()
+    con.close()
 
 
 @pytest.fixture(scope="module")
