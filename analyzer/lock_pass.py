@@ -25,7 +25,7 @@ import resource
 import signal
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -2695,8 +2695,11 @@ class _Prefetch:
             return
         for f in self._pending.values():
             f.cancel()
-        if self._pending:
+        running = [f for f in self._pending.values() if not f.done()]
+        # an interrupt that comes before the query has started is lost: repeat it until the query ends
+        while running:
             self._cur.interrupt()
+            running = list(wait(running, timeout=0.05).not_done)
         self._pool.shutdown(wait=True)
         self._pending.clear()
         self._cur.close()

@@ -87,7 +87,7 @@ def return_states(text: str, first_line: int, calls: list[tuple[int, str, list[O
     every_call = sorted(marks.get("call", ()), key=lambda n: n.start_byte)
     for n in every_call:
         fn = n.child_by_field_name("function")
-        if fn.type == "identifier":
+        if fn is not None and fn.type == "identifier":
             key = (n.start_point[0] + first_line, fn.text.decode("utf-8", "replace"))
             nodes.setdefault(key, []).append(n)
     ops: dict[int, list[Op]] = {}
