@@ -2789,30 +2789,33 @@ def run(con: duckdb.DuckDBPyConnection, console=None,
         timings: dict[str, tuple[float, float]] | None = None,
         config: KernelConfig = DEFAULT_CONFIG, warnings: list[str] | None = None) -> dict[str, int]:
     """Rebuild every lock_* table from the code facts in one transaction; returns row counts and seconds.
+    The facts are read through a cursor of con's database (in a thread): call it outside a transaction,
+    with the facts committed, on con's default database.
     `config` decides between #if alternatives (lock_config); `timings`, when given, receives (wall, CPU)
     seconds per phase (bench/lock_pass_profile.py); `warnings`, when given, what went short (the wrapper
     rounds ran out before a fixed point)."""
     t0 = time.perf_counter()
     tm = _Timer()
-    # the code facts the pass reads are queried in a thread from now on, while it reads the makefiles
-    pre = _Prefetch(con, _LOAD_QUERIES, _LOAD_TABLES)
-    p = None
+    pre = p = None
     # millions of long-lived objects and no reference cycles worth collecting: the cyclic collector would
     # rescan them all again and again (seconds per full collection)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        # the code facts the pass reads are queried in a thread from now on, while it reads the makefiles
+        pre = _Prefetch(con, _LOAD_QUERIES, _LOAD_TABLES)
         p = _Pass(con, pre, console, config)
         out = _run(p, tm, timings, t0)
         if warnings is not None:
             warnings.extend(p.warnings)
         return out
     finally:
-        pre.close()
         if gc_was_enabled:
             gc.enable()
         for name in p.registered if p is not None else ():
             con.unregister(name)
+        if pre is not None:
+            pre.close()
 
 
 def _run(p: _Pass, tm: _Timer, timings: dict[str, tuple[float, float]] | None, t0: float) -> dict[str, int]:

@@ -125,10 +125,15 @@ if [ "${LOCK_PASS:-0}" = 1 ]; then   # a whole lima-index run = code facts + loc
     "$(echo "$ww / $cw" | bc -l)" "$ww" "$(echo "$wc / $cc" | bc -l)"
   # the least wall time this work could take here: all of its CPU seconds spread evenly over every core
   # (the lock pass is one process: the rest of the gap is the time it runs with the other cores idle)
+  # "single-core part": the seconds with one core busy if the rest kept every core busy (an equivalent,
+  # not a measurement: idle time counts in it too)
   cores=$(nproc)
-  printf 'floor of the whole run: %.1f CPU s / %d cores = %.1f s (%.2fx cscope wall); single-core part: %.1f s\n' \
-    "$wc" "$cores" "$(echo "$wc / $cores" | bc -l)" "$(echo "$wc / $cores / $cw" | bc -l)" \
-    "$(echo "($ww - $wc / $cores) * $cores / ($cores - 1)" | bc -l)"
+  printf 'floor of the whole run: %.1f CPU s / %d cores = %.1f s (%.2fx cscope wall)' \
+    "$wc" "$cores" "$(echo "$wc / $cores" | bc -l)" "$(echo "$wc / $cores / $cw" | bc -l)"
+  if [ "$cores" -gt 1 ]; then
+    printf '; single-core part: %.1f s' "$(echo "($ww - $wc / $cores) * $cores / ($cores - 1)" | bc -l)"
+  fi
+  echo
 fi
 printf 'sizes: lima.duckdb %s MB, cscope.out* %s MB\n' \
   "$(du -cm "$DB"* | tail -1 | cut -f1)" "$(du -cm "$OUT"/cscope.out* | tail -1 | cut -f1)"
