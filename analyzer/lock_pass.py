@@ -165,7 +165,7 @@ _LOAD_QUERIES = {
                    "initializer, macro, line FROM variables WHERE scope IN ('global', 'static_local') "
                    "ORDER BY file_id, line, function_id, " + _VAR_ORDER,
 }
-_LOAD_TABLES = {"lp_definers": sorted(_DEFINERS), "lp_guards": sorted(GUARD_DEFINERS)}
+_LOAD_TABLES = {"lp_definers": list(_DEFINERS), "lp_guards": list(GUARD_DEFINERS)}
 
 
 @dataclass(slots=True)
@@ -401,7 +401,7 @@ class _Pass:
     def names_in(self, name: str, names) -> str:
         """'(SELECT v FROM name)' over names registered as table `name`, for `x IN ...`. (A Python list
         parameter is far slower: DuckDB converts it element by element, each trying to import pandas.)"""
-        self.con.register(name, pa.table({"v": pa.array(sorted(names), pa.string())}))
+        self.con.register(name, pa.table({"v": _names(names)}))
         self.registered.add(name)
         return f"(SELECT v FROM {name})"
 
@@ -2674,7 +2674,7 @@ class _Prefetch:
                  ) -> None:
         self._cur = con.cursor()
         for name, values in tables.items():
-            self._cur.register(name, pa.table({"v": pa.array(values, pa.string())}))
+            self._cur.register(name, pa.table({"v": _names(values)}))
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="lima-lock-load")
         self._pending = {key: self._pool.submit(self._run, sql) for key, sql in queries.items()}
 

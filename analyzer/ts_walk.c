@@ -345,13 +345,20 @@ ftext(const char *s, Py_ssize_t a, Py_ssize_t b)
     return PyUnicode_FromStringAndSize(s + a, b - a);
 }
 
-/* extract.py's fold: ftext's test, or a blank at either end */
+/* Does extract.py's fold collapse s[a:b]? ftext's test, or a blank at either end */
+static int
+fold_collapses(const char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    return (b > a && (s[a] == ' ' || s[b - 1] == ' ')) || has_run_or_break(s, a, b);
+}
+
+/* extract.py's fold */
 static PyObject *
 fold(const char *s, Py_ssize_t a, Py_ssize_t b)
 {
-    if (b > a && (s[a] == ' ' || s[b - 1] == ' '))
+    if (fold_collapses(s, a, b))
         return collapse(s, a, b);
-    return ftext(s, a, b);
+    return PyUnicode_FromStringAndSize(s + a, b - a);
 }
 
 static int
@@ -1537,9 +1544,7 @@ buf_continued_body(Buf *out, const char *s, Py_ssize_t a, Py_ssize_t b)
             buf[n++] = s[i++];
         }
     }
-    /* fold: collapsed when it starts or ends with a blank, or holds a run or a break (ftext) */
-    int rc = (n > 0 && (buf[0] == ' ' || buf[n - 1] == ' ')) || has_run_or_break(buf, 0, n)
-        ? buf_collapse(out, buf, 0, n) : buf_put(out, buf, n);
+    int rc = fold_collapses(buf, 0, n) ? buf_collapse(out, buf, 0, n) : buf_put(out, buf, n);
     buf_free(&joined);
     return rc;
 }

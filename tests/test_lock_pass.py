@@ -234,7 +234,7 @@ def test_closing_the_prefetch_interrupts_its_running_query(prefetch):
     DuckDB starts the query (an interrupt then is lost: close() repeats it until the query ends)."""
     con = duckdb.connect()
     pre = prefetch(con, {"long": "SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3",
-                                    "next": "SELECT 1"}, {})
+                         "next": "SELECT 1"}, {})
     long = pre._pending["long"]
     deadline = time.monotonic() + 60
     while not long.running() and time.monotonic() < deadline:
