@@ -448,8 +448,13 @@ class Indexer:
     # -- the run -----------------------------------------------------------------------------------
 
     def run(self, tasks: list[Task], deleted: list[int],
-            progress: Callable[[IndexStats, list[FileResult]], None] | None = None) -> IndexStats:
-        """Delete vanished files, index the tasks in workers, record meta. Returns the stats."""
+            progress: Callable[[IndexStats, list[FileResult]], None] | None = None,
+            defer_checkpoint: bool = False) -> IndexStats:
+        """Delete vanished files, index the tasks in workers, record meta. Returns the stats.
+
+        defer_checkpoint: leave the checkpoint threshold raised after the writes, so that no commit of
+        this connection checkpoints the last facts written; the caller runs CHECKPOINT (lima-index: the
+        lock pass's loading thread, beside Python work) and then RESET checkpoint_threshold."""
         t0 = time.perf_counter()
         self.delete_files(deleted)
         # a file whose name is not UTF-8 is not read (its facts could not name it): only its files row
@@ -478,7 +483,8 @@ class Indexer:
             try:
                 self.write_results(results, progress)
             finally:
-                self.con.execute("RESET checkpoint_threshold")
+                if not defer_checkpoint:
+                    self.con.execute("RESET checkpoint_threshold")
                 self.con.execute("RESET threads")
             if progress is not None:
                 progress(self.stats, [])
@@ -537,9 +543,9 @@ class Indexer:
 
 
 def run_lock_pass(con: duckdb.DuckDBPyConnection, console, force: bool = False,
-                  config: KernelConfig | None = None) -> str:
+                  config: KernelConfig | None = None, keep_objects: bool = False) -> str:
     """Rebuild the lock_* tables (lima.analyzer.lock_pass) unless built for exactly these facts and this
-    kernel configuration (default: the built-in Debian amd64 6.1 one)."""
+    kernel configuration (default: the built-in Debian amd64 6.1 one). keep_objects: see lock_pass.run."""
     from lima.analyzer import lock_pass  # the lock-pass part of LIMA
     config = config or DEFAULT_CONFIG
     fp = facts_fingerprint(con)
@@ -553,7 +559,7 @@ def run_lock_pass(con: duckdb.DuckDBPyConnection, console, force: bool = False,
         return "up to date (code facts, makefiles and configuration unchanged)"
     t0 = time.perf_counter()
     warnings: list[str] = []
-    lock_pass.run(con, console, config=config, warnings=warnings)
+    lock_pass.run(con, console, config=config, warnings=warnings, keep_objects=keep_objects)
     set_meta(con, "lock_pass_fingerprint", fingerprint())   # with the makefiles this run read
     set_meta(con, "kconfig", config.source)
     # kept with the tables, so that whoever opens the database later sees it too

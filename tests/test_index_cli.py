@@ -528,3 +528,25 @@ def test_writer_keeps_only_committed_transactions(tmp_path):
     assert ix.stats.files_committed == 5
     con.close()
     assert q(db, "SELECT min(file_id), max(file_id), count(*) FROM files") == [(1, 5, 5)]
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_indexer_leaves_the_last_checkpoint_to_the_caller_when_asked(tmp_path, defer):
+    """lima-index runs Indexer.run(defer_checkpoint=True): the checkpoint threshold stays raised, so the
+    last facts stay in the WAL for the lock pass's loading thread to checkpoint; otherwise it is reset."""
+    from lima.analyzer.indexer import CHECKPOINT_THRESHOLD, Indexer
+    from lima.db import connect
+
+    for i in range(3):
+        (tmp_path / f"f{i}.c").write_text(f"int v{i};\nint f{i}(void) {{ return v{i}; }}\n")
+    con = connect(tmp_path / "lima.duckdb")
+    default = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    ix = Indexer(con, tmp_path, jobs=1, only=[], force=False)
+    tasks, deleted = ix.plan()
+    ix.run(tasks, deleted, defer_checkpoint=defer)
+    now = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    assert (now == con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]) == defer
+    assert (now == default) != defer
+    assert con.execute("SELECT count(*) FROM functions").fetchone() == (3,)
+    con.close()

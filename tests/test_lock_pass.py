@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -119,6 +120,25 @@ def test_tiny_trees_without_locals_calls_or_functions_pass(tmp_path, text):
         c.close()
 
 
+def test_keep_objects_leaves_the_model_alive_and_frozen(tmp_path):
+    # lima-index (which ends with os._exit) asks the pass not to free its model on return: it stays in
+    # lock_pass._KEPT, and gc.freeze() keeps the collector from walking it again and again
+    (tmp_path / "a.c").write_text("static DEFINE_SPINLOCK(l);\nvoid f(void){spin_lock(&l);}\n")
+    c = build(tmp_path / "t.duckdb", tmp_path, ["a.c"])
+    try:
+        lock_pass.run(c, None)
+        assert lock_pass._KEPT == []
+        frozen = gc.get_freeze_count()
+        lock_pass.run(c, None, keep_objects=True)
+        assert len(lock_pass._KEPT) == 1 and lock_pass._KEPT[0].stats["structs"] == 0
+        assert gc.get_freeze_count() > frozen and gc.isenabled()
+        assert c.execute("SELECT count(*) FROM lock_sites WHERE symbol = 'l'").fetchone() == (1,)
+    finally:
+        lock_pass._KEPT.clear()
+        gc.unfreeze()
+        c.close()
+
+
 @pytest.fixture(scope="module")
 def retry(tmp_path_factory):
     c = lock_tables(tmp_path_factory.mktemp("retry") / "r.duckdb", FIXTURES / "locks", ["retry.c"])
@@ -217,6 +237,26 @@ def test_prefetched_queries_come_in_order_with_their_errors():
     pre.close()   # again: nothing to do
     assert not _load_threads()
     con.close()
+
+
+def test_the_prefetch_checkpoints_the_facts_left_in_the_wal(tmp_path):
+    """lima-index leaves the last code facts it commits to the lock pass's loading thread to checkpoint
+    (Indexer.run(defer_checkpoint=True)): after finish() they are in the database file, the WAL is empty."""
+    db = tmp_path / "f.duckdb"
+    wal = tmp_path / "f.duckdb.wal"
+    con = duckdb.connect(str(db))
+    con.execute("SET checkpoint_threshold = '1GB'")
+    con.execute("CREATE TABLE calls AS SELECT range AS i FROM range(1000)")
+    for k in range(3):
+        con.execute("INSERT INTO calls SELECT range FROM range(?)", [k + 10])
+    assert wal.stat().st_size > 0
+    pre = lock_pass._Prefetch(con, {"n": "SELECT count(*) FROM calls"}, {})
+    assert pre.rows("n") == [(1033,)]
+    pre.finish()
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert not _load_threads()
+    con.close()
+    assert duckdb.connect(str(db)).execute("SELECT count(*) FROM calls").fetchone() == (1033,)
 
 
 class _LateStart(lock_pass._Prefetch):
