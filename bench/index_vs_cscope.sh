@@ -3,6 +3,10 @@
 #
 #   bash bench/index_vs_cscope.sh [SRC] [JOBS]     (SRC default .cache/linux-source-6.1, JOBS default nproc)
 #   LOCK_PASS=1 bash bench/index_vs_cscope.sh      also time the lock pass (minutes on the full tree)
+#   LOCK_PASS=1 ROUNDS=3 bash bench/index_vs_cscope.sh
+#                                                  then ROUNDS-1 more pairs of cscope and whole index, one
+#                                                  after the other, and the median of the pairs' ratios
+#                                                  (this VM's speed drifts by 10% within an hour)
 #
 # Runs, one after the other:
 #   1. cscope -bqk over every .c/.h file of SRC (the anchor: a cross-reference database)
@@ -94,6 +98,13 @@ if [ "${LOCK_PASS:-0}" = 1 ]; then
   echo "5/$STEPS lima-index (fresh database, code facts + lock pass in one run) ..."
   measure whole "$LIMA_INDEX" "$SRC" --db "$WHOLE_DB" --jobs "$JOBS"
   rm -f "$WHOLE_DB" "$WHOLE_DB.wal"
+  for ((r = 2; r <= ${ROUNDS:-1}; r++)); do
+    echo "round $r/${ROUNDS}: cscope -bqk, then lima-index (fresh database) ..."
+    rm -f "$OUT"/cscope.out*
+    (cd "$OUT" && measure "cscope_r$r" cscope -bqk -i cscope.files -f cscope.out)
+    measure "whole_r$r" "$LIMA_INDEX" "$SRC" --db "$WHOLE_DB" --jobs "$JOBS"
+    rm -f "$WHOLE_DB" "$WHOLE_DB.wal"
+  done
 fi
 
 row() {  # row LABEL NAME
@@ -134,6 +145,20 @@ if [ "${LOCK_PASS:-0}" = 1 ]; then   # a whole lima-index run = code facts + loc
     printf '; single-core part: %.1f s' "$(echo "($ww - $wc / $cores) * $cores / ($cores - 1)" | bc -l)"
   fi
   echo
+fi
+if [ "${LOCK_PASS:-0}" = 1 ] && [ "${ROUNDS:-1}" -gt 1 ]; then
+  echo "rounds (cscope, then a whole lima-index run): wall s, ratio, lima peak treePSS MB"
+  ratios=()
+  for ((r = 1; r <= ROUNDS; r++)); do
+    c=cscope_r$r; w=whole_r$r
+    [ "$r" = 1 ] && c=cscope && w=whole
+    ratio=$(echo "$(field "$w" 1) / $(field "$c" 1)" | bc -l)
+    ratios+=("$ratio")
+    printf '  round %d: cscope %.1f, lima %.1f, ratio %.2f, peak %d\n' "$r" "$(field "$c" 1)" \
+      "$(field "$w" 1)" "$ratio" "$(($(cat "$OUT/$w.peak") / 1024))"
+  done
+  printf 'median ratio of %d rounds: %.2f\n' "$ROUNDS" \
+    "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
 fi
 printf 'sizes: lima.duckdb %s MB, cscope.out* %s MB\n' \
   "$(du -cm "$DB"* | tail -1 | cut -f1)" "$(du -cm "$OUT"/cscope.out* | tail -1 | cut -f1)"
