@@ -1634,9 +1634,7 @@ class _Pass:
             at, form = GUARD_DEFINERS[macro]
             if args and len(args) > at and args[0].isidentifier():
                 self._guard_defs.setdefault(args[0], (args[at], form))
-        # (caller_id, line, user, class, lock arguments): guard's lock arguments are those of the call its
-        # result is called with, written at the same place (`guard(mutex)` is that call's callee text)
-        self._guard_uses = self._pre.rows("guard_uses")
+        self._guard_uses = self._pre.rows("guard_uses")   # (caller_id, line, user, class, lock arguments)
 
     def guard_sites(self) -> None:
         """Lock sites of guards: the lock statement of the guard's class, with the lock argument put in for
@@ -1780,9 +1778,7 @@ class _Pass:
         """Read the rows static_locks_and_inits and runtime_inits work on (here, so that a worker process
         can compute them while this one finds the sites)."""
         con = self.con
-        # definer macros: DEFINE_MUTEX(x) at file scope (macro_uses), static DEFINE_SPINLOCK(y) inside a
-        # function (a calls row; its macro_uses row, which has a function_id, would count it twice)
-        self._definer_rows = self._pre.rows("static_definers")
+        self._definer_rows = self._pre.rows("static_definers")   # file-scope and function-static definers
         self._static_var_rows = self._pre.rows("static_vars")
         self._pre.finish()   # its last query, then its checkpoint
         self.static_macros = self.macros.reaching(set(STATIC_INITIALIZERS), set(STATIC_INITIALIZERS))

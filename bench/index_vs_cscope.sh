@@ -75,9 +75,21 @@ MB=$(tr '\n' '\0' <"$OUT/cscope.files" | du -cb --files0-from=- | tail -1 | awk 
 echo "files: $NFILES .c/.h files, $MB MB (same list for both tools)"
 sync
 
-rm -f "$OUT"/cscope.out*
+# cscope_run NAME / whole_run NAME: one cscope -bqk, one whole lima-index into a fresh database (step 1 and
+# step 5, and each further round)
+cscope_run() {
+  rm -f "$OUT"/cscope.out*
+  (cd "$OUT" && measure "$1" cscope -bqk -i cscope.files -f cscope.out)
+}
+WHOLE_DB=$OUT/whole.duckdb
+whole_run() {
+  rm -f "$WHOLE_DB" "$WHOLE_DB.wal"
+  measure "$1" "$LIMA_INDEX" "$SRC" --db "$WHOLE_DB" --jobs "$JOBS"
+  rm -f "$WHOLE_DB" "$WHOLE_DB.wal"
+}
+
 echo "1/$STEPS cscope -bqk ..."
-(cd "$OUT" && measure cscope cscope -bqk -i cscope.files -f cscope.out)
+cscope_run cscope
 
 rm -f "$DB" "$DB.wal"
 echo "2/$STEPS lima-index --no-lock-pass (fresh database) ..."
@@ -93,17 +105,12 @@ fi
 echo "4/$STEPS lima-index (no change) ..."
 measure rerun "$LIMA_INDEX" "$SRC" --db "$DB" --jobs "$JOBS" "${RERUN_OPTS[@]}"
 if [ "${LOCK_PASS:-0}" = 1 ]; then
-  WHOLE_DB=$OUT/whole.duckdb
-  rm -f "$WHOLE_DB" "$WHOLE_DB.wal"
   echo "5/$STEPS lima-index (fresh database, code facts + lock pass in one run) ..."
-  measure whole "$LIMA_INDEX" "$SRC" --db "$WHOLE_DB" --jobs "$JOBS"
-  rm -f "$WHOLE_DB" "$WHOLE_DB.wal"
+  whole_run whole
   for ((r = 2; r <= ${ROUNDS:-1}; r++)); do
     echo "round $r/${ROUNDS}: cscope -bqk, then lima-index (fresh database) ..."
-    rm -f "$OUT"/cscope.out*
-    (cd "$OUT" && measure "cscope_r$r" cscope -bqk -i cscope.files -f cscope.out)
-    measure "whole_r$r" "$LIMA_INDEX" "$SRC" --db "$WHOLE_DB" --jobs "$JOBS"
-    rm -f "$WHOLE_DB" "$WHOLE_DB.wal"
+    cscope_run "cscope_r$r"
+    whole_run "whole_r$r"
   done
 fi
 
